@@ -1,0 +1,94 @@
+/* fl_redis.h - the Redis output: counters, HyperLogLogs, heartbeat and the
+ * alert stream, delivered exactly once, surviving Redis going away.
+ *
+ * The only module that includes <hiredis.h>. The packet loop never waits on
+ * Redis: it hands over one batch per closed bucket (all providers at once),
+ * a writer thread sends it pipelined as one server-side script call that
+ * applies the batch only if its id is new (so a batch whose reply was lost
+ * and is re-sent is not applied twice), and reconnects with backoff. While
+ * Redis is away, batches are held up to a memory budget; beyond it the
+ * oldest are dropped and counted.
+ *
+ * Keys (DESIGN.md contract), prefix P (default "fl"):
+ *   P:cnt:<provider>:<bucket>           hash, HINCRBY counter -> value
+ *   P:scnt:<sensor>:<provider>:<bucket> hash, this sensor's share
+ *   P:cli:<provider>:<bucket>           HyperLogLog of failing clients (PFADD)
+ *   P:alerts                            stream (XADD MAXLEN ~) and pub/sub channel
+ *   P:state                             hash provider -> current alert state
+ *   P:sensor:<name>                     hash heartbeat
+ * Every bucketed key gets EXPIRE retention.
+ */
+#ifndef FL_REDIS_H
+#define FL_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fl_bucket.h"
+
+typedef struct fl_redis fl_redis;
+
+typedef struct fl_redis_options {
+    const char *url;           /* redis://[:password@]host[:port][/db] or
+                                  unix:///path/redis.sock[?db=N][&password=X] */
+    const char *prefix;        /* key prefix, default "fl" */
+    const char *sensor;        /* sensor name, default: host name */
+    uint32_t retention_s;      /* EXPIRE on bucketed keys, default 7 days */
+    uint64_t backlog_bytes;    /* memory budget for held batches, default 64 MiB */
+    uint32_t stream_maxlen;    /* XADD MAXLEN ~, default 100000 */
+    uint32_t timeout_ms;       /* connect/command timeout, default 2000 */
+} fl_redis_options;
+
+typedef struct fl_redis_stats {
+    uint64_t batches_queued;   /* handed to the writer */
+    uint64_t batches_applied;  /* the server applied them (first delivery) */
+    uint64_t batches_duplicate;/* re-sent, the server had them already */
+    uint64_t batches_dropped;  /* over the backlog budget: lost, oldest first */
+    uint64_t batches_held;     /* waiting now */
+    uint64_t bytes_held;
+    uint64_t commands;         /* Redis commands sent (script calls count 1) */
+    uint64_t reconnects;
+    bool connected;
+} fl_redis_stats;
+
+typedef struct fl_heartbeat {
+    const char *version;
+    uint64_t packets;
+    uint64_t drops;
+    uint64_t last_packet_ts;   /* epoch seconds of the last packet */
+} fl_heartbeat;
+
+/* Parse a URL into host/port/path/db/password; false with err on bad input. */
+typedef struct fl_redis_url {
+    char host[256];
+    int port;
+    char path[512];            /* unix socket path, "" for TCP */
+    int db;
+    char password[256];
+} fl_redis_url;
+bool fl_redis_parse_url(const char *url, fl_redis_url *out, char *err, size_t errlen);
+
+/* Starts the writer thread; does not need Redis to be up. */
+fl_redis *fl_redis_new(const fl_redis_options *opt, char *err, size_t errlen);
+
+/* One closed bucket: every provider's entry of that bucket, one batch. */
+void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n);
+
+/* One alert event (raised or resolved): JSON text for pub/sub, and the
+ * flat field/value pairs for the stream entry; provider and state update
+ * P:state. Delivered exactly once like a bucket. */
+void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
+                        const char *json, const char *const *fields, size_t nfields);
+
+void fl_redis_put_heartbeat(fl_redis *r, const fl_heartbeat *hb);
+
+/* Wait up to timeout_ms for everything queued to be delivered; true if the
+ * backlog is empty. */
+bool fl_redis_flush(fl_redis *r, uint32_t timeout_ms);
+
+void fl_redis_get_stats(fl_redis *r, fl_redis_stats *st);
+
+/* Stops the writer (after fl_redis_flush if you want delivery). */
+void fl_redis_free(fl_redis *r);
+
+#endif
