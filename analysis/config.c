@@ -1,0 +1,263 @@
+/* config.c - the settings table, the INI loader (inih) and the printer. */
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fl_config.h"
+
+typedef enum { T_U32, T_DBL, T_STR } setting_type;
+
+typedef struct setting {
+    const char *section;
+    const char *name;
+    setting_type type;
+    size_t offset;
+    size_t size;            /* strings: buffer size */
+    const char *def;
+    const char *help;
+} setting;
+
+#define U32(sec, f, d, h) { sec, #f, T_U32, offsetof(fl_config, f), 0, d, h }
+#define DBL(sec, f, d, h) { sec, #f, T_DBL, offsetof(fl_config, f), 0, d, h }
+#define STR(sec, f, d, h) { sec, #f, T_STR, offsetof(fl_config, f), sizeof(((fl_config *)0)->f), d, h }
+
+static const setting settings[] = {
+    U32("analysis", bucket_s, "10", "time bucket width, seconds"),
+    U32("analysis", grace_buckets, "2", "buckets kept open after their end for late facts"),
+    DBL("analysis", syn_timeout_s, "5", "SYN with neither SYN-ACK nor RST after this long is a timeout"),
+    DBL("analysis", dns_timeout_s, "5", "DNS query without response after this long is a timeout"),
+    DBL("analysis", tls_timeout_s, "10", "ClientHello without ServerHello after this long fails"),
+    U32("analysis", flow_cap, "1000000", "flows tracked at once; the oldest idle are evicted beyond"),
+    U32("analysis", classify_cap, "65536", "flows under nDPI classification at once"),
+    U32("analysis", classify_packets, "16", "packets given to nDPI before giving up"),
+    U32("analysis", dns_pending_cap, "262144", "outstanding DNS queries tracked"),
+    DBL("analysis", tcp_opening_idle_s, "30", "idle timeout of TCP flows not yet established"),
+    DBL("analysis", tcp_established_idle_s, "300", "idle timeout of established TCP flows"),
+    DBL("analysis", tcp_closed_idle_s, "10", "linger of closed TCP flows"),
+    DBL("analysis", udp_idle_s, "60", "idle timeout of UDP flows"),
+    DBL("analysis", other_idle_s, "60", "idle timeout of other IP flows"),
+    U32("analysis", learned_names_cap, "65536", "addresses remembered from DNS answers"),
+    STR("analysis", ranges_file, "", "provider prefix table (default: installed provider_ranges.tsv)"),
+    STR("analysis", rules_file, "", "operator rules, nDPI protocols-file syntax (default: installed providers.rules)"),
+    STR("capture", interface, "", "interface for 'faultline capture'"),
+    STR("capture", bpf, "", "BPF filter"),
+    U32("capture", snaplen, "65535", "bytes kept per packet"),
+    U32("capture", buffer_mb, "256", "kernel capture ring, MiB"),
+    STR("capture", user, "", "drop privileges to this user after opening the interface"),
+    STR("redis", redis_url, "", "redis://[:pass@]host[:port][/db] or unix:///path[?db=N]; empty: no Redis"),
+    STR("redis", redis_prefix, "fl", "key prefix"),
+    STR("redis", sensor, "", "sensor name (default: host name)"),
+    U32("redis", retention_s, "604800", "EXPIRE on bucketed keys, seconds"),
+    U32("redis", backlog_mb, "64", "memory for batches held while Redis is away, MiB"),
+    U32("redis", stream_maxlen, "100000", "alert stream MAXLEN ~"),
+    U32("redis", heartbeat_s, "10", "heartbeat interval, seconds"),
+    DBL("detector", window_s, "60", "sliding window for failure ratios, seconds"),
+    U32("detector", min_volume, "20", "attempts in the window before judging"),
+    U32("detector", min_failures, "10", "failures in the window before raising"),
+    U32("detector", min_clients, "3", "distinct failing clients before raising"),
+    DBL("detector", min_client_share, "0.2", "failing clients / active clients before raising"),
+    DBL("detector", ratio_floor, "0.1", "absolute failure ratio floor"),
+    DBL("detector", baseline_factor, "3", "ratio must exceed baseline times this"),
+    DBL("detector", baseline_sigmas, "4", "and the baseline plus this many spreads"),
+    U32("detector", raise_buckets, "2", "consecutive buckets above threshold to raise"),
+    U32("detector", resolve_buckets, "3", "consecutive buckets below to resolve"),
+    DBL("detector", resolve_fraction, "0.5", "below = under this fraction of the raise threshold"),
+    DBL("detector", baseline_halflife_s, "1800", "EWMA half-life of the baseline, seconds"),
+    DBL("detector", local_provider_share, "0.6", "share of active providers failing at once => local"),
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+static const setting *find_setting(const char *section, const char *name)
+{
+    const char *dot = strchr(name, '.');
+    char sec[32] = "";
+    if (dot && (size_t)(dot - name) < sizeof sec) {
+        memcpy(sec, name, (size_t)(dot - name));
+        sec[dot - name] = '\0';
+        section = sec;
+        name = dot + 1;
+    }
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        if (strcmp(settings[i].name, name) != 0)
+            continue;
+        if (section && *section && strcmp(settings[i].section, section) != 0)
+            continue;
+        return &settings[i];
+    }
+    return NULL;
+}
+
+static bool apply(fl_config *c, const setting *s, const char *value, char *err, size_t errlen)
+{
+    char *base = (char *)c + s->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (s->type) {
+    case T_U32: {
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value || *end || v > UINT32_MAX || value[0] == '-') {
+            snprintf(err, errlen, "%s: '%s' is not a whole number from 0 to %u",
+                     s->name, value, UINT32_MAX);
+            return false;
+        }
+        *(uint32_t *)(void *)base = (uint32_t)v;
+        return true;
+    }
+    case T_DBL: {
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(v) || v < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a non-negative number", s->name, value);
+            return false;
+        }
+        *(double *)(void *)base = v;
+        return true;
+    }
+    case T_STR:
+        if (strlen(value) >= s->size) {
+            snprintf(err, errlen, "%s: value longer than %zu characters", s->name, s->size - 1);
+            return false;
+        }
+        memcpy(base, value, strlen(value) + 1);
+        return true;
+    }
+    return false;
+}
+
+void fl_config_defaults(fl_config *c)
+{
+    char err[256];
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NSETTINGS; i++)
+        apply(c, &settings[i], settings[i].def, err, sizeof err);
+}
+
+bool fl_config_set(fl_config *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    const setting *s = find_setting(NULL, name);
+    if (!s) {
+        snprintf(err, errlen, "unknown setting '%s' (see 'faultline config')", name);
+        return false;
+    }
+    return apply(c, s, value, err, errlen);
+}
+
+typedef struct load_ctx {
+    fl_config *c;
+    char *err;
+    size_t errlen;
+    bool failed;
+    const char *path;
+    int line;
+} load_ctx;
+
+static int on_ini(void *user, const char *section, const char *name, const char *value,
+                  int lineno)
+{
+    load_ctx *lc = user;
+    lc->line = lineno;
+    const setting *s = find_setting(section, name);
+    char msg[512];
+    if (!s) {
+        snprintf(lc->err, lc->errlen, "%s:%d: unknown setting '%s%s%s'", lc->path, lineno,
+                 *section ? section : "", *section ? "." : "", name);
+        lc->failed = true;
+        return 0;
+    }
+    if (!apply(lc->c, s, value, msg, sizeof msg)) {
+        snprintf(lc->err, lc->errlen, "%s:%d: %s", lc->path, lineno, msg);
+        lc->failed = true;
+        return 0;
+    }
+    return 1;
+}
+
+static int on_ini_compat(void *user, const char *section, const char *name, const char *value)
+{
+    return on_ini(user, section, name, value, 0);
+}
+
+bool fl_config_load(fl_config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
+        return false;
+    }
+    load_ctx lc = { c, err, errlen, false, path, 0 };
+    int r = ini_parse_file(f, on_ini_compat, &lc);
+    fclose(f);
+    if (lc.failed) {
+        /* inih reports the line number as its return value */
+        if (r > 0 && lc.line == 0) {
+            char tmp[512];
+            snprintf(tmp, sizeof tmp, "%s", err);
+            const char *rest = strchr(tmp, ':');
+            rest = rest ? strchr(rest + 1, ':') : NULL;
+            snprintf(err, errlen, "%s:%d:%s", path, r, rest ? rest + 1 : tmp);
+        }
+        return false;
+    }
+    if (r != 0) {
+        snprintf(err, errlen, "%s:%d: syntax error (expected 'name = value' or '[section]')",
+                 path, r);
+        return false;
+    }
+    return true;
+}
+
+void fl_config_print(const fl_config *c, FILE *out)
+{
+    const char *section = "";
+    fprintf(out, "# faultline effective configuration\n");
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting *s = &settings[i];
+        if (strcmp(section, s->section) != 0) {
+            section = s->section;
+            fprintf(out, "\n[%s]\n", section);
+        }
+        const char *base = (const char *)c + s->offset;
+        fprintf(out, "# %s\n", s->help);
+        switch (s->type) {
+        case T_U32:
+            fprintf(out, "%s = %u\n", s->name, *(const uint32_t *)(const void *)base);
+            break;
+        case T_DBL:
+            fprintf(out, "%s = %g\n", s->name, *(const double *)(const void *)base);
+            break;
+        case T_STR:
+            fprintf(out, "%s = %s\n", s->name, base);
+            break;
+        }
+    }
+}
+
+static bool readable(const char *p)
+{
+    return access(p, R_OK) == 0;
+}
+
+static void resolve_one(char *dst, size_t len, const char *file)
+{
+    if (*dst)
+        return;
+    const char *dirs[] = { getenv("FAULTLINE_DATADIR"), FL_INSTALL_DATADIR, FL_SOURCE_DATADIR };
+    char path[FL_PATH_MAX];
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (!dirs[i])
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dirs[i], file);
+        if (readable(path)) {
+            snprintf(dst, len, "%s", path);
+            return;
+        }
+    }
+}
+
+void fl_config_resolve_paths(fl_config *c)
+{
+    resolve_one(c->ranges_file, sizeof c->ranges_file, "provider_ranges.tsv");
+    resolve_one(c->rules_file, sizeof c->rules_file, "providers.rules");
+}

@@ -1,0 +1,172 @@
+/* report_json.c - the replay summary JSON document (DESIGN.md contract),
+ * built with jansson. Zero counters are omitted, as the contract allows. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl_report.h"
+
+static json_t *counts_object(const fl_counts *c, bool with_zero)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < FL_C_COUNT; i++)
+        if (with_zero || c->v[i])
+            json_object_set_new(o, fl_counter_name((fl_counter)i), json_integer((json_int_t)c->v[i]));
+    return o;
+}
+
+static double secs(uint64_t us)
+{
+    return (double)us / 1e6;
+}
+
+static json_t *source_object(fl_engine *e, const fl_report_source *src)
+{
+    fl_engine_stats st;
+    fl_engine_get_stats(e, &st);
+    json_t *s = json_object();
+    json_t *files = json_array();
+    for (size_t i = 0; i < src->nfiles; i++)
+        json_array_append_new(files, json_string(src->files[i]));
+    json_object_set_new(s, "files", files);
+    if (src->interface)
+        json_object_set_new(s, "interface", json_string(src->interface));
+    json_object_set_new(s, "packets", json_integer((json_int_t)st.packets));
+    json_object_set_new(s, "bytes", json_integer((json_int_t)st.bytes));
+    json_object_set_new(s, "first_ts", st.packets ? json_real(secs(st.first_ts_us)) : json_null());
+    json_object_set_new(s, "last_ts", st.packets ? json_real(secs(st.last_ts_us)) : json_null());
+    json_object_set_new(s, "decode_errors", json_integer((json_int_t)st.decode_errors));
+    json_t *reasons = json_object();
+    for (int i = 0; i < FL_DERR_COUNT; i++)
+        if (st.decode_error[i])
+            json_object_set_new(reasons, fl_decode_error_name((fl_decode_error)i),
+                                json_integer((json_int_t)st.decode_error[i]));
+    json_object_set_new(s, "decode_error_reasons", reasons);
+    json_object_set_new(s, "one_way_flows", json_integer((json_int_t)st.one_way_flows));
+    json_object_set_new(s, "drops", json_integer((json_int_t)src->kernel_drops));
+    json_object_set_new(s, "not_ip", json_integer((json_int_t)st.not_ip));
+    json_object_set_new(s, "ip_fragments", json_integer((json_int_t)st.fragments));
+    json_object_set_new(s, "icmp_errors", json_integer((json_int_t)st.icmp_errors));
+    json_t *fp = json_object();
+    json_object_set_new(fp, "tcp", json_integer((json_int_t)st.flows_tcp));
+    json_object_set_new(fp, "udp", json_integer((json_int_t)st.flows_udp));
+    json_object_set_new(fp, "other", json_integer((json_int_t)st.flows_other));
+    json_object_set_new(s, "flows_by_protocol", fp);
+    fl_flow_stats fs;
+    fl_engine_flow_stats(e, &fs);
+    json_object_set_new(s, "flows_evicted", json_integer((json_int_t)fs.evicted));
+    json_object_set_new(s, "flow_capacity", json_integer((json_int_t)fs.capacity));
+    json_object_set_new(s, "classify_unavailable", json_integer((json_int_t)st.classify_unavailable));
+    json_object_set_new(s, "dns_pending_dropped", json_integer((json_int_t)st.dns_pending_dropped));
+    json_object_set_new(s, "tcp_gaps", json_integer((json_int_t)st.tcp_gaps));
+    json_object_set_new(s, "late_facts",
+                        json_integer((json_int_t)fl_aggregate_late_facts(fl_engine_aggregate(e))));
+    return s;
+}
+
+typedef struct svc_ref {
+    const fl_service_tally *t;
+} svc_ref;
+
+static int svc_cmp(const void *a, const void *b)
+{
+    const fl_service_tally *x = ((const svc_ref *)a)->t, *y = ((const svc_ref *)b)->t;
+    if (x->failures != y->failures)
+        return x->failures < y->failures ? 1 : -1;
+    if (x->flows != y->flows)
+        return x->flows < y->flows ? 1 : -1;
+    return 0;
+}
+
+/* Top services of one provider: most failures first, then most flows. */
+static json_t *services_array(fl_aggregate *agg, uint16_t provider,
+                              const fl_service_tally *all, size_t n, size_t limit)
+{
+    svc_ref *refs = malloc((n ? n : 1) * sizeof *refs);
+    size_t m = 0;
+    for (size_t i = 0; refs && i < n; i++)
+        if (all[i].provider == provider)
+            refs[m++].t = &all[i];
+    qsort(refs, m, sizeof *refs, svc_cmp);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < m && i < limit; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(fl_aggregate_service_name(agg, refs[i].t->service)));
+        json_object_set_new(o, "flows", json_integer((json_int_t)refs[i].t->flows));
+        json_object_set_new(o, "failures", json_integer((json_int_t)refs[i].t->failures));
+        json_array_append_new(arr, o);
+    }
+    free(refs);
+    return arr;
+}
+
+char *fl_report_json(fl_engine *e, const fl_report_source *src)
+{
+    fl_aggregate *agg = fl_engine_aggregate(e);
+    fl_providers *prov = fl_engine_providers(e);
+    json_t *doc = json_object();
+    json_object_set_new(doc, "version", json_string(FL_VERSION));
+    json_object_set_new(doc, "bucket_seconds", json_integer(fl_aggregate_bucket_s(agg)));
+    json_object_set_new(doc, "source", source_object(e, src));
+
+    fl_counts grand;
+    uint64_t clients;
+    fl_aggregate_grand_totals(agg, &grand, &clients);
+    json_t *totals = counts_object(&grand, false);
+    json_object_set_new(totals, "clients", json_integer((json_int_t)clients));
+    json_object_set_new(totals, "failures", json_integer((json_int_t)fl_counts_failures(&grand)));
+    json_object_set_new(doc, "totals", totals);
+
+    const fl_service_tally *tallies;
+    size_t ntallies = fl_aggregate_services(agg, &tallies);
+    json_t *providers = json_array();
+    size_t np = fl_aggregate_provider_slots(agg);
+    for (size_t p = 0; p < np; p++) {
+        const fl_counts *c = fl_aggregate_totals(agg, (uint16_t)p);
+        bool any = false;
+        for (int i = 0; c && i < FL_C_COUNT; i++)
+            any |= c->v[i] != 0;
+        if (!any)
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "provider", json_string(fl_providers_name(prov, (fl_provider_id)p)));
+        json_t *cnt = counts_object(c, false);
+        json_object_set_new(cnt, "clients",
+                            json_integer((json_int_t)fl_aggregate_total_clients(agg, (uint16_t)p)));
+        json_object_set_new(o, "counters", cnt);
+        json_object_set_new(o, "failures", json_integer((json_int_t)fl_counts_failures(c)));
+        json_object_set_new(o, "services", services_array(agg, (uint16_t)p, tallies, ntallies, 20));
+        json_array_append_new(providers, o);
+    }
+    json_object_set_new(doc, "providers", providers);
+
+    json_t *resolvers = json_array();
+    for (size_t r = 1; r < fl_providers_count(prov); r++) {
+        const fl_counts *c = fl_aggregate_resolver_totals(agg, (uint16_t)r);
+        if (!c || !(c->v[FL_C_dns_queries] || c->v[FL_C_dns_responses]))
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "resolver", json_string(fl_providers_name(prov, (fl_provider_id)r)));
+        json_object_set_new(o, "counters", counts_object(c, false));
+        json_array_append_new(resolvers, o);
+    }
+    json_object_set_new(doc, "resolvers", resolvers);
+
+    const fl_history_entry *h;
+    size_t nh = fl_aggregate_history(agg, &h);
+    json_t *buckets = json_array();
+    for (size_t i = 0; i < nh; i++) {
+        json_t *o = counts_object(&h[i].counts, false);
+        json_object_set_new(o, "start", json_integer((json_int_t)h[i].start));
+        json_object_set_new(o, "provider", json_string(fl_providers_name(prov, h[i].provider)));
+        if (h[i].clients)
+            json_object_set_new(o, "clients", json_integer(h[i].clients));
+        json_array_append_new(buckets, o);
+    }
+    json_object_set_new(doc, "buckets", buckets);
+    json_object_set_new(doc, "alerts", json_array());
+
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(doc);
+    return text;
+}

@@ -1,0 +1,80 @@
+/* fl_config.h - every setting in one table (Redis's config table, nginx's
+ * offsetof directives): defaults, the INI config file (inih), command-line
+ * overrides by the same names, and the effective config printable. */
+#ifndef FL_CONFIG_H
+#define FL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FL_PATH_MAX 1024
+
+typedef struct fl_config {
+    /* [analysis] */
+    uint32_t bucket_s;          /* bucket width */
+    uint32_t grace_buckets;
+    double syn_timeout_s;
+    double dns_timeout_s;
+    double tls_timeout_s;
+    uint32_t flow_cap;          /* flows tracked at once */
+    uint32_t classify_cap;      /* flows under nDPI classification at once */
+    uint32_t classify_packets;  /* packets given to nDPI before giving up */
+    uint32_t dns_pending_cap;   /* outstanding DNS queries tracked */
+    double tcp_opening_idle_s;
+    double tcp_established_idle_s;
+    double tcp_closed_idle_s;
+    double udp_idle_s;
+    double other_idle_s;
+    uint32_t learned_names_cap;
+    char ranges_file[FL_PATH_MAX];
+    char rules_file[FL_PATH_MAX];
+    /* [capture] */
+    char interface[256];
+    char bpf[1024];
+    uint32_t snaplen;
+    uint32_t buffer_mb;
+    char user[64];              /* drop privileges to this user */
+    /* [redis] */
+    char redis_url[1024];
+    char redis_prefix[64];
+    char sensor[128];
+    uint32_t retention_s;
+    uint32_t backlog_mb;
+    uint32_t stream_maxlen;
+    uint32_t heartbeat_s;
+    /* [detector] */
+    double window_s;            /* sliding window for ratios */
+    uint32_t min_volume;        /* attempts in the window */
+    uint32_t min_failures;
+    uint32_t min_clients;       /* distinct failing clients */
+    double min_client_share;    /* failing clients / active clients */
+    double ratio_floor;         /* absolute failure ratio floor */
+    double baseline_factor;     /* ratio must exceed baseline * this */
+    double baseline_sigmas;     /* and baseline + sigmas * spread */
+    uint32_t raise_buckets;     /* consecutive buckets above to raise */
+    uint32_t resolve_buckets;   /* consecutive buckets below to resolve */
+    double resolve_fraction;    /* "below" = under this fraction of the raise level */
+    double baseline_halflife_s;
+    double local_provider_share;/* share of active providers failing => local */
+} fl_config;
+
+void fl_config_defaults(fl_config *c);
+
+/* Set one setting by name ("bucket_s" or "analysis.bucket_s"); false with a
+ * message naming the setting and the bad value. */
+bool fl_config_set(fl_config *c, const char *name, const char *value,
+                   char *err, size_t errlen);
+
+/* Load an INI file over the current values; false with "FILE:LINE: ..." */
+bool fl_config_load(fl_config *c, const char *path, char *err, size_t errlen);
+
+/* The effective config as an INI file that fl_config_load reads back. */
+void fl_config_print(const fl_config *c, FILE *out);
+
+/* Resolve the default data files (ranges, rules): the installed share dir,
+ * else the source tree's deploy/. */
+void fl_config_resolve_paths(fl_config *c);
+
+#endif

@@ -1,0 +1,63 @@
+/* fl_engine.h - the analysis pipeline for one packet stream.
+ *
+ * frame -> decode -> flow table -> nDPI classification and provider
+ * attribution -> TCP tracking -> TLS / HTTP / DNS dissectors -> counters
+ * per provider and bucket. Runs on packet time: timers (SYN, TLS, DNS
+ * timeouts, idle flows) expire as packet time passes, or as the caller
+ * advances it (live capture on a silent link).
+ */
+#ifndef FL_ENGINE_H
+#define FL_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "fl_aggregate.h"
+#include "fl_config.h"
+#include "fl_decode.h"
+#include "fl_flow.h"
+#include "fl_provider.h"
+#include "fl_source.h"
+
+typedef struct fl_engine fl_engine;
+
+typedef struct fl_engine_stats {
+    uint64_t packets, bytes;
+    uint64_t first_ts_us, last_ts_us;
+    uint64_t decode_errors;                 /* sum of the below */
+    uint64_t decode_error[FL_DERR_COUNT];
+    uint64_t not_ip;                        /* ARP, LLDP...: fine */
+    uint64_t fragments;                     /* non-first fragments (no L4) */
+    uint64_t icmp_errors;                   /* ICMP errors: not their flow's traffic */
+    uint64_t flows_tcp, flows_udp, flows_other;
+    uint64_t one_way_flows;
+    uint64_t flows_evicted;                 /* pushed out at the flow cap */
+    uint64_t classify_unavailable;          /* no nDPI slot free */
+    uint64_t dns_pending_dropped;           /* pending-query table full */
+    uint64_t dns_unmatched_responses;
+    uint64_t timers_forced;                 /* timer ring full: expired early */
+    uint64_t tcp_gaps;                      /* sequence gaps in dissected flows */
+} fl_engine_stats;
+
+/* cfg must outlive the engine. */
+fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen);
+void fl_engine_free(fl_engine *e);
+
+/* Closed buckets go here too (Redis); set before the first packet. */
+void fl_engine_set_bucket_sink(fl_engine *e, fl_bucket_close_fn fn, void *ctx);
+
+/* One captured frame: decode and process. */
+void fl_engine_frame(fl_engine *e, const fl_frame *fr);
+/* One decoded packet. */
+void fl_engine_packet(fl_engine *e, const fl_packet *pkt);
+/* Packet time passes without a packet (live idle ticks). */
+void fl_engine_tick(fl_engine *e, uint64_t now_us);
+/* End of input: end every flow, expire every timer, close every bucket. */
+void fl_engine_finish(fl_engine *e);
+
+void fl_engine_get_stats(const fl_engine *e, fl_engine_stats *st);
+fl_aggregate *fl_engine_aggregate(fl_engine *e);
+fl_providers *fl_engine_providers(fl_engine *e);
+void fl_engine_flow_stats(const fl_engine *e, fl_flow_stats *st);
+
+#endif

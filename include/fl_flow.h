@@ -1,0 +1,142 @@
+/* fl_flow.h - the bidirectional flow table.
+ *
+ * Preallocated at start-up to a fixed capacity (Suricata's memcap and
+ * prealloc): flows live in one array, found through a chained hash of a
+ * symmetric, seeded hash of the 5-tuple + VLAN, so both directions of a
+ * conversation land on one entry. The client is the side that opened the
+ * flow. Every flow sits on exactly one idle list (per timeout class),
+ * ordered by last activity, so expiry and eviction of the oldest idle flow
+ * are O(1) and allocate nothing.
+ */
+#ifndef FL_FLOW_H
+#define FL_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "fl_classify.h"
+#include "fl_dns.h"
+#include "fl_http.h"
+#include "fl_packet.h"
+#include "fl_tls.h"
+
+#define FL_FLOW_NONE UINT32_MAX
+
+/* Idle timeout classes: each has its own list and timeout. */
+typedef enum fl_flow_class {
+    FL_FC_TCP_OPENING = 0,  /* SYN seen, not yet established */
+    FL_FC_TCP_ESTABLISHED,
+    FL_FC_TCP_CLOSED,       /* FIN both ways or RST: linger for stragglers */
+    FL_FC_UDP,
+    FL_FC_OTHER,
+    FL_FC_COUNT
+} fl_flow_class;
+
+/* What the engine runs on a flow's payload. */
+typedef enum fl_flow_app {
+    FL_APP_UNDECIDED = 0,   /* no payload yet */
+    FL_APP_NONE,            /* nothing we dissect */
+    FL_APP_TLS,
+    FL_APP_HTTP,
+    FL_APP_DNS,             /* UDP or TCP */
+} fl_flow_app;
+
+/* Flow state bits. */
+enum {
+    FL_FS_CLIENT_SEEN    = 1u << 0,  /* a packet from the client */
+    FL_FS_SERVER_SEEN    = 1u << 1,  /* a packet from the server */
+    FL_FS_SYN            = 1u << 2,  /* client SYN seen: an attempt */
+    FL_FS_SYNACK         = 1u << 3,
+    FL_FS_ESTABLISHED    = 1u << 4,  /* handshake done (or joined mid-stream) */
+    FL_FS_FIN_CLIENT     = 1u << 5,
+    FL_FS_FIN_SERVER     = 1u << 6,
+    FL_FS_RST            = 1u << 7,
+    FL_FS_CLIENT_NON_SYN = 1u << 8,  /* client sent more than SYNs */
+    FL_FS_ATTRIBUTED     = 1u << 9,  /* provider decided, deferred facts out */
+    FL_FS_FAILED         = 1u << 10, /* the flow had at least one failure */
+    FL_FS_SYN_TIMER      = 1u << 11, /* a SYN timeout is pending */
+    FL_FS_TLS_TIMER      = 1u << 12, /* a TLS handshake timeout is pending */
+    FL_FS_GAP_CLIENT     = 1u << 13, /* bytes lost client->server */
+    FL_FS_GAP_SERVER     = 1u << 14,
+    FL_FS_MIDSTREAM      = 1u << 15, /* TCP joined without a SYN */
+    FL_FS_SEQ_CLIENT     = 1u << 16, /* next_seq[0] is known */
+    FL_FS_SEQ_SERVER     = 1u << 17, /* next_seq[1] is known */
+    FL_FS_CLASSIFIED     = 1u << 18, /* nDPI finished (or gave up) */
+    FL_FS_RESET_COUNTED  = 1u << 19, /* a server RST was already counted */
+    FL_FS_PAYLOAD        = 1u << 20, /* some payload was seen */
+};
+
+typedef struct fl_flow {
+    fl_addr client, server;
+    uint16_t cport, sport;
+    uint16_t vlan;
+    uint8_t proto;
+    uint8_t fclass;            /* fl_flow_class */
+    uint32_t hnext;            /* hash chain */
+    uint32_t lru_prev, lru_next;
+    uint32_t gen;              /* bumped when the slot is reused: timers check it */
+    uint32_t hash;
+    uint64_t first_us, last_us;
+    uint32_t pkts[2];          /* [0] from client, [1] from server */
+    uint32_t next_seq[2];      /* TCP: next expected sequence number per side */
+    uint32_t state;            /* FL_FS_* */
+    uint16_t provider;
+    uint16_t resolver;         /* public resolver operator (DNS), 0 if none */
+    uint32_t service;          /* interned service name id */
+    uint16_t deferred_requests;/* HTTP requests seen before attribution */
+    uint16_t failures;         /* failure facts of this flow (saturating) */
+    uint8_t app;               /* fl_flow_app */
+    uint8_t ndpi_pkts;         /* packets given to nDPI */
+    fl_ndpi_flow *ndpi;        /* only while classifying */
+    union {
+        fl_tls_session tls;
+        fl_http_conn http;
+        fl_dns_tcp dns_tcp;
+    } u;
+} fl_flow;
+
+typedef struct fl_flow_table fl_flow_table;
+
+typedef struct fl_flow_stats {
+    uint64_t created;
+    uint64_t expired;          /* idle timeout */
+    uint64_t evicted;          /* pushed out at the cap */
+    uint32_t active;
+    uint32_t capacity;
+} fl_flow_stats;
+
+/* Called for a flow leaving the table (expired, evicted, or at the end). */
+typedef void (*fl_flow_end_fn)(void *ctx, fl_flow *f, bool evicted);
+
+fl_flow_table *fl_flow_table_new(uint32_t capacity, uint64_t seed,
+                                 const uint64_t idle_us[FL_FC_COUNT],
+                                 fl_flow_end_fn on_end, void *ctx);
+void fl_flow_table_free(fl_flow_table *t);
+
+/* Find the flow of pkt; *from_client tells the direction. NULL if none. */
+fl_flow *fl_flow_lookup(fl_flow_table *t, const fl_packet *pkt, bool *from_client);
+
+/* Create the flow of pkt with the given orientation (client = pkt's source
+ * when src_is_client). At the cap the oldest idle flow is evicted first.
+ * Never returns NULL for capacity >= 1. */
+fl_flow *fl_flow_create(fl_flow_table *t, const fl_packet *pkt, bool src_is_client);
+
+/* The flow was active at now_us: move it to the tail of its class list,
+ * changing class if asked. */
+void fl_flow_touch(fl_flow_table *t, fl_flow *f, fl_flow_class cls, uint64_t now_us);
+
+/* End every flow idle for longer than its class timeout. */
+void fl_flow_expire(fl_flow_table *t, uint64_t now_us);
+
+/* End one flow now (e.g. a new SYN on a closed 5-tuple). */
+void fl_flow_remove(fl_flow_table *t, fl_flow *f);
+
+/* End every flow (end of input). */
+void fl_flow_drain(fl_flow_table *t);
+
+/* Slot index <-> flow, for timers that must survive slot reuse (check gen). */
+uint32_t fl_flow_index(const fl_flow_table *t, const fl_flow *f);
+fl_flow *fl_flow_at(fl_flow_table *t, uint32_t index);
+
+void fl_flow_get_stats(const fl_flow_table *t, fl_flow_stats *st);
+
+#endif
