@@ -16,6 +16,7 @@ typedef struct cell {
     fl_counts counts;
     bool used;
     fl_hll *hll;            /* allocated on the first failing client */
+    fl_hll *active;         /* allocated on the first active client */
     fl_addr *clients;       /* exact list, up to clients_per_bucket */
     uint32_t *index;        /* open addressing over clients: slot -> i+1 */
     uint32_t nclients, index_size;
@@ -135,6 +136,7 @@ fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt,
 static void cell_reset(cell *c)
 {
     free(c->hll);
+    free(c->active);
     free(c->clients);
     free(c->index);
     memset(c, 0, sizeof *c);
@@ -198,6 +200,9 @@ static void close_slot(fl_aggregate *a, slot *s)
         e->clients_estimate = c->hll ? fl_hll_count(c->hll) : 0;
         if (e->clients_estimate < c->nclients)
             e->clients_estimate = c->nclients;
+        e->active_clients = c->active ? fl_hll_count(c->active) : 0;
+        if (e->active_clients < e->clients_estimate)
+            e->active_clients = e->clients_estimate;
 
         if (a->nhistory == a->history_cap && a->history_cap < a->opt.history_max) {
             size_t nc = a->history_cap ? a->history_cap * 2 : 256;
@@ -214,6 +219,7 @@ static void close_slot(fl_aggregate *a, slot *s)
             h->start = e->start;
             h->provider = (uint16_t)p;
             h->clients = (uint32_t)e->clients_estimate;
+            h->active_clients = (uint32_t)e->active_clients;
             h->counts = c->counts;
         } else {
             a->history_dropped++;
@@ -364,6 +370,19 @@ void fl_aggregate_failing_client(fl_aggregate *a, uint64_t ts_us, uint16_t provi
     if (a->total_hll[provider])
         fl_hll_add_hash(a->total_hll[provider], h);
     fl_hll_add_hash(&a->grand_hll, h);
+}
+
+void fl_aggregate_active_client(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
+                                const fl_addr *client)
+{
+    slot *s = slot_for(a, ts_us);
+    cell *c = cell_for(a, s, provider);
+    if (!c)
+        return;
+    if (!c->active)
+        c->active = calloc(1, sizeof *c->active);
+    if (c->active)
+        fl_hll_add_addr(c->active, client);
 }
 
 void fl_aggregate_resolver(fl_aggregate *a, uint16_t resolver, fl_counter c, uint32_t n)

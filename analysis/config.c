@@ -26,7 +26,7 @@ typedef struct setting {
 
 static const setting settings[] = {
     U32("analysis", bucket_s, "10", "time bucket width, seconds"),
-    U32("analysis", grace_buckets, "2", "buckets kept open after their end for late facts"),
+    U32("analysis", grace_buckets, "1", "buckets kept open after their end for late facts"),
     DBL("analysis", syn_timeout_s, "5", "SYN with neither SYN-ACK nor RST after this long is a timeout"),
     DBL("analysis", dns_timeout_s, "5", "DNS query without response after this long is a timeout"),
     DBL("analysis", tls_timeout_s, "10", "ClientHello without ServerHello after this long fails"),

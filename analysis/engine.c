@@ -124,6 +124,7 @@ static void engine_attribute(fl_engine *e, fl_flow *f, uint16_t provider_hint)
             f->service = fl_aggregate_service_id(e->agg, name);
     }
     emit(e, f->first_us, f->provider, FL_C_flows, 1);
+    fl_aggregate_active_client(e->agg, f->first_us, f->provider, &f->client);
     if (f->state & FL_FS_SYN)
         emit(e, f->first_us, f->provider, FL_C_tcp_attempts, 1);
     if (f->deferred_requests) {
@@ -393,6 +394,7 @@ static void dns_message(fl_engine *e, fl_flow *f, bool from_client, const uint8_
         if (!dq_add(e, f, m->id, prov, ts))
             return; /* retransmitted query */
         emit(e, ts, prov, FL_C_dns_queries, 1);
+        fl_aggregate_active_client(e->agg, ts, prov, &f->client);
         if (res)
             fl_aggregate_resolver(e->agg, res, FL_C_dns_queries, 1);
         return;

@@ -44,6 +44,10 @@ void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
 /* A client had a failure at provider (adds to the bucket's distinct set). */
 void fl_aggregate_failing_client(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
                                  const fl_addr *client);
+/* A client used provider (a flow or a DNS query): the denominator of the
+ * share of affected clients. */
+void fl_aggregate_active_client(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
+                                const fl_addr *client);
 /* A DNS fact seen through a public resolver (per-resolver breakdown, never
  * added to provider counters). */
 void fl_aggregate_resolver(fl_aggregate *a, uint16_t resolver, fl_counter c, uint32_t n);
@@ -65,6 +69,7 @@ typedef struct fl_history_entry {
     uint64_t start;
     uint16_t provider;
     uint32_t clients;              /* distinct failing clients (estimate) */
+    uint32_t active_clients;       /* distinct clients seen (estimate) */
     fl_counts counts;
 } fl_history_entry;
 

@@ -16,6 +16,7 @@ typedef struct fl_bucket_entry {
     const fl_addr *clients;    /* distinct clients with at least one failure */
     uint32_t nclients;         /* (capped per bucket: see clients_estimate) */
     uint64_t clients_estimate; /* distinct failing clients, HyperLogLog */
+    uint64_t active_clients;   /* distinct clients with any flow (estimate) */
 } fl_bucket_entry;
 
 #endif
