@@ -58,6 +58,9 @@ struct fl_engine {
     fl_aggregate *agg;
     fl_bucket_close_fn sink;
     void *sink_ctx;
+    fl_detector *det;
+    fl_alert_fn alert_sink;
+    void *alert_ctx;
 
     uint64_t now_us;          /* monotonic packet time */
     uint64_t next_housekeeping;
@@ -841,6 +844,25 @@ static void bucket_cb(void *ctx, const fl_bucket_entry *entries, size_t n)
     fl_engine *e = ctx;
     if (e->sink)
         e->sink(e->sink_ctx, entries, n);
+    fl_detector_bucket(e->det, entries, n);
+}
+
+static void alert_cb(void *ctx, const fl_alert *a, bool resolved)
+{
+    fl_engine *e = ctx;
+    if (e->alert_sink)
+        e->alert_sink(e->alert_ctx, a, resolved);
+}
+
+void fl_engine_set_alert_sink(fl_engine *e, fl_alert_fn fn, void *ctx)
+{
+    e->alert_sink = fn;
+    e->alert_ctx = ctx;
+}
+
+fl_detector *fl_engine_detector(fl_engine *e)
+{
+    return e->det;
 }
 
 fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
@@ -881,6 +903,7 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
         .grace_buckets = cfg->grace_buckets,
     };
     e->agg = fl_aggregate_new(&ao, provider_name_cb, e->prov, bucket_cb, e);
+    e->det = fl_detector_new(cfg, alert_cb, e);
     uint32_t tcap = cfg->flow_cap ? cfg->flow_cap : 1;
     e->dq_cap = cfg->dns_pending_cap ? cfg->dns_pending_cap : 1;
     e->dq = calloc(e->dq_cap, sizeof *e->dq);
@@ -888,7 +911,7 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
     while (hs < 2 * e->dq_cap)
         hs <<= 1;
     e->dq_hash = malloc((size_t)hs * sizeof *e->dq_hash);
-    if (!e->flows || !e->agg || !e->dq || !e->dq_hash ||
+    if (!e->flows || !e->agg || !e->det || !e->dq || !e->dq_hash ||
         !timer_ring_init(&e->timers_syn, tcap) || !timer_ring_init(&e->timers_tls, tcap)) {
         snprintf(err, errlen, "out of memory for flow_cap=%u", cfg->flow_cap);
         goto fail;
@@ -912,6 +935,7 @@ void fl_engine_free(fl_engine *e)
         fl_flow_table_free(e->flows);
     }
     fl_aggregate_free(e->agg);
+    fl_detector_free(e->det);
     fl_providers_free(e->prov);
     fl_classifier_free(e->cls);
     free(e->timers_syn.e);

@@ -100,6 +100,42 @@ static json_t *services_array(fl_aggregate *agg, uint16_t provider,
     return arr;
 }
 
+json_t *fl_alert_json(const fl_alert *a, fl_aggregate *agg, fl_providers *prov)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(a->id));
+    json_object_set_new(o, "provider", json_string(a->provider));
+    json_object_set_new(o, "scope", json_string(a->local ? "local" : "provider"));
+    json_t *sig = json_array();
+    for (int f = 0; f < FL_FAM_COUNT; f++)
+        if (a->families & (1u << f))
+            json_array_append_new(sig, json_string(fl_family_name((fl_family)f)));
+    json_object_set_new(o, "signals", sig);
+    json_object_set_new(o, "first_signal", json_string(fl_family_name((fl_family)a->first_family)));
+    json_object_set_new(o, "onset_at", json_real(a->onset_at));
+    json_object_set_new(o, "raised_at", json_real(a->raised_at));
+    json_object_set_new(o, "resolved_at", a->resolved_at ? json_real(a->resolved_at) : json_null());
+    if (a->resolved_at)
+        json_object_set_new(o, "duration", json_real(a->resolved_at - a->raised_at));
+    json_object_set_new(o, "ratio", json_real(a->ratio));
+    json_object_set_new(o, "peak_ratio", json_real(a->peak_ratio));
+    json_object_set_new(o, "baseline_ratio", json_real(a->baseline_ratio));
+    json_object_set_new(o, "failures", json_integer((json_int_t)a->failures));
+    json_object_set_new(o, "attempts", json_integer((json_int_t)a->attempts));
+    json_object_set_new(o, "clients", json_integer((json_int_t)a->clients));
+    json_object_set_new(o, "client_share", json_real(a->client_share));
+    if (a->local)
+        json_object_set_new(o, "providers_failing", json_integer(a->providers_failing));
+    if (agg && prov && !a->local) {
+        const fl_service_tally *t;
+        size_t n = fl_aggregate_services(agg, &t);
+        fl_provider_id id = fl_providers_find(prov, a->provider);
+        json_t *svc = services_array(agg, id, t, n, 5);
+        json_object_set_new(o, "top_services", svc);
+    }
+    return o;
+}
+
 char *fl_report_json(fl_engine *e, const fl_report_source *src)
 {
     fl_aggregate *agg = fl_engine_aggregate(e);
@@ -164,7 +200,12 @@ char *fl_report_json(fl_engine *e, const fl_report_source *src)
         json_array_append_new(buckets, o);
     }
     json_object_set_new(doc, "buckets", buckets);
-    json_object_set_new(doc, "alerts", json_array());
+    json_t *alerts = json_array();
+    const fl_alert *al;
+    size_t na = fl_detector_alerts(fl_engine_detector(e), &al);
+    for (size_t i = 0; i < na; i++)
+        json_array_append_new(alerts, fl_alert_json(&al[i], agg, prov));
+    json_object_set_new(doc, "alerts", alerts);
 
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(doc);

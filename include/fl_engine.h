@@ -15,6 +15,7 @@
 #include "fl_aggregate.h"
 #include "fl_config.h"
 #include "fl_decode.h"
+#include "fl_detector.h"
 #include "fl_flow.h"
 #include "fl_provider.h"
 #include "fl_source.h"
@@ -46,6 +47,9 @@ void fl_engine_free(fl_engine *e);
 /* Closed buckets go here too (Redis); set before the first packet. */
 void fl_engine_set_bucket_sink(fl_engine *e, fl_bucket_close_fn fn, void *ctx);
 
+/* Alert events (raised / resolved) go here too (Redis, log). */
+void fl_engine_set_alert_sink(fl_engine *e, fl_alert_fn fn, void *ctx);
+
 /* One captured frame: decode and process. */
 void fl_engine_frame(fl_engine *e, const fl_frame *fr);
 /* One decoded packet. */
@@ -58,6 +62,7 @@ void fl_engine_finish(fl_engine *e);
 void fl_engine_get_stats(const fl_engine *e, fl_engine_stats *st);
 fl_aggregate *fl_engine_aggregate(fl_engine *e);
 fl_providers *fl_engine_providers(fl_engine *e);
+fl_detector *fl_engine_detector(fl_engine *e);
 void fl_engine_flow_stats(const fl_engine *e, fl_flow_stats *st);
 
 #endif

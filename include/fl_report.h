@@ -16,6 +16,11 @@ typedef struct fl_report_source {
 /* The JSON document, malloc'd (free() it); NULL on allocation failure. */
 char *fl_report_json(fl_engine *e, const fl_report_source *src);
 
+/* One alert as a JSON object (the same schema in the document, the Redis
+ * stream and pub/sub). agg/prov may be NULL (no top services then). */
+struct json_t;
+struct json_t *fl_alert_json(const fl_alert *a, fl_aggregate *agg, fl_providers *prov);
+
 /* A table per provider for people. */
 void fl_report_table(fl_engine *e, const fl_report_source *src, FILE *out);
 
