@@ -75,8 +75,10 @@ fl_redis *fl_redis_new(const fl_redis_options *opt, char *err, size_t errlen);
 void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n);
 
 /* One alert event (raised or resolved): JSON text for pub/sub, and the
- * flat field/value pairs for the stream entry; provider and state update
- * P:state. Delivered exactly once like a bucket. */
+ * flat field/value pairs for the stream entry (fields[0] name, fields[1]
+ * value, ...; nfields counts strings, an odd last one is ignored; none at
+ * all gives provider/state); provider and state update P:state. Delivered
+ * exactly once like a bucket. */
 void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
                         const char *json, const char *const *fields, size_t nfields);
 
@@ -88,7 +90,14 @@ bool fl_redis_flush(fl_redis *r, uint32_t timeout_ms);
 
 void fl_redis_get_stats(fl_redis *r, fl_redis_stats *st);
 
-/* Stops the writer (after fl_redis_flush if you want delivery). */
+/* The writer's last error (connect, AUTH, an error reply...), copied into
+ * buf for logging by the caller (this module never prints); false if there
+ * was none. Copied, not returned, because the writer thread may replace it
+ * at any time. */
+bool fl_redis_last_error(fl_redis *r, char *buf, size_t len);
+
+/* Stops the writer (after fl_redis_flush if you want delivery): batches
+ * still held are freed and count as dropped. */
 void fl_redis_free(fl_redis *r);
 
 #endif
