@@ -482,6 +482,12 @@ static item *item_from(argbuf *b, int kind)
         ab_free(b);
         return NULL;
     }
+    /* Give back the growth slack: the budget counts what is held. */
+    char *shrunk = realloc(b->buf, b->len ? b->len : 1);
+    if (shrunk) {
+        b->buf = shrunk;
+        b->cap = b->len ? b->len : 1;
+    }
     for (int i = 0; i < b->n; i++)
         argv[i] = b->buf + b->off[i];
     it->kind = kind;

@@ -17,6 +17,12 @@
  *   P:state                             hash provider -> current alert state
  *   P:sensor:<name>                     hash heartbeat
  * Every bucketed key gets EXPIRE retention.
+ * Also written (not part of the contract):
+ *   P:batch:<sensor>:<run id>:<seq>     string, marks a batch as applied
+ *                                       (EXPIRE retention): exactly-once
+ *   heartbeat fields: version packets drops last_seen (last packet time)
+ *   held dropped connected (the writer's own state when it was sent).
+ * Counters that are zero are not written (HINCRBY by 0 is a no-op anyway).
  */
 #ifndef FL_REDIS_H
 #define FL_REDIS_H
@@ -47,7 +53,7 @@ typedef struct fl_redis_stats {
     uint64_t batches_held;     /* waiting now */
     uint64_t bytes_held;
     uint64_t commands;         /* Redis commands sent (script calls count 1) */
-    uint64_t reconnects;
+    uint64_t reconnects;       /* connections re-established after a loss */
     bool connected;
 } fl_redis_stats;
 
@@ -97,7 +103,8 @@ void fl_redis_get_stats(fl_redis *r, fl_redis_stats *st);
 bool fl_redis_last_error(fl_redis *r, char *buf, size_t len);
 
 /* Stops the writer (after fl_redis_flush if you want delivery): batches
- * still held are freed and count as dropped. */
+ * still held are freed and count as dropped. May block up to timeout_ms
+ * while the writer finishes a network call. */
 void fl_redis_free(fl_redis *r);
 
 #endif

@@ -638,7 +638,7 @@ START_TEST(test_backlog_budget)
     /* The size of one batch of this shape, measured on a probe. */
     fl_redis *probe = open_sink(s.url, "s1", 0);
     fl_bucket_entry e = entry(1700002000, "Alibaba");
-    e.counts.v[FL_C_dns_refused] = 1;
+    e.counts.v[FL_C_dns_refused] = 100; /* same digit count as below */
     fl_redis_put_bucket(probe, &e, 1);
     fl_redis_stats st;
     fl_redis_get_stats(probe, &st);
@@ -649,7 +649,7 @@ START_TEST(test_backlog_budget)
     fl_redis *r = open_sink(s.url, "s1", 3 * one + one / 2);
     for (int i = 0; i < 10; i++) {
         e = entry(1700002000 + 10 * (uint64_t)i, "Alibaba");
-        e.counts.v[FL_C_dns_refused] = (uint64_t)(i + 1);
+        e.counts.v[FL_C_dns_refused] = (uint64_t)(100 + i);
         fl_redis_put_bucket(r, &e, 1);
     }
     fl_redis_get_stats(r, &st);
@@ -669,7 +669,7 @@ START_TEST(test_backlog_budget)
     for (int i = 0; i < 10; i++) {
         char key[64];
         snprintf(key, sizeof key, "fl:cnt:Alibaba:%d", 1700002000 + 10 * i);
-        ck_assert_int_eq(hget(c, key, "dns_refused"), i < 7 ? -1 : i + 1);
+        ck_assert_int_eq(hget(c, key, "dns_refused"), i < 7 ? -1 : 100 + i);
     }
     redisFree(c);
     fl_redis_free(r);
