@@ -17,6 +17,12 @@
  *   P:state                             hash provider -> current alert state
  *   P:sensor:<name>                     hash heartbeat
  * Every bucketed key gets EXPIRE retention.
+ * Also written (not part of the contract):
+ *   P:batch:<sensor>:<run id>:<seq>     string, marks a batch as applied
+ *                                       (EXPIRE retention): exactly-once
+ *   heartbeat fields: version packets drops last_seen (last packet time)
+ *   held dropped connected (the writer's own state when it was sent).
+ * Counters that are zero are not written (HINCRBY by 0 is a no-op anyway).
  */
 #ifndef FL_REDIS_H
 #define FL_REDIS_H
@@ -47,7 +53,7 @@ typedef struct fl_redis_stats {
     uint64_t batches_held;     /* waiting now */
     uint64_t bytes_held;
     uint64_t commands;         /* Redis commands sent (script calls count 1) */
-    uint64_t reconnects;
+    uint64_t reconnects;       /* connections re-established after a loss */
     bool connected;
 } fl_redis_stats;
 
@@ -75,8 +81,10 @@ fl_redis *fl_redis_new(const fl_redis_options *opt, char *err, size_t errlen);
 void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n);
 
 /* One alert event (raised or resolved): JSON text for pub/sub, and the
- * flat field/value pairs for the stream entry; provider and state update
- * P:state. Delivered exactly once like a bucket. */
+ * flat field/value pairs for the stream entry (fields[0] name, fields[1]
+ * value, ...; nfields counts strings, an odd last one is ignored; none at
+ * all gives provider/state); provider and state update P:state. Delivered
+ * exactly once like a bucket. */
 void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
                         const char *json, const char *const *fields, size_t nfields);
 
@@ -88,7 +96,15 @@ bool fl_redis_flush(fl_redis *r, uint32_t timeout_ms);
 
 void fl_redis_get_stats(fl_redis *r, fl_redis_stats *st);
 
-/* Stops the writer (after fl_redis_flush if you want delivery). */
+/* The writer's last error (connect, AUTH, an error reply...), copied into
+ * buf for logging by the caller (this module never prints); false if there
+ * was none. Copied, not returned, because the writer thread may replace it
+ * at any time. */
+bool fl_redis_last_error(fl_redis *r, char *buf, size_t len);
+
+/* Stops the writer (after fl_redis_flush if you want delivery): batches
+ * still held are freed and count as dropped. May block up to timeout_ms
+ * while the writer finishes a network call. */
 void fl_redis_free(fl_redis *r);
 
 #endif
