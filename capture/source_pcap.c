@@ -281,7 +281,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
             if (r == 0)
                 break;
             if (r < 0) {
-                add_problem(s, "%s: damaged capture after packet %llu: %s", f->name,
+                add_problem(s, "%s: %s capture after packet %llu: %s", f->name,
+                            strstr(err, "truncated") ? "truncated" : "damaged",
                             (unsigned long long)f->nread, err);
                 break;
             }
@@ -477,6 +478,8 @@ fl_source *fl_source_open_live(const char *iface, const fl_source_options *opt, 
         fl_source_close(s);
         return NULL;
     }
+    if (rc > 0) /* e.g. promiscuous mode not supported: capture anyway, say so */
+        add_problem(s, "%s: warning: %s: %s", iface, pcap_statustostr(rc), pcap_geterr(pc));
     if (s->bpf) {
         struct bpf_program prog;
         if (pcap_compile(pc, &prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {

@@ -319,6 +319,30 @@ START_TEST(pcapng_per_packet_linktype)
     ck_assert_uint_eq(fl_source_problem_count(s), 0);
     fl_source_close(s);
 
+    /* the same file cut in the middle of a block: every whole packet before
+     * the cut, then one problem line */
+    FILE *in = fopen(p, "rb");
+    ck_assert_ptr_nonnull(in);
+    static uint8_t whole[32768];
+    size_t len = fread(whole, 1, sizeof whole, in);
+    fclose(in);
+    ck_assert_uint_eq(len, 20704);
+    char *cut = temp_file(whole, 12000);
+    s = open1(cut, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    /* 52 packet blocks end before byte 12000 (walking the block lengths) */
+    unsigned long got = drain(s);
+    ck_assert_uint_eq(got, 52);
+    ck_assert_uint_eq(fl_source_problem_count(s), 1);
+    char expect[600];
+    snprintf(expect, sizeof expect, "%s: truncated capture after packet %lu: pcapng: truncated",
+             cut, got);
+    ck_assert_msg(strncmp(fl_source_problem(s, 0), expect, strlen(expect)) == 0, "%s",
+                  fl_source_problem(s, 0));
+    fl_source_close(s);
+    unlink(cut);
+    free(cut);
+
     /* a BPF filter on that path too: `tshark -r F -Y udp | wc -l` = 32 */
     s = open1(p, "udp", err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
