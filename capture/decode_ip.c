@@ -1,0 +1,310 @@
+/* decode_ip.c - IPv4, IPv6 (extension headers), TCP, UDP, ICMP/ICMPv6.
+ *
+ * Lengths are clamped as soon as they are read (masscan, tcpdump): the IP
+ * total length cuts off link-layer padding, the UDP length cuts off what
+ * follows the datagram. A declared length longer than what was captured is
+ * not an error: the packet is reported with FL_PKT_L4_TRUNC and parsers use
+ * what is there. Only a header that is itself cut short is an error.
+ */
+#include "decode_int.h"
+
+enum {
+    IPPROTO_ICMP_ = 1,
+    IPPROTO_IPIP_ = 4,
+    IPPROTO_TCP_ = 6,
+    IPPROTO_UDP_ = 17,
+    IPPROTO_IPV6_ = 41,
+    IPPROTO_GRE_ = 47,
+    IPPROTO_ICMPV6_ = 58,
+};
+
+#define VXLAN_PORT 4789 /* RFC 7348, IANA */
+/* A sane bound on IPv6 extension headers in one packet; the length already
+ * bounds the loop, this bounds the time a crafted packet can take. */
+#define MAX_IPV6_EXT 16
+
+static inline void set_v4(fl_addr *a, const uint8_t *b)
+{
+    a->family = 4;
+    memcpy(a->b, b, 4);
+    memset(a->b + 4, 0, 12);
+}
+
+static inline void set_v6(fl_addr *a, const uint8_t *b)
+{
+    a->family = 6;
+    memcpy(a->b, b, 16);
+}
+
+/* TCP (RFC 9293): data offset in 32-bit words, at least 5, and the header
+ * must fit in the segment the IP header declares. Options cut off by the
+ * snaplen leave the fixed header usable: FL_PKT_L4_TRUNC, empty payload. */
+static fl_decode_result tcp(fl_dec *d, const uint8_t *p, uint32_t cap, uint32_t decl)
+{
+    if (cap < 20)
+        return fl_dec_fail(d, FL_DERR_truncated_tcp);
+    uint32_t doff = (uint32_t)(p[12] >> 4) * 4u;
+    if (doff < 20 || doff > decl)
+        return fl_dec_fail(d, FL_DERR_bad_tcp_header);
+    fl_packet *k = d->pkt;
+    k->sport = fl_rd16(p);
+    k->dport = fl_rd16(p + 2);
+    k->tcp_seq = fl_rd32(p + 4);
+    k->tcp_ack = fl_rd32(p + 8);
+    k->tcp_flags = p[13] & 0x3f; /* FL_TCP_*; ECE/CWR are not reported */
+    if (doff > cap) {
+        k->flags |= FL_PKT_L4_TRUNC;
+        k->payload = p + cap;
+        k->payload_len = 0;
+    } else {
+        k->payload = p + doff;
+        k->payload_len = cap - doff;
+    }
+    return FL_DECODE_OK;
+}
+
+/* UDP (RFC 768): the length field covers header and data. Longer than the IP
+ * payload is malformed, except in a first fragment, where the rest of the
+ * datagram follows in other fragments. Zero in IPv6 is a jumbogram (RFC 2675). */
+static fl_decode_result udp(fl_dec *d, const uint8_t *p, uint32_t cap, uint32_t decl,
+                            bool first_frag)
+{
+    if (cap < 8)
+        return fl_dec_fail(d, FL_DERR_truncated_udp);
+    fl_packet *k = d->pkt;
+    uint32_t ulen = fl_rd16(p + 4);
+    if (ulen == 0 && k->ip_version == 6) {
+        ulen = decl;
+    } else if (ulen < 8) {
+        return fl_dec_fail(d, FL_DERR_bad_udp_length);
+    } else if (ulen > decl) {
+        if (!first_frag)
+            return fl_dec_fail(d, FL_DERR_bad_udp_length);
+        ulen = decl;
+    }
+    uint32_t avail = cap < ulen ? cap : ulen;
+    k->sport = fl_rd16(p);
+    k->dport = fl_rd16(p + 2);
+    k->payload = p + 8;
+    k->payload_len = avail - 8;
+    if (k->dport == VXLAN_PORT) {
+        bool opened = false;
+        fl_decode_result r = fl_dec_vxlan(d, k->payload, k->payload_len, &opened);
+        if (opened || r != FL_DECODE_OK)
+            return r;
+    }
+    return FL_DECODE_OK;
+}
+
+/* ICMP (RFC 792) / ICMPv6 (RFC 4443). Error messages quote the start of the
+ * offending datagram; that quote is payload, never a packet of its own, so a
+ * quoted TCP RST or DNS response is not counted as traffic. The payload is
+ * what follows the 8-byte ICMP header (for errors: the quoted IP header). */
+static fl_decode_result icmp(fl_dec *d, uint8_t proto, const uint8_t *p, uint32_t cap)
+{
+    if (cap < 4)
+        return fl_dec_fail(d, FL_DERR_truncated_icmp);
+    fl_packet *k = d->pkt;
+    uint8_t type = p[0];
+    bool err;
+    if (proto == IPPROTO_ICMP_)
+        /* unreachable, source quench, redirect, time exceeded, parameter problem */
+        err = type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+    else
+        /* unreachable, packet too big, time exceeded, parameter problem */
+        err = type >= 1 && type <= 4;
+    if (err)
+        k->flags |= FL_PKT_ICMP_ERROR;
+    uint32_t hdr = 8;
+    if (cap < hdr) {
+        hdr = cap;
+        k->flags |= FL_PKT_L4_TRUNC;
+    }
+    k->payload = p + hdr;
+    k->payload_len = cap - hdr;
+    return FL_DECODE_OK;
+}
+
+/* After the IP header: `cap` bytes captured of the `decl` the IP header
+ * declares (cap <= decl). */
+static fl_decode_result transport(fl_dec *d, uint8_t proto, const uint8_t *p, uint32_t cap,
+                                  uint32_t decl, bool first_frag)
+{
+    switch (proto) {
+    case IPPROTO_TCP_:
+        return tcp(d, p, cap, decl);
+    case IPPROTO_UDP_:
+        return udp(d, p, cap, decl, first_frag);
+    case IPPROTO_ICMP_:
+    case IPPROTO_ICMPV6_:
+        return icmp(d, proto, p, cap);
+    case IPPROTO_GRE_: {
+        bool opened = false;
+        fl_decode_result r = fl_dec_gre(d, p, cap, &opened);
+        if (opened || r != FL_DECODE_OK)
+            return r;
+        break;
+    }
+    case IPPROTO_IPIP_:
+        /* RFC 2003. In a first fragment the inner header is complete and the
+         * inner length check reports the rest as truncated. */
+        if (!fl_dec_tunnel(d))
+            return FL_DECODE_ERROR;
+        return fl_dec_ipv4(d, p, cap);
+    case IPPROTO_IPV6_:
+        /* RFC 4213 (6in4) and IPv6-in-IPv6 (RFC 2473) */
+        if (!fl_dec_tunnel(d))
+            return FL_DECODE_ERROR;
+        return fl_dec_ipv6(d, p, cap);
+    default:
+        break;
+    }
+    fl_packet *k = d->pkt;
+    k->payload = p;
+    k->payload_len = cap;
+    return FL_DECODE_OK;
+}
+
+/* IPv4 (RFC 791). */
+fl_decode_result fl_dec_ipv4(fl_dec *d, const uint8_t *p, uint32_t len)
+{
+    if (len < 20) {
+        if (len >= 1 && (p[0] >> 4) != 4)
+            return fl_dec_fail(d, FL_DERR_bad_ip_version);
+        return fl_dec_fail(d, FL_DERR_truncated_ip);
+    }
+    if ((p[0] >> 4) != 4)
+        return fl_dec_fail(d, FL_DERR_bad_ip_version);
+    uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4u;
+    if (ihl < 20)
+        return fl_dec_fail(d, FL_DERR_bad_ipv4_header);
+    uint32_t tot = fl_rd16(p + 2);
+    if (tot == 0)
+        tot = len; /* segmentation offload seen on the sending host (as Wireshark) */
+    if (tot < ihl)
+        return fl_dec_fail(d, FL_DERR_bad_ipv4_header);
+    if (ihl > len)
+        return fl_dec_fail(d, FL_DERR_truncated_ip);
+
+    fl_packet *k = d->pkt;
+    uint32_t iplen = tot;
+    if (tot > len) {
+        iplen = len;
+        k->flags |= FL_PKT_L4_TRUNC;
+    }
+    set_v4(&k->src, p + 12);
+    set_v4(&k->dst, p + 16);
+    k->l3 = p;
+    k->l3_len = iplen;
+    k->ip_version = 4;
+    uint8_t proto = p[9];
+    k->l4_proto = proto;
+
+    const uint8_t *l4 = p + ihl;
+    uint32_t cap = iplen - ihl;
+    uint16_t frag = fl_rd16(p + 6);
+    if (frag & 0x1fff) {
+        /* Not the first fragment: its bytes are the middle of a datagram. */
+        k->flags |= FL_PKT_FRAGMENT;
+        k->payload = l4;
+        k->payload_len = cap;
+        return FL_DECODE_OK;
+    }
+    bool first_frag = (frag & 0x2000) != 0; /* MF with offset 0 */
+    if (first_frag)
+        k->flags |= FL_PKT_L4_TRUNC;
+    return transport(d, proto, l4, cap, tot - ihl, first_frag);
+}
+
+/* IPv6 (RFC 8200) and its extension headers: hop-by-hop (0), routing (43),
+ * fragment (44), destination options (60), mobility (135, RFC 6275) in units
+ * of 8 bytes not counting the first 8; AH (51, RFC 4302) in units of 4 bytes
+ * minus 2. ESP (50) and no-next-header (59) end the chain. */
+fl_decode_result fl_dec_ipv6(fl_dec *d, const uint8_t *p, uint32_t len)
+{
+    if (len < 40) {
+        if (len >= 1 && (p[0] >> 4) != 6)
+            return fl_dec_fail(d, FL_DERR_bad_ip_version);
+        return fl_dec_fail(d, FL_DERR_truncated_ip);
+    }
+    if ((p[0] >> 4) != 6)
+        return fl_dec_fail(d, FL_DERR_bad_ip_version);
+    uint32_t plen = fl_rd16(p + 4);
+    uint8_t nh = p[6];
+    uint32_t tot = 40 + plen;
+    if (plen == 0 && nh == 0)
+        tot = len; /* jumbogram (RFC 2675): the length is in hop-by-hop */
+
+    fl_packet *k = d->pkt;
+    uint32_t iplen = tot;
+    if (tot > len) {
+        iplen = len;
+        k->flags |= FL_PKT_L4_TRUNC;
+    }
+    set_v6(&k->src, p + 8);
+    set_v6(&k->dst, p + 24);
+    k->l3 = p;
+    k->l3_len = iplen;
+    k->ip_version = 6;
+
+    uint32_t off = 40;
+    bool first_frag = false, later_frag = false;
+    for (unsigned n = 0;; n++) {
+        uint32_t hlen;
+        if (nh != 0 && nh != 43 && nh != 44 && nh != 60 && nh != 51 && nh != 135)
+            break;
+        if (n >= MAX_IPV6_EXT)
+            return fl_dec_fail(d, FL_DERR_too_many_layers);
+        if (off + 2 > tot)
+            return fl_dec_fail(d, FL_DERR_bad_ipv6_header);
+        if (off + 2 > iplen)
+            return fl_dec_fail(d, FL_DERR_truncated_ip);
+        if (nh == 44)
+            hlen = 8;
+        else if (nh == 51)
+            hlen = ((uint32_t)p[off + 1] + 2) * 4;
+        else
+            hlen = ((uint32_t)p[off + 1] + 1) * 8;
+        if (off + hlen > tot)
+            return fl_dec_fail(d, FL_DERR_bad_ipv6_header);
+        if (off + hlen > iplen)
+            return fl_dec_fail(d, FL_DERR_truncated_ip);
+        if (nh == 44) {
+            uint16_t fo = fl_rd16(p + off + 2);
+            if (fo & 0xfff8)
+                later_frag = true;
+            else if (fo & 0x0001)
+                first_frag = true;
+        }
+        nh = p[off];
+        off += hlen;
+        if (later_frag)
+            break; /* what follows is the middle of a datagram */
+    }
+    k->l4_proto = nh;
+    const uint8_t *l4 = p + off;
+    uint32_t cap = iplen - off;
+    if (later_frag) {
+        k->flags |= FL_PKT_FRAGMENT;
+        k->payload = l4;
+        k->payload_len = cap;
+        return FL_DECODE_OK;
+    }
+    if (first_frag)
+        k->flags |= FL_PKT_L4_TRUNC;
+    return transport(d, nh, l4, cap, tot - off, first_frag);
+}
+
+fl_decode_result fl_dec_ip(fl_dec *d, const uint8_t *p, uint32_t len)
+{
+    if (len < 1)
+        return fl_dec_fail(d, FL_DERR_truncated_ip);
+    switch (p[0] >> 4) {
+    case 4:
+        return fl_dec_ipv4(d, p, len);
+    case 6:
+        return fl_dec_ipv6(d, p, len);
+    default:
+        return fl_dec_fail(d, FL_DERR_bad_ip_version);
+    }
+}
