@@ -30,6 +30,8 @@ typedef enum fl_tls_state {
     FL_TLS_COMPLETE,      /* done: stop feeding */
     FL_TLS_FAILED,        /* done: stop feeding */
     FL_TLS_NOT_TLS,       /* client's first bytes are not a TLS handshake */
+    FL_TLS_ABANDONED,     /* done without a verdict: client closed, gap, lost
+                             record framing; stop feeding */
 } fl_tls_state;
 
 /* Per-direction record reader: where we are inside the current record. */
@@ -38,9 +40,14 @@ typedef struct fl_tls_reader {
     uint8_t hdr_have;      /* 0..5 bytes of the record header seen */
     uint8_t ctype;         /* content type of the current record */
     uint8_t body_seen;     /* body bytes seen of the current record (saturating) */
-    uint8_t first[2];      /* first two body bytes (alert level/desc, hs type) */
-    uint8_t hdr[5];
+    uint8_t first[2];      /* handshake: [0] type; alert: [0] level of the
+                              current message, [1] last fatal description */
+    uint8_t hdr[5];        /* record header (RFC 5246 6.2.1) as received */
     uint8_t records;       /* records finished in this direction (saturating) */
+    uint8_t ccs;           /* this side sent ChangeCipherSpec after the
+                              ServerHello: its later alerts are encrypted */
+    uint8_t fatal;         /* fatal messages in the current alert record so
+                              far; counted when the record ends */
 } fl_tls_reader;
 
 typedef struct fl_tls_session {
