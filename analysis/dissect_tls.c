@@ -102,6 +102,10 @@ static bool hdr_byte_ok(const uint8_t *hdr, uint32_t i)
     }
 }
 
+/* Bits of fl_tls_session.client_appdata. */
+#define TLS_CLIENT_APPDATA 1u
+#define TLS_SERVER_FINISHED 2u
+
 static uint32_t record_len(const fl_tls_reader *r)
 {
     return ((uint32_t)r->hdr[3] << 8) | r->hdr[4];
@@ -139,11 +143,25 @@ static void record_start(fl_tls_session *s, fl_tls_reader *r, bool from_client,
          * after the ServerHello (TLS 1.3 Finished, or TLS 1.2 data). Early
          * data (0-RTT) before the ServerHello does not count. */
         if (r->ctype == CT_APPLICATION_DATA && s->state == FL_TLS_SERVER_HELLO)
-            s->client_appdata = 1;
-    } else if (s->state == FL_TLS_SERVER_HELLO && s->client_appdata &&
+            s->client_appdata |= TLS_CLIENT_APPDATA;
+    } else if (s->state == FL_TLS_SERVER_HELLO && (s->client_appdata & TLS_CLIENT_APPDATA) &&
                r->ctype != CT_ALERT) {
         /* ... and the server sent a record after that. An alert record is
          * judged when it ends: a plaintext fatal alert is a failure. */
+        complete(s, f);
+        return;
+    }
+
+    /* TLS 1.2 (full or resumed): both sides sent ChangeCipherSpec and the
+     * server's encrypted Finished (a handshake record after its CCS) came:
+     * the handshake is done even if no application data ever flows (an idle
+     * pre-connected socket the server later closes is not a failure). TLS
+     * 1.3 never sends a handshake record after CCS (it is type 23), so this
+     * does not fire there. */
+    if (!from_client && r->ctype == CT_HANDSHAKE && r->ccs && s->state == FL_TLS_SERVER_HELLO)
+        s->client_appdata |= TLS_SERVER_FINISHED;
+    if (s->state == FL_TLS_SERVER_HELLO && (s->client_appdata & TLS_SERVER_FINISHED) &&
+        s->dir[0].ccs) {
         complete(s, f);
         return;
     }
@@ -173,7 +191,7 @@ static void record_end(fl_tls_session *s, fl_tls_reader *r, bool from_client,
         }
         return;
     }
-    if (!from_client && s->state == FL_TLS_SERVER_HELLO && s->client_appdata)
+    if (!from_client && s->state == FL_TLS_SERVER_HELLO && (s->client_appdata & TLS_CLIENT_APPDATA))
         complete(s, f);
 }
 

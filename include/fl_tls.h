@@ -9,7 +9,9 @@
  *
  * Completion (TLS 1.2 and 1.3 alike): a ServerHello was seen, then the client
  * sent an application_data record (TLS 1.3 client Finished, or 1.2 data after
- * Finished) and the server sent a record after that.
+ * Finished) and the server sent a record after that. TLS 1.2 also completes
+ * when both sides sent ChangeCipherSpec and the server's encrypted Finished
+ * (a handshake record after its CCS) came, data or not.
  * Failure: a plaintext fatal alert from either side, or the server closing
  * (FIN/RST) before completion, or no ServerHello within the timeout. A client
  * that closes first gives no verdict. Weak spot, admitted: a TLS 1.3 client
@@ -53,7 +55,8 @@ typedef struct fl_tls_reader {
 typedef struct fl_tls_session {
     fl_tls_reader dir[2];  /* [0] client to server, [1] server to client */
     uint8_t state;         /* fl_tls_state */
-    uint8_t client_appdata;/* the client has sent an application_data record */
+    uint8_t client_appdata;/* bit 0: the client sent application data; bit 1: the
+                              server's TLS 1.2 Finished (handshake after CCS) came */
 } fl_tls_session;
 
 /* What one fl_tls_feed() call found. */
