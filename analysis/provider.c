@@ -568,7 +568,7 @@ fl_provider_id fl_providers_by_addr(fl_providers *p, const fl_addr *server)
     uint32_t v;
     if (server->family != 4 && server->family != 6)
         return FL_PROVIDER_UNKNOWN;
-    if (fl_prefix_table_lookup(p->oper, server, &v))
+    if (fl_prefix_table_size(p->oper) && fl_prefix_table_lookup(p->oper, server, &v))
         return (fl_provider_id)v;
     if (fl_prefix_table_lookup(p->ranges, server, &v))
         return (fl_provider_id)v;

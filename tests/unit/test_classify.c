@@ -342,6 +342,14 @@ static char *write_tmp(const char *name, const char *text)
     return path;
 }
 
+static void drop_tmp(char *path)
+{
+    unlink(path);
+    free(path);
+    if (rmdir(tmpdir) == 0)
+        tmpdir[0] = '\0';
+}
+
 /* Runs fl_classifier_new with stdout redirected; returns what nDPI (or
  * anything) printed, so a test can assert silence. */
 static fl_classifier *new_quiet(const char *rules, char *printed, size_t plen, char *err,
@@ -408,9 +416,7 @@ START_TEST(custom_host_rule_names_the_flow)
     ck_assert(!fl_classifier_proto_is_custom(c, out.master_proto));
     fl_classifier_free(c);
     free_flow(&fl);
-    unlink(path);
-    free(path);
-    rmdir(tmpdir);
+    drop_tmp(path);
 }
 END_TEST
 
@@ -420,8 +426,7 @@ START_TEST(bad_rules_are_errors)
     char *path = write_tmp("bad.rules", "host:\"ok.example\"@Ok\n\ngarbage line\n");
     ck_assert_ptr_null(fl_classifier_new(path, 1, err, sizeof err));
     ck_assert_msg(strstr(err, path) && strstr(err, ":3:"), "err: %s", err);
-    unlink(path);
-    free(path);
+    drop_tmp(path);
 
     static const char *const bad[] = {
         "ip:1.2.3.0/33@X\n",      "ip:1.2.3.0/24@Bad Name\n", "ip:300.1.1.1@X\n",
@@ -434,10 +439,8 @@ START_TEST(bad_rules_are_errors)
         err[0] = '\0';
         ck_assert_msg(fl_classifier_new(path, 1, err, sizeof err) == NULL, "accepted %s", bad[i]);
         ck_assert_msg(strstr(err, ":1:") != NULL, "%s: err %s", bad[i], err);
-        unlink(path);
-        free(path);
+        drop_tmp(path);
     }
-    rmdir(tmpdir);
     ck_assert_ptr_null(fl_classifier_new("/nonexistent/x.rules", 1, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x.rules"));
 }
