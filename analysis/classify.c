@@ -234,7 +234,7 @@ bool fl_classifier_packet(fl_classifier *c, fl_ndpi_flow *f, const fl_packet *pk
                           fl_classification *out)
 {
     struct ndpi_flow_struct *flow = (struct ndpi_flow_struct *)f;
-    if (!pkt->l3 || pkt->l3_len == 0)
+    if (!f || !pkt->l3 || pkt->l3_len == 0)
         return false;
     /* An IP packet is at most 65535 bytes; nDPI takes an unsigned short. */
     unsigned short len = pkt->l3_len > 65535u ? 65535u : (unsigned short)pkt->l3_len;
@@ -253,6 +253,10 @@ void fl_classifier_giveup(fl_classifier *c, fl_ndpi_flow *f, fl_classification *
 {
     struct ndpi_flow_struct *flow = (struct ndpi_flow_struct *)f;
     uint8_t guessed = 0;
+    if (!f) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
     ndpi_protocol p = ndpi_detection_giveup(c->ndpi, flow, 1, &guessed);
     fill_out(&p, flow, out);
 }

@@ -185,8 +185,12 @@ void fl_name_cache_learn_addr(fl_name_cache *c, const fl_addr *a, const char *na
             c->naddr++;
         e->addr = *a;
         e->used = 1;
+        e->provider = 0;
     }
-    e->provider = provider;
+    /* An address has one operator: a later answer that says nothing about
+     * it (another name, no rule) does not erase what an earlier one said. */
+    if (provider || !e->provider)
+        e->provider = provider;
     e->name_slot = slot;
     e->name_hash = *name ? nh : 0;
     e->ts = now_us;

@@ -24,6 +24,7 @@ void fl_name_cache_free(fl_name_cache *c);
 /* name is a DNS name, lower case; longer names than FL_NAME_CACHE_KEEP are
  * matched by their full hash and length, kept truncated. */
 #define FL_NAME_CACHE_KEEP 128
+/* A provider of 0 keeps the provider the address already has. */
 void fl_name_cache_learn_addr(fl_name_cache *c, const fl_addr *a, const char *name,
                               uint16_t provider, uint64_t now_us);
 void fl_name_cache_learn_name(fl_name_cache *c, const char *name, uint16_t provider,

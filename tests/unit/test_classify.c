@@ -270,8 +270,48 @@ START_TEST(empty_packet_is_not_final)
     memset(&p, 0, sizeof p);
     fl_classification out;
     ck_assert(!fl_classifier_packet(c, f, &p, &out));
+    /* No nDPI state (the pool was full): no verdict, an empty guess. */
+    uint8_t byte = 0x45;
+    p.l3 = &byte;
+    p.l3_len = 1;
+    ck_assert(!fl_classifier_packet(c, NULL, &p, &out));
+    memset(&out, 0x55, sizeof out);
+    fl_classifier_giveup(c, NULL, &out);
+    ck_assert_uint_eq(out.app_proto, 0);
+    ck_assert_uint_eq(out.master_proto, 0);
+    ck_assert_str_eq(out.host, "");
     fl_classifier_flow_free(c, f);
     fl_classifier_free(c);
+}
+END_TEST
+
+START_TEST(every_prefix_of_client_hello)
+{
+    /* nDPI reads the packet, not our cursor: every cut of the ClientHello
+     * (IP header included) must be handled without reading past it (run
+     * under valgrind, which also sees reads inside libndpi). A cut TLS
+     * record gives no SNI; a cut IP header no verdict at all. */
+    test_flow fl;
+    load_flow("pcaps/real/openjdk-25.0.2-zeek.org.pcap", "192.0.78.150", 55058, &fl);
+    const test_pkt *ch = &fl.pkt[3];
+    fl_classifier *c = new_classifier(NULL, 1);
+    unsigned with_sni = 0;
+    for (uint32_t n = 0; n <= ch->len; n++) {
+        uint8_t *cut = fl_test_exact_copy(ch->l3, n);
+        fl_ndpi_flow *f = fl_classifier_flow_new(c);
+        ck_assert_ptr_nonnull(f);
+        fl_packet p = as_packet(ch);
+        p.l3 = cut;
+        p.l3_len = n;
+        fl_classification out;
+        if (fl_classifier_packet(c, f, &p, &out) && strcmp(out.host, "zeek.org") == 0)
+            with_sni++;
+        fl_classifier_flow_free(c, f);
+        free(cut);
+    }
+    ck_assert_uint_ge(with_sni, 1);   /* at least the whole packet */
+    fl_classifier_free(c);
+    free_flow(&fl);
 }
 END_TEST
 
@@ -544,6 +584,7 @@ static Suite *classify_suite(void)
     tcase_add_test(tc, http_host_header);
     tcase_add_test(tc, giveup_after_handshake_only);
     tcase_add_test(tc, empty_packet_is_not_final);
+    tcase_add_test(tc, every_prefix_of_client_hello);
     tcase_add_test(tc, pool_exhaustion_and_reuse);
     tcase_add_test(tc, pool_slot_reuse_starts_clean);
     tcase_add_test(tc, default_rules_file_loads_silently);

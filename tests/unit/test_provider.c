@@ -319,6 +319,16 @@ START_TEST(dns_cname_chain_teaches_address)
     char tiny[4];
     fl_providers_by_learned_addr(fx.p, &a, tiny, sizeof tiny);
     ck_assert_str_eq(tiny, "www");
+    /* Another name for the same address that says nothing keeps what the
+     * first answer said (the name is the newest). */
+    fl_dns_msg m3 = dns_msg(true, 0, "other.example.org");
+    m3.naddrs = 1;
+    m3.addrs[0] = A("192.0.2.55");
+    ck_assert_uint_eq(fl_providers_for_dns(fx.p, &m3, 3000), FL_PROVIDER_UNKNOWN);
+    ck_assert_str_eq(fl_providers_name(fx.p, fl_providers_by_learned_addr(fx.p, &a, name,
+                                                                          sizeof name)),
+                     "Cloudflare");
+    ck_assert_str_eq(name, "other.example.org");
     /* Unlearned address. */
     a = A("192.0.2.56");
     ck_assert_uint_eq(fl_providers_by_learned_addr(fx.p, &a, name, sizeof name), 0);
