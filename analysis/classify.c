@@ -13,6 +13,8 @@
  *  - on a flow's first packet it may return an address-based "guess"
  *    (custom ip: rules) without having detected anything; only
  *    detected_protocol_stack[0] says the dissectors decided;
+ *  - it takes at most 229 new protocol names and prints the rest away; we
+ *    refuse such a file;
  *  - ndpi_match_string_subprotocol() matches host rules as name suffixes but
  *    not on label boundaries ("xfastly.net" matches host:"fastly.net"), so
  *    provider.c applies operator host rules itself.
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -42,19 +45,48 @@ struct fl_classifier {
 
 /* ---- the operator rules, filtered for nDPI 4.2 ---- */
 
+/* nDPI 4.2 holds NDPI_MAX_NUM_CUSTOM_PROTOCOLS - 1 (229) new protocol
+ * names; past that it prints "Too many protocols defined" and skips the
+ * rule. We refuse such a file instead. Names of nDPI's own protocols
+ * ("@Google", any case) extend those and do not count. */
+#define MAX_CUSTOM (NDPI_MAX_NUM_CUSTOM_PROTOCOLS - 1)
+
 typedef struct rules_copy {
     FILE *out;
+    struct ndpi_detection_module_struct *ndpi;
+    const char *path;
+    char names[MAX_CUSTOM][49];   /* the new names seen so far */
+    unsigned nnames;
 } rules_copy;
+
+static bool count_name(rules_copy *rc, const fl_rule *r, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < rc->nnames; i++)
+        if (strcasecmp(rc->names[i], r->name) == 0)
+            return true;
+    for (u_int16_t id = 0; id < NDPI_MAX_SUPPORTED_PROTOCOLS; id++) {
+        const char *n = ndpi_get_proto_name(rc->ndpi, id);
+        if (n && strcasecmp(n, r->name) == 0)
+            return true;
+    }
+    if (rc->nnames == MAX_CUSTOM) {
+        snprintf(err, errlen, "%s:%u: more than %u new rule names (nDPI 4.2's limit)",
+                 rc->path, r->line, (unsigned)MAX_CUSTOM);
+        return false;
+    }
+    snprintf(rc->names[rc->nnames++], sizeof rc->names[0], "%s", r->name);
+    return true;
+}
 
 /* One element a line: nDPI looks a protocol up by name, so
  * "tcp:81,tcp:8181@HTTP" and two lines of one rule each mean the same. */
 static bool copy_rule(void *ctx, const fl_rule *r, char *err, size_t errlen)
 {
     rules_copy *rc = ctx;
-    (void)err;
-    (void)errlen;
     if (r->kind == FL_RULE_IP && r->net.family == 6)
         return true;
+    if (r->kind != FL_RULE_NDPI_LINE && !count_name(rc, r, err, errlen))
+        return false;
     if (r->kind == FL_RULE_NDPI_LINE)
         fprintf(rc->out, "%s\n", r->elem);
     else
@@ -85,16 +117,23 @@ static bool load_rules(struct ndpi_detection_module_struct *ndpi, const char *ru
                        char *err, size_t errlen)
 {
     char path[4096];
-    rules_copy rc;
-    rc.out = anon_file(path, sizeof path);
-    if (!rc.out) {
+    rules_copy *rc = calloc(1, sizeof *rc);
+    if (!rc) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    rc->ndpi = ndpi;
+    rc->path = rules_path;
+    rc->out = anon_file(path, sizeof path);
+    if (!rc->out) {
+        free(rc);
         snprintf(err, errlen, "%s: cannot create a scratch copy: %s", rules_path,
                  strerror(errno));
         return false;
     }
     bool is_tmp = strncmp(path, "/proc/", 6) != 0;
-    bool ok = fl_rules_read(rules_path, copy_rule, &rc, err, errlen);
-    if (ok && fflush(rc.out) != 0) {
+    bool ok = fl_rules_read(rules_path, copy_rule, rc, err, errlen);
+    if (ok && fflush(rc->out) != 0) {
         snprintf(err, errlen, "%s: cannot write a scratch copy", rules_path);
         ok = false;
     }
@@ -104,7 +143,8 @@ static bool load_rules(struct ndpi_detection_module_struct *ndpi, const char *ru
     }
     if (is_tmp)
         unlink(path);
-    fclose(rc.out);
+    fclose(rc->out);
+    free(rc);
     return ok;
 }
 

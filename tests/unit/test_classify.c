@@ -481,6 +481,28 @@ START_TEST(bad_rules_are_errors)
         ck_assert_msg(strstr(err, ":1:") != NULL, "%s: err %s", bad[i], err);
         drop_tmp(path);
     }
+    /* nDPI 4.2 holds 229 new names; names of its own protocols do not count. */
+    char *text = malloc(64 * 240);
+    size_t off = 0;
+    off += (size_t)sprintf(text + off, "host:\"g.example\"@google\n");
+    for (unsigned i = 0; i < 229; i++)
+        off += (size_t)sprintf(text + off, "host:\"n%u.example\"@N%u\n", i, i);
+    path = write_tmp("many.rules", text);
+    char printed[512];
+    fl_classifier *c = new_quiet(path, printed, sizeof printed, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(printed, "");
+    ck_assert_str_eq(name_of(c, fl_classifier_match_host(c, "n228.example")), "N228");
+    ck_assert_str_eq(name_of(c, fl_classifier_match_host(c, "g.example")), "Google");
+    fl_classifier_free(c);
+    drop_tmp(path);
+    sprintf(text + off, "host:\"n229.example\"@N229\n");
+    path = write_tmp("many.rules", text);
+    ck_assert_ptr_null(fl_classifier_new(path, 1, err, sizeof err));
+    ck_assert_msg(strstr(err, ":231:") != NULL, "%s", err);
+    drop_tmp(path);
+    free(text);
+
     ck_assert_ptr_null(fl_classifier_new("/nonexistent/x.rules", 1, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x.rules"));
 }
