@@ -318,8 +318,9 @@ static const seg tls12_client_close_segs[] = { SEG(C, ch12), SEG(S, s12_flight) 
 /* Abbreviated handshake (RFC 5246 7.3, resumption), no data, then the
  * server's encrypted close_notify-like alert and FIN (the shape of
  * tls2.pcap stream 220). The alert is after the server's CCS: encrypted, not
- * counted. By the completion rule the handshake never completed, so the
- * server's close is a failure. */
+ * counted. Both CCS and the server's encrypted Finished were seen: the
+ * handshake completed, so the server's later close is not a failure (an
+ * idle resumed session closed by the server is ordinary). */
 static const seg tls12_resume_enc_alert_segs[] = {
     SEG(C, ch12), SEG(S, s12_resume), SEG(C, c12_resume_finish), SEG(S, alert_enc),
 };
@@ -367,8 +368,8 @@ static const conv convs[] = {
     CONV("tls12_client_close", tls12_client_close_segs, END_CLOSE_BY_CLIENT, 1, 0, 0, 0, 0,
          FL_TLS_ABANDONED, false),
     CONV("tls12_gap", tls12_client_close_segs, END_GAP, 1, 0, 0, 0, 0, FL_TLS_ABANDONED, false),
-    CONV("tls12_resume_enc_alert", tls12_resume_enc_alert_segs, END_CLOSE_BY_SERVER, 1, 0, 0, 0,
-         0, FL_TLS_FAILED, true),
+    CONV("tls12_resume_enc_alert", tls12_resume_enc_alert_segs, END_CLOSE_BY_SERVER, 1, 0, 0, 1,
+         0, FL_TLS_COMPLETE, false),
     CONV("tls12_false_start_rejected", tls12_false_start_rejected_segs, END_NONE, 1, 1, 1, 0, 40,
          FL_TLS_FAILED, false),
     CONV("tls13_success", tls13_success_segs, END_NONE, 1, 0, 0, 1, 0, FL_TLS_COMPLETE, false),
@@ -1156,7 +1157,7 @@ static const struct real_conv reals[] = {
          FL_TLS_FAILED, false),
     REAL("top_100_fingerprints.pcap", real_top100_s34, END_CLOSE_BY_SERVER, 1, 1, 1, 0, 50,
          FL_TLS_FAILED, false),
-    REAL("tls2.pcap", real_tls2_s220, END_CLOSE_BY_SERVER, 1, 0, 0, 0, 0, FL_TLS_FAILED, true),
+    REAL("tls2.pcap", real_tls2_s220, END_CLOSE_BY_SERVER, 1, 0, 0, 1, 0, FL_TLS_COMPLETE, false),
     REAL("tls2.pcap", real_tls2_s310, END_NONE, 1, 0, 0, 1, 0, FL_TLS_COMPLETE, false),
 };
 #define NREALS (int)(sizeof(reals) / sizeof(reals[0]))
