@@ -9,7 +9,11 @@
  * 3 partial input (a truncated or damaged capture: every readable packet
  * was analysed and the results printed); 4 runtime failure.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <jansson.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 
 #include "fl_config.h"
 #include "fl_engine.h"
+#include "fl_redis.h"
 #include "fl_report.h"
 #include "fl_source.h"
 
@@ -185,6 +190,133 @@ static int parse_args(cli *c, int argc, char **argv)
     return 0;
 }
 
+/* ---- outputs shared by replay and capture ---- */
+
+typedef struct outputs {
+    cli *c;
+    fl_engine *e;
+    fl_redis *redis;
+} outputs;
+
+static void on_bucket(void *ctx, const fl_bucket_entry *entries, size_t n)
+{
+    outputs *o = ctx;
+    if (o->redis)
+        fl_redis_put_bucket(o->redis, entries, n);
+}
+
+static void on_alert(void *ctx, const fl_alert *a, bool resolved)
+{
+    outputs *o = ctx;
+    json_t *j = fl_alert_json(a, fl_engine_aggregate(o->e), fl_engine_providers(o->e));
+    const char *state = resolved ? "resolved" : "raised";
+    json_object_set_new(j, "event", json_string(state));
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!o->c->quiet)
+        fprintf(stderr, "faultline: alert %s: %s %s (%s) ratio %.2f baseline %.2f clients %llu at %.0f\n",
+                state, a->local ? "local" : "provider", a->provider,
+                fl_family_name((fl_family)a->first_family), a->local ? a->ratio : a->peak_ratio,
+                a->baseline_ratio, (unsigned long long)a->clients,
+                resolved ? a->resolved_at : a->raised_at);
+    if (o->redis && text) {
+        /* the stream entry: flat field/value pairs of the same schema */
+        const char *fields[64];
+        char *owned[32];
+        size_t nf = 0, no = 0;
+        const char *key;
+        json_t *v;
+        json_object_foreach(j, key, v) {
+            if (nf + 2 > 64 || no >= 32)
+                break;
+            char *val = json_is_string(v) ? strdup(json_string_value(v))
+                                           : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (!val)
+                continue;
+            owned[no++] = val;
+            fields[nf++] = key;
+            fields[nf++] = val;
+        }
+        fl_redis_put_alert(o->redis, a->provider, state, text, fields, nf);
+        for (size_t i = 0; i < no; i++)
+            free(owned[i]);
+    }
+    free(text);
+    json_decref(j);
+}
+
+static bool outputs_open(outputs *o, cli *c, fl_engine *e)
+{
+    o->c = c;
+    o->e = e;
+    o->redis = NULL;
+    fl_engine_set_bucket_sink(e, on_bucket, o);
+    fl_engine_set_alert_sink(e, on_alert, o);
+    if (!c->cfg.redis_url[0])
+        return true;
+    char host[128] = "faultline";
+    if (!c->cfg.sensor[0] && gethostname(host, sizeof host) == 0)
+        host[sizeof host - 1] = '\0';
+    fl_redis_options ro = {
+        .url = c->cfg.redis_url,
+        .prefix = c->cfg.redis_prefix,
+        .sensor = c->cfg.sensor[0] ? c->cfg.sensor : host,
+        .retention_s = c->cfg.retention_s,
+        .backlog_bytes = (uint64_t)c->cfg.backlog_mb << 20,
+        .stream_maxlen = c->cfg.stream_maxlen,
+        .timeout_ms = 2000,
+    };
+    char err[512];
+    o->redis = fl_redis_new(&ro, err, sizeof err);
+    if (!o->redis) {
+        fprintf(stderr, "faultline: redis: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+static void heartbeat(outputs *o, uint64_t drops)
+{
+    if (!o->redis)
+        return;
+    fl_engine_stats st;
+    fl_engine_get_stats(o->e, &st);
+    fl_heartbeat hb = { FL_VERSION, st.packets, drops, st.last_ts_us / 1000000 };
+    fl_redis_put_heartbeat(o->redis, &hb);
+}
+
+/* Deliver what is held (up to 30 s), say what could not be. */
+static void outputs_close(outputs *o)
+{
+    if (!o->redis)
+        return;
+    bool done = fl_redis_flush(o->redis, 30000);
+    fl_redis_stats rs;
+    fl_redis_get_stats(o->redis, &rs);
+    if (!done || rs.batches_dropped) {
+        char err[256] = "";
+        fl_redis_last_error(o->redis, err, sizeof err);
+        fprintf(stderr, "faultline: redis: %llu batches not delivered, %llu dropped over budget%s%s\n",
+                (unsigned long long)rs.batches_held, (unsigned long long)rs.batches_dropped,
+                err[0] ? ": " : "", err);
+    }
+    fl_redis_free(o->redis);
+    o->redis = NULL;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void print_results(cli *c, fl_engine *e, const fl_report_source *rs)
 {
     if (c->json) {
@@ -235,16 +367,45 @@ static int cmd_replay(cli *c, int argc, char **argv)
         fl_source_close(src);
         return EXIT_INPUT;
     }
+    outputs out;
+    if (!outputs_open(&out, c, e)) {
+        fl_engine_free(e);
+        fl_source_close(src);
+        return EXIT_USAGE;
+    }
     fl_frame fr;
     fl_source_status s;
-    while ((s = fl_source_next(src, &fr)) == FL_SRC_FRAME)
+    uint64_t first_ts = 0, start_wall = mono_us(), next_beat = 0;
+    bool paced = c->speed > 0;
+    while ((s = fl_source_next(src, &fr)) == FL_SRC_FRAME) {
+        if (paced) {
+            /* --speed X: packet time passes X times faster than the capture's */
+            if (!first_ts)
+                first_ts = fr.ts_us;
+            if (fr.ts_us > first_ts) {
+                uint64_t due = start_wall + (uint64_t)((double)(fr.ts_us - first_ts) / c->speed);
+                uint64_t now = mono_us();
+                if (due > now + 1000) {
+                    struct timespec d = { (time_t)((due - now) / 1000000u),
+                                          (long)((due - now) % 1000000u) * 1000 };
+                    nanosleep(&d, NULL);
+                }
+            }
+            if (mono_us() >= next_beat) {
+                heartbeat(&out, 0);
+                next_beat = mono_us() + (uint64_t)c->cfg.heartbeat_s * 1000000u;
+            }
+        }
         fl_engine_frame(e, &fr);
+    }
     int rc = 0;
     if (s == FL_SRC_ERROR) {
         fprintf(stderr, "faultline: %s\n", fl_source_last_error(src));
         rc = EXIT_RUNTIME;
     }
     fl_engine_finish(e);
+    heartbeat(&out, 0);
+    outputs_close(&out);
     fl_report_source rs = { .files = files, .nfiles = nfiles };
     print_results(c, e, &rs);
     for (size_t i = 0; i < fl_source_problem_count(src); i++) {
@@ -252,6 +413,114 @@ static int cmd_replay(cli *c, int argc, char **argv)
         if (!rc)
             rc = EXIT_PARTIAL;
     }
+    capture_health_warning(c, e);
+    fl_engine_free(e);
+    fl_source_close(src);
+    return rc;
+}
+
+/* ---- live capture ---- */
+
+static fl_source *volatile live_source;
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (live_source)
+        fl_source_interrupt(live_source);
+}
+
+static bool drop_privileges(const char *user)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        fprintf(stderr, "faultline: -Z %s: no such user\n", user);
+        return false;
+    }
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "faultline: -Z %s: cannot drop privileges: %s\n", user, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static int cmd_capture(cli *c)
+{
+    if (!c->cfg.interface[0]) {
+        fprintf(stderr, "faultline capture: no interface (-i IFACE)\n");
+        return EXIT_USAGE;
+    }
+    char err[1024];
+    fl_source_options so = { .bpf = c->cfg.bpf, .snaplen = (int)c->cfg.snaplen,
+                             .buffer_mb = (int)c->cfg.buffer_mb, .idle_ms = 250 };
+    fl_source *src = fl_source_open_live(c->cfg.interface, &so, err, sizeof err);
+    if (!src) {
+        fprintf(stderr, "faultline: %s\n", err);
+        return EXIT_INPUT;
+    }
+    if (c->cfg.user[0] && !drop_privileges(c->cfg.user)) {
+        fl_source_close(src);
+        return EXIT_RUNTIME;
+    }
+    fl_engine *e = fl_engine_new(&c->cfg, err, sizeof err);
+    if (!e) {
+        fprintf(stderr, "faultline: %s\n", err);
+        fl_source_close(src);
+        return EXIT_INPUT;
+    }
+    outputs out;
+    if (!outputs_open(&out, c, e)) {
+        fl_engine_free(e);
+        fl_source_close(src);
+        return EXIT_USAGE;
+    }
+    live_source = src;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (!c->quiet)
+        fprintf(stderr, "faultline: capturing on %s%s%s\n", c->cfg.interface,
+                c->cfg.bpf[0] ? " with filter " : "", c->cfg.bpf);
+
+    uint64_t next_beat = 0;
+    fl_source_stats ss;
+    fl_frame fr;
+    fl_source_status s;
+    int rc = 0;
+    while (!stop_requested) {
+        s = fl_source_next(src, &fr);
+        if (s == FL_SRC_FRAME)
+            fl_engine_frame(e, &fr);
+        else if (s == FL_SRC_IDLE)
+            fl_engine_tick(e, fr.ts_us ? fr.ts_us : wall_us()); /* a silent link still times out */
+        else if (s == FL_SRC_END)
+            break;
+        else {
+            fprintf(stderr, "faultline: %s\n", fl_source_last_error(src));
+            rc = EXIT_RUNTIME;
+            break;
+        }
+        if (mono_us() >= next_beat) {
+            fl_source_get_stats(src, &ss);
+            heartbeat(&out, ss.kernel_drops);
+            next_beat = mono_us() + (uint64_t)c->cfg.heartbeat_s * 1000000u;
+        }
+    }
+    fl_source_get_stats(src, &ss);
+    live_source = NULL;
+    fl_engine_finish(e);
+    heartbeat(&out, ss.kernel_drops);
+    outputs_close(&out);
+    fl_report_source rs = { .interface = c->cfg.interface, .kernel_drops = ss.kernel_drops };
+    print_results(c, e, &rs);
+    for (size_t i = 0; i < fl_source_problem_count(src); i++)
+        if (!c->quiet)
+            fprintf(stderr, "faultline: %s\n", fl_source_problem(src, i));
     capture_health_warning(c, e);
     fl_engine_free(e);
     fl_source_close(src);
@@ -286,6 +555,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "replay"))
         rc = cmd_replay(&c, argc, argv);
+    else if (!strcmp(argv[1], "capture"))
+        rc = cmd_capture(&c);
     else if (!strcmp(argv[1], "config"))
         rc = cmd_config(&c);
     else {
