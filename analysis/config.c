@@ -29,7 +29,7 @@ static const setting settings[] = {
     U32("analysis", grace_buckets, "1", "buckets kept open after their end for late facts"),
     DBL("analysis", syn_timeout_s, "5", "SYN with neither SYN-ACK nor RST after this long is a timeout"),
     DBL("analysis", dns_timeout_s, "5", "DNS query without response after this long is a timeout"),
-    DBL("analysis", tls_timeout_s, "10", "ClientHello without ServerHello after this long fails"),
+    DBL("analysis", tls_timeout_s, "5", "ClientHello without ServerHello after this long fails"),
     U32("analysis", flow_cap, "1000000", "flows tracked at once; the oldest idle are evicted beyond"),
     U32("analysis", classify_cap, "65536", "flows under nDPI classification at once"),
     U32("analysis", classify_packets, "16", "packets given to nDPI before giving up"),
