@@ -76,6 +76,8 @@ struct fl_engine {
     uint32_t dq_hash_mask;
 
     bool closing;             /* freeing: flows end without counting */
+    bool draining;            /* end of input: pending timers have run out */
+    bool superseded;          /* the flow ends because a new SYN reused it */
     fl_engine_stats st;
     fl_dns_msg dns_msg;       /* scratch: one message at a time */
     const fl_packet *cur_pkt; /* for the DNS-over-TCP callback */
@@ -169,16 +171,20 @@ static void timer_push(fl_engine *e, timer_ring *r, fl_flow *f, uint8_t kind, ui
     f->state |= kind == TIMER_SYN ? FL_FS_SYN_TIMER : FL_FS_TLS_TIMER;
 }
 
-/* SYN timeout: an attempt with neither SYN-ACK nor RST, where the client
- * sent nothing but SYNs (a client that goes on sending means we only see
- * one direction of an established flow: capture health, not a failure). */
+/* SYN timeout: an attempt the server answered with neither SYN-ACK nor
+ * RST, where the client sent nothing but SYNs (and perhaps its own RST when
+ * it gave up). A client that goes on sending data means we only see one
+ * direction of an established flow: capture health, not a failure. */
 static void check_syn_timeout(fl_engine *e, fl_flow *f, uint64_t ts)
 {
     if (!(f->state & FL_FS_SYN_TIMER))
         return;
     f->state &= ~FL_FS_SYN_TIMER;
-    if ((f->state & (FL_FS_SYNACK | FL_FS_RST | FL_FS_CLIENT_NON_SYN | FL_FS_SERVER_SEEN)) == 0)
+    if ((f->state & (FL_FS_SYNACK | FL_FS_RESET_COUNTED | FL_FS_CLIENT_NON_SYN)) == 0 &&
+        f->pkts[1] == 0) {
+        f->state |= FL_FS_TIMED_OUT;
         flow_fact(e, f, ts, FL_C_tcp_syn_timeouts, 1);
+    }
 }
 
 static void check_tls_timeout(fl_engine *e, fl_flow *f, uint64_t ts)
@@ -353,14 +359,20 @@ static void on_flow_end(void *ctx, fl_flow *f, bool evicted)
     if (evicted)
         e->st.flows_evicted++;
     classify_stop(e, f);
-    /* Timers still pending: at the end of input they have run out (the
-     * capture holds no answer); at eviction only if already due. */
+    /* Timers still pending. At the end of input they have run out (the
+     * input holds no answer): counted at their deadlines. A SYN superseded
+     * by a new SYN on the same 5-tuple was given up unanswered: counted now.
+     * An evicted flow's outcome is unknown unless its deadline passed. */
     uint64_t syn_deadline = f->first_us + e->syn_timeout_us;
-    if ((f->state & FL_FS_SYN_TIMER) && (!evicted || syn_deadline <= e->now_us))
-        check_syn_timeout(e, f, syn_deadline > e->now_us && evicted ? e->now_us : syn_deadline);
-    if ((f->state & FL_FS_TLS_TIMER) && !evicted)
-        check_tls_timeout(e, f, e->now_us > f->last_us + e->tls_timeout_us
-                                    ? f->last_us + e->tls_timeout_us : e->now_us);
+    if (f->state & FL_FS_SYN_TIMER) {
+        if (e->draining || syn_deadline <= e->now_us)
+            check_syn_timeout(e, f, syn_deadline);
+        else if (e->superseded)
+            check_syn_timeout(e, f, e->now_us);
+    }
+    uint64_t tls_deadline = f->last_us + e->tls_timeout_us;
+    if ((f->state & FL_FS_TLS_TIMER) && (e->draining || tls_deadline <= e->now_us))
+        check_tls_timeout(e, f, tls_deadline);
     if (!(f->state & FL_FS_ATTRIBUTED))
         engine_attribute(e, f, 0);
     fl_aggregate_service(e->agg, f->provider, f->service, 1, f->failures);
@@ -583,12 +595,14 @@ static void tcp_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from
         if ((fl & (FL_TCP_SYN | FL_TCP_ACK)) == FL_TCP_SYN) {
             if (!(f->state & FL_FS_SYN)) {
                 f->state |= FL_FS_SYN;
+                f->client_isn = pkt->tcp_seq;
                 f->next_seq[0] = pkt->tcp_seq + 1;
                 f->state |= FL_FS_SEQ_CLIENT;
                 timer_push(e, &e->timers_syn, f, TIMER_SYN, e->now_us + e->syn_timeout_us);
             }
         } else {
-            f->state |= FL_FS_CLIENT_NON_SYN;
+            if (!(fl & FL_TCP_RST) || pkt->payload_len)
+                f->state |= FL_FS_CLIENT_NON_SYN;
             if ((f->state & FL_FS_SYNACK) && (fl & FL_TCP_ACK))
                 f->state |= FL_FS_ESTABLISHED;
         }
@@ -609,7 +623,9 @@ static void tcp_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from
         if (fl & FL_TCP_RST) {
             if (!(f->state & FL_FS_RESET_COUNTED)) {
                 f->state |= FL_FS_RESET_COUNTED;
-                if ((f->state & FL_FS_SYN) && !(f->state & FL_FS_SYNACK))
+                /* one attempt, one outcome: a RST after the timeout was
+                 * counted adds nothing */
+                if ((f->state & (FL_FS_SYN | FL_FS_SYNACK | FL_FS_TIMED_OUT)) == FL_FS_SYN)
                     flow_fact(e, f, ts, FL_C_tcp_refused, 1);
                 else if ((f->state & FL_FS_SYNACK) ||
                          ((f->state & FL_FS_MIDSTREAM) && (f->state & FL_FS_PAYLOAD)))
@@ -754,12 +770,14 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
     }
     bool from_client;
     fl_flow *f = fl_flow_lookup(e->flows, pkt, &from_client);
-    if (f && pkt->l4_proto == 6 && from_client &&
-        (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) == FL_TCP_SYN &&
-        (f->state & FL_FS_SYN) && (f->state & (FL_FS_RST | FL_FS_FIN_CLIENT)) &&
-        pkt->tcp_seq + 1 != f->next_seq[0]) {
-        /* a new connection reusing a closed 5-tuple */
+    if (f && pkt->l4_proto == 6 && (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) == FL_TCP_SYN &&
+        (!(f->state & FL_FS_SYN) || !from_client || pkt->tcp_seq != f->client_isn)) {
+        /* A SYN with a new initial sequence number is a new connection on
+         * the same 5-tuple (a retransmitted SYN keeps its number); so is a
+         * SYN on a flow we joined mid-stream. */
+        e->superseded = true;
         fl_flow_remove(e->flows, f);
+        e->superseded = false;
         f = NULL;
     }
     if (!f && !(f = flow_begin(e, pkt, &from_client)))
@@ -825,7 +843,9 @@ void fl_engine_finish(fl_engine *e)
 {
     /* Every flow ends; pending timers run out (no answer came in the
      * input); pending DNS queries time out at their deadlines. */
+    e->draining = true;
     fl_flow_drain(e->flows);
+    e->draining = false;
     timers_run(e, &e->timers_syn, UINT64_MAX);
     timers_run(e, &e->timers_tls, UINT64_MAX);
     dq_run(e, UINT64_MAX);

@@ -42,8 +42,6 @@ typedef enum fl_flow_app {
 
 /* Flow state bits. */
 enum {
-    FL_FS_CLIENT_SEEN    = 1u << 0,  /* a packet from the client */
-    FL_FS_SERVER_SEEN    = 1u << 1,  /* a packet from the server */
     FL_FS_SYN            = 1u << 2,  /* client SYN seen: an attempt */
     FL_FS_SYNACK         = 1u << 3,
     FL_FS_ESTABLISHED    = 1u << 4,  /* handshake done (or joined mid-stream) */
@@ -63,6 +61,7 @@ enum {
     FL_FS_CLASSIFIED     = 1u << 18, /* nDPI finished (or gave up) */
     FL_FS_RESET_COUNTED  = 1u << 19, /* a server RST was already counted */
     FL_FS_PAYLOAD        = 1u << 20, /* some payload was seen */
+    FL_FS_TIMED_OUT      = 1u << 21, /* the SYN timeout was counted */
 };
 
 typedef struct fl_flow {
@@ -78,6 +77,7 @@ typedef struct fl_flow {
     uint64_t first_us, last_us;
     uint32_t pkts[2];          /* [0] from client, [1] from server */
     uint32_t next_seq[2];      /* TCP: next expected sequence number per side */
+    uint32_t client_isn;       /* TCP: the client SYN's sequence number */
     uint32_t state;            /* FL_FS_* */
     uint16_t provider;
     uint16_t resolver;         /* public resolver operator (DNS), 0 if none */
