@@ -46,8 +46,8 @@ typedef struct fl_http_conn {
     uint8_t outstanding;   /* requests not yet answered (saturates at 32) */
     uint8_t dead;          /* gave up: upgraded/CONNECT tunnel or garbage */
     uint8_t cdn;           /* last fl_http_cdn seen in any response */
-    uint8_t pad;
-} fl_http_conn;
+    uint8_t connect_at;    /* private: 1 + queue position of a CONNECT, or 0 */
+} fl_http_conn;            /* 40 bytes */
 
 /* What one fl_http_feed() call found. */
 typedef struct fl_http_facts {
