@@ -480,17 +480,23 @@ static void decide_tcp_app(fl_flow *f, bool from_client, const uint8_t *data, ui
 {
     if (f->app != FL_APP_UNDECIDED)
         return;
+    bool client_first = from_client && !(f->state & FL_FS_CLIENT_SPOKE);
     if (f->sport == 53 || f->sport == 5353)
         f->app = FL_APP_DNS;
-    else if (from_client && fl_tls_looks_like_client_hello(data, len))
+    else if (client_first && fl_tls_looks_like_client_hello(data, len))
         f->app = FL_APP_TLS;
-    else if (from_client && fl_http_looks_like_request(data, len))
+    else if (client_first && fl_http_looks_like_request(data, len))
         f->app = FL_APP_HTTP;
-    else if (!from_client && len >= 7 && memcmp(data, "HTTP/1.", 7) == 0)
-        f->app = FL_APP_HTTP; /* joined mid-stream: responses still count */
-    else if (from_client || (f->state & FL_FS_MIDSTREAM))
+    else if (!from_client && len >= 7 && memcmp(data, "HTTP/1.", 7) == 0) {
+        /* Joined mid-stream, or a request we could not read (an unknown or
+         * malformed method): the server's answers still count. */
+        f->app = FL_APP_HTTP;
+        if ((f->state & (FL_FS_CLIENT_SPOKE | FL_FS_MIDSTREAM)))
+            f->state |= FL_FS_RESP_ONLY;
+    } else if (client_first)
+        f->state |= FL_FS_CLIENT_SPOKE; /* wait for the server's first bytes */
+    else
         f->app = FL_APP_NONE;
-    /* else: server spoke first on a fresh flow; wait for the client */
 }
 
 static void tcp_payload(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_client,
@@ -517,7 +523,7 @@ static void tcp_payload(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool fro
         return;
     }
     case FL_APP_HTTP: {
-        if (!fl_http_wants_bytes(&f->u.http))
+        if (!fl_http_wants_bytes(&f->u.http) || (from_client && (f->state & FL_FS_RESP_ONLY)))
             return;
         fl_http_facts hf;
         fl_http_feed(&f->u.http, from_client, data, len, &hf);

@@ -62,6 +62,8 @@ enum {
     FL_FS_RESET_COUNTED  = 1u << 19, /* a server RST was already counted */
     FL_FS_PAYLOAD        = 1u << 20, /* some payload was seen */
     FL_FS_TIMED_OUT      = 1u << 21, /* the SYN timeout was counted */
+    FL_FS_CLIENT_SPOKE   = 1u << 22, /* client payload seen, app undecided */
+    FL_FS_RESP_ONLY      = 1u << 23, /* HTTP known only from the server's side */
 };
 
 typedef struct fl_flow {
