@@ -601,6 +601,10 @@ static void tcp_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from
         if ((fl & (FL_TCP_SYN | FL_TCP_ACK)) == FL_TCP_SYN) {
             if (!(f->state & FL_FS_SYN)) {
                 f->state |= FL_FS_SYN;
+                /* an attributed flow counts its attempt now; otherwise
+                 * engine_attribute() lets it out with the flow */
+                if (f->state & FL_FS_ATTRIBUTED)
+                    emit(e, ts, f->provider, FL_C_tcp_attempts, 1);
                 f->client_isn = pkt->tcp_seq;
                 f->next_seq[0] = pkt->tcp_seq + 1;
                 f->state |= FL_FS_SEQ_CLIENT;
