@@ -18,6 +18,7 @@ typedef struct cell {
     fl_hll *hll;            /* allocated on the first failing client */
     fl_hll *active;         /* allocated on the first active client */
     fl_addr *clients;       /* exact list, up to clients_per_bucket */
+    uint32_t *fails;        /* failures per listed client */
     uint32_t *index;        /* open addressing over clients: slot -> i+1 */
     uint32_t nclients, index_size;
 } cell;
@@ -138,6 +139,7 @@ static void cell_reset(cell *c)
     free(c->hll);
     free(c->active);
     free(c->clients);
+    free(c->fails);
     free(c->index);
     memset(c, 0, sizeof *c);
 }
@@ -201,6 +203,7 @@ static void close_slot(fl_aggregate *a, slot *s)
         if (e->clients_estimate < c->nclients)
             e->clients_estimate = c->nclients;
         e->active_clients = c->active ? fl_hll_count(c->active) : 0;
+        e->client_failures = c->fails;
         if (e->active_clients < e->clients_estimate)
             e->active_clients = e->clients_estimate;
 
@@ -299,17 +302,18 @@ void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
 
 static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, uint64_t h)
 {
-    if (c->nclients >= a->opt.clients_per_bucket)
-        return;
     if (!c->index) {
         c->index_size = 16;
         c->index = calloc(c->index_size, sizeof *c->index);
         c->clients = malloc(8 * sizeof *c->clients);
-        if (!c->index || !c->clients) {
+        c->fails = malloc(8 * sizeof *c->fails);
+        if (!c->index || !c->clients || !c->fails) {
             free(c->index);
             free(c->clients);
+            free(c->fails);
             c->index = NULL;
             c->clients = NULL;
+            c->fails = NULL;
             return;
         }
     }
@@ -317,9 +321,13 @@ static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, ui
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
         if (c->index[i] == 0)
             break;
-        if (fl_addr_eq(&c->clients[c->index[i] - 1], client))
+        if (fl_addr_eq(&c->clients[c->index[i] - 1], client)) {
+            c->fails[c->index[i] - 1]++;
             return;
+        }
     }
+    if (c->nclients >= a->opt.clients_per_bucket)
+        return;
     /* grow the list (power of two up to the cap) and the index (2x) */
     uint32_t n = c->nclients;
     if (n >= 8 && (n & (n - 1)) == 0) {
@@ -327,6 +335,10 @@ static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, ui
         if (!nl)
             return;
         c->clients = nl;
+        uint32_t *nf = realloc(c->fails, 2 * n * sizeof *nf);
+        if (!nf)
+            return;
+        c->fails = nf;
     }
     if (2 * (n + 1) > c->index_size) {
         uint32_t ns = c->index_size * 2;
@@ -348,6 +360,7 @@ static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, ui
     while (c->index[j])
         j = (j + 1) & mask;
     c->clients[n] = *client;
+    c->fails[n] = 1;
     c->index[j] = n + 1;
     c->nclients = n + 1;
 }

@@ -40,6 +40,9 @@ typedef struct prov_state {
     fam_state f[FL_FAM_COUNT];
     fl_hll window_clients[MAX_WINDOW]; /* failing clients per bucket in the window */
     uint64_t active[MAX_WINDOW];  /* active clients per bucket */
+    fl_addr *fc[MAX_WINDOW];      /* failing clients per bucket ... */
+    uint32_t *fn[MAX_WINDOW];     /* ... and their failures */
+    uint32_t nfc[MAX_WINDOW];
     int alert;                    /* index into alerts, -1 none */
     uint32_t below_run, silent_run;
     double threshold_at_raise;
@@ -69,7 +72,7 @@ struct fl_detector {
 };
 
 static const char *const family_names[FL_FAM_COUNT] = {
-    "connect", "tls", "dns", "dns_nodata", "http",
+    "connect", "tls", "dns", "dns_nodata", "http", "any",
 };
 
 const char *fl_family_name(fl_family f)
@@ -98,6 +101,11 @@ void fl_detector_free(fl_detector *d)
 {
     if (!d)
         return;
+    for (size_t i = 0; i < d->nprov; i++)
+        for (uint32_t k = 0; k < MAX_WINDOW; k++) {
+            free(d->prov[i].fc[k]);
+            free(d->prov[i].fn[k]);
+        }
     free(d->prov);
     free(d->alerts);
     free(d);
@@ -137,6 +145,10 @@ static void family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
     total[FL_FAM_DNS_NODATA] = v[FL_C_dns_responses];
     fails[FL_FAM_HTTP] = v[FL_C_http_5xx];
     total[FL_FAM_HTTP] = v[FL_C_http_responses];
+    /* A TLS reset is both tcp_resets and tls_failures: count it once. */
+    fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] +
+                        (v[FL_C_tls_failures] > v[FL_C_tcp_resets] ? v[FL_C_tls_failures] - v[FL_C_tcp_resets] : 0);
+    total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries];
     for (int i = 0; i < FL_FAM_COUNT; i++)
         if (total[i] < fails[i])
             total[i] = fails[i]; /* resets of flows joined mid-stream */
@@ -181,9 +193,14 @@ static void emit(fl_detector *d, int idx, bool resolved)
 
 static void update_baseline(fl_detector *d, fam_state *s, double ratio)
 {
-    /* Warm up as a plain mean, then an EWMA with the configured half-life. */
+    /* Seed with a plain mean over the first five minutes, then an EWMA with
+     * the configured half-life: a mean for longer would chase a slowly
+     * growing incident. */
     double a = d->alpha;
-    if (s->updates < (uint32_t)(1.0 / a))
+    uint32_t warmup = (uint32_t)(300 / d->bucket_s);
+    if (warmup < d->window)
+        warmup = d->window;
+    if (s->updates < warmup && 1.0 / (s->updates + 1) > a)
         a = 1.0 / (s->updates + 1);
     s->updates++;
     double dev = fabs(ratio - s->baseline);
@@ -191,6 +208,42 @@ static void update_baseline(fl_detector *d, fam_state *s, double ratio)
     s->spread += a * (dev - s->spread);
     if (s->updates >= d->window)
         s->baseline_ready = true;
+}
+
+/* Failures of the two clients that failed most over the whole window. */
+static uint64_t window_top2(const fl_detector *d, const prov_state *p)
+{
+    uint32_t total = 0;
+    for (uint32_t k = 0; k < d->window; k++)
+        total += p->nfc[k];
+    if (!total)
+        return 0;
+    uint32_t size = 16;
+    while (size < 2 * total)
+        size <<= 1;
+    struct tally { const fl_addr *a; uint64_t n; } *t = calloc(size, sizeof *t);
+    if (!t)
+        return 0;
+    uint64_t top1 = 0, top2 = 0;
+    for (uint32_t k = 0; k < d->window; k++)
+        for (uint32_t i = 0; i < p->nfc[k]; i++) {
+            const fl_addr *a = &p->fc[k][i];
+            uint32_t h = (uint32_t)fl_addr_hash(a) & (size - 1);
+            while (t[h].a && !fl_addr_eq(t[h].a, a))
+                h = (h + 1) & (size - 1);
+            t[h].a = a;
+            t[h].n += p->fn[k][i];
+        }
+    for (uint32_t h = 0; h < size; h++) {
+        if (t[h].n > top1) {
+            top2 = top1;
+            top1 = t[h].n;
+        } else if (t[h].n > top2) {
+            top2 = t[h].n;
+        }
+    }
+    free(t);
+    return top1 + top2;
 }
 
 /* Window sums, distinct failing clients and their share, and whether each
@@ -207,6 +260,20 @@ static bool judge(fl_detector *d, prov_state *p)
         if (p->active[k] > active_max)
             active_max = p->active[k];
     }
+    uint64_t top2 = window_top2(d, p);
+    /* One client is not an outage: when the two clients that failed most
+     * fail far more than a typical failing client (on average 4 times as
+     * often, or more: a script hammering a closed port, a broken URL
+     * retried forever), judge without them. Early in a real outage failures
+     * are few but spread evenly, and nothing is taken away. */
+    uint64_t all_fails = 0;
+    for (uint32_t k = 0; k < d->window; k++)
+        all_fails += p->w[FL_FAM_ANY].fails[k];
+    bool concentrated = false;
+    if (top2 && all_fails >= top2) {
+        double others = p->clients > 2 ? (double)(all_fails - top2) / (double)(p->clients - 2) : 0;
+        concentrated = (double)top2 / 2.0 >= 4.0 * (others > 1.0 ? others : 1.0);
+    }
     p->clients = fl_hll_count(&merged);
     uint64_t denom = active_max > p->clients ? active_max : p->clients;
     p->share = denom ? (double)p->clients / (double)denom : 0;
@@ -219,6 +286,11 @@ static bool judge(fl_detector *d, prov_state *p)
             j->fails += p->w[f].fails[k];
             j->total += p->w[f].total[k];
         }
+        uint64_t noisy = 0;
+        if (concentrated && f != FL_FAM_DNS_NODATA)
+            noisy = top2 < j->fails ? top2 : j->fails;
+        j->fails -= noisy;
+        j->total -= noisy;
         j->ratio = j->total ? (double)j->fails / (double)j->total : 0;
         j->threshold = threshold(cfg, &p->f[f]);
         j->above = j->total >= cfg->min_volume && j->fails >= cfg->min_failures &&
@@ -244,7 +316,7 @@ static void raise_provider(fl_detector *d, prov_state *p, double end)
         if (!p->f[f].above_run)
             continue;
         a->families |= (uint8_t)(1u << f);
-        if (p->f[f].onset < first_onset) {
+        if (p->f[f].onset < first_onset && (f != FL_FAM_ANY || first_onset == end)) {
             first_onset = p->f[f].onset;
             a->first_family = (uint8_t)f;
         }
@@ -321,6 +393,11 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
             p->w[f].fails[slot] = p->w[f].total[slot] = 0;
         memset(&p->window_clients[slot], 0, sizeof p->window_clients[slot]);
         p->active[slot] = 0;
+        free(p->fc[slot]);
+        free(p->fn[slot]);
+        p->fc[slot] = NULL;
+        p->fn[slot] = NULL;
+        p->nfc[slot] = 0;
     }
     for (size_t i = 0; i < n; i++) {
         prov_state *p = provider(d, entries[i].provider);
@@ -335,6 +412,16 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
         for (uint32_t c = 0; c < entries[i].nclients; c++)
             fl_hll_add_addr(&p->window_clients[slot], &entries[i].clients[c]);
         p->active[slot] = entries[i].active_clients;
+        uint32_t nc = entries[i].nclients;
+        if (nc && entries[i].client_failures) {
+            p->fc[slot] = malloc(nc * sizeof *p->fc[slot]);
+            p->fn[slot] = malloc(nc * sizeof *p->fn[slot]);
+            if (p->fc[slot] && p->fn[slot]) {
+                memcpy(p->fc[slot], entries[i].clients, nc * sizeof *p->fc[slot]);
+                memcpy(p->fn[slot], entries[i].client_failures, nc * sizeof *p->fn[slot]);
+                p->nfc[slot] = nc;
+            }
+        }
     }
 
     uint32_t active = 0, failing = 0;

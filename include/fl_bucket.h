@@ -17,6 +17,7 @@ typedef struct fl_bucket_entry {
     uint32_t nclients;         /* (capped per bucket: see clients_estimate) */
     uint64_t clients_estimate; /* distinct failing clients, HyperLogLog */
     uint64_t active_clients;   /* distinct clients with any flow (estimate) */
+    const uint32_t *client_failures; /* failures of each listed client */
 } fl_bucket_entry;
 
 #endif

@@ -26,6 +26,8 @@ typedef enum fl_family {
     FL_FAM_DNS,           /* SERVFAIL + REFUSED + timeouts / queries */
     FL_FAM_DNS_NODATA,    /* NODATA / responses, against its own baseline */
     FL_FAM_HTTP,          /* 5xx / responses */
+    FL_FAM_ANY,           /* every failure above / flows + queries: an
+                             incident that spreads over several signals */
     FL_FAM_COUNT
 } fl_family;
 
