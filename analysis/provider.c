@@ -499,8 +499,10 @@ static bool load_rules(fl_providers *p, const char *path, char *err, size_t errl
     return true;
 }
 
-fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *opt,
-                               char *err, size_t errlen)
+/* A new table set; with `like`, its names keep their ids (a reload must not
+ * renumber providers that flows and open buckets already refer to). */
+static fl_providers *providers_create(fl_classifier *cls, const fl_providers_options *opt,
+                                      const fl_providers *like, char *err, size_t errlen)
 {
     fl_providers *p = calloc(1, sizeof *p);
     if (!p) {
@@ -510,6 +512,10 @@ fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *o
     p->cls = cls;
     strcpy(p->names[0], "unknown");
     p->count = 1;
+    if (like) {
+        memcpy(p->names, like->names, sizeof p->names);
+        p->count = like->count;
+    }
     /* Our names first, so their spelling is the canonical one. */
     static const char *const ours[] = { "Cloudflare", "AWS", "Google", "Microsoft",
                                         "Akamai", "Fastly", "Apple", "Meta",
@@ -546,6 +552,29 @@ fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *o
 fail:
     fl_providers_free(p);
     return NULL;
+}
+
+fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *opt,
+                               char *err, size_t errlen)
+{
+    return providers_create(cls, opt, NULL, err, errlen);
+}
+
+bool fl_providers_reload(fl_providers *p, const fl_providers_options *opt, char *err,
+                         size_t errlen)
+{
+    fl_providers *n = providers_create(p->cls, opt, p, err, errlen);
+    if (!n)
+        return false; /* the old tables stay in force */
+    /* keep what DNS taught us: its provider ids are unchanged */
+    fl_name_cache *learned = n->learned;
+    n->learned = p->learned;
+    p->learned = learned;
+    fl_providers tmp = *p;
+    *p = *n;
+    *n = tmp;
+    fl_providers_free(n);
+    return true;
 }
 
 void fl_providers_free(fl_providers *p)

@@ -40,6 +40,13 @@ fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *o
                                char *err, size_t errlen);
 void fl_providers_free(fl_providers *p);
 
+/* Re-read the ranges and operator rules (SIGHUP). Provider ids stay as they
+ * were (new names get new ids) and names learned from DNS are kept. On
+ * error the old tables stay in force and err says why. nDPI's own copy of
+ * the rules (used for service names) is not reloaded. */
+bool fl_providers_reload(fl_providers *p, const fl_providers_options *opt, char *err,
+                         size_t errlen);
+
 /* Steps 1-2: by server address. */
 fl_provider_id fl_providers_by_addr(fl_providers *p, const fl_addr *server);
 /* Step 3a: nDPI's classification of the flow (app, then master). */
