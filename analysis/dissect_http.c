@@ -13,12 +13,27 @@
  * Transfer-Encoding, and a few response headers that name the CDN that
  * answered. Message framing follows RFC 9112 section 6.3.
  *
+ * Leniency, on purpose: a request line is counted as soon as it ends if it
+ * starts with a token and SP (target and version are not checked, and a
+ * known method alone on its line counts too): servers answer such lines
+ * (400), and tshark counts them. Bad bytes in the request direction give up
+ * only that direction, so the answers are still counted; bad bytes where a
+ * response must be make the connection dead.
+ *
  * Weak spots, on purpose:
- * - After fl_http_on_gap() the direction resynchronises at the next line that
- *   starts like a message; a body line that happens to begin "HTTP/1." or
- *   "GET " is taken for one. The outstanding-request queue is not repaired:
- *   requests or responses lost in the gap leave it off by that many, so the
- *   HEAD/CONNECT bits of later answers can be misaligned (approximate).
+ * - After fl_http_on_gap() the direction resynchronises at the next line
+ *   start, or segment start (a lost body seldom ends in LF), that begins
+ *   like a message ("HTTP/1.x DDD" or a known method and SP); body bytes
+ *   that happen to look like that are taken for a message, so the count
+ *   after a gap can depend on segmentation. The outstanding queue is not
+ *   repaired: requests or responses lost in the gap leave it off by that
+ *   many, so the HEAD/CONNECT bits of later answers can be misaligned
+ *   (approximate). A caller that joins a connection mid-stream (no SYN seen
+ *   for a direction) should call fl_http_on_gap() before its first bytes.
+ * - 1xx answers are not counted, except 101: it is the last HTTP/1 answer
+ *   on the connection (a tunnel follows) and answers the request. tshark
+ *   counts every 1xx, and counts a response only once its body is
+ *   reassembled, where we count at the status line.
  * - Expect: 100-continue is not followed across directions: a client that
  *   gets a final answer instead of 100 and then drops its announced body
  *   makes us skip its next request as body.
