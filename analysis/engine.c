@@ -975,6 +975,16 @@ void fl_engine_free(fl_engine *e)
     free(e);
 }
 
+bool fl_engine_reload(fl_engine *e, const fl_config *cfg, char *err, size_t errlen)
+{
+    fl_providers_options po = {
+        .ranges_path = cfg->ranges_file[0] ? cfg->ranges_file : NULL,
+        .rules_path = cfg->rules_file[0] ? cfg->rules_file : NULL,
+        .learned_max = cfg->learned_names_cap,
+    };
+    return fl_providers_reload(e->prov, &po, err, errlen);
+}
+
 void fl_engine_set_bucket_sink(fl_engine *e, fl_bucket_close_fn fn, void *ctx)
 {
     e->sink = fn;

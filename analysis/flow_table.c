@@ -21,7 +21,10 @@ struct fl_flow_table {
     uint32_t *buckets;
     uint32_t mask;
     uint32_t capacity;
-    uint32_t free_head;          /* free slots chained through hnext */
+    uint32_t free_head;          /* recycled slots chained through hnext */
+    uint32_t fresh;              /* slots [fresh, capacity) never used: the
+                                    array is calloc'd, so untouched pages cost
+                                    no memory until traffic needs them */
     uint64_t seed;
     uint64_t idle_us[FL_FC_COUNT];
     fl_idle_list lists[FL_FC_COUNT];
@@ -141,12 +144,8 @@ fl_flow_table *fl_flow_table_new(uint32_t capacity, uint64_t seed,
     memcpy(t->idle_us, idle_us, sizeof t->idle_us);
     for (int c = 0; c < FL_FC_COUNT; c++)
         t->lists[c].head = t->lists[c].tail = FL_FLOW_NONE;
-    for (uint32_t i = 0; i < capacity; i++) {
-        t->flows[i].hnext = i + 1 < capacity ? i + 1 : FL_FLOW_NONE;
-        t->flows[i].lru_prev = t->flows[i].lru_next = FL_FLOW_NONE;
-        t->flows[i].fclass = FL_FC_COUNT;
-    }
-    t->free_head = 0;
+    t->free_head = FL_FLOW_NONE;
+    t->fresh = 0;
     t->on_end = on_end;
     t->ctx = ctx;
     t->stats.capacity = capacity;
@@ -201,16 +200,21 @@ static fl_flow *oldest_flow(fl_flow_table *t)
 
 fl_flow *fl_flow_create(fl_flow_table *t, const fl_packet *pkt, bool src_is_client)
 {
-    if (t->free_head == FL_FLOW_NONE) {
+    if (t->free_head == FL_FLOW_NONE && t->fresh == t->capacity) {
         fl_flow *victim = oldest_flow(t);
         if (!victim)
             return NULL;
         t->stats.evicted++;
         flow_end(t, victim, true);
     }
-    uint32_t idx = t->free_head;
+    uint32_t idx;
+    if (t->free_head != FL_FLOW_NONE) {
+        idx = t->free_head;
+        t->free_head = t->flows[idx].hnext;
+    } else {
+        idx = t->fresh++;
+    }
     fl_flow *f = &t->flows[idx];
-    t->free_head = f->hnext;
 
     uint32_t gen = f->gen;
     memset(f, 0, sizeof *f);

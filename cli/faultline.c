@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +99,8 @@ typedef struct cli {
     const char *config_file;
     char **sets;
     int nsets;
+    char *overrides[64][2];   /* command-line values, re-applied on reload */
+    int noverrides;
 } cli;
 
 static bool set_opt(cli *c, const char *name, const char *value)
@@ -115,7 +118,7 @@ static int parse_args(cli *c, int argc, char **argv)
 {
     fl_config_defaults(&c->cfg);
     c->sets = calloc((size_t)argc, sizeof *c->sets);
-    char *pending[64][2];
+    char *(*pending)[2] = c->overrides;
     int npending = 0;
     int opt;
     optind = 2;
@@ -181,7 +184,13 @@ static int parse_args(cli *c, int argc, char **argv)
         *eq = '\0';
         if (!set_opt(c, c->sets[i], eq + 1))
             return EXIT_USAGE;
+        if (npending < 64) {
+            pending[npending][0] = c->sets[i];
+            pending[npending][1] = eq + 1;
+            npending++;
+        }
     }
+    c->noverrides = npending;
     if (c->cfg.bucket_s == 0) {
         fprintf(stderr, "faultline: bucket_s must be at least 1 second\n");
         return EXIT_USAGE;
@@ -317,6 +326,63 @@ static uint64_t mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* ---- progress on a terminal ---- */
+
+typedef struct progress {
+    bool on;
+    uint64_t total_bytes;     /* capture file sizes (0: unknown, e.g. gzip) */
+    uint64_t read_bytes;      /* estimate: frame bytes + record headers */
+    uint64_t packets;
+    uint64_t started, next;
+} progress;
+
+static void progress_start(progress *p, cli *c, const char *const *files, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->on = !c->quiet && isatty(STDERR_FILENO);
+    for (size_t i = 0; p->on && i < n; i++) {
+        struct stat st;
+        size_t len = strlen(files[i]);
+        if (len > 3 && !strcmp(files[i] + len - 3, ".gz"))
+            p->total_bytes = 0, i = n; /* compressed: size says nothing */
+        else if (stat(files[i], &st) == 0)
+            p->total_bytes += (uint64_t)st.st_size;
+    }
+    p->started = mono_us();
+    p->next = p->started + 200000;
+}
+
+static void progress_frame(progress *p, const fl_frame *fr)
+{
+    if (!p->on)
+        return;
+    p->packets++;
+    p->read_bytes += fr->caplen + 16;
+    if ((p->packets & 1023) || mono_us() < p->next)
+        return;
+    uint64_t now = mono_us();
+    p->next = now + 200000;
+    double secs = (double)(now - p->started) / 1e6;
+    double rate = secs > 0 ? (double)p->packets / secs : 0;
+    if (p->total_bytes) {
+        double frac = (double)p->read_bytes / (double)p->total_bytes;
+        if (frac > 1)
+            frac = 1;
+        int bar = (int)(frac * 30);
+        fprintf(stderr, "\r[%.*s%.*s] %3.0f%%  %llu packets  %.1f Mpkt/s ", bar,
+                "##############################", 30 - bar, "..............................",
+                frac * 100, (unsigned long long)p->packets, rate / 1e6);
+    } else {
+        fprintf(stderr, "\r%llu packets  %.1f Mpkt/s ", (unsigned long long)p->packets, rate / 1e6);
+    }
+}
+
+static void progress_end(progress *p)
+{
+    if (p->on && p->packets >= 1024)
+        fprintf(stderr, "\r%*s\r", 72, "");
+}
+
 static void print_results(cli *c, fl_engine *e, const fl_report_source *rs)
 {
     if (c->json) {
@@ -377,7 +443,10 @@ static int cmd_replay(cli *c, int argc, char **argv)
     fl_source_status s;
     uint64_t first_ts = 0, start_wall = mono_us(), next_beat = 0;
     bool paced = c->speed > 0;
+    progress prog;
+    progress_start(&prog, c, files, nfiles);
     while ((s = fl_source_next(src, &fr)) == FL_SRC_FRAME) {
+        progress_frame(&prog, &fr);
         if (paced) {
             /* --speed X: packet time passes X times faster than the capture's */
             if (!first_ts)
@@ -398,6 +467,7 @@ static int cmd_replay(cli *c, int argc, char **argv)
         }
         fl_engine_frame(e, &fr);
     }
+    progress_end(&prog);
     int rc = 0;
     if (s == FL_SRC_ERROR) {
         fprintf(stderr, "faultline: %s\n", fl_source_last_error(src));
@@ -424,12 +494,66 @@ static int cmd_replay(cli *c, int argc, char **argv)
 static fl_source *volatile live_source;
 static volatile sig_atomic_t stop_requested;
 
+static volatile sig_atomic_t reload_requested;
+
 static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
     if (live_source)
         fl_source_interrupt(live_source);
+}
+
+static void on_hup_signal(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
+}
+
+/* SIGHUP: the config file again (command-line values still win), then the
+ * provider ranges and operator rules. Settings that size the engine (flow
+ * cap, bucket, timeouts) need a restart; detector thresholds apply at once. */
+static void reload(cli *c, fl_engine *e, fl_config *live)
+{
+    fl_config n;
+    char err[1024];
+    fl_config_defaults(&n);
+    if (c->config_file && !fl_config_load(&n, c->config_file, err, sizeof err)) {
+        fprintf(stderr, "faultline: reload: %s (keeping the running config)\n", err);
+        return;
+    }
+    for (int i = 0; i < c->noverrides; i++)
+        if (!fl_config_set(&n, c->overrides[i][0], c->overrides[i][1], err, sizeof err)) {
+            fprintf(stderr, "faultline: reload: %s\n", err);
+            return;
+        }
+    fl_config_resolve_paths(&n);
+    if (!fl_engine_reload(e, &n, err, sizeof err)) {
+        fprintf(stderr, "faultline: reload: %s (keeping the old provider tables)\n", err);
+        return;
+    }
+    if (n.bucket_s != live->bucket_s || n.flow_cap != live->flow_cap ||
+        n.syn_timeout_s != live->syn_timeout_s || n.dns_timeout_s != live->dns_timeout_s ||
+        n.tls_timeout_s != live->tls_timeout_s || strcmp(n.redis_url, live->redis_url) != 0)
+        fprintf(stderr, "faultline: reload: bucket, flow cap, timeouts and Redis URL changes "
+                        "take effect at the next restart\n");
+    /* detector thresholds are read from the live config at every bucket */
+    live->min_volume = n.min_volume;
+    live->min_failures = n.min_failures;
+    live->min_clients = n.min_clients;
+    live->min_client_share = n.min_client_share;
+    live->ratio_floor = n.ratio_floor;
+    live->baseline_factor = n.baseline_factor;
+    live->baseline_sigmas = n.baseline_sigmas;
+    live->raise_buckets = n.raise_buckets;
+    live->resolve_buckets = n.resolve_buckets;
+    live->resolve_fraction = n.resolve_fraction;
+    live->local_provider_share = n.local_provider_share;
+    snprintf(live->ranges_file, sizeof live->ranges_file, "%s", n.ranges_file);
+    snprintf(live->rules_file, sizeof live->rules_file, "%s", n.rules_file);
+    if (!c->quiet)
+        fprintf(stderr, "faultline: reloaded %s and the provider rules\n",
+                c->config_file ? c->config_file : "(no config file)");
 }
 
 static bool drop_privileges(const char *user)
@@ -482,6 +606,8 @@ static int cmd_capture(cli *c)
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup_signal;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (!c->quiet)
         fprintf(stderr, "faultline: capturing on %s%s%s\n", c->cfg.interface,
@@ -493,6 +619,10 @@ static int cmd_capture(cli *c)
     fl_source_status s;
     int rc = 0;
     while (!stop_requested) {
+        if (reload_requested) {
+            reload_requested = 0;
+            reload(c, e, &c->cfg);
+        }
         s = fl_source_next(src, &fr);
         if (s == FL_SRC_FRAME)
             fl_engine_frame(e, &fr);

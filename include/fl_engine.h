@@ -59,6 +59,11 @@ void fl_engine_tick(fl_engine *e, uint64_t now_us);
 /* End of input: end every flow, expire every timer, close every bucket. */
 void fl_engine_finish(fl_engine *e);
 
+/* SIGHUP: re-read the provider ranges and operator rules named by cfg
+ * (which may be a new config: its detector thresholds take effect at the
+ * next bucket). False, with err, if the files are bad: the old tables stay. */
+bool fl_engine_reload(fl_engine *e, const fl_config *cfg, char *err, size_t errlen);
+
 void fl_engine_get_stats(const fl_engine *e, fl_engine_stats *st);
 fl_aggregate *fl_engine_aggregate(fl_engine *e);
 fl_providers *fl_engine_providers(fl_engine *e);
