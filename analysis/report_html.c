@@ -32,6 +32,7 @@
  * own level before the onset, on at least MOVE_MIN_DEN attempts. */
 #define MOVE_FLOOR 0.10
 #define MOVE_MIN_DEN 3
+#define END_GAP_S 30
 
 /* Chart geometry (SVG user units; the SVG scales to the page width). */
 #define CH_W 1160
@@ -61,6 +62,8 @@ static const fam_def fams[] = {
     { FL_FAM_DNS_NODATA, "DNS no data", "empty DNS answers", "#65a30d" },
 };
 #define NFAMS (sizeof fams / sizeof fams[0])
+/* every family but the pooled "any" */
+#define FAM_MASK_NAMED ((1u << FL_FAM_COUNT) - 1 - (1u << FL_FAM_ANY))
 
 static const fam_def *fam_find(unsigned f)
 {
@@ -320,6 +323,7 @@ typedef struct moved {
     const fam_def *f;
     double at;                /* start of the first bucket over, or -1 */
     double base;              /* the family's ratio before the onset */
+    bool has_base;            /* there was traffic before the onset */
     bool first;               /* the detector's first family */
 } moved;
 
@@ -379,7 +383,9 @@ static int alert_analyse(alert_view *v, const fl_history_entry *h, size_t nh,
         double thr = 2 * base + 0.05;
         if (thr < MOVE_FLOOR)
             thr = MOVE_FLOOR;
-        bool in_alert = a->families & (1u << fams[fi].fam);
+        /* an alert on the pooled family alone: every family is a suspect */
+        bool in_alert = (a->families & FAM_MASK_NAMED) ? (a->families & (1u << fams[fi].fam)) != 0
+                                                       : fams[fi].fam != FL_FAM_DNS_NODATA;
         /* Empty answers are ordinary (AAAA for a v4-only name): only when
          * the detector said they mattered. */
         if (fams[fi].fam == FL_FAM_DNS_NODATA && !in_alert)
@@ -402,17 +408,25 @@ static int alert_analyse(alert_view *v, const fl_history_entry *h, size_t nh,
          * sent just before the provider recovered are answered (badly) in
          * the next bucket: a tail of stragglers is not the outage. */
         double end_thr = peak / 4 > thr ? peak / 4 : thr;
+        double run_end = first + (double)bs;
         for (size_t k = 0; in_alert && first >= 0 && k < n; k++) {
             uint64_t t = from + k * bs, num, den;
             fam_counts(&s.c[k], fams[fi].fam, &num, &den);
-            if ((double)t >= first && den >= MOVE_MIN_DEN && ratio_of(num, den) >= end_thr &&
-                (double)(t + bs) > last_over)
-                last_over = (double)(t + bs);
+            if ((double)t < first || den < MOVE_MIN_DEN || ratio_of(num, den) < end_thr)
+                continue;
+            /* one run, with gaps of at most END_GAP_S: a lone bad bucket
+             * a minute later is background, not the same outage */
+            if ((double)t > run_end + END_GAP_S)
+                break;
+            run_end = (double)(t + bs);
         }
+        if (in_alert && first >= 0 && run_end > last_over)
+            last_over = run_end;
         if (first >= 0) {
             v->m[v->nm].f = &fams[fi];
             v->m[v->nm].at = first;
             v->m[v->nm].base = base;
+            v->m[v->nm].has_base = bd > 0;
             v->nm++;
         }
     }
@@ -426,7 +440,8 @@ static int alert_analyse(alert_view *v, const fl_history_entry *h, size_t nh,
      * themselves may show the alert's signals a little earlier. */
     v->from = a->onset_at;
     for (size_t i = 0; i < v->nm; i++)
-        if ((a->families & (1u << v->m[i].f->fam)) && v->m[i].at < v->from &&
+        if ((!(a->families & FAM_MASK_NAMED) || (a->families & (1u << v->m[i].f->fam))) &&
+            v->m[i].at < v->from &&
             v->m[i].at + 60 >= a->onset_at)
             v->from = v->m[i].at;
     series_free(&s);
@@ -438,16 +453,24 @@ static int alert_analyse(alert_view *v, const fl_history_entry *h, size_t nh,
 
 /* "HTTP 5xx and TLS handshake failures": the first family first, then the
  * others; "any" only when it is the only one. */
-static void signals_text(FILE *o, const fl_alert *a)
+static void signals_text(FILE *o, const alert_view *v)
 {
+    const fl_alert *a = v->a;
     const fam_def *list[NFAMS];
     size_t n = 0;
-    const fam_def *first = fam_find(a->first_family);
-    if (first && (a->families & (1u << first->fam)))
-        list[n++] = first;
-    for (size_t i = 0; i < NFAMS; i++)
-        if ((a->families & (1u << fams[i].fam)) && &fams[i] != first)
-            list[n++] = &fams[i];
+    if (!(a->families & FAM_MASK_NAMED)) {
+        /* only the pooled "any" family crossed: name what the buckets show,
+         * in the order it moved */
+        for (size_t i = 0; i < v->nm; i++)
+            list[n++] = v->m[i].f;
+    } else {
+        const fam_def *first = fam_find(a->first_family);
+        if (first && (a->families & (1u << first->fam)))
+            list[n++] = first;
+        for (size_t i = 0; i < NFAMS; i++)
+            if ((a->families & (1u << fams[i].fam)) && &fams[i] != first)
+                list[n++] = &fams[i];
+    }
     if (!n) {
         fputs("failures across several signals", o);
         return;
@@ -484,7 +507,7 @@ static void headline(FILE *o, const alert_view *v, size_t providers_seen)
             fprintf(o, "Local problem: all %u providers failed together (", a->providers_failing);
         else
             fprintf(o, "Local problem: %u providers failed together (", a->providers_failing);
-        signals_text(o, a);
+        signals_text(o, v);
         fprintf(o, ") from %s to %s UTC (%s)", t0, t1, d);
         if (!a->resolved_at)
             fputs(", still failing at the end of the capture", o);
@@ -492,7 +515,7 @@ static void headline(FILE *o, const alert_view *v, size_t providers_seen)
     }
     esc(o, a->provider);
     fputs(" failing: ", o);
-    signals_text(o, a);
+    signals_text(o, v);
     if (a->resolved_at)
         fprintf(o, " from %s to %s UTC (%s)", t0, t1, d);
     else
@@ -520,7 +543,7 @@ static const char css[] =
     ".bad .kicker{color:var(--bad)}.local .kicker{color:var(--warn)}"
     ".verdict h1{font-size:22px;line-height:1.3;margin:4px 0 8px;font-weight:650}"
     ".verdict p{margin:4px 0;color:#374151}"
-    ".verdict .also{font-size:15px;font-weight:600;margin:6px 0 0}"
+    ".verdict ul.also{margin:8px 0 0;padding-left:18px}.verdict .also li{margin:2px 0;font-weight:500}"
     ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;margin-bottom:12px}"
     ".card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}"
     ".card .k{font-size:12px;color:var(--mute)}.card .v{font-size:18px;font-weight:600}"
@@ -986,7 +1009,8 @@ static void moved_text(FILE *o, const alert_view *v)
             fmt_dur(d, sizeof d, v->m[i].at - v->m[0].at);
             fprintf(o, " (+%s)", d);
         }
-        fprintf(o, " (usually %s)", bp);
+        if (v->m[i].has_base)
+            fprintf(o, " (usually %s)", bp);
     }
     if (v->nm > 1 && v->m[v->nm - 1].at == v->m[0].at)
         fputs(": they moved together, within one bucket", o);
@@ -1165,8 +1189,8 @@ static void verdict(FILE *o, const alert_view *av, size_t nav, const prov_view *
         moved_text(o, lead);
         fputs("<p>", o);
     } else {
-        fprintf(o, "Failure ratio peaked at <b>%s</b> against a usual %s; %s of active clients were "
-                   "affected. ",
+        fprintf(o, "The alert's failure ratio (over the detector's window) peaked at <b>%s</b> "
+                   "against a usual %s; %s of active clients were affected. ",
                 pk, bl, sh);
         /* the other half of "us or them": did the others keep working? */
         size_t ok = 0;
@@ -1189,13 +1213,17 @@ static void verdict(FILE *o, const alert_view *av, size_t nav, const prov_view *
         fprintf(o, "resolved at %s UTC once the ratio stayed low.</p>", re);
     else
         fputs("still open at the end of the capture.</p>", o);
+    if (nav > 1)
+        fprintf(o, "<p>%zu other alert%s:</p><ul class=\"also\">", nav - 1, nav == 2 ? "" : "s");
     for (size_t i = 0; i < nav; i++) {
         if (&av[i] == lead)
             continue;
-        fputs("<p class=\"also\">Also: ", o);
+        fputs("<li>", o);
         headline(o, &av[i], npv);
-        fputs("</p>", o);
+        fputs("</li>", o);
     }
+    if (nav > 1)
+        fputs("</ul>", o);
     fputs("</section>", o);
 }
 

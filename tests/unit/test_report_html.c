@@ -113,6 +113,12 @@ START_TEST(test_cloudflare_report)
     char want[128];
     when(want, sizeof want, inc->value, inc->value2);
     ck_assert_msg(strstr(h1, want) != NULL, "want %s in %.200s", want, h1);
+    snprintf(want, sizeof want, "UTC (5 min), %llu clients affected</h1>",
+             (unsigned long long)al[0].clients);
+    ck_assert_msg(strstr(h1, want) != NULL, "want %s in %.200s", want, h1);
+    /* which signal moved first: the detector's */
+    ck_assert_int_eq(al[0].first_family, FL_FAM_HTTP);
+    ck_assert_ptr_nonnull(strstr(html, "<b>Alert #1 \xe2\x80\x94 first signal: HTTP 5xx</b>"));
     /* one alert row, Cloudflare, with its signals; first one is http */
     ck_assert_uint_eq(count(html, "<tr class=\"alert-row\">"), 1);
     const char *row = strstr(html, "<tr class=\"alert-row\">");
@@ -137,6 +143,63 @@ START_TEST(test_cloudflare_report)
     ck_assert_ptr_nonnull(strstr(html, "cdnjs.cloudflare.com"));
     ck_assert_ptr_nonnull(strstr(html, "dash.cloudflare.com"));
 
+    free(html);
+    fl_engine_free(e);
+}
+END_TEST
+
+static const fl_truth_row *incident(const fl_truth *t)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->rows[i].type, "incident"))
+            return &t->rows[i];
+    ck_abort_msg("no incident row");
+    return NULL;
+}
+
+/* AWS: DNS SERVFAIL/NODATA and refused connections (flgen aws-dns); the
+ * window is the truth's. */
+START_TEST(test_aws_dns_window)
+{
+    fl_truth truth;
+    const char *pcap = fl_scenario_generate("aws-dns", 1, NULL, &truth);
+    fl_config cfg;
+    fl_engine *e = fl_scenario_replay(pcap, &cfg, NULL);
+    size_t len;
+    char *html = render(e, pcap, &len);
+    assert_self_contained(html);
+    const fl_truth_row *inc = incident(&truth);
+    ck_assert_str_eq(inc->provider, "AWS");
+    char want[128];
+    when(want, sizeof want, inc->value, inc->value2);
+    const char *h1 = strstr(html, "<h1>AWS failing: connection failures");
+    ck_assert_ptr_nonnull(h1);
+    ck_assert_msg(strstr(h1, want) != NULL, "want %s in %.200s", want, h1);
+    ck_assert_ptr_nonnull(strstr(h1, "DNS failures"));
+    ck_assert_uint_eq(count(html, "<tr class=\"alert-row\">"), 1);
+    free(html);
+    fl_engine_free(e);
+}
+END_TEST
+
+/* Every provider fails at once: the verdict is local, shaded in every
+ * provider's chart, and no provider is blamed. */
+START_TEST(test_local_uplink_verdict)
+{
+    fl_truth truth;
+    const char *pcap = fl_scenario_generate("local-uplink", 1, NULL, &truth);
+    fl_config cfg;
+    fl_engine *e = fl_scenario_replay(pcap, &cfg, NULL);
+    size_t len;
+    char *html = render(e, pcap, &len);
+    assert_self_contained(html);
+    ck_assert_str_eq(incident(&truth)->provider, "local");
+    ck_assert_ptr_nonnull(strstr(html, "It's us"));
+    ck_assert_ptr_nonnull(strstr(html, "<h1>Local problem: all 6 providers failed together ("));
+    ck_assert_ptr_null(strstr(html, "It's them"));
+    ck_assert_uint_eq(count(html, "<span class=\"badge local\">local alert</span>"), 6);
+    ck_assert_uint_eq(count(html, "<rect class=\"lspan\""), 6);
+    ck_assert_ptr_null(strstr(html, "badge bad"));
     free(html);
     fl_engine_free(e);
 }
@@ -295,6 +358,8 @@ static Suite *suite(void)
     suite_add_tcase(s, cf);
     TCase *t = tcase_create("report_html");
     tcase_set_timeout(t, 120);
+    tcase_add_test(t, test_aws_dns_window);
+    tcase_add_test(t, test_local_uplink_verdict);
     tcase_add_test(t, test_hostile_service_name_escaped);
     tcase_add_test(t, test_clean_capture_no_outage);
     tcase_add_test(t, test_long_capture_downsampled);
