@@ -24,4 +24,9 @@ struct json_t *fl_alert_json(const fl_alert *a, fl_aggregate *agg, fl_providers 
 /* A table per provider for people. */
 void fl_report_table(fl_engine *e, const fl_report_source *src, FILE *out);
 
+/* One self-contained HTML page (inline CSS and SVG, loads nothing): the
+ * verdict, the capture, the alerts and a timeline per provider. Call after
+ * fl_engine_finish. Returns 0, or -1 on allocation or write failure. */
+int fl_report_html(fl_engine *e, const fl_report_source *src, FILE *out);
+
 #endif
