@@ -480,20 +480,23 @@ static void decide_tcp_app(fl_flow *f, bool from_client, const uint8_t *data, ui
 {
     if (f->app != FL_APP_UNDECIDED)
         return;
+    if (len <= 1)
+        return; /* a keep-alive probe (RFC 1122 4.2.3.6) decides nothing */
     bool client_first = from_client && !(f->state & FL_FS_CLIENT_SPOKE);
+    bool midstream = f->state & FL_FS_MIDSTREAM;
     if (f->sport == 53 || f->sport == 5353)
         f->app = FL_APP_DNS;
     else if (client_first && fl_tls_looks_like_client_hello(data, len))
         f->app = FL_APP_TLS;
-    else if (client_first && fl_http_looks_like_request(data, len))
+    else if (from_client && (client_first || midstream) && fl_http_looks_like_request(data, len))
         f->app = FL_APP_HTTP;
     else if (!from_client && len >= 7 && memcmp(data, "HTTP/1.", 7) == 0) {
         /* Joined mid-stream, or a request we could not read (an unknown or
          * malformed method): the server's answers still count. */
         f->app = FL_APP_HTTP;
-        if ((f->state & (FL_FS_CLIENT_SPOKE | FL_FS_MIDSTREAM)))
+        if (f->state & FL_FS_CLIENT_SPOKE)
             f->state |= FL_FS_RESP_ONLY;
-    } else if (client_first)
+    } else if (from_client)
         f->state |= FL_FS_CLIENT_SPOKE; /* wait for the server's first bytes */
     else
         f->app = FL_APP_NONE;
@@ -563,6 +566,9 @@ static void tcp_data(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_c
     int d = from_client ? 0 : 1;
     uint32_t seq = pkt->tcp_seq + ((pkt->tcp_flags & FL_TCP_SYN) ? 1u : 0u);
     uint32_t known = from_client ? FL_FS_SEQ_CLIENT : FL_FS_SEQ_SERVER;
+    /* A direction first seen with data on a flow joined mid-stream may start
+     * inside a message: the dissector must look for the next message start. */
+    bool joined_midway = !(f->state & known) && (f->state & FL_FS_MIDSTREAM);
     if (f->state & known) {
         int32_t rel = (int32_t)(seq - f->next_seq[d]);
         if (rel < 0) {
@@ -580,6 +586,11 @@ static void tcp_data(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_c
     f->state |= known;
     if (f->app == FL_APP_NONE)
         return;
+    if (joined_midway) {
+        decide_tcp_app(f, from_client, data, len);
+        if (f->app == FL_APP_HTTP)
+            fl_http_on_gap(&f->u.http, from_client);
+    }
     tcp_payload(e, f, pkt, from_client, data, len);
 }
 
