@@ -82,6 +82,8 @@ static void usage(FILE *out)
         "  --redis URL          redis://[:pass@]host[:port][/db] or unix:///path[?db=N]\n"
         "  --sensor NAME        sensor name for Redis keys (default: host name)\n"
         "  -Z, --user USER      drop privileges after opening the interface\n"
+        "  --report FILE.html   write a self-contained HTML incident report (replay)\n"
+        "  --speed X            replay paced at X times the capture's own speed\n"
         "  --quiet              no warnings on stderr\n"
         "  --help, --version\n"
         "\n"
@@ -398,6 +400,23 @@ static void print_results(cli *c, fl_engine *e, const fl_report_source *rs)
     fflush(stdout);
 }
 
+static int write_report(cli *c, fl_engine *e, const fl_report_source *rs)
+{
+    if (!c->report_html)
+        return 0;
+    FILE *f = fopen(c->report_html, "w");
+    if (!f) {
+        fprintf(stderr, "faultline: --report %s: %s\n", c->report_html, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    int r = fl_report_html(e, rs, f);
+    if (fclose(f) != 0 || r != 0) {
+        fprintf(stderr, "faultline: --report %s: could not write the report\n", c->report_html);
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
 static void capture_health_warning(cli *c, fl_engine *e)
 {
     fl_engine_stats st;
@@ -478,6 +497,9 @@ static int cmd_replay(cli *c, int argc, char **argv)
     outputs_close(&out);
     fl_report_source rs = { .files = files, .nfiles = nfiles };
     print_results(c, e, &rs);
+    int report_rc = write_report(c, e, &rs);
+    if (!rc)
+        rc = report_rc;
     for (size_t i = 0; i < fl_source_problem_count(src); i++) {
         fprintf(stderr, "faultline: %s\n", fl_source_problem(src, i));
         if (!rc)
@@ -648,6 +670,8 @@ static int cmd_capture(cli *c)
     outputs_close(&out);
     fl_report_source rs = { .interface = c->cfg.interface, .kernel_drops = ss.kernel_drops };
     print_results(c, e, &rs);
+    if (!rc)
+        rc = write_report(c, e, &rs);
     for (size_t i = 0; i < fl_source_problem_count(src); i++)
         if (!c->quiet)
             fprintf(stderr, "faultline: %s\n", fl_source_problem(src, i));
