@@ -42,12 +42,13 @@ e2e_track() { _e2e_pids+=("$1"); }
 _e2e_cleanup() {
     local rc=$?
     set +e
-    local i
+    local i pid
+    # Processes first (a capture still running would keep its namespace).
+    for pid in "${_e2e_pids[@]}"; do
+        kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
     for ((i = ${#_e2e_hooks[@]} - 1; i >= 0; i--)); do
         eval "${_e2e_hooks[$i]}" >/dev/null 2>&1
-    done
-    for pid in "${_e2e_pids[@]}"; do
-        kill -KILL "$pid" 2>/dev/null
     done
     redis_kill_all
     if [ "$rc" -ne 0 ] && [ -n "${E2E_KEEP:-}" ]; then
@@ -60,6 +61,13 @@ _e2e_cleanup() {
 trap _e2e_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
+
+# sleep that a signal interrupts at once (bash runs traps only between
+# foreground commands, and a plain sleep is one).
+e2e_sleep() {
+    sleep "$1" &
+    wait $! || true
+}
 
 fail() { echo "FAIL ($E2E_NAME): $*" >&2; exit 1; }
 pass() { _e2e_passed=$((_e2e_passed + 1)); echo "ok: $*"; }

@@ -93,7 +93,7 @@ live() {
     grep -q "capturing on" "$T/$name.err" || { cat "$T/$name.err" >&2; cat /proc/$pid/wchan /proc/$pid/status >&2; fail "$name: faultline capture did not start"; }
     ip netns exec "$TX" tcpreplay -i "$A" "$@" "$file" >"$T/$name.tcpreplay" 2>&1 ||
         { cat "$T/$name.tcpreplay" >&2; fail "$name: tcpreplay failed"; }
-    sleep 1 # the last frames through the kernel's buffer
+    e2e_sleep 1 # the last frames through the kernel's buffer
     kill -TERM "$pid"
     local rc=0
     wait "$pid" || rc=$?

@@ -60,12 +60,12 @@ t0=$(date +%s.%N)
     >"$T/run1.json" 2>"$T/run1.err" &
 fl_pid=$!
 e2e_track "$fl_pid"
-sleep 10
+e2e_sleep 10
 kill -0 "$fl_pid" 2>/dev/null || fail "run 1: the replay ended before the crash (too fast?)"
 buckets_before=$(redis_scan 'fl:cnt:*' | wc -l)
 [ "$buckets_before" -gt 0 ] || fail "run 1: nothing written in the first 10 s"
 redis_kill
-sleep 3
+e2e_sleep 3
 redis_start
 kill -0 "$fl_pid" 2>/dev/null || fail "run 1: the replay ended while Redis was down"
 rc=0
