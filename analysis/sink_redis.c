@@ -25,6 +25,11 @@
  * holds across a server crash too. Known limit: the marker expires with the
  * retention, so a batch held longer than that could be applied twice (it
  * would also land in keys that have expired).
+ *
+ * Reading back (fl_redis_reader, for `faultline alerts` and `status`) is a
+ * separate plain blocking connection at the end of this file: XRANGE and
+ * XREAD BLOCK on the stream; SCAN MATCH (never KEYS, which blocks the
+ * server over the whole keyspace) and pipelined HGETALLs for the window.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
