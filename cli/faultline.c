@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd_redis.h"
 #include "fl_config.h"
 #include "fl_engine.h"
 #include "fl_redis.h"
@@ -37,7 +38,7 @@ enum {
 
 enum {
     OPT_JSON = 256, OPT_BUCKET, OPT_PROVIDERS, OPT_RANGES, OPT_CONFIG, OPT_SET,
-    OPT_REDIS, OPT_SENSOR, OPT_SPEED, OPT_REPORT, OPT_HELP, OPT_VERSION, OPT_QUIET,
+    OPT_REDIS, OPT_SENSOR, OPT_SPEED, OPT_REPORT, OPT_HELP, OPT_VERSION, OPT_QUIET, OPT_FOLLOW,
 };
 
 static const struct option long_opts[] = {
@@ -55,6 +56,7 @@ static const struct option long_opts[] = {
     { "report", required_argument, NULL, OPT_REPORT },
     { "user", required_argument, NULL, 'Z' },
     { "quiet", no_argument, NULL, OPT_QUIET },
+    { "follow", no_argument, NULL, OPT_FOLLOW },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -66,6 +68,8 @@ static void usage(FILE *out)
         "usage: faultline replay [options] FILE...\n"
         "       faultline capture -i IFACE [options]\n"
         "       faultline config [options]\n"
+        "       faultline alerts [--follow] [--json] [--redis URL]\n"
+        "       faultline status [--json] [--redis URL]\n"
         "\n"
         "Passive outage detection: failures per provider (Cloudflare, AWS, Google, ...)\n"
         "from the traffic you already have. Never sends a probe.\n"
@@ -96,6 +100,7 @@ typedef struct cli {
     fl_config cfg;
     bool json;
     bool quiet;
+    bool follow;
     double speed;
     const char *report_html;
     const char *config_file;
@@ -129,6 +134,7 @@ static int parse_args(cli *c, int argc, char **argv)
         switch (opt) {
         case OPT_JSON: c->json = true; break;
         case OPT_QUIET: c->quiet = true; break;
+        case OPT_FOLLOW: c->follow = true; break;
         case OPT_CONFIG: c->config_file = optarg; break;
         case OPT_BUCKET: name = "bucket_s"; break;
         case OPT_PROVIDERS: name = "rules_file"; break;
@@ -158,7 +164,7 @@ static int parse_args(cli *c, int argc, char **argv)
             printf("faultline %s\n", FL_VERSION);
             exit(0);
         default:
-            usage(stderr);
+            fprintf(stderr, "faultline: try 'faultline --help'\n");
             return EXIT_USAGE;
         }
         if (name && npending < 64) {
@@ -713,6 +719,10 @@ int main(int argc, char **argv)
         rc = cmd_capture(&c);
     else if (!strcmp(argv[1], "config"))
         rc = cmd_config(&c);
+    else if (!strcmp(argv[1], "alerts"))
+        rc = fl_cmd_alerts(&c.cfg, c.follow, c.json);
+    else if (!strcmp(argv[1], "status"))
+        rc = fl_cmd_status(&c.cfg, c.json);
     else {
         fprintf(stderr, "faultline: unknown command '%s'\n", argv[1]);
         usage(stderr);

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fl_bucket.h"
+#include "fl_counters.h"
 
 typedef struct fl_redis fl_redis;
 
@@ -106,5 +107,68 @@ bool fl_redis_last_error(fl_redis *r, char *buf, size_t len);
  * still held are freed and count as dropped. May block up to timeout_ms
  * while the writer finishes a network call. */
 void fl_redis_free(fl_redis *r);
+
+/* ---- Reading back (faultline alerts / status) ----
+ *
+ * A plain blocking connection for the commands that read what sensors wrote:
+ * nothing here is used by the packet path. A call that fails drops the
+ * connection and the next call connects again, so a reader outlives a Redis
+ * restart. The caller should ignore SIGPIPE (hiredis writes with write(2)).
+ */
+typedef struct fl_redis_reader fl_redis_reader;
+
+/* Parses the URL; connects at the first call. prefix NULL or "": "fl". */
+fl_redis_reader *fl_redis_reader_open(const char *url, const char *prefix,
+                                      uint32_t timeout_ms, char *err, size_t errlen);
+void fl_redis_reader_close(fl_redis_reader *rd);
+
+/* One stream entry: its id and flat field/value strings (nfv counts them). */
+typedef void (*fl_redis_entry_fn)(void *ctx, const char *id, const char *const *fv, size_t nfv);
+
+/* Up to count entries of P:alerts with an id after `after` (a stream id,
+ * "0-0" for the beginning), oldest first: XRANGE when block_ms is 0, else
+ * XREAD BLOCK block_ms (returns 0 if nothing came in that time). `after`
+ * is advanced to the last id read. Returns the number of entries, -1 with
+ * err on failure. */
+long fl_redis_read_alerts(fl_redis_reader *rd, char *after, size_t afterlen, uint32_t block_ms,
+                          uint32_t count, fl_redis_entry_fn fn, void *ctx,
+                          char *err, size_t errlen);
+
+#define FL_REDIS_NAME_MAX 128
+
+typedef struct fl_redis_provider_status {
+    char provider[FL_REDIS_NAME_MAX];
+    char state[32];            /* P:state (raised/resolved), "" if never alerted */
+    fl_counts counts;          /* summed over the window, all sensors */
+    uint32_t buckets;          /* bucket hashes summed */
+} fl_redis_provider_status;
+
+typedef struct fl_redis_sensor_status {
+    char name[FL_REDIS_NAME_MAX];
+    char version[64];
+    uint64_t packets, drops;
+    uint64_t last_seen;        /* epoch seconds of its last packet */
+    uint64_t held, dropped;    /* its Redis backlog when it wrote this */
+    bool connected;
+} fl_redis_sensor_status;
+
+typedef struct fl_redis_status {
+    /* The window ends at the newest last_seen of any sensor (packet time, so
+     * a replayed capture shows its own last minute), or at the wall clock
+     * when no sensor has written a heartbeat. Buckets summed: those with a
+     * start in (ref_time - window_s - bucket_s, ref_time]. */
+    uint64_t ref_time;
+    uint64_t first_bucket, last_bucket;
+    fl_redis_provider_status *providers;  /* sorted by name */
+    size_t nproviders;
+    fl_redis_sensor_status *sensors;      /* sorted by name */
+    size_t nsensors;
+} fl_redis_status;
+
+/* P:state, the P:cnt:<provider>:<bucket> hashes of the window (found with
+ * SCAN MATCH, never KEYS) and the P:sensor:* heartbeats. */
+bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t window_s,
+                          fl_redis_status *st, char *err, size_t errlen);
+void fl_redis_status_free(fl_redis_status *st);
 
 #endif
