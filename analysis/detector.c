@@ -459,6 +459,15 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
             a->onset_at = d->local_onset;
             a->providers_failing = failing;
             a->ratio = a->peak_ratio = active ? (double)failing / active : 0;
+            /* the figures of the failing providers together */
+            for (size_t i = 0; i < d->nprov; i++) {
+                const prov_state *p = &d->prov[i];
+                if (!p->last_above)
+                    continue;
+                a->failures += p->j[FL_FAM_ANY].fails;
+                a->attempts += p->j[FL_FAM_ANY].total;
+                a->clients = p->clients > a->clients ? p->clients : a->clients;
+            }
             d->local_alert = (int)(a - d->alerts);
             emit(d, d->local_alert, false);
         }
