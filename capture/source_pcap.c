@@ -472,9 +472,12 @@ fl_source *fl_source_open_live(const char *iface, const fl_source_options *opt, 
     pcap_set_buffer_size(pc, buffer_mb > 2047 ? INT_MAX : buffer_mb << 20);
     int rc = pcap_activate(pc);
     if (rc < 0) {
+        /* libpcap often repeats the status text as the detail: say it once */
+        const char *status = pcap_statustostr(rc);
         const char *detail = pcap_geterr(pc);
-        snprintf(err, errlen, "%s: cannot capture: %s%s%s", iface, pcap_statustostr(rc),
-                 detail && detail[0] ? ": " : "", detail ? detail : "");
+        bool same = !detail || !detail[0] || strcmp(detail, status) == 0;
+        snprintf(err, errlen, "%s: cannot capture: %s%s%s", iface, status, same ? "" : ": ",
+                 same ? "" : detail);
         fl_source_close(s);
         return NULL;
     }

@@ -129,6 +129,7 @@ static int parse_args(cli *c, int argc, char **argv)
     int npending = 0;
     int opt;
     optind = 2;
+    opterr = 0; /* one line of our own instead of getopt's */
     while ((opt = getopt_long(argc, argv, "f:i:Z:h", long_opts, NULL)) != -1) {
         const char *name = NULL;
         switch (opt) {
@@ -164,7 +165,8 @@ static int parse_args(cli *c, int argc, char **argv)
             printf("faultline %s\n", FL_VERSION);
             exit(0);
         default:
-            fprintf(stderr, "faultline: try 'faultline --help'\n");
+            fprintf(stderr, "faultline: unknown option or missing value: '%s' (see 'faultline --help')\n",
+                    argv[optind - 1 < argc ? optind - 1 : argc - 1]);
             return EXIT_USAGE;
         }
         if (name && npending < 64) {
