@@ -18,6 +18,7 @@
 
 #include "fl_cursor.h"
 #include "fl_engine.h"
+#include "fl_hash.h"
 
 #define US 1000000ULL
 #define HOUSEKEEPING_US 50000ULL   /* run timers at most every 50 ms of packet time */
@@ -222,10 +223,7 @@ static void timers_run(fl_engine *e, timer_ring *r, uint64_t now)
 
 static uint32_t dq_hash(uint32_t flow, uint32_t gen, uint16_t id)
 {
-    uint64_t x = ((uint64_t)flow << 32 | gen) * 0x9e3779b97f4a7c15ULL ^ id;
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    return (uint32_t)(x >> 32);
+    return (uint32_t)(fl_mix64(((uint64_t)flow << 32 | gen) ^ ((uint64_t)id << 48)) >> 32);
 }
 
 static void dq_unlink(fl_engine *e, uint32_t slot)

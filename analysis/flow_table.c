@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fl_flow.h"
+#include "fl_hash.h"
 
 typedef struct fl_idle_list {
     uint32_t head, tail;
@@ -33,23 +34,13 @@ struct fl_flow_table {
     fl_flow_stats stats;
 };
 
-static inline uint64_t mix64(uint64_t x)
-{
-    /* splitmix64 finaliser: cheap, good avalanche */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 static inline uint64_t endpoint_hash(const fl_addr *a, uint16_t port, uint64_t seed)
 {
     uint64_t lo, hi;
     memcpy(&lo, a->b, 8);
     memcpy(&hi, a->b + 8, 8);
-    return mix64((lo ^ seed) + hi * 0x9e3779b97f4a7c15ULL + port);
+    return fl_mix64((lo ^ seed) + hi * 0x9e3779b97f4a7c15ULL + port);
 }
 
 static uint32_t flow_hash(const fl_flow_table *t, const fl_addr *a, uint16_t pa,
@@ -57,7 +48,7 @@ static uint32_t flow_hash(const fl_flow_table *t, const fl_addr *a, uint16_t pa,
 {
     /* Addition commutes: (a,b) and (b,a) hash alike. */
     uint64_t h = endpoint_hash(a, pa, t->seed) + endpoint_hash(b, pb, t->seed);
-    h = mix64(h ^ ((uint64_t)proto << 16 | vlan));
+    h = fl_mix64(h ^ ((uint64_t)proto << 16 | vlan));
     return (uint32_t)h;
 }
 

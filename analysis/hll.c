@@ -3,23 +3,15 @@
 #include <string.h>
 
 #include "fl_hll.h"
+#include "fl_hash.h"
 
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 uint64_t fl_addr_hash(const fl_addr *a)
 {
     uint64_t lo, hi;
     memcpy(&lo, a->b, 8);
     memcpy(&hi, a->b + 8, 8);
-    return mix64(lo ^ mix64(hi + a->family));
+    return fl_mix64(lo ^ fl_mix64(hi + a->family));
 }
 
 void fl_hll_add_hash(fl_hll *h, uint64_t hash)

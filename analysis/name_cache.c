@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "name_cache.h"
+#include "fl_hash.h"
 
 #define WAYS 4
 
@@ -40,16 +41,6 @@ struct fl_name_cache {
     addr_ent *addrs;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-    /* splitmix64 finaliser: spreads FNV's weak high bits. */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 static uint64_t hash_name(const char *s, size_t *len)
 {
@@ -60,7 +51,7 @@ static uint64_t hash_name(const char *s, size_t *len)
         h *= 0x100000001b3ULL;
     }
     *len = n;
-    return mix64(h ^ n);
+    return fl_mix64(h ^ n);
 }
 
 static uint64_t hash_addr(const fl_addr *a)
@@ -68,7 +59,7 @@ static uint64_t hash_addr(const fl_addr *a)
     uint64_t lo, hi;
     memcpy(&lo, a->b, 8);
     memcpy(&hi, a->b + 8, 8);
-    return mix64(lo ^ mix64(hi ^ a->family));
+    return fl_mix64(lo ^ fl_mix64(hi ^ a->family));
 }
 
 static uint32_t bucket_of(const fl_name_cache *c, uint64_t h)

@@ -1281,10 +1281,7 @@ int fl_report_html(fl_engine *e, const fl_report_source *src, FILE *out)
     size_t npv = 0;
     for (size_t p = 0; p < np; p++) {
         const fl_counts *c = fl_aggregate_totals(agg, (uint16_t)p);
-        bool any = false;
-        for (int i = 0; c && i < FL_C_COUNT; i++)
-            any |= c->v[i] != 0;
-        if (!any)
+        if (!fl_counts_any(c))
             continue;
         prov_view *v = &pv[npv++];
         v->id = (uint16_t)p;

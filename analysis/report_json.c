@@ -159,10 +159,7 @@ char *fl_report_json(fl_engine *e, const fl_report_source *src)
     size_t np = fl_aggregate_provider_slots(agg);
     for (size_t p = 0; p < np; p++) {
         const fl_counts *c = fl_aggregate_totals(agg, (uint16_t)p);
-        bool any = false;
-        for (int i = 0; c && i < FL_C_COUNT; i++)
-            any |= c->v[i] != 0;
-        if (!any)
+        if (!fl_counts_any(c))
             continue;
         json_t *o = json_object();
         json_object_set_new(o, "provider", json_string(fl_providers_name(prov, (fl_provider_id)p)));

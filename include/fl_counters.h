@@ -55,6 +55,15 @@ static inline void fl_counts_add(fl_counts *dst, const fl_counts *src)
         dst->v[i] += src->v[i];
 }
 
+/* True if any counter is non-zero. */
+static inline bool fl_counts_any(const fl_counts *c)
+{
+    for (int i = 0; c && i < FL_C_COUNT; i++)
+        if (c->v[i])
+            return true;
+    return false;
+}
+
 static inline uint64_t fl_counts_failures(const fl_counts *c)
 {
     uint64_t n = 0;
