@@ -293,6 +293,25 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
     return true;
 }
 
+/* The engine and its outputs on an open source; on failure the source is
+ * closed and the exit status returned. */
+static int pipeline_open(cli *c, fl_source *src, outputs *out)
+{
+    char err[1024];
+    fl_engine *e = fl_engine_new(&c->cfg, err, sizeof err);
+    if (!e) {
+        fprintf(stderr, "faultline: %s\n", err);
+        fl_source_close(src);
+        return EXIT_INPUT;
+    }
+    if (!outputs_open(out, c, e)) {
+        fl_engine_free(e);
+        fl_source_close(src);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 static void heartbeat(outputs *o, uint64_t drops)
 {
     if (!o->redis)
@@ -454,18 +473,11 @@ static int cmd_replay(cli *c, int argc, char **argv)
         fprintf(stderr, "faultline: %s\n", err);
         return EXIT_INPUT;
     }
-    fl_engine *e = fl_engine_new(&c->cfg, err, sizeof err);
-    if (!e) {
-        fprintf(stderr, "faultline: %s\n", err);
-        fl_source_close(src);
-        return EXIT_INPUT;
-    }
     outputs out;
-    if (!outputs_open(&out, c, e)) {
-        fl_engine_free(e);
-        fl_source_close(src);
-        return EXIT_USAGE;
-    }
+    int rc0 = pipeline_open(c, src, &out);
+    if (rc0)
+        return rc0;
+    fl_engine *e = out.e;
     fl_frame fr;
     fl_source_status s;
     uint64_t first_ts = 0, start_wall = mono_us(), next_beat = 0;
@@ -618,18 +630,11 @@ static int cmd_capture(cli *c)
         fl_source_close(src);
         return EXIT_RUNTIME;
     }
-    fl_engine *e = fl_engine_new(&c->cfg, err, sizeof err);
-    if (!e) {
-        fprintf(stderr, "faultline: %s\n", err);
-        fl_source_close(src);
-        return EXIT_INPUT;
-    }
     outputs out;
-    if (!outputs_open(&out, c, e)) {
-        fl_engine_free(e);
-        fl_source_close(src);
-        return EXIT_USAGE;
-    }
+    int rc0 = pipeline_open(c, src, &out);
+    if (rc0)
+        return rc0;
+    fl_engine *e = out.e;
     live_source = src;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
