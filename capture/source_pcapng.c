@@ -191,20 +191,12 @@ int fl_pcapng_next(fl_pcapng *r, fl_ng_packet *out, char *err, size_t errlen)
                 return -1;
             continue;
         case BT_EPB:
-            if (n < 20)
-                return fail(err, errlen, "packet block too short", blk);
-            ifid = u32(r, b);
-            ts = ((uint64_t)u32(r, b + 4) << 32) | u32(r, b + 8);
-            caplen = u32(r, b + 12);
-            wire = u32(r, b + 16);
-            if (caplen > n - 20)
-                return fail(err, errlen, "packet longer than its block", blk);
-            data = b + 20;
-            break;
         case BT_PB:
+            /* the obsolete Packet Block has a 16-bit interface id and a
+             * 16-bit drops count where the EPB has a 32-bit id */
             if (n < 20)
                 return fail(err, errlen, "packet block too short", blk);
-            ifid = u16(r, b);
+            ifid = type == BT_EPB ? u32(r, b) : u16(r, b);
             ts = ((uint64_t)u32(r, b + 4) << 32) | u32(r, b + 8);
             caplen = u32(r, b + 12);
             wire = u32(r, b + 16);
