@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fl_families.h"
 #include "cmd_redis.h"
 #include "fl_counters.h"
 #include "fl_redis.h"
@@ -218,21 +219,6 @@ int fl_cmd_alerts(const fl_config *cfg, bool follow, bool json)
 
 /* ---- status ---- */
 
-/* Failures and volume as the detector's "any" family counts them
- * (analysis/detector.c): every failure, a TLS failure that is also a TCP
- * reset once, over flows plus DNS queries. */
-static void any_family(const fl_counts *c, uint64_t *fails, uint64_t *total)
-{
-    const uint64_t *v = c->v;
-    uint64_t f = v[FL_C_tcp_refused] + v[FL_C_tcp_syn_timeouts] + v[FL_C_tcp_resets] +
-                 v[FL_C_dns_servfail] + v[FL_C_dns_refused] + v[FL_C_dns_timeouts] +
-                 v[FL_C_http_5xx];
-    if (v[FL_C_tls_failures] > v[FL_C_tcp_resets])
-        f += v[FL_C_tls_failures] - v[FL_C_tcp_resets];
-    uint64_t t = v[FL_C_flows] + v[FL_C_dns_queries];
-    *fails = f;
-    *total = t < f ? f : t;
-}
 
 static json_t *status_json(const fl_redis_status *st, const fl_config *cfg)
 {
@@ -250,13 +236,13 @@ static json_t *status_json(const fl_redis_status *st, const fl_config *cfg)
     for (size_t i = 0; i < st->nproviders; i++) {
         const fl_redis_provider_status *p = &st->providers[i];
         uint64_t fails, total;
-        any_family(&p->counts, &fails, &total);
+        fl_family_count(&p->counts, FL_FAM_ANY, &fails, &total);
         json_t *po = json_object();
         json_object_set_new(po, "provider", json_string(p->provider));
         json_object_set_new(po, "state", p->state[0] ? json_string(p->state) : json_null());
         json_object_set_new(po, "flows", json_integer((json_int_t)p->counts.v[FL_C_flows]));
         json_object_set_new(po, "failures", json_integer((json_int_t)fails));
-        json_object_set_new(po, "failure_ratio", json_real(total ? (double)fails / (double)total : 0));
+        json_object_set_new(po, "failure_ratio", json_real(fl_ratio(fails, total)));
         json_object_set_new(po, "buckets", json_integer(p->buckets));
         json_t *cn = json_object();
         for (int c = 0; c < FL_C_COUNT; c++)
@@ -299,10 +285,10 @@ static void status_table(const fl_redis_status *st, const fl_config *cfg)
     for (size_t i = 0; i < st->nproviders; i++) {
         const fl_redis_provider_status *p = &st->providers[i];
         uint64_t fails, total;
-        any_family(&p->counts, &fails, &total);
+        fl_family_count(&p->counts, FL_FAM_ANY, &fails, &total);
         printf("%-20.20s %-9s %9llu %9llu %7.3f\n", p->provider, p->state[0] ? p->state : "-",
                (unsigned long long)p->counts.v[FL_C_flows], (unsigned long long)fails,
-               total ? (double)fails / (double)total : 0.0);
+               fl_ratio(fails, total));
     }
     if (!st->nproviders)
         printf("(no provider data in the window and no alert state)\n");

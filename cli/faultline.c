@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fl_families.h"
 #include "cmd_redis.h"
 #include "fl_config.h"
 #include "fl_engine.h"

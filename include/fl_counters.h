@@ -64,13 +64,6 @@ static inline bool fl_counts_any(const fl_counts *c)
     return false;
 }
 
-static inline uint64_t fl_counts_failures(const fl_counts *c)
-{
-    uint64_t n = 0;
-    for (int i = 0; i < FL_C_COUNT; i++)
-        if (fl_counter_is_failure((fl_counter)i))
-            n += c->v[i];
-    return n;
-}
+/* Failures of every kind, each once: fl_counts_failures() in fl_families.h. */
 
 #endif

@@ -19,19 +19,8 @@
 #include <stdint.h>
 #include "fl_bucket.h"
 #include "fl_config.h"
+#include "fl_families.h"
 
-typedef enum fl_family {
-    FL_FAM_CONNECT = 0,   /* refused + SYN timeouts + resets / attempts */
-    FL_FAM_TLS,           /* handshake failures / handshakes */
-    FL_FAM_DNS,           /* SERVFAIL + REFUSED + timeouts / queries */
-    FL_FAM_DNS_NODATA,    /* NODATA / responses, against its own baseline */
-    FL_FAM_HTTP,          /* 5xx / responses */
-    FL_FAM_ANY,           /* every failure above / flows + queries: an
-                             incident that spreads over several signals */
-    FL_FAM_COUNT
-} fl_family;
-
-const char *fl_family_name(fl_family f);
 
 #define FL_ALERT_PROVIDER_MAX 64
 

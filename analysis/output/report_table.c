@@ -1,6 +1,7 @@
 /* report_table.c - the replay summary for people: one line per provider. */
 #include <stdlib.h>
 
+#include "fl_families.h"
 #include "fl_report.h"
 
 void fl_report_table(fl_engine *e, const fl_report_source *src, FILE *out)

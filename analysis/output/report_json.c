@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_families.h"
 #include "fl_report.h"
 
 static json_t *counts_object(const fl_counts *c, bool with_zero)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fl_families.h"
 #include "fl_report.h"
 
 #define CHART_POINTS 600
@@ -71,39 +72,6 @@ static const fam_def *fam_find(unsigned f)
         if ((unsigned)fams[i].fam == f)
             return &fams[i];
     return NULL;
-}
-
-/* Failures and attempts of one family (the detector's definitions,
- * fl_detector.h). */
-static void fam_counts(const fl_counts *c, fl_family f, uint64_t *num, uint64_t *den)
-{
-    const uint64_t *v = c->v;
-    switch (f) {
-    case FL_FAM_CONNECT:
-        *num = v[FL_C_tcp_refused] + v[FL_C_tcp_syn_timeouts] + v[FL_C_tcp_resets];
-        *den = v[FL_C_tcp_attempts];
-        break;
-    case FL_FAM_TLS:
-        *num = v[FL_C_tls_failures];
-        *den = v[FL_C_tls_handshakes];
-        break;
-    case FL_FAM_DNS:
-        *num = v[FL_C_dns_servfail] + v[FL_C_dns_refused] + v[FL_C_dns_timeouts];
-        *den = v[FL_C_dns_queries];
-        break;
-    case FL_FAM_DNS_NODATA:
-        *num = v[FL_C_dns_nodata];
-        *den = v[FL_C_dns_responses];
-        break;
-    case FL_FAM_HTTP:
-        *num = v[FL_C_http_5xx];
-        *den = v[FL_C_http_responses];
-        break;
-    default:
-        *num = fl_counts_failures(c);
-        *den = v[FL_C_flows];
-        break;
-    }
 }
 
 /* A ratio for drawing: resets of connections opened in an earlier bucket
@@ -375,7 +343,7 @@ static int alert_analyse(alert_view *v, const fl_history_entry *h, size_t nh,
         uint64_t bn = 0, bd = 0;
         for (size_t k = 0; k < n && from + k * bs + 60 <= onset; k++) {
             uint64_t num, den;
-            fam_counts(&s.c[k], fams[fi].fam, &num, &den);
+            fl_family_count(&s.c[k], fams[fi].fam, &num, &den);
             bn += num;
             bd += den;
         }
@@ -393,7 +361,7 @@ static int alert_analyse(alert_view *v, const fl_history_entry *h, size_t nh,
         double first = -1, peak = 0;
         for (size_t k = 0; k < n; k++) {
             uint64_t num, den;
-            fam_counts(&s.c[k], fams[fi].fam, &num, &den);
+            fl_family_count(&s.c[k], fams[fi].fam, &num, &den);
             over[k] = den >= MOVE_MIN_DEN && ratio_of(num, den) >= thr;
             if (over[k] && ratio_of(num, den) > peak)
                 peak = ratio_of(num, den);
@@ -411,7 +379,7 @@ static int alert_analyse(alert_view *v, const fl_history_entry *h, size_t nh,
         double run_end = first + (double)bs;
         for (size_t k = 0; in_alert && first >= 0 && k < n; k++) {
             uint64_t t = from + k * bs, num, den;
-            fam_counts(&s.c[k], fams[fi].fam, &num, &den);
+            fl_family_count(&s.c[k], fams[fi].fam, &num, &den);
             if ((double)t < first || den < MOVE_MIN_DEN || ratio_of(num, den) < end_thr)
                 continue;
             /* one run, with gaps of at most END_GAP_S: a lone bad bucket
@@ -617,7 +585,7 @@ static void chart_hover(FILE *o, const axis *ax, const series *s, const bool *dr
         fprintf(o, "<rect x=\"%.1f\" width=\"%.1f\"><title>%s", xa, xb - xa, a);
         for (size_t fi = 0; fi < NFAMS; fi++) {
             uint64_t num, den;
-            fam_counts(&sum, fams[fi].fam, &num, &den);
+            fl_family_count(&sum, fams[fi].fam, &num, &den);
             if (!draw[fi] || (!den && !num))
                 continue;
             char p[16] = "";
@@ -760,7 +728,7 @@ static void chart(FILE *o, const axis *ax, const series *s, const alert_view *av
         size_t run = 0;
         for (size_t k = 0; k < s->n; k++) {
             uint64_t num, den;
-            fam_counts(&s->c[k], fams[fi].fam, &num, &den);
+            fl_family_count(&s->c[k], fams[fi].fam, &num, &den);
             if (!den) {
                 if (run == 1)
                     fputs("h0.5", o);
@@ -1056,7 +1024,7 @@ static void provider_section(FILE *o, const axis *ax, const prov_view *pv, serie
     fputs("<div class=\"legend\">", o);
     for (size_t fi = 0; fi < NFAMS; fi++) {
         uint64_t num, den;
-        fam_counts(c, fams[fi].fam, &num, &den);
+        fl_family_count(c, fams[fi].fam, &num, &den);
         bool nodata = fams[fi].fam == FL_FAM_DNS_NODATA;
         bool in_alert = false;
         for (size_t i = 0; i < nav; i++)
@@ -1121,7 +1089,7 @@ static void provider_section(FILE *o, const axis *ax, const prov_view *pv, serie
           "<th class=\"n\">Failed</th><th class=\"n\">Ratio</th></tr></thead><tbody>", o);
     for (size_t fi = 0; fi < NFAMS; fi++) {
         uint64_t num, den;
-        fam_counts(c, fams[fi].fam, &num, &den);
+        fl_family_count(c, fams[fi].fam, &num, &den);
         if (!den && !num)
             continue;
         char a[32], b[32];
@@ -1154,7 +1122,7 @@ static void verdict(FILE *o, const alert_view *av, size_t nav, const prov_view *
         double wr = 0;
         for (size_t i = 0; i < npv; i++) {
             uint64_t num, den;
-            fam_counts(pv[i].c, FL_FAM_ANY, &num, &den);
+            fl_family_count(pv[i].c, FL_FAM_ANY, &num, &den);
             if (den && ratio_of(num, den) >= wr) {
                 wr = ratio_of(num, den);
                 worst = &pv[i];

@@ -71,15 +71,6 @@ struct fl_detector {
     uint32_t next_id;
 };
 
-static const char *const family_names[FL_FAM_COUNT] = {
-    "connect", "tls", "dns", "dns_nodata", "http", "any",
-};
-
-const char *fl_family_name(fl_family f)
-{
-    return (unsigned)f < FL_FAM_COUNT ? family_names[f] : "?";
-}
-
 fl_detector *fl_detector_new(const fl_config *cfg, fl_alert_fn fn, void *ctx)
 {
     fl_detector *d = calloc(1, sizeof *d);
@@ -129,29 +120,6 @@ static prov_state *provider(fl_detector *d, const char *name)
     snprintf(p->name, sizeof p->name, "%s", name);
     p->alert = -1;
     return p;
-}
-
-static void family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
-                          uint64_t total[FL_FAM_COUNT])
-{
-    const uint64_t *v = c->v;
-    fails[FL_FAM_CONNECT] = v[FL_C_tcp_refused] + v[FL_C_tcp_syn_timeouts] + v[FL_C_tcp_resets];
-    total[FL_FAM_CONNECT] = v[FL_C_tcp_attempts];
-    fails[FL_FAM_TLS] = v[FL_C_tls_failures];
-    total[FL_FAM_TLS] = v[FL_C_tls_handshakes];
-    fails[FL_FAM_DNS] = v[FL_C_dns_servfail] + v[FL_C_dns_refused] + v[FL_C_dns_timeouts];
-    total[FL_FAM_DNS] = v[FL_C_dns_queries];
-    fails[FL_FAM_DNS_NODATA] = v[FL_C_dns_nodata];
-    total[FL_FAM_DNS_NODATA] = v[FL_C_dns_responses];
-    fails[FL_FAM_HTTP] = v[FL_C_http_5xx];
-    total[FL_FAM_HTTP] = v[FL_C_http_responses];
-    /* A TLS reset is both tcp_resets and tls_failures: count it once. */
-    fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] +
-                        (v[FL_C_tls_failures] > v[FL_C_tcp_resets] ? v[FL_C_tls_failures] - v[FL_C_tcp_resets] : 0);
-    total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries];
-    for (int i = 0; i < FL_FAM_COUNT; i++)
-        if (total[i] < fails[i])
-            total[i] = fails[i]; /* resets of flows joined mid-stream */
 }
 
 static fl_alert *new_alert(fl_detector *d)
@@ -404,7 +372,7 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
         if (!p)
             continue;
         uint64_t fails[FL_FAM_COUNT], total[FL_FAM_COUNT];
-        family_counts(&entries[i].counts, fails, total);
+        fl_family_counts(&entries[i].counts, fails, total);
         for (int f = 0; f < FL_FAM_COUNT; f++) {
             p->w[f].fails[slot] = fails[f];
             p->w[f].total[slot] = total[f];

@@ -1,0 +1,82 @@
+/* families.c - failures, signal families and ratios (fl_families.h). */
+#include <string.h>
+
+#include "fl_families.h"
+
+static const char *const names[FL_FAM_COUNT] = {
+#define FL_X(id, name, what, per) #name,
+    FL_FAMILIES(FL_X)
+#undef FL_X
+};
+static const char *const whats[FL_FAM_COUNT] = {
+#define FL_X(id, name, what, per) what,
+    FL_FAMILIES(FL_X)
+#undef FL_X
+};
+static const char *const pers[FL_FAM_COUNT] = {
+#define FL_X(id, name, what, per) per,
+    FL_FAMILIES(FL_X)
+#undef FL_X
+};
+
+const char *fl_family_name(fl_family f)
+{
+    return (unsigned)f < FL_FAM_COUNT ? names[f] : "?";
+}
+
+const char *fl_family_what(fl_family f)
+{
+    return (unsigned)f < FL_FAM_COUNT ? whats[f] : "?";
+}
+
+const char *fl_family_per(fl_family f)
+{
+    return (unsigned)f < FL_FAM_COUNT ? pers[f] : "?";
+}
+
+fl_family fl_family_from_name(const char *name)
+{
+    for (int f = 0; name && f < FL_FAM_COUNT; f++)
+        if (!strcmp(names[f], name))
+            return (fl_family)f;
+    return FL_FAM_COUNT;
+}
+
+void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
+                      uint64_t total[FL_FAM_COUNT])
+{
+    const uint64_t *v = c->v;
+    fails[FL_FAM_CONNECT] = v[FL_C_tcp_refused] + v[FL_C_tcp_syn_timeouts] + v[FL_C_tcp_resets];
+    total[FL_FAM_CONNECT] = v[FL_C_tcp_attempts];
+    fails[FL_FAM_TLS] = v[FL_C_tls_failures];
+    total[FL_FAM_TLS] = v[FL_C_tls_handshakes];
+    fails[FL_FAM_DNS] = v[FL_C_dns_servfail] + v[FL_C_dns_refused] + v[FL_C_dns_timeouts];
+    total[FL_FAM_DNS] = v[FL_C_dns_queries];
+    fails[FL_FAM_DNS_NODATA] = v[FL_C_dns_nodata];
+    total[FL_FAM_DNS_NODATA] = v[FL_C_dns_responses];
+    fails[FL_FAM_HTTP] = v[FL_C_http_5xx];
+    total[FL_FAM_HTTP] = v[FL_C_http_responses];
+    /* A TLS handshake ended by a server RST is also a tcp_resets: once. */
+    uint64_t tls_only = v[FL_C_tls_failures] > v[FL_C_tcp_resets]
+                            ? v[FL_C_tls_failures] - v[FL_C_tcp_resets] : 0;
+    fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] + tls_only;
+    total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries];
+    for (int i = 0; i < FL_FAM_COUNT; i++)
+        if (total[i] < fails[i])
+            total[i] = fails[i];
+}
+
+void fl_family_count(const fl_counts *c, fl_family f, uint64_t *fails, uint64_t *total)
+{
+    uint64_t fa[FL_FAM_COUNT], to[FL_FAM_COUNT];
+    fl_family_counts(c, fa, to);
+    *fails = (unsigned)f < FL_FAM_COUNT ? fa[f] : 0;
+    *total = (unsigned)f < FL_FAM_COUNT ? to[f] : 0;
+}
+
+uint64_t fl_counts_failures(const fl_counts *c)
+{
+    uint64_t fails, total;
+    fl_family_count(c, FL_FAM_ANY, &fails, &total);
+    return fails;
+}

@@ -1,0 +1,69 @@
+/* fl_families.h - the one definition of a failure, a signal family and its
+ * ratio, used by the detector, every report, the Redis read-back and the
+ * table alike.
+ *
+ * A family pools the failure counters of one kind of attempt and divides
+ * them by those attempts (README "Signal families and ratios"):
+ *
+ *   connect     tcp_refused + tcp_syn_timeouts + tcp_resets  / tcp_attempts
+ *   tls         tls_failures                                 / tls_handshakes
+ *   dns         dns_servfail + dns_refused + dns_timeouts    / dns_queries
+ *   dns_nodata  dns_nodata                                   / dns_responses
+ *   http        http_5xx                                     / http_responses
+ *   any         every failure once                           / flows + dns_queries
+ *
+ * "Every failure once": a TLS handshake ended by a server RST is both a
+ * tcp_resets and a tls_failures; it is one failure, so the TLS failures
+ * beyond the resets are added (an upper bound on the overlap, exact when the
+ * resets all fell in handshakes). NODATA is judged against its own baseline
+ * and is not a failure of `any`.
+ */
+#ifndef FL_FAMILIES_H
+#define FL_FAMILIES_H
+
+#include <stdint.h>
+#include "fl_counters.h"
+
+/* X(ID, name, what fails, what it divides by) */
+#define FL_FAMILIES(X)                                                              \
+    X(CONNECT, connect, "connection failures", "TCP attempts")                      \
+    X(TLS, tls, "TLS handshake failures", "TLS handshakes")                         \
+    X(DNS, dns, "DNS failures", "DNS queries")                                      \
+    X(DNS_NODATA, dns_nodata, "empty DNS answers", "DNS responses")                 \
+    X(HTTP, http, "HTTP 5xx", "HTTP responses")                                     \
+    X(ANY, any, "failures of any kind", "flows and DNS queries")
+
+typedef enum fl_family {
+#define FL_X(id, name, what, per) FL_FAM_##id,
+    FL_FAMILIES(FL_X)
+#undef FL_X
+    FL_FAM_COUNT
+} fl_family;
+
+/* "connect", "tls", ...; "?" out of range. */
+const char *fl_family_name(fl_family f);
+/* FL_FAM_COUNT when unknown. */
+fl_family fl_family_from_name(const char *name);
+/* Human words for what fails and what the ratio divides by. */
+const char *fl_family_what(fl_family f);
+const char *fl_family_per(fl_family f);
+
+/* Failures and attempts of every family in c. Attempts are never below
+ * failures (resets of flows joined mid-stream, or opened in an earlier
+ * bucket, can outnumber this bucket's attempts). */
+void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
+                      uint64_t total[FL_FAM_COUNT]);
+
+/* One family's failures and attempts. */
+void fl_family_count(const fl_counts *c, fl_family f, uint64_t *fails, uint64_t *total);
+
+/* Failures of every kind, each once: the `any` family's numerator. */
+uint64_t fl_counts_failures(const fl_counts *c);
+
+/* fails / total, 0 when total is 0. */
+static inline double fl_ratio(uint64_t fails, uint64_t total)
+{
+    return total ? (double)fails / (double)total : 0.0;
+}
+
+#endif
