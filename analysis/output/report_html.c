@@ -814,11 +814,12 @@ static void card(FILE *o, const char *k, const char *v, const char *sub)
     fputs("</div>", o);
 }
 
-static void summary(FILE *o, fl_engine *e, const fl_report_source *src, const fl_engine_stats *st,
-                    fl_aggregate *agg)
+static void summary(FILE *o, const fl_run_view *rv)
 {
-    fl_flow_stats fs;
-    fl_engine_flow_stats(e, &fs);
+    const fl_report_source *src = &rv->src;
+    const fl_engine_stats *st = &rv->stats;
+    const fl_flow_stats *fs = &rv->flows;
+    const fl_aggregate *agg = rv->agg;
     char a[64], b[64], sub[160];
     uint64_t flows = st->flows_tcp + st->flows_udp + st->flows_other;
 
@@ -894,15 +895,15 @@ static void summary(FILE *o, fl_engine *e, const fl_report_source *src, const fl
         fputs("<div class=\"warn\"><b>Over 1% of packets could not be decoded.</b></div>", o);
     if (src && src->kernel_drops)
         fputs("<div class=\"warn\"><b>The kernel dropped packets</b>: counts are lower bounds.</div>", o);
-    if (fs.evicted)
+    if (fs->evicted)
         fprintf(o, "<div class=\"warn\"><b>%llu flows were evicted</b> at the flow table cap (%llu).</div>",
-                (unsigned long long)fs.evicted, (unsigned long long)fs.capacity);
+                (unsigned long long)fs->evicted, (unsigned long long)fs->capacity);
     if (fl_aggregate_history_dropped(agg))
         fputs("<div class=\"warn\"><b>The bucket history was full</b>: the end of the capture is "
               "missing from the charts.</div>", o);
 }
 
-static void alerts_table(FILE *o, const alert_view *av, size_t nav, fl_aggregate *agg,
+static void alerts_table(FILE *o, const alert_view *av, size_t nav, const fl_aggregate *agg,
                          const fl_service_tally *tallies, size_t ntallies)
 {
     fputs("<section><h2>Alerts</h2>", o);
@@ -986,8 +987,8 @@ static void moved_text(FILE *o, const alert_view *v)
 }
 
 static void provider_section(FILE *o, const axis *ax, const prov_view *pv, series *s,
-                             const alert_view *av, size_t nav, fl_aggregate *agg,
-                             fl_providers *prov, const fl_service_tally *tallies, size_t ntallies,
+                             const alert_view *av, size_t nav, const fl_aggregate *agg,
+                             const fl_providers *prov, const fl_service_tally *tallies, size_t ntallies,
                              const fl_service_tally **top)
 {
     const fl_counts *c = pv->c;
@@ -1195,16 +1196,15 @@ static void verdict(FILE *o, const alert_view *av, size_t nav, const prov_view *
     fputs("</section>", o);
 }
 
-int fl_report_html(fl_engine *e, const fl_report_source *src, FILE *out)
+int fl_report_html(const fl_run_view *rv, FILE *out)
 {
-    fl_aggregate *agg = fl_engine_aggregate(e);
-    fl_providers *prov = fl_engine_providers(e);
-    fl_engine_stats st;
-    fl_engine_get_stats(e, &st);
+    const fl_aggregate *agg = rv->agg;
+    const fl_providers *prov = rv->prov;
+    fl_engine_stats st = rv->stats;
     const fl_history_entry *h;
     size_t nh = fl_aggregate_history(agg, &h);
-    const fl_alert *al;
-    size_t na = fl_detector_alerts(fl_engine_detector(e), &al);
+    const fl_alert *al = rv->alerts;
+    size_t na = rv->nalerts;
     const fl_service_tally *tallies;
     size_t ntallies = fl_aggregate_services(agg, &tallies);
     int rc = -1;
@@ -1285,7 +1285,7 @@ int fl_report_html(fl_engine *e, const fl_report_source *src, FILE *out)
 
     verdict(out, av, na, pv, npv);
     fputc('\n', out);
-    summary(out, e, src, &st, agg);
+    summary(out, rv);
     fputc('\n', out);
     alerts_table(out, av, na, agg, tallies, ntallies);
     fputc('\n', out);
