@@ -1,7 +1,7 @@
 /* cmd_redis.c - faultline alerts / faultline status (cmd_redis.h).
  *
- * Thin: the reading is in analysis/sink_redis.c (the one file that talks
- * to hiredis); this file only formats.
+ * Thin: the reading is in analysis/output/redis_reader.c (hiredis stays
+ * behind analysis/output/redis_conn.h); this file only formats.
  */
 #include <jansson.h>
 #include <signal.h>
