@@ -3,7 +3,6 @@
  * Thin: the reading is in analysis/output/redis_reader.c (hiredis stays
  * behind analysis/output/redis_conn.h); this file only formats.
  */
-#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "cmd_redis.h"
 #include "fl_counters.h"
 #include "fl_redis.h"
+#include "fl_report.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_RUNTIME = 4 };
 
@@ -62,78 +62,13 @@ static void fmt_time(double t, char *buf, size_t len)
 
 /* ---- alerts ---- */
 
-/* Fields the alert schema holds as strings: kept as strings even when they
- * would parse as JSON (a provider named "123"). */
-static bool string_field(const char *name)
+static void print_event_line(const fl_alert_entry *e)
 {
-    static const char *const names[] = {"provider", "scope", "first_signal", "event", "state"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(name, names[i]))
-            return true;
-    return false;
-}
-
-/* The stream entry back into the JSON of the event: the writer stored
- * strings as they are and every other value JSON-encoded (cli/faultline.c
- * on_alert). */
-static json_t *entry_json(const char *id, const char *const *fv, size_t nfv)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "stream_id", json_string(id));
-    for (size_t i = 0; i + 1 < nfv; i += 2) {
-        json_t *v = NULL;
-        if (!string_field(fv[i]))
-            v = json_loads(fv[i + 1], JSON_DECODE_ANY, NULL);
-        if (!v || json_is_string(v)) {
-            json_decref(v);
-            v = json_string(fv[i + 1]);
-        }
-        if (v)
-            json_object_set_new(o, fv[i], v);
-    }
-    return o;
-}
-
-static double num(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : 0;
-}
-
-static const char *str(const json_t *o, const char *key, const char *dflt)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : dflt;
-}
-
-static void print_event_line(const json_t *o)
-{
-    const char *event = str(o, "event", str(o, "state", "?"));
-    bool resolved = !strcmp(event, "resolved");
-    double t = resolved ? num(o, "resolved_at") : num(o, "raised_at");
-    if (t <= 0)
-        t = num(o, "raised_at");
     char when[32];
-    fmt_time(t, when, sizeof when);
-    const char *scope = str(o, "scope", "provider");
-    char signals[128] = "";
-    const json_t *sig = json_object_get(o, "signals");
-    size_t i;
-    const json_t *s;
-    json_array_foreach(sig, i, s) {
-        if (json_is_string(s)) {
-            size_t used = strlen(signals);
-            snprintf(signals + used, sizeof signals - used, "%s%s", used ? "," : "",
-                     json_string_value(s));
-        }
-    }
-    /* As the capture log line does: a local alert's own ratio, a
-     * provider's peak. */
-    double ratio = !strcmp(scope, "local") || !json_object_get(o, "peak_ratio")
-                       ? num(o, "ratio") : num(o, "peak_ratio");
+    fmt_time(e->at, when, sizeof when);
     printf("%s  %-8s  %-8s  %-16s  signals %-14s  ratio %.2f  baseline %.2f  clients %.0f\n",
-           when, event, scope, str(o, "provider", "?"), signals[0] ? signals : "-", ratio,
-           num(o, "baseline_ratio"), num(o, "clients"));
+           when, e->event, e->scope, e->provider, e->signals[0] ? e->signals : "-", e->ratio,
+           e->baseline, e->clients);
 }
 
 typedef struct alerts_ctx {
@@ -144,19 +79,18 @@ typedef struct alerts_ctx {
 static void on_entry(void *ctx, const char *id, const char *const *fv, size_t nfv)
 {
     alerts_ctx *ac = ctx;
-    json_t *o = entry_json(id, fv, nfv);
-    if (!o)
-        return;
     if (ac->json) {
-        char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (text) {
-            puts(text);
-            free(text);
-        }
+        char *text = fl_alert_entry_json(id, fv, nfv);
+        if (!text)
+            return;
+        puts(text);
+        free(text);
     } else {
-        print_event_line(o);
+        fl_alert_entry e;
+        if (!fl_alert_entry_read(id, fv, nfv, &e))
+            return;
+        print_event_line(&e);
     }
-    json_decref(o);
     ac->printed++;
 }
 
@@ -220,57 +154,6 @@ int fl_cmd_alerts(const fl_config *cfg, bool follow, bool json)
 /* ---- status ---- */
 
 
-static json_t *status_json(const fl_redis_status *st, const fl_config *cfg)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "ref_time", json_integer((json_int_t)st->ref_time));
-    json_object_set_new(o, "window_s", json_real(cfg->window_s));
-    json_object_set_new(o, "bucket_s", json_integer(cfg->bucket_s));
-    json_object_set_new(o, "first_bucket", st->first_bucket
-                                               ? json_integer((json_int_t)st->first_bucket)
-                                               : json_null());
-    json_object_set_new(o, "last_bucket", st->last_bucket
-                                              ? json_integer((json_int_t)st->last_bucket)
-                                              : json_null());
-    json_t *providers = json_array();
-    for (size_t i = 0; i < st->nproviders; i++) {
-        const fl_redis_provider_status *p = &st->providers[i];
-        uint64_t fails, total;
-        fl_family_count(&p->counts, FL_FAM_ANY, &fails, &total);
-        json_t *po = json_object();
-        json_object_set_new(po, "provider", json_string(p->provider));
-        json_object_set_new(po, "state", p->state[0] ? json_string(p->state) : json_null());
-        json_object_set_new(po, "flows", json_integer((json_int_t)p->counts.v[FL_C_flows]));
-        json_object_set_new(po, "failures", json_integer((json_int_t)fails));
-        json_object_set_new(po, "failure_ratio", json_real(fl_ratio(fails, total)));
-        json_object_set_new(po, "buckets", json_integer(p->buckets));
-        json_t *cn = json_object();
-        for (int c = 0; c < FL_C_COUNT; c++)
-            if (p->counts.v[c])
-                json_object_set_new(cn, fl_counter_name((fl_counter)c),
-                                    json_integer((json_int_t)p->counts.v[c]));
-        json_object_set_new(po, "counters", cn);
-        json_array_append_new(providers, po);
-    }
-    json_object_set_new(o, "providers", providers);
-    json_t *sensors = json_array();
-    for (size_t i = 0; i < st->nsensors; i++) {
-        const fl_redis_sensor_status *s = &st->sensors[i];
-        json_t *so = json_object();
-        json_object_set_new(so, "name", json_string(s->name));
-        json_object_set_new(so, "version", json_string(s->version));
-        json_object_set_new(so, "packets", json_integer((json_int_t)s->packets));
-        json_object_set_new(so, "drops", json_integer((json_int_t)s->drops));
-        json_object_set_new(so, "last_seen", json_integer((json_int_t)s->last_seen));
-        json_object_set_new(so, "held", json_integer((json_int_t)s->held));
-        json_object_set_new(so, "dropped", json_integer((json_int_t)s->dropped));
-        json_object_set_new(so, "connected", json_boolean(s->connected));
-        json_array_append_new(sensors, so);
-    }
-    json_object_set_new(o, "sensors", sensors);
-    return o;
-}
-
 static void status_table(const fl_redis_status *st, const fl_config *cfg)
 {
     char ref[32], b0[32], b1[32];
@@ -325,13 +208,11 @@ int fl_cmd_status(const fl_config *cfg, bool json)
         return EXIT_RUNTIME;
     }
     if (json) {
-        json_t *o = status_json(&st, cfg);
-        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *text = fl_status_json(&st, cfg->window_s, cfg->bucket_s);
         if (text) {
             puts(text);
             free(text);
         }
-        json_decref(o);
     } else {
         status_table(&st, cfg);
     }

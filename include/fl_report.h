@@ -26,6 +26,26 @@ void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_aler
                          bool resolved);
 void fl_alert_event_free(fl_alert_event *ev);
 
+/* Read back from Redis (faultline alerts / status). An alert stream entry
+ * (field/value strings as fl_alert_event_make wrote them) as the event's
+ * compact JSON with its "stream_id" (malloc'd, NULL on failure), or as the
+ * few fields a one-line summary shows. */
+typedef struct fl_alert_entry {
+    char event[16];            /* raised / resolved */
+    char scope[16];            /* provider / local */
+    char provider[256];
+    char signals[128];         /* comma-separated family names */
+    double at;                 /* raised_at, or resolved_at when resolved */
+    double ratio;              /* a local alert's own ratio, a provider's peak */
+    double baseline, clients;
+} fl_alert_entry;
+char *fl_alert_entry_json(const char *id, const char *const *fv, size_t nfv);
+bool fl_alert_entry_read(const char *id, const char *const *fv, size_t nfv, fl_alert_entry *e);
+
+/* `faultline status --json`: the window, providers and sensors (malloc'd). */
+struct fl_redis_status;
+char *fl_status_json(const struct fl_redis_status *st, double window_s, uint32_t bucket_s);
+
 /* A table per provider for people. */
 void fl_report_table(const fl_run_view *v, FILE *out);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fl_families.h"
+#include "fl_redis.h"
 #include "fl_report.h"
 
 static json_t *counts_object(const fl_counts *c, bool with_zero)
@@ -241,4 +242,151 @@ void fl_alert_event_free(fl_alert_event *ev)
     for (size_t i = 0; i < ev->nfields; i++)
         free(ev->fields[i]);
     memset(ev, 0, sizeof *ev);
+}
+
+/* ---- what `faultline alerts` and `status` read back from Redis ---- */
+
+/* Fields the alert schema holds as strings: kept as strings even when they
+ * would parse as JSON (a provider named "123"). */
+static bool string_field(const char *name)
+{
+    static const char *const names[] = {"provider", "scope", "first_signal", "event", "state"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i]))
+            return true;
+    return false;
+}
+
+/* The stream entry back into the JSON of the event: fl_alert_event_make
+ * stored strings as they are and every other value JSON-encoded. */
+static json_t *entry_json(const char *id, const char *const *fv, size_t nfv)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "stream_id", json_string(id));
+    for (size_t i = 0; i + 1 < nfv; i += 2) {
+        json_t *v = NULL;
+        if (!string_field(fv[i]))
+            v = json_loads(fv[i + 1], JSON_DECODE_ANY, NULL);
+        if (!v || json_is_string(v)) {
+            json_decref(v);
+            v = json_string(fv[i + 1]);
+        }
+        if (v)
+            json_object_set_new(o, fv[i], v);
+    }
+    return o;
+}
+
+char *fl_alert_entry_json(const char *id, const char *const *fv, size_t nfv)
+{
+    json_t *o = entry_json(id, fv, nfv);
+    if (!o)
+        return NULL;
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
+}
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static const char *str(const json_t *o, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : dflt;
+}
+
+bool fl_alert_entry_read(const char *id, const char *const *fv, size_t nfv, fl_alert_entry *e)
+{
+    json_t *o = entry_json(id, fv, nfv);
+    if (!o)
+        return false;
+    memset(e, 0, sizeof *e);
+    snprintf(e->event, sizeof e->event, "%s", str(o, "event", str(o, "state", "?")));
+    bool resolved = !strcmp(e->event, "resolved");
+    e->at = resolved ? num(o, "resolved_at") : num(o, "raised_at");
+    if (e->at <= 0)
+        e->at = num(o, "raised_at");
+    snprintf(e->scope, sizeof e->scope, "%s", str(o, "scope", "provider"));
+    snprintf(e->provider, sizeof e->provider, "%s", str(o, "provider", "?"));
+    const json_t *sig = json_object_get(o, "signals");
+    size_t i;
+    const json_t *s;
+    json_array_foreach(sig, i, s) {
+        if (json_is_string(s)) {
+            size_t used = strlen(e->signals);
+            snprintf(e->signals + used, sizeof e->signals - used, "%s%s", used ? "," : "",
+                     json_string_value(s));
+        }
+    }
+    /* As the capture log line does: a local alert's own ratio, a
+     * provider's peak. */
+    e->ratio = !strcmp(e->scope, "local") || !json_object_get(o, "peak_ratio")
+                   ? num(o, "ratio") : num(o, "peak_ratio");
+    e->baseline = num(o, "baseline_ratio");
+    e->clients = num(o, "clients");
+    json_decref(o);
+    return true;
+}
+
+static json_t *status_object(const fl_redis_status *st, double window_s, uint32_t bucket_s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "ref_time", json_integer((json_int_t)st->ref_time));
+    json_object_set_new(o, "window_s", json_real(window_s));
+    json_object_set_new(o, "bucket_s", json_integer(bucket_s));
+    json_object_set_new(o, "first_bucket", st->first_bucket
+                                               ? json_integer((json_int_t)st->first_bucket)
+                                               : json_null());
+    json_object_set_new(o, "last_bucket", st->last_bucket
+                                              ? json_integer((json_int_t)st->last_bucket)
+                                              : json_null());
+    json_t *providers = json_array();
+    for (size_t i = 0; i < st->nproviders; i++) {
+        const fl_redis_provider_status *p = &st->providers[i];
+        uint64_t fails, total;
+        fl_family_count(&p->counts, FL_FAM_ANY, &fails, &total);
+        json_t *po = json_object();
+        json_object_set_new(po, "provider", json_string(p->provider));
+        json_object_set_new(po, "state", p->state[0] ? json_string(p->state) : json_null());
+        json_object_set_new(po, "flows", json_integer((json_int_t)p->counts.v[FL_C_flows]));
+        json_object_set_new(po, "failures", json_integer((json_int_t)fails));
+        json_object_set_new(po, "failure_ratio", json_real(fl_ratio(fails, total)));
+        json_object_set_new(po, "buckets", json_integer(p->buckets));
+        json_t *cn = json_object();
+        for (int c = 0; c < FL_C_COUNT; c++)
+            if (p->counts.v[c])
+                json_object_set_new(cn, fl_counter_name((fl_counter)c),
+                                    json_integer((json_int_t)p->counts.v[c]));
+        json_object_set_new(po, "counters", cn);
+        json_array_append_new(providers, po);
+    }
+    json_object_set_new(o, "providers", providers);
+    json_t *sensors = json_array();
+    for (size_t i = 0; i < st->nsensors; i++) {
+        const fl_redis_sensor_status *s = &st->sensors[i];
+        json_t *so = json_object();
+        json_object_set_new(so, "name", json_string(s->name));
+        json_object_set_new(so, "version", json_string(s->version));
+        json_object_set_new(so, "packets", json_integer((json_int_t)s->packets));
+        json_object_set_new(so, "drops", json_integer((json_int_t)s->drops));
+        json_object_set_new(so, "last_seen", json_integer((json_int_t)s->last_seen));
+        json_object_set_new(so, "held", json_integer((json_int_t)s->held));
+        json_object_set_new(so, "dropped", json_integer((json_int_t)s->dropped));
+        json_object_set_new(so, "connected", json_boolean(s->connected));
+        json_array_append_new(sensors, so);
+    }
+    json_object_set_new(o, "sensors", sensors);
+    return o;
+}
+
+char *fl_status_json(const fl_redis_status *st, double window_s, uint32_t bucket_s)
+{
+    json_t *o = status_object(st, window_s, bucket_s);
+    char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
 }
