@@ -36,14 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "redis_conn.h"
+#include "redis_writer_int.h"
 #include "sink_redis_int.h"
 
 #define DEFAULT_RETENTION_S (7u * 24 * 3600)
 #define DEFAULT_BACKLOG_BYTES (64ull << 20)
 #define DEFAULT_STREAM_MAXLEN 100000u
 
-#define PIPE_MAX 64                 /* batches in flight per round */
 #define PIPE_BYTES (4u << 20)       /* and their serialized bytes */
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
@@ -87,373 +86,6 @@ static const char alert_script[] =
     "redis.call('PUBLISH', KEYS[2], ARGV[3])\n"
     "redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])\n"
     "return 1\n";
-
-enum { KIND_BUCKET, KIND_ALERT };
-
-/* One queued batch: a complete EVALSHA argument vector. argv[0] and argv[1]
- * (command and script) are filled in by the writer at send time. */
-typedef struct item {
-    struct item *prev, *next;
-    int kind;
-    bool inflight;   /* on the wire: only the writer may touch or free it */
-    bool use_eval;   /* the server said NOSCRIPT: send the body next time */
-    unsigned errors; /* error replies so far */
-    size_t bytes;    /* counted against the backlog budget */
-    int argc;
-    const char **argv;
-    size_t *argvlen;
-    char *buf;
-} item;
-
-struct fl_redis {
-    /* Fixed after fl_redis_new. */
-    fl_redis_url url;
-    char *prefix, *sensor;
-    uint32_t retention_s, stream_maxlen, timeout_ms;
-    uint64_t backlog_bytes;
-    uint64_t run_id;
-    atomic_uint_fast64_t seq;
-
-    pthread_mutex_t mu; /* guards everything below down to the writer part */
-    pthread_cond_t cv_work, cv_idle;
-    item *head, *tail;
-    bool stop;
-    bool hb_pending, hb_inflight;
-    fl_heartbeat hb;
-    char hb_version[64];
-    fl_redis_stats st;
-    char last_error[256];
-    unsigned lose_replies; /* test hook */
-
-    /* Writer thread only. */
-    pthread_t thread;
-    bool thread_started;
-    redisContext *c;
-    char sha_bucket[41], sha_alert[41];
-    bool ever_connected;
-    uint32_t backoff_ms;
-    uint64_t rng;
-};
-
-/* ------------------------------------------------- building argument vectors */
-
-typedef struct argbuf {
-    char *buf;
-    size_t len, cap;
-    size_t *off, *lens;
-    int n, ncap;
-    bool oom;
-} argbuf;
-
-static bool ab_grow(argbuf *b, size_t extra)
-{
-    if (b->oom)
-        return false;
-    if (b->n == b->ncap) {
-        int nc = b->ncap ? b->ncap * 2 : 64;
-        size_t *o = realloc(b->off, (size_t)nc * sizeof *o);
-        if (o)
-            b->off = o;
-        size_t *l = o ? realloc(b->lens, (size_t)nc * sizeof *l) : NULL;
-        if (l)
-            b->lens = l;
-        if (!o || !l) {
-            b->oom = true;
-            return false;
-        }
-        b->ncap = nc;
-    }
-    if (b->len + extra + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 1024;
-        while (nc < b->len + extra + 1)
-            nc *= 2;
-        char *p = realloc(b->buf, nc);
-        if (!p) {
-            b->oom = true;
-            return false;
-        }
-        b->buf = p;
-        b->cap = nc;
-    }
-    return true;
-}
-
-static void ab_add(argbuf *b, const char *s, size_t len)
-{
-    if (!ab_grow(b, len))
-        return;
-    memcpy(b->buf + b->len, s, len);
-    b->off[b->n] = b->len;
-    b->lens[b->n++] = len;
-    b->len += len;
-}
-
-static void ab_addf(argbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ab_addf(argbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !ab_grow(b, (size_t)n)) {
-        b->oom = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->off[b->n] = b->len;
-    b->lens[b->n++] = (size_t)n;
-    b->len += (size_t)n;
-}
-
-static void ab_free(argbuf *b)
-{
-    free(b->buf);
-    free(b->off);
-    free(b->lens);
-    memset(b, 0, sizeof *b);
-}
-
-static void item_free(item *it)
-{
-    if (!it)
-        return;
-    free(it->buf);
-    free(it->argv);
-    free(it->argvlen);
-    free(it);
-}
-
-/* Turn the offsets into pointers; the item takes the buffers. */
-static item *item_from(argbuf *b, int kind)
-{
-    item *it = b->oom ? NULL : calloc(1, sizeof *it);
-    const char **argv = it ? malloc((size_t)b->n * sizeof *argv) : NULL;
-    if (!argv) {
-        free(it);
-        ab_free(b);
-        return NULL;
-    }
-    /* Give back the growth slack: the budget counts what is held. */
-    char *shrunk = realloc(b->buf, b->len ? b->len : 1);
-    if (shrunk) {
-        b->buf = shrunk;
-        b->cap = b->len ? b->len : 1;
-    }
-    for (int i = 0; i < b->n; i++)
-        argv[i] = b->buf + b->off[i];
-    it->kind = kind;
-    it->argc = b->n;
-    it->argv = argv;
-    it->argvlen = b->lens;
-    it->buf = b->buf;
-    it->bytes = sizeof *it + b->cap + (size_t)b->n * (sizeof *argv + sizeof(size_t));
-    free(b->off);
-    memset(b, 0, sizeof *b);
-    return it;
-}
-
-/* ------------------------------------------------------------- the queue */
-
-static void set_last_error(fl_redis *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_last_error(fl_redis *r, const char *fmt, ...)
-{
-    char buf[sizeof r->last_error];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    pthread_mutex_lock(&r->mu);
-    memcpy(r->last_error, buf, sizeof buf);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static void unlink_item(fl_redis *r, item *it)
-{
-    if (it->prev)
-        it->prev->next = it->next;
-    else
-        r->head = it->next;
-    if (it->next)
-        it->next->prev = it->prev;
-    else
-        r->tail = it->prev;
-    it->prev = it->next = NULL;
-    r->st.batches_held--;
-    r->st.bytes_held -= it->bytes;
-}
-
-/* Caller holds the lock. Oldest first, skipping what is on the wire (at
- * most PIPE_MAX batches, so the budget is exceeded by at most one round). */
-static void enforce_budget(fl_redis *r)
-{
-    item *it = r->head;
-    while (r->st.bytes_held > r->backlog_bytes && it) {
-        item *next = it->next;
-        if (!it->inflight) {
-            unlink_item(r, it);
-            item_free(it);
-            r->st.batches_dropped++;
-        }
-        it = next;
-    }
-}
-
-static void enqueue(fl_redis *r, argbuf *b, int kind)
-{
-    item *it = item_from(b, kind);
-    pthread_mutex_lock(&r->mu);
-    r->st.batches_queued++;
-    if (!it) {
-        r->st.batches_dropped++;
-        snprintf(r->last_error, sizeof r->last_error, "out of memory serializing a batch");
-        pthread_mutex_unlock(&r->mu);
-        return;
-    }
-    it->prev = r->tail;
-    if (r->tail)
-        r->tail->next = it;
-    else
-        r->head = it;
-    r->tail = it;
-    r->st.batches_held++;
-    r->st.bytes_held += it->bytes;
-    enforce_budget(r);
-    pthread_cond_signal(&r->cv_work);
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* <P>:batch:<sensor>:<run id>:<seq> */
-static void add_batch_key(fl_redis *r, argbuf *b)
-{
-    uint64_t seq = atomic_fetch_add(&r->seq, 1);
-    ab_addf(b, "%s:batch:%s:%016" PRIx64 ":%" PRIu64, r->prefix, r->sensor, r->run_id, seq);
-}
-
-static uint32_t entry_nclients(const fl_bucket_entry *e)
-{
-    uint32_t n = 0;
-    if (e->clients)
-        for (uint32_t i = 0; i < e->nclients; i++)
-            if (e->clients[i].family == 4 || e->clients[i].family == 6)
-                n++;
-    return n;
-}
-
-static bool entry_empty(const fl_bucket_entry *e)
-{
-    for (int i = 0; i < FL_C_COUNT; i++)
-        if (e->counts.v[i])
-            return false;
-    return entry_nclients(e) == 0;
-}
-
-void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n)
-{
-    if (!r || !entries)
-        return;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!entry_empty(&entries[i]))
-            m++;
-    if (m == 0)
-        return; /* nothing to add: no batch, no command */
-
-    argbuf b = {0};
-    ab_add(&b, "", 0); /* EVALSHA / EVAL, set at send time */
-    ab_add(&b, "", 0); /* sha / script */
-    ab_addf(&b, "%zu", 1 + 3 * m);
-    add_batch_key(r, &b);
-    for (size_t i = 0; i < n; i++) {
-        const fl_bucket_entry *e = &entries[i];
-        if (entry_empty(e))
-            continue;
-        const char *pv = e->provider ? e->provider : "unknown";
-        ab_addf(&b, "%s:cnt:%s:%" PRIu64, r->prefix, pv, e->start);
-        ab_addf(&b, "%s:scnt:%s:%s:%" PRIu64, r->prefix, r->sensor, pv, e->start);
-        ab_addf(&b, "%s:cli:%s:%" PRIu64, r->prefix, pv, e->start);
-    }
-    ab_addf(&b, "%" PRIu32, r->retention_s);
-    for (size_t i = 0; i < n; i++) {
-        const fl_bucket_entry *e = &entries[i];
-        if (entry_empty(e))
-            continue;
-        int nf = 0;
-        for (int c = 0; c < FL_C_COUNT; c++)
-            nf += e->counts.v[c] != 0;
-        ab_addf(&b, "%d", nf);
-        for (int c = 0; c < FL_C_COUNT; c++) {
-            uint64_t v = e->counts.v[c];
-            if (!v)
-                continue;
-            /* HINCRBY takes a signed 64-bit increment. */
-            if (v > (uint64_t)INT64_MAX)
-                v = (uint64_t)INT64_MAX;
-            const char *name = fl_counter_name((fl_counter)c);
-            ab_add(&b, name, strlen(name));
-            ab_addf(&b, "%" PRIu64, v);
-        }
-        ab_addf(&b, "%" PRIu32, entry_nclients(e));
-        for (uint32_t k = 0; e->clients && k < e->nclients; k++) {
-            if (e->clients[k].family != 4 && e->clients[k].family != 6)
-                continue;
-            char text[64];
-            fl_addr_str(&e->clients[k], text, sizeof text);
-            ab_add(&b, text, strlen(text));
-        }
-    }
-    enqueue(r, &b, KIND_BUCKET);
-}
-
-void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
-                        const char *json, const char *const *fields, size_t nfields)
-{
-    if (!r)
-        return;
-    provider = provider ? provider : "unknown";
-    state = state ? state : "";
-    json = json ? json : "{}";
-    argbuf b = {0};
-    ab_add(&b, "", 0);
-    ab_add(&b, "", 0);
-    ab_add(&b, "3", 1);
-    add_batch_key(r, &b);
-    ab_addf(&b, "%s:alerts", r->prefix);
-    ab_addf(&b, "%s:state", r->prefix);
-    ab_addf(&b, "%" PRIu32, r->retention_s);
-    ab_addf(&b, "%" PRIu32, r->stream_maxlen);
-    ab_add(&b, json, strlen(json));
-    ab_add(&b, provider, strlen(provider));
-    ab_add(&b, state, strlen(state));
-    size_t pairs = fields ? nfields / 2 : 0;
-    if (pairs == 0) {
-        /* XADD needs at least one pair. */
-        ab_add(&b, "provider", 8);
-        ab_add(&b, provider, strlen(provider));
-        ab_add(&b, "state", 5);
-        ab_add(&b, state, strlen(state));
-    }
-    for (size_t i = 0; i < 2 * pairs; i++) {
-        const char *f = fields[i] ? fields[i] : "";
-        ab_add(&b, f, strlen(f));
-    }
-    enqueue(r, &b, KIND_ALERT);
-}
-
-void fl_redis_put_heartbeat(fl_redis *r, const fl_heartbeat *hb)
-{
-    if (!r || !hb)
-        return;
-    pthread_mutex_lock(&r->mu);
-    /* One slot: a newer heartbeat replaces an unsent one. */
-    r->hb = *hb;
-    snprintf(r->hb_version, sizeof r->hb_version, "%s", hb->version ? hb->version : "");
-    r->hb.version = NULL;
-    r->hb_pending = true;
-    pthread_cond_signal(&r->cv_work);
-    pthread_mutex_unlock(&r->mu);
-}
 
 /* ------------------------------------------------------------ the writer */
 
@@ -535,7 +167,7 @@ static bool load_script(fl_redis *r, const char *body, char sha[41])
     if (ok)
         memcpy(sha, rep->str, 41);
     else
-        set_last_error(r, "SCRIPT LOAD: %s",
+        fl_rw_set_last_error(r, "SCRIPT LOAD: %s",
                        rep && rep->type == REDIS_REPLY_ERROR ? rep->str : r->c->errstr);
     freeReplyObject(rep);
     return ok;
@@ -548,7 +180,7 @@ static bool writer_connect(fl_redis *r)
     r->c = fl_redis_connect(&r->url, r->timeout_ms, &ncmds, err, sizeof err);
     add_commands(r, ncmds);
     if (!r->c) {
-        set_last_error(r, "%s", err);
+        fl_rw_set_last_error(r, "%s", err);
         disconnect(r);
         return false;
     }
@@ -592,7 +224,7 @@ static enum outcome judge(fl_redis *r, item *it, const redisReply *rep, bool *ba
         it->use_eval = true;
         return OUT_RETRY;
     }
-    set_last_error(r, "batch: %s", msg);
+    fl_rw_set_last_error(r, "batch: %s", msg);
     *backoff = true;
     if (transient_error(msg))
         return OUT_RETRY;
@@ -619,42 +251,50 @@ static int append_heartbeat(fl_redis *r, const fl_heartbeat *hb, const char *ver
     return 2;
 }
 
-/* One pipelined round. False if the connection failed or a batch needs a
- * pause before it is retried. */
-static bool writer_round(fl_redis *r)
-{
+/* One pipelined round: what it sends and what became of it. */
+typedef struct wround {
     item *batch[PIPE_MAX];
-    int n = 0;
-    size_t bytes = 0;
-    bool hb_send = false, lose = false;
+    enum outcome out[PIPE_MAX];
+    int n;
+    bool hb_send, hb_done, lose;
+    int hb_cmds;
     fl_heartbeat hb;
-    char version[sizeof r->hb_version];
+    char version[64];
+} wround;
 
+/* Under the lock: up to PIPE_MAX batches (PIPE_BYTES) from the head, the
+ * pending heartbeat, the test hook. */
+static void round_take(fl_redis *r, wround *rd)
+{
+    size_t bytes = 0;
     pthread_mutex_lock(&r->mu);
-    for (item *it = r->head; it && n < PIPE_MAX; it = it->next) {
-        if (n > 0 && bytes + it->bytes > PIPE_BYTES)
+    for (item *it = r->head; it && rd->n < PIPE_MAX; it = it->next) {
+        if (rd->n > 0 && bytes + it->bytes > PIPE_BYTES)
             break;
         it->inflight = true;
-        batch[n++] = it;
+        rd->batch[rd->n++] = it;
         bytes += it->bytes;
     }
     if (r->hb_pending) {
-        hb = r->hb;
-        memcpy(version, r->hb_version, sizeof version);
+        rd->hb = r->hb;
+        memcpy(rd->version, r->hb_version, sizeof rd->version);
         r->hb_pending = false;
         r->hb_inflight = true;
-        hb_send = true;
+        rd->hb_send = true;
     }
     if (r->lose_replies) {
         r->lose_replies--;
-        lose = true;
+        rd->lose = true;
     }
     pthread_mutex_unlock(&r->mu);
+}
 
-    /* Items in flight belong to this thread: no lock needed for them. */
+/* Items in flight belong to this thread: no lock needed for them. */
+static void round_send(fl_redis *r, wround *rd)
+{
     uint64_t ncmd = 0;
-    for (int i = 0; i < n; i++) {
-        item *it = batch[i];
+    for (int i = 0; i < rd->n; i++) {
+        item *it = rd->batch[i];
         const char *sha = it->kind == KIND_BUCKET ? r->sha_bucket : r->sha_alert;
         const char *body = it->kind == KIND_BUCKET ? bucket_script : alert_script;
         it->argv[0] = it->use_eval ? "EVAL" : "EVALSHA";
@@ -664,74 +304,83 @@ static bool writer_round(fl_redis *r)
         redisAppendCommandArgv(r->c, it->argc, it->argv, it->argvlen);
         ncmd++;
     }
-    int hb_cmds = hb_send ? append_heartbeat(r, &hb, version) : 0;
-    ncmd += (uint64_t)hb_cmds;
+    rd->hb_cmds = rd->hb_send ? append_heartbeat(r, &rd->hb, rd->version) : 0;
+    ncmd += (uint64_t)rd->hb_cmds;
     add_commands(r, ncmd);
+}
 
-    enum outcome out[PIPE_MAX];
-    bool io_ok = true, backoff = false;
+/* The replies, in order; false if the connection failed (the batches not
+ * answered are retried). *backoff: an error reply wants a pause. */
+static bool round_replies(fl_redis *r, wround *rd, bool *backoff)
+{
+    bool io_ok = true;
     int got = 0;
-    for (; got < n; got++) {
+    for (; got < rd->n; got++) {
         redisReply *rep = NULL;
         if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
             io_ok = false;
             break;
         }
-        out[got] = lose ? OUT_RETRY : judge(r, batch[got], rep, &backoff);
+        rd->out[got] = rd->lose ? OUT_RETRY : judge(r, rd->batch[got], rep, backoff);
         freeReplyObject(rep);
     }
-    bool hb_done = false;
-    if (io_ok && hb_send) {
-        hb_done = true;
-        for (int i = 0; i < hb_cmds; i++) {
+    if (io_ok && rd->hb_send) {
+        rd->hb_done = true;
+        for (int i = 0; i < rd->hb_cmds; i++) {
             redisReply *rep = NULL;
             if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
-                io_ok = hb_done = false;
+                io_ok = rd->hb_done = false;
                 break;
             }
             if (rep->type == REDIS_REPLY_ERROR)
-                set_last_error(r, "heartbeat: %s", rep->str);
+                fl_rw_set_last_error(r, "heartbeat: %s", rep->str);
             freeReplyObject(rep);
         }
     }
-    if (io_ok && lose) {
-        set_last_error(r, "test: replies thrown away");
+    if (io_ok && rd->lose) {
+        fl_rw_set_last_error(r, "test: replies thrown away");
         io_ok = false;
-        hb_done = false;
+        rd->hb_done = false;
     } else if (!io_ok) {
-        set_last_error(r, "redis: %s", r->c->errstr[0] ? r->c->errstr : "connection lost");
+        fl_rw_set_last_error(r, "redis: %s", r->c->errstr[0] ? r->c->errstr : "connection lost");
     }
     if (!io_ok) {
         disconnect(r);
-        for (int i = got; i < n; i++)
-            out[i] = OUT_RETRY;
+        for (int i = got; i < rd->n; i++)
+            rd->out[i] = OUT_RETRY;
     }
+    return io_ok;
+}
 
+/* Under the lock: answered batches leave the queue (freed after), the
+ * heartbeat goes back if it was not delivered. */
+static void round_settle(fl_redis *r, wround *rd)
+{
     item *done = NULL;
     pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < n; i++) {
-        item *it = batch[i];
+    for (int i = 0; i < rd->n; i++) {
+        item *it = rd->batch[i];
         it->inflight = false;
-        if (out[i] == OUT_RETRY)
+        if (rd->out[i] == OUT_RETRY)
             continue;
-        if (out[i] == OUT_APPLIED)
+        if (rd->out[i] == OUT_APPLIED)
             r->st.batches_applied++;
-        else if (out[i] == OUT_DUPLICATE)
+        else if (rd->out[i] == OUT_DUPLICATE)
             r->st.batches_duplicate++;
         else
             r->st.batches_dropped++;
-        unlink_item(r, it);
+        fl_rw_unlink_item(r, it);
         it->next = done;
         done = it;
     }
     /* Replies lost or budget exceeded while we were on the wire. */
-    enforce_budget(r);
-    if (hb_send) {
+    fl_rw_enforce_budget(r);
+    if (rd->hb_send) {
         r->hb_inflight = false;
-        if (!hb_done && !r->hb_pending) {
+        if (!rd->hb_done && !r->hb_pending) {
             /* Put it back unless a newer one arrived meanwhile. */
-            r->hb = hb;
-            memcpy(r->hb_version, version, sizeof version);
+            r->hb = rd->hb;
+            memcpy(r->hb_version, rd->version, sizeof rd->version);
             r->hb_pending = true;
         }
     }
@@ -739,9 +388,22 @@ static bool writer_round(fl_redis *r)
     pthread_mutex_unlock(&r->mu);
     while (done) {
         item *next = done->next;
-        item_free(done);
+        fl_rw_item_free(done);
         done = next;
     }
+}
+
+/* One pipelined round. False if the connection failed or a batch needs a
+ * pause before it is retried. */
+static bool writer_round(fl_redis *r)
+{
+    wround rd;
+    memset(&rd, 0, sizeof rd);
+    round_take(r, &rd);
+    round_send(r, &rd);
+    bool backoff = false;
+    bool io_ok = round_replies(r, &rd, &backoff);
+    round_settle(r, &rd);
     return io_ok && !backoff;
 }
 
@@ -893,9 +555,9 @@ void fl_redis_free(fl_redis *r)
     /* Whatever was not delivered is lost now: it counts as dropped. */
     while (r->head) {
         item *it = r->head;
-        unlink_item(r, it);
+        fl_rw_unlink_item(r, it);
         r->st.batches_dropped++;
-        item_free(it);
+        fl_rw_item_free(it);
     }
     pthread_cond_destroy(&r->cv_work);
     pthread_cond_destroy(&r->cv_idle);
