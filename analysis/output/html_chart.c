@@ -96,26 +96,10 @@ static void time_ticks(FILE *o, const axis *ax)
     }
 }
 
-void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_incident *av, size_t nav,
-                  uint32_t provider, const bool *draw)
+/* Alert spans, drawn under everything else. */
+static void alert_spans(FILE *o, const axis *ax, const fl_incident *av, size_t nav,
+                        uint32_t provider, int vbot)
 {
-    /* The same 0-100% scale in every chart: "is it us or them" is a
-     * comparison between providers, and a scale fitted to each would
-     * blow a 2% background up to look like an outage. */
-    const double ymax = 1.0;
-    uint64_t vmax = 0;
-    for (size_t k = 0; k < s->n; k++) {
-        uint64_t f = fl_counts_failures(&s->c[k]);
-        if (s->c[k].v[FL_C_flows] > vmax)
-            vmax = s->c[k].v[FL_C_flows];
-        if (f > vmax)
-            vmax = f;
-    }
-    int vtop = CH_T + CH_H + CH_GAP, vbot = vtop + CH_VH;
-
-    fprintf(o, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\">", CH_W, CH_HEIGHT);
-
-    /* alert spans under everything */
     for (size_t i = 0; i < nav; i++) {
         const fl_alert *a = av[i].a;
         if (!a->local && av[i].provider != provider)
@@ -139,22 +123,12 @@ void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_inciden
                 fd ? fd->label : fl_family_name((fl_family)a->first_family));
     }
 
-    /* grid and axes */
-    for (int i = 0; i <= 4; i++) {
-        int y = CH_T + CH_H - i * CH_H / 4;
-        fprintf(o, "<line class=\"%s\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>",
-                i ? "grid" : "axis", CH_L, CH_L + CH_PW, y, y);
-        char p[16];
-        fl_html_fmt_pct(p, sizeof p, ymax * i / 4);
-        fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", CH_L - 6, y + 4, p);
-    }
-    fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">failing</text>", CH_L - 6, CH_T - 8);
-    time_ticks(o, ax);
-    fprintf(o, "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>", CH_L, CH_L + CH_PW,
-            vbot, vbot);
+}
 
-    /* volume: flows as a step area (one vertex pair per point), failures
-     * as bars over it (most points have none) */
+/* Volume: flows as a step area (one vertex pair per point), failures as
+ * bars over it (most points have none). */
+static void volume(FILE *o, const axis *ax, const fl_series *s, uint64_t vmax, int vbot)
+{
     if (vmax) {
         fprintf(o, "<path class=\"vol\" d=\"M%d %d", CH_L, vbot);
         for (size_t k = 0; k < s->n; k++) {
@@ -175,13 +149,13 @@ void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_inciden
         }
         fputs("\"/>", o);
     }
-    char vm[32];
-    fl_html_fmt_int(vm, sizeof vm, vmax);
-    fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", CH_L - 6, vtop + 8, vm);
-    fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">volume</text>", CH_L - 6, vbot - 2);
+}
 
-    /* one line per family; a gap where the family had no attempts, and a
-     * lone point drawn as a dot (round cap on a tiny segment) */
+/* One line per family; a gap where the family had no attempts, and a lone
+ * point drawn as a dot (round cap on a tiny segment). */
+static void family_lines(FILE *o, const axis *ax, const fl_series *s, const bool *draw,
+                         double ymax)
+{
     for (size_t fi = 0; fi < FL_HTML_NFAMS; fi++) {
         if (!draw[fi])
             continue;
@@ -205,6 +179,50 @@ void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_inciden
             fputs("h0.5", o);
         fprintf(o, "\"><title>%s</title></path>", fl_html_fams[fi].label);
     }
+}
+
+void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_incident *av, size_t nav,
+                  uint32_t provider, const bool *draw)
+{
+    /* The same 0-100% scale in every chart: "is it us or them" is a
+     * comparison between providers, and a scale fitted to each would
+     * blow a 2% background up to look like an outage. */
+    const double ymax = 1.0;
+    uint64_t vmax = 0;
+    for (size_t k = 0; k < s->n; k++) {
+        uint64_t f = fl_counts_failures(&s->c[k]);
+        if (s->c[k].v[FL_C_flows] > vmax)
+            vmax = s->c[k].v[FL_C_flows];
+        if (f > vmax)
+            vmax = f;
+    }
+    int vtop = CH_T + CH_H + CH_GAP, vbot = vtop + CH_VH;
+
+    fprintf(o, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\">", CH_W, CH_HEIGHT);
+
+    alert_spans(o, ax, av, nav, provider, vbot);
+
+    /* grid and axes */
+    for (int i = 0; i <= 4; i++) {
+        int y = CH_T + CH_H - i * CH_H / 4;
+        fprintf(o, "<line class=\"%s\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>",
+                i ? "grid" : "axis", CH_L, CH_L + CH_PW, y, y);
+        char p[16];
+        fl_html_fmt_pct(p, sizeof p, ymax * i / 4);
+        fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", CH_L - 6, y + 4, p);
+    }
+    fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">failing</text>", CH_L - 6, CH_T - 8);
+    time_ticks(o, ax);
+    fprintf(o, "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>", CH_L, CH_L + CH_PW,
+            vbot, vbot);
+
+    volume(o, ax, s, vmax, vbot);
+    char vm[32];
+    fl_html_fmt_int(vm, sizeof vm, vmax);
+    fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", CH_L - 6, vtop + 8, vm);
+    fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">volume</text>", CH_L - 6, vbot - 2);
+
+    family_lines(o, ax, s, draw, ymax);
     chart_hover(o, ax, s, draw);
     fputs("</svg>", o);
 }

@@ -435,6 +435,27 @@ static int cmp_sensor(const void *a, const void *b)
                   ((const fl_redis_sensor_status *)b)->name);
 }
 
+/* <P>:state: the current alert state of each provider. */
+static bool read_state(fl_redis_reader *rd, status_ctx *sc, char *err, size_t errlen)
+{
+    char key[300];
+    snprintf(key, sizeof key, "%s:state", rd->prefix);
+    redisReply *rep = reader_check(rd, redisCommand(rd->c, "HGETALL %s", key), "HGETALL", err,
+                                   errlen);
+    if (!rep)
+        return false;
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+        const redisReply *f = rep->element[i], *v = rep->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        fl_redis_provider_status *p = find_provider(sc, f->str, f->len);
+        if (p)
+            snprintf(p->state, sizeof p->state, "%s", v->str);
+    }
+    freeReplyObject(rep);
+    return true;
+}
+
 bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t window_s,
                           fl_redis_status *st, char *err, size_t errlen)
 {
@@ -444,7 +465,7 @@ bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t windo
     if (!bucket_s)
         bucket_s = 10;
     status_ctx sc = {.st = st, .prefix_len = strlen(rd->prefix)};
-    char esc[200], pattern[300], key[300];
+    char esc[200], pattern[300];
     glob_escape(rd->prefix, esc, sizeof esc);
     strvec keys = {0};
     bool ok = false;
@@ -462,20 +483,8 @@ bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t windo
         st->ref_time = (uint64_t)time(NULL);
 
     /* 2. Alert state per provider. */
-    snprintf(key, sizeof key, "%s:state", rd->prefix);
-    redisReply *rep = reader_check(rd, redisCommand(rd->c, "HGETALL %s", key), "HGETALL", err,
-                                   errlen);
-    if (!rep)
+    if (!read_state(rd, &sc, err, errlen))
         goto out;
-    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
-        const redisReply *f = rep->element[i], *v = rep->element[i + 1];
-        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-            continue;
-        fl_redis_provider_status *p = find_provider(&sc, f->str, f->len);
-        if (p)
-            snprintf(p->state, sizeof p->state, "%s", v->str);
-    }
-    freeReplyObject(rep);
 
     /* 3. Counters of the window. The MATCH pattern narrows by the decimal
      * prefix the window's bucket starts share, so the server sends only

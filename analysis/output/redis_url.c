@@ -69,29 +69,32 @@ static bool host_char(char c, bool bracketed)
     return bracketed && (c == ':' || c == '%');
 }
 
-/* redis://[[user]:password@]host[:port][/db] (the IANA "redis" scheme). Like
- * redis-cli, userinfo without ':' is taken as the password. */
-static bool parse_tcp(const char *s, fl_redis_url *out, char *err, size_t errlen)
+/* [user:]password@ in front of the host (RFC 3986 3.2.1): the password
+ * into out; returns where the host starts, NULL with err if bad. The user
+ * name is ignored: hiredis 0.14 knows only AUTH <password>. Like redis-cli,
+ * userinfo without ':' is taken as the password. */
+static const char *parse_userinfo(const char *auth, const char *end, fl_redis_url *out,
+                                  char *err, size_t errlen)
 {
-    size_t alen = strcspn(s, "/?#");
-    const char *auth = s, *end = s + alen;
-
     const char *at = NULL;
     for (const char *p = auth; p < end; p++)
         if (*p == '@')
             at = p;
-    const char *host = auth;
-    if (at) {
-        const char *colon = memchr(auth, ':', (size_t)(at - auth));
-        const char *pw = colon ? colon + 1 : auth;
-        /* The user name is ignored: hiredis 0.14 knows only AUTH <password>. */
-        if (!pct_decode(pw, (size_t)(at - pw), out->password, sizeof out->password)) {
-            fl_redis_set_err(err, errlen, "bad Redis URL: password has a bad %%-escape or is too long");
-            return false;
-        }
-        host = at + 1;
+    if (!at)
+        return auth;
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    const char *pw = colon ? colon + 1 : auth;
+    if (!pct_decode(pw, (size_t)(at - pw), out->password, sizeof out->password)) {
+        fl_redis_set_err(err, errlen, "bad Redis URL: password has a bad %%-escape or is too long");
+        return NULL;
     }
+    return at + 1;
+}
 
+/* host or [IPv6] (RFC 3986 3.2.2), then :port, up to end. */
+static bool parse_hostport(const char *host, const char *end, fl_redis_url *out, char *err,
+                           size_t errlen)
+{
     const char *hend, *after;
     if (host < end && *host == '[') {
         const char *rb = memchr(host, ']', (size_t)(end - host));
@@ -130,7 +133,6 @@ static bool parse_tcp(const char *s, fl_redis_url *out, char *err, size_t errlen
     }
     memcpy(out->host, host, hlen);
     out->host[hlen] = '\0';
-
     out->port = 6379;
     if (after < end) {
         if (*after != ':') {
@@ -145,7 +147,17 @@ static bool parse_tcp(const char *s, fl_redis_url *out, char *err, size_t errlen
         }
         out->port = port;
     }
+    return true;
+}
 
+/* redis://[[user]:password@]host[:port][/db] (the IANA "redis" scheme). */
+static bool parse_tcp(const char *s, fl_redis_url *out, char *err, size_t errlen)
+{
+    size_t alen = strcspn(s, "/?#");
+    const char *end = s + alen;
+    const char *host = parse_userinfo(s, end, out, err, errlen);
+    if (!host || !parse_hostport(host, end, out, err, errlen))
+        return false;
     const char *rest = end;
     if (*rest == '/') {
         size_t dlen = strlen(rest + 1);

@@ -229,17 +229,32 @@ static void card(FILE *o, const char *k, const char *v, const char *sub)
     fputs("</div>", o);
 }
 
-static void summary(FILE *o, const fl_run_view *rv)
+/* What makes the numbers less trustworthy. */
+static void warnings(FILE *o, const fl_run_view *rv, uint64_t flows)
 {
     const fl_report_source *src = &rv->src;
     const fl_engine_stats *st = &rv->stats;
     const fl_flow_stats *fs = &rv->flows;
-    const fl_aggregate *agg = rv->agg;
-    char a[64], b[64], sub[160];
-    uint64_t flows = st->flows_tcp + st->flows_udp + st->flows_other;
+    if (flows && st->one_way_flows * 2 > flows) {
+        fputs("<div class=\"warn\"><b>Most flows were one-way.</b> The capture probably saw only one "
+              "direction (asymmetric routing or a span port on one side): failures cannot be judged "
+              "reliably for those flows.</div>", o);
+    }
+    if (st->packets && st->decode_errors * 100 > st->packets)
+        fputs("<div class=\"warn\"><b>Over 1% of packets could not be decoded.</b></div>", o);
+    if (src && src->kernel_drops)
+        fputs("<div class=\"warn\"><b>The kernel dropped packets</b>: counts are lower bounds.</div>", o);
+    if (fs->evicted)
+        fprintf(o, "<div class=\"warn\"><b>%llu flows were evicted</b> at the flow table cap (%llu).</div>",
+                (unsigned long long)fs->evicted, (unsigned long long)fs->capacity);
+    if (fl_aggregate_history_dropped(rv->agg))
+        fputs("<div class=\"warn\"><b>The bucket history was full</b>: the end of the capture is "
+              "missing from the charts.</div>", o);
+}
 
-    fputs("<section class=\"cards\">", o);
-    /* source: file names are the operator's, still escaped */
+/* The source: file names are the operator's, still escaped. */
+static void source_card(FILE *o, const fl_report_source *src)
+{
     fputs("<div class=\"card\"><div class=\"k\">Source</div><div class=\"v\">", o);
     if (src && src->interface) {
         fputs("live ", o);
@@ -256,6 +271,17 @@ static void summary(FILE *o, const fl_run_view *rv)
     if (src && src->nfiles > 5)
         fprintf(o, ", and %zu more", src->nfiles - 5);
     fputs("</div></div>", o);
+}
+
+static void summary(FILE *o, const fl_run_view *rv)
+{
+    const fl_report_source *src = &rv->src;
+    const fl_engine_stats *st = &rv->stats;
+    char a[64], b[64], sub[160];
+    uint64_t flows = st->flows_tcp + st->flows_udp + st->flows_other;
+
+    fputs("<section class=\"cards\">", o);
+    source_card(o, src);
 
     if (st->packets) {
         fl_html_fmt_time(a, sizeof a, (double)st->first_ts_us / 1e6, true);
@@ -300,22 +326,7 @@ static void summary(FILE *o, const fl_run_view *rv)
     }
     fputs("</section>", o);
 
-    /* what makes the numbers less trustworthy */
-    if (flows && st->one_way_flows * 2 > flows) {
-        fputs("<div class=\"warn\"><b>Most flows were one-way.</b> The capture probably saw only one "
-              "direction (asymmetric routing or a span port on one side): failures cannot be judged "
-              "reliably for those flows.</div>", o);
-    }
-    if (st->packets && st->decode_errors * 100 > st->packets)
-        fputs("<div class=\"warn\"><b>Over 1% of packets could not be decoded.</b></div>", o);
-    if (src && src->kernel_drops)
-        fputs("<div class=\"warn\"><b>The kernel dropped packets</b>: counts are lower bounds.</div>", o);
-    if (fs->evicted)
-        fprintf(o, "<div class=\"warn\"><b>%llu flows were evicted</b> at the flow table cap (%llu).</div>",
-                (unsigned long long)fs->evicted, (unsigned long long)fs->capacity);
-    if (fl_aggregate_history_dropped(agg))
-        fputs("<div class=\"warn\"><b>The bucket history was full</b>: the end of the capture is "
-              "missing from the charts.</div>", o);
+    warnings(o, rv, flows);
 }
 
 static void alerts_table(FILE *o, const fl_incident *av, size_t nav, const fl_aggregate *agg,
@@ -402,42 +413,13 @@ static void moved_text(FILE *o, const fl_incident *v)
     fputs(".</p>", o);
 }
 
-static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_series *s,
-                             const fl_incident *av, size_t nav, const fl_aggregate *agg,
-                             const fl_providers *prov, const fl_service_tally *tallies, size_t ntallies,
-                             const fl_service_tally **top)
+/* The legend: each family's ratio over the whole capture; which are
+ * drawn (draw[], FL_HTML_NFAMS entries). */
+static void legend(FILE *o, const prov_view *pv, const fl_incident *av, size_t nav, bool alerted,
+                   bool local, bool *draw)
 {
     const fl_counts *c = pv->c;
-    bool alerted = false, local = false;
-    for (size_t i = 0; i < nav; i++) {
-        if (av[i].a->local)
-            local = true;
-        else if (av[i].provider == pv->id)
-            alerted = true;
-    }
-    fputs("<section class=\"prov\" id=\"p-", o);
-    fprintf(o, "%u\"><h2>", pv->id);
-    fl_html_esc(o, fl_providers_name(prov, pv->id));
-    if (alerted)
-        fputs("<span class=\"badge bad\">alert</span>", o);
-    else if (local)
-        fputs("<span class=\"badge local\">local alert</span>", o);
-    else
-        fputs("<span class=\"badge\">no alert</span>", o);
-    char fl[32], fa[32], cl[32], rp[16];
-    fl_html_fmt_int(fl, sizeof fl, c->v[FL_C_flows]);
-    fl_html_fmt_int(fa, sizeof fa, pv->failures);
-    fl_html_fmt_int(cl, sizeof cl, fl_aggregate_total_clients(agg, pv->id));
-    uint32_t act = 0;
-    for (size_t k = 0; k < s->n; k++)
-        if (s->active[k] > act)
-            act = s->active[k];
-    fputs("</h2>", o);
-    fprintf(o, "<p class=\"sub\">%s flows \xc2\xb7 %s failures \xc2\xb7 %s distinct failing clients"
-               " \xc2\xb7 up to %u active clients per bucket</p>",
-            fl, fa, cl, act);
-
-    bool draw[FL_HTML_NFAMS];
+    char rp[16];
     fputs("<div class=\"legend\">", o);
     for (size_t fi = 0; fi < FL_HTML_NFAMS; fi++) {
         uint64_t num, den;
@@ -472,13 +454,14 @@ static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_se
         fputs("<span class=\"lshade\"><i></i>local alert</span>", o);
     fputs("</div>", o);
 
-    fl_html_chart(o, ax, s, av, nav, pv->id, draw);
+}
 
-    for (size_t i = 0; i < nav; i++)
-        if (!av[i].a->local && av[i].provider == pv->id)
-            moved_text(o, &av[i]);
-
-    /* services and the counters behind the ratios */
+static void services_table(FILE *o, const prov_view *pv, const fl_aggregate *agg,
+                           const fl_service_tally *tallies, size_t ntallies,
+                           const fl_service_tally **top)
+{
+    const fl_counts *c = pv->c;
+    char rp[16];
     fputs("<div class=\"cols\"><div><table><thead><tr><th>Top services</th><th class=\"n\">Flows</th>"
           "<th class=\"n\">Failures</th><th class=\"n\">Failing</th></tr></thead><tbody>", o);
     size_t all;
@@ -502,6 +485,11 @@ static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_se
     else if (all > m)
         fprintf(o, "<tr><td class=\"muted\" colspan=\"4\">%zu more name%s</td></tr>", all - m,
                 all - m == 1 ? "" : "s");
+}
+
+static void signals_table(FILE *o, const fl_counts *c)
+{
+    char rp[16];
     fputs("</tbody></table></div><div><table><thead><tr><th>Signal</th><th class=\"n\">Attempts</th>"
           "<th class=\"n\">Failed</th><th class=\"n\">Ratio</th></tr></thead><tbody>", o);
     for (size_t fi = 0; fi < FL_HTML_NFAMS; fi++) {
@@ -520,7 +508,97 @@ static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_se
     fputs("</tbody></table></div></div></section>", o);
 }
 
+static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_series *s,
+                             const fl_incident *av, size_t nav, const fl_aggregate *agg,
+                             const fl_providers *prov, const fl_service_tally *tallies, size_t ntallies,
+                             const fl_service_tally **top)
+{
+    const fl_counts *c = pv->c;
+    bool alerted = false, local = false;
+    for (size_t i = 0; i < nav; i++) {
+        if (av[i].a->local)
+            local = true;
+        else if (av[i].provider == pv->id)
+            alerted = true;
+    }
+    fputs("<section class=\"prov\" id=\"p-", o);
+    fprintf(o, "%u\"><h2>", pv->id);
+    fl_html_esc(o, fl_providers_name(prov, pv->id));
+    if (alerted)
+        fputs("<span class=\"badge bad\">alert</span>", o);
+    else if (local)
+        fputs("<span class=\"badge local\">local alert</span>", o);
+    else
+        fputs("<span class=\"badge\">no alert</span>", o);
+    char fl[32], fa[32], cl[32];
+    fl_html_fmt_int(fl, sizeof fl, c->v[FL_C_flows]);
+    fl_html_fmt_int(fa, sizeof fa, pv->failures);
+    fl_html_fmt_int(cl, sizeof cl, fl_aggregate_total_clients(agg, pv->id));
+    uint32_t act = 0;
+    for (size_t k = 0; k < s->n; k++)
+        if (s->active[k] > act)
+            act = s->active[k];
+    fputs("</h2>", o);
+    fprintf(o, "<p class=\"sub\">%s flows \xc2\xb7 %s failures \xc2\xb7 %s distinct failing clients"
+               " \xc2\xb7 up to %u active clients per bucket</p>",
+            fl, fa, cl, act);
+
+    bool draw[FL_HTML_NFAMS];
+    legend(o, pv, av, nav, alerted, local, draw);
+    fl_html_chart(o, ax, s, av, nav, pv->id, draw);
+
+    for (size_t i = 0; i < nav; i++)
+        if (!av[i].a->local && av[i].provider == pv->id)
+            moved_text(o, &av[i]);
+
+    /* services and the counters behind the ratios */
+    services_table(o, pv, agg, tallies, ntallies, top);
+    signals_table(o, c);
+}
+
 /* ------------------------------------------------------------ the page */
+
+static void verdict_no_outage(FILE *o, const prov_view *pv, size_t npv)
+{
+    fputs("<section class=\"verdict ok\"><div class=\"kicker\">No outage</div>"
+          "<h1>No outage detected</h1>", o);
+    const prov_view *worst = NULL;
+    double wr = 0;
+    for (size_t i = 0; i < npv; i++) {
+        uint64_t num, den;
+        fl_family_count(pv[i].c, FL_FAM_ANY, &num, &den);
+        if (den && fl_incident_ratio(num, den) >= wr) {
+            wr = fl_incident_ratio(num, den);
+            worst = &pv[i];
+        }
+    }
+    fprintf(o, "<p>%zu provider%s carried traffic; no failure rose above its usual level.", npv,
+            npv == 1 ? "" : "s");
+    if (worst && wr > 0) {
+        char p[16];
+        fl_html_fmt_pct(p, sizeof p, wr);
+        fprintf(o, " Highest background failure rate: %s of flows at <b>", p);
+        fl_html_esc(o, worst->name);
+        fputs("</b>.", o);
+    }
+    fputs("</p></section>", o);
+}
+
+static void other_alerts(FILE *o, const fl_incident *av, size_t nav, const fl_incident *lead,
+                         size_t npv)
+{
+    if (nav > 1)
+        fprintf(o, "<p>%zu other alert%s:</p><ul class=\"also\">", nav - 1, nav == 2 ? "" : "s");
+    for (size_t i = 0; i < nav; i++) {
+        if (&av[i] == lead)
+            continue;
+        fputs("<li>", o);
+        headline(o, &av[i], npv);
+        fputs("</li>", o);
+    }
+    if (nav > 1)
+        fputs("</ul>", o);
+}
 
 static void verdict(FILE *o, const fl_incident *av, size_t nav, const prov_view *pv, size_t npv)
 {
@@ -533,28 +611,7 @@ static void verdict(FILE *o, const fl_incident *av, size_t nav, const prov_view 
     if (!lead && nav)
         lead = &av[0];
     if (!lead) {
-        fputs("<section class=\"verdict ok\"><div class=\"kicker\">No outage</div>"
-              "<h1>No outage detected</h1>", o);
-        const prov_view *worst = NULL;
-        double wr = 0;
-        for (size_t i = 0; i < npv; i++) {
-            uint64_t num, den;
-            fl_family_count(pv[i].c, FL_FAM_ANY, &num, &den);
-            if (den && fl_incident_ratio(num, den) >= wr) {
-                wr = fl_incident_ratio(num, den);
-                worst = &pv[i];
-            }
-        }
-        fprintf(o, "<p>%zu provider%s carried traffic; no failure rose above its usual level.", npv,
-                npv == 1 ? "" : "s");
-        if (worst && wr > 0) {
-            char p[16];
-            fl_html_fmt_pct(p, sizeof p, wr);
-            fprintf(o, " Highest background failure rate: %s of flows at <b>", p);
-            fl_html_esc(o, worst->name);
-            fputs("</b>.", o);
-        }
-        fputs("</p></section>", o);
+        verdict_no_outage(o, pv, npv);
         return;
     }
     const fl_alert *a = lead->a;
@@ -598,34 +655,15 @@ static void verdict(FILE *o, const fl_incident *av, size_t nav, const prov_view 
         fprintf(o, "resolved at %s UTC once the ratio stayed low.</p>", re);
     else
         fputs("still open at the end of the capture.</p>", o);
-    if (nav > 1)
-        fprintf(o, "<p>%zu other alert%s:</p><ul class=\"also\">", nav - 1, nav == 2 ? "" : "s");
-    for (size_t i = 0; i < nav; i++) {
-        if (&av[i] == lead)
-            continue;
-        fputs("<li>", o);
-        headline(o, &av[i], npv);
-        fputs("</li>", o);
-    }
-    if (nav > 1)
-        fputs("</ul>", o);
+    other_alerts(o, av, nav, lead, npv);
     fputs("</section>", o);
 }
 
-int fl_report_html(const fl_run_view *rv, FILE *out)
+/* The page's time axis: every bucket of the history, at most
+ * CHART_POINTS points (buckets merged). */
+static axis time_axis(const fl_aggregate *agg, const fl_history_entry *h, size_t nh,
+                      const fl_engine_stats *st)
 {
-    const fl_aggregate *agg = rv->agg;
-    const fl_providers *prov = rv->prov;
-    fl_engine_stats st = rv->stats;
-    const fl_history_entry *h;
-    size_t nh = fl_aggregate_history(agg, &h);
-    const fl_alert *al = rv->alerts;
-    size_t na = rv->nalerts;
-    const fl_service_tally *tallies;
-    size_t ntallies = fl_aggregate_services(agg, &tallies);
-    int rc = -1;
-
-    /* the time axis: every bucket of the history, at most CHART_POINTS */
     axis ax = { .bucket_s = fl_aggregate_bucket_s(agg) };
     if (!ax.bucket_s)
         ax.bucket_s = 10;
@@ -636,8 +674,8 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
         if (h[i].start > hi)
             hi = h[i].start;
     }
-    if (!nh && st.packets)
-        lo = hi = st.first_ts_us / 1000000;
+    if (!nh && st->packets)
+        lo = hi = st->first_ts_us / 1000000;
     else if (!nh)
         lo = hi = 0;
     ax.t0 = lo - lo % ax.bucket_s;
@@ -646,39 +684,38 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
     ax.step = k * ax.bucket_s;
     ax.n = (size_t)((nb + k - 1) / k);
     ax.t1 = ax.t0 + ax.n * ax.step;
-    uint64_t capture_end = st.packets ? st.last_ts_us / 1000000 + 1 : ax.t1;
+    return ax;
+}
 
-    size_t np = fl_aggregate_provider_slots(agg);
-    prov_view *pv = calloc(np ? np : 1, sizeof *pv);
-    fl_incident *av = calloc(na ? na : 1, sizeof *av);
-    const fl_service_tally **top = calloc(TOP_SERVICES, sizeof *top);
-    fl_series s = { 0 };
-    if (!pv || !av || !top)
-        goto out;
-
-    for (size_t i = 0; i < na; i++) {
-        av[i].a = &al[i];
-        av[i].provider = al[i].local ? FL_ALL_PROVIDERS : fl_providers_find(prov, al[i].provider);
-        if (fl_incident_analyse(&av[i], h, nh, ax.bucket_s, capture_end) < 0)
-            goto out;
-    }
-    size_t npv = 0;
+/* The providers that carried traffic, with their first alert's onset;
+ * pv has room for every provider slot. Returns how many. */
+static size_t provider_views(const fl_run_view *rv, const fl_incident *av, prov_view *pv)
+{
+    const fl_alert *al = rv->alerts;
+    size_t na = rv->nalerts, np = fl_aggregate_provider_slots(rv->agg), npv = 0;
     for (size_t p = 0; p < np; p++) {
-        const fl_counts *c = fl_aggregate_totals(agg, (uint16_t)p);
+        const fl_counts *c = fl_aggregate_totals(rv->agg, (uint16_t)p);
         if (!fl_counts_any(c))
             continue;
         prov_view *v = &pv[npv++];
         v->id = (uint16_t)p;
         v->c = c;
-        v->name = fl_providers_name(prov, (fl_provider_id)p);
+        v->name = fl_providers_name(rv->prov, (fl_provider_id)p);
         v->failures = fl_counts_failures(c);
         for (size_t i = 0; i < na; i++)
             if (!al[i].local && av[i].provider == p &&
                 (v->first_alert == 0 || al[i].onset_at < v->first_alert))
                 v->first_alert = al[i].onset_at;
     }
-    qsort(pv, npv, sizeof *pv, prov_cmp);
+    return npv;
+}
 
+/* <head> and the page's top line: what the capture covers. */
+static void page_head(FILE *out, const fl_run_view *rv)
+{
+    const fl_engine_stats st = rv->stats;
+    const fl_alert *al = rv->alerts;
+    size_t na = rv->nalerts;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
           "style-src 'unsafe-inline'\">"
@@ -698,7 +735,42 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
     fprintf(out, "<header class=\"top\"><div class=\"brand\">faultline \xc2\xb7 incident report</div>"
                  "<div>%s%s%s UTC</div></header>\n",
             st.packets ? t0 : "no packets", st.packets ? " \xe2\x80\x93 " : "", st.packets ? t1 : "");
+}
 
+int fl_report_html(const fl_run_view *rv, FILE *out)
+{
+    const fl_aggregate *agg = rv->agg;
+    const fl_providers *prov = rv->prov;
+    fl_engine_stats st = rv->stats;
+    const fl_history_entry *h;
+    size_t nh = fl_aggregate_history(agg, &h);
+    const fl_alert *al = rv->alerts;
+    size_t na = rv->nalerts;
+    const fl_service_tally *tallies;
+    size_t ntallies = fl_aggregate_services(agg, &tallies);
+    int rc = -1;
+
+    axis ax = time_axis(agg, h, nh, &st);
+    uint64_t capture_end = st.packets ? st.last_ts_us / 1000000 + 1 : ax.t1;
+
+    size_t np = fl_aggregate_provider_slots(agg);
+    prov_view *pv = calloc(np ? np : 1, sizeof *pv);
+    fl_incident *av = calloc(na ? na : 1, sizeof *av);
+    const fl_service_tally **top = calloc(TOP_SERVICES, sizeof *top);
+    fl_series s = { 0 };
+    if (!pv || !av || !top)
+        goto out;
+
+    for (size_t i = 0; i < na; i++) {
+        av[i].a = &al[i];
+        av[i].provider = al[i].local ? FL_ALL_PROVIDERS : fl_providers_find(prov, al[i].provider);
+        if (fl_incident_analyse(&av[i], h, nh, ax.bucket_s, capture_end) < 0)
+            goto out;
+    }
+    size_t npv = provider_views(rv, av, pv);
+    qsort(pv, npv, sizeof *pv, prov_cmp);
+
+    page_head(out, rv);
     verdict(out, av, na, pv, npv);
     fputc('\n', out);
     summary(out, rv);
