@@ -118,6 +118,28 @@ static bool set_opt(cli *c, const char *name, const char *value)
     return true;
 }
 
+/* --set NAME=VALUE, over the config file and the options; remembered
+ * (after the options) to be re-applied on reload. */
+static bool apply_sets(cli *c)
+{
+    for (int i = 0; i < c->nsets; i++) {
+        char *eq = strchr(c->sets[i], '=');
+        if (!eq) {
+            fprintf(stderr, "faultline: --set wants NAME=VALUE, got '%s'\n", c->sets[i]);
+            return false;
+        }
+        *eq = '\0';
+        if (!set_opt(c, c->sets[i], eq + 1))
+            return false;
+        if (c->noverrides < 64) {
+            c->overrides[c->noverrides][0] = c->sets[i];
+            c->overrides[c->noverrides][1] = eq + 1;
+            c->noverrides++;
+        }
+    }
+    return true;
+}
+
 /* Parse options; config file first, then command-line values over it. */
 static int parse_args(cli *c, int argc, char **argv)
 {
@@ -183,22 +205,9 @@ static int parse_args(cli *c, int argc, char **argv)
     for (int i = 0; i < npending; i++)
         if (!set_opt(c, pending[i][0], pending[i][1]))
             return EXIT_USAGE;
-    for (int i = 0; i < c->nsets; i++) {
-        char *eq = strchr(c->sets[i], '=');
-        if (!eq) {
-            fprintf(stderr, "faultline: --set wants NAME=VALUE, got '%s'\n", c->sets[i]);
-            return EXIT_USAGE;
-        }
-        *eq = '\0';
-        if (!set_opt(c, c->sets[i], eq + 1))
-            return EXIT_USAGE;
-        if (npending < 64) {
-            pending[npending][0] = c->sets[i];
-            pending[npending][1] = eq + 1;
-            npending++;
-        }
-    }
     c->noverrides = npending;
+    if (!apply_sets(c))
+        return EXIT_USAGE;
     if (c->cfg.bucket_s == 0) {
         fprintf(stderr, "faultline: bucket_s must be at least 1 second\n");
         return EXIT_USAGE;
@@ -548,6 +557,20 @@ static bool drop_privileges(const char *user)
     return true;
 }
 
+/* SIGINT/SIGTERM stop the capture, SIGHUP reloads; SIGPIPE is ignored
+ * (hiredis writes with write(2)). */
+static void live_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup_signal;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 static int cmd_capture(cli *c)
 {
     if (!c->cfg.interface[0]) {
@@ -573,14 +596,7 @@ static int cmd_capture(cli *c)
     out.src.interface = c->cfg.interface;
     fl_engine *e = out.e;
     live_source = src;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_hup_signal;
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    live_signals();
     if (!c->quiet)
         fprintf(stderr, "faultline: capturing on %s%s%s\n", c->cfg.interface,
                 c->cfg.bpf[0] ? " with filter " : "", c->cfg.bpf);
