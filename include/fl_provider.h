@@ -1,6 +1,6 @@
 /* fl_provider.h - who runs the server: provider attribution.
  *
- * Order (DESIGN.md), first match wins:
+ * Order (README "How a flow is attributed"), first match wins:
  *   1. operator rules (an nDPI protocols file: ip: rules, IPv4 and IPv6,
  *      and host: rules; loaded by nDPI's loader, IPv6 ip: lines by ours);
  *   2. the server address in the published provider ranges (the shipped

@@ -9,7 +9,7 @@
  * Redis is away, batches are held up to a memory budget; beyond it the
  * oldest are dropped and counted.
  *
- * Keys (DESIGN.md contract), prefix P (default "fl"):
+ * Keys (README "Redis"), prefix P (default "fl"):
  *   P:cnt:<provider>:<bucket>           hash, HINCRBY counter -> value
  *   P:scnt:<sensor>:<provider>:<bucket> hash, this sensor's share
  *   P:cli:<provider>:<bucket>           HyperLogLog of failing clients (PFADD)

@@ -1,5 +1,5 @@
-/* provider.c - who runs the server: provider attribution (DESIGN.md,
- * "Provider attribution"). Order, first match wins:
+/* provider.c - who runs the server: provider attribution (README "How a
+ * flow is attributed"). Order, first match wins:
  *   1. operator rules: our own table of the file's ip: rules (IPv4 and IPv6;
  *      nDPI 4.2 cannot hold IPv6 ones) and host: rules on label boundaries;
  *   2. published ranges (provider_ranges.tsv, longest prefix), then nDPI

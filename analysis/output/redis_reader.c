@@ -369,7 +369,8 @@ static void on_sensor(void *ctx, const char *key, const redisReply *h)
     }
 }
 
-/* <P>:cnt:<provider>:<bucket>: a provider name has no ':' (DESIGN.md). */
+/* <P>:cnt:<provider>:<bucket> (include/fl_redis.h): the bucket start is the
+ * number after the last ':', the provider name what lies before it. */
 static void on_counts(void *ctx, const char *key, const redisReply *h)
 {
     status_ctx *sc = ctx;

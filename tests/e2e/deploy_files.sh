@@ -143,8 +143,9 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null \
   redis_pid=$!
   for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
   r() { redis-cli -s "$sock" "$@"; }
-  # Two events as faultline's on_alert writes them (cli/faultline.c: the
-  # fields of fl_alert_json plus 'event'), at explicit stream ids.
+  # Two events as faultline's Redis output writes them (fl_alert_event_make
+  # in analysis/output/report_json.c: the alert's fields plus 'event'), at
+  # explicit stream ids.
   r XADD fl:alerts 1000-0 id 1 provider Cloudflare scope provider \
     signals '["tls","http","any"]' first_signal http onset_at 1760951100.0 \
     raised_at 1760951120.0 resolved_at null ratio 0.28 peak_ratio 0.28 \

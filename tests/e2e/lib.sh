@@ -147,7 +147,7 @@ redis_sum_hashes() {
 
 # ------------------------------------------------------------- contract
 
-# The counter names of the DESIGN.md contract, from the one X-macro list
+# The counter names (README "Counters"), from the one X-macro list
 # that the JSON report and the Redis hashes are both generated from.
 fl_counter_names() {
     sed -n 's/^ *X(\([a-z0-9_]*\), [01]).*/\1/p' "$FL_SRC/include/fl_counters.h"

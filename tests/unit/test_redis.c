@@ -2,8 +2,8 @@
  *
  * Every test runs its own throwaway server (fl_redis_server.h) on a unix
  * socket and reads the result back with its own hiredis connection. Expected
- * values come from the DESIGN.md key contract and the counts each test puts
- * in, never from the module's own output.
+ * values come from the key layout in include/fl_redis.h (README "Redis")
+ * and the counts each test puts in, never from the module's own output.
  */
 #include <hiredis/hiredis.h>
 #include <hiredis/sds.h>
