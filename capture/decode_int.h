@@ -3,8 +3,9 @@
  *
  * Every function takes (p, len): p points at the first byte of its header and
  * len is what may be read there (already clamped by the outer layers to the
- * captured bytes and to any declared length). Each one checks len right before
- * it reads; nothing indexes past it.
+ * captured bytes and to any declared length). Each one reads its header
+ * through the checked cursor (fl_cursor.h) and tests len or the cursor's bad
+ * flag before it trusts a value; nothing indexes packet bytes directly.
  */
 #ifndef FL_DECODE_INT_H
 #define FL_DECODE_INT_H
@@ -43,16 +44,6 @@ typedef struct fl_dec {
     uint8_t layers;  /* encapsulation layers opened so far */
     bool vlan_seen;  /* the outermost tag has been recorded */
 } fl_dec;
-
-static inline uint16_t fl_rd16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t fl_rd32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
 
 static inline fl_decode_result fl_dec_fail(fl_dec *d, fl_decode_error e)
 {

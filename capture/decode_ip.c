@@ -7,6 +7,7 @@
  * what is there. Only a header that is itself cut short is an error.
  */
 #include "decode_int.h"
+#include "fl_cursor.h"
 
 enum {
     IPPROTO_ICMP_ = 1,
@@ -43,15 +44,19 @@ static fl_decode_result tcp(fl_dec *d, const uint8_t *p, uint32_t cap, uint32_t 
 {
     if (cap < 20)
         return fl_dec_fail(d, FL_DERR_truncated_tcp);
-    uint32_t doff = (uint32_t)(p[12] >> 4) * 4u;
+    fl_cursor c = fl_cursor_make(p, cap);
+    uint16_t sport = fl_cur_be16(&c), dport = fl_cur_be16(&c);
+    uint32_t seq = fl_cur_be32(&c), ack = fl_cur_be32(&c);
+    uint32_t doff = (uint32_t)(fl_cur_u8(&c) >> 4) * 4u;
+    uint8_t flags = fl_cur_u8(&c) & 0x3f; /* FL_TCP_*; ECE/CWR are not reported */
     if (doff < 20 || doff > decl)
         return fl_dec_fail(d, FL_DERR_bad_tcp_header);
     fl_packet *k = d->pkt;
-    k->sport = fl_rd16(p);
-    k->dport = fl_rd16(p + 2);
-    k->tcp_seq = fl_rd32(p + 4);
-    k->tcp_ack = fl_rd32(p + 8);
-    k->tcp_flags = p[13] & 0x3f; /* FL_TCP_*; ECE/CWR are not reported */
+    k->sport = sport;
+    k->dport = dport;
+    k->tcp_seq = seq;
+    k->tcp_ack = ack;
+    k->tcp_flags = flags;
     if (doff > cap) {
         k->flags |= FL_PKT_L4_TRUNC;
         k->payload = p + cap;
@@ -72,7 +77,9 @@ static fl_decode_result udp(fl_dec *d, const uint8_t *p, uint32_t cap, uint32_t 
     if (cap < 8)
         return fl_dec_fail(d, FL_DERR_truncated_udp);
     fl_packet *k = d->pkt;
-    uint32_t ulen = fl_rd16(p + 4);
+    fl_cursor c = fl_cursor_make(p, cap);
+    uint16_t sport = fl_cur_be16(&c), dport = fl_cur_be16(&c);
+    uint32_t ulen = fl_cur_be16(&c);
     if (ulen == 0 && k->ip_version == 6) {
         ulen = decl;
     } else if (ulen < 8) {
@@ -83,8 +90,8 @@ static fl_decode_result udp(fl_dec *d, const uint8_t *p, uint32_t cap, uint32_t 
         ulen = decl;
     }
     uint32_t avail = cap < ulen ? cap : ulen;
-    k->sport = fl_rd16(p);
-    k->dport = fl_rd16(p + 2);
+    k->sport = sport;
+    k->dport = dport;
     k->payload = p + 8;
     k->payload_len = avail - 8;
     if (k->dport == VXLAN_PORT) {
@@ -105,7 +112,8 @@ static fl_decode_result icmp(fl_dec *d, uint8_t proto, const uint8_t *p, uint32_
     if (cap < 4)
         return fl_dec_fail(d, FL_DERR_truncated_icmp);
     fl_packet *k = d->pkt;
-    uint8_t type = p[0];
+    fl_cursor c = fl_cursor_make(p, cap);
+    uint8_t type = fl_cur_u8(&c);
     bool err;
     if (proto == IPPROTO_ICMP_)
         /* unreachable, source quench, redirect, time exceeded, parameter problem */
@@ -168,17 +176,26 @@ static fl_decode_result transport(fl_dec *d, uint8_t proto, const uint8_t *p, ui
 /* IPv4 (RFC 791). */
 fl_decode_result fl_dec_ipv4(fl_dec *d, const uint8_t *p, uint32_t len)
 {
+    fl_cursor c = fl_cursor_make(p, len);
+    uint8_t vihl = fl_cur_u8(&c);
     if (len < 20) {
-        if (len >= 1 && (p[0] >> 4) != 4)
+        if (len >= 1 && (vihl >> 4) != 4)
             return fl_dec_fail(d, FL_DERR_bad_ip_version);
         return fl_dec_fail(d, FL_DERR_truncated_ip);
     }
-    if ((p[0] >> 4) != 4)
+    if ((vihl >> 4) != 4)
         return fl_dec_fail(d, FL_DERR_bad_ip_version);
-    uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4u;
+    uint32_t ihl = (uint32_t)(vihl & 0x0f) * 4u;
     if (ihl < 20)
         return fl_dec_fail(d, FL_DERR_bad_ipv4_header);
-    uint32_t tot = fl_rd16(p + 2);
+    fl_cur_skip(&c, 1);                /* type of service */
+    uint32_t tot = fl_cur_be16(&c);
+    fl_cur_skip(&c, 2);                /* identification */
+    uint16_t frag = fl_cur_be16(&c);
+    fl_cur_skip(&c, 1);                /* time to live */
+    uint8_t proto = fl_cur_u8(&c);
+    fl_cur_skip(&c, 2);                /* header checksum */
+    const uint8_t *src = fl_cur_take(&c, 4), *dst = fl_cur_take(&c, 4);
     if (tot == 0)
         tot = len; /* segmentation offload seen on the sending host (as Wireshark) */
     if (tot < ihl)
@@ -192,17 +209,15 @@ fl_decode_result fl_dec_ipv4(fl_dec *d, const uint8_t *p, uint32_t len)
         iplen = len;
         k->flags |= FL_PKT_L4_TRUNC;
     }
-    set_v4(&k->src, p + 12);
-    set_v4(&k->dst, p + 16);
+    set_v4(&k->src, src);
+    set_v4(&k->dst, dst);
     k->l3 = p;
     k->l3_len = iplen;
     k->ip_version = 4;
-    uint8_t proto = p[9];
     k->l4_proto = proto;
 
     const uint8_t *l4 = p + ihl;
     uint32_t cap = iplen - ihl;
-    uint16_t frag = fl_rd16(p + 6);
     if (frag & 0x1fff) {
         /* Not the first fragment: its bytes are the middle of a datagram. */
         k->flags |= FL_PKT_FRAGMENT;
@@ -222,15 +237,20 @@ fl_decode_result fl_dec_ipv4(fl_dec *d, const uint8_t *p, uint32_t len)
  * minus 2. ESP (50) and no-next-header (59) end the chain. */
 fl_decode_result fl_dec_ipv6(fl_dec *d, const uint8_t *p, uint32_t len)
 {
+    fl_cursor c = fl_cursor_make(p, len);
+    uint8_t vtc = fl_cur_u8(&c);
     if (len < 40) {
-        if (len >= 1 && (p[0] >> 4) != 6)
+        if (len >= 1 && (vtc >> 4) != 6)
             return fl_dec_fail(d, FL_DERR_bad_ip_version);
         return fl_dec_fail(d, FL_DERR_truncated_ip);
     }
-    if ((p[0] >> 4) != 6)
+    if ((vtc >> 4) != 6)
         return fl_dec_fail(d, FL_DERR_bad_ip_version);
-    uint32_t plen = fl_rd16(p + 4);
-    uint8_t nh = p[6];
+    fl_cur_skip(&c, 3);                /* traffic class, flow label */
+    uint32_t plen = fl_cur_be16(&c);
+    uint8_t nh = fl_cur_u8(&c);
+    fl_cur_skip(&c, 1);                /* hop limit */
+    const uint8_t *src = fl_cur_take(&c, 16), *dst = fl_cur_take(&c, 16);
     uint32_t tot = 40 + plen;
     if (plen == 0 && nh == 0)
         tot = len; /* jumbogram (RFC 2675): the length is in hop-by-hop */
@@ -241,8 +261,8 @@ fl_decode_result fl_dec_ipv6(fl_dec *d, const uint8_t *p, uint32_t len)
         iplen = len;
         k->flags |= FL_PKT_L4_TRUNC;
     }
-    set_v6(&k->src, p + 8);
-    set_v6(&k->dst, p + 24);
+    set_v6(&k->src, src);
+    set_v6(&k->dst, dst);
     k->l3 = p;
     k->l3_len = iplen;
     k->ip_version = 6;
@@ -259,24 +279,26 @@ fl_decode_result fl_dec_ipv6(fl_dec *d, const uint8_t *p, uint32_t len)
             return fl_dec_fail(d, FL_DERR_bad_ipv6_header);
         if (off + 2 > iplen)
             return fl_dec_fail(d, FL_DERR_truncated_ip);
+        fl_cursor e = fl_cursor_make(p + off, iplen - off);
+        uint8_t next = fl_cur_u8(&e), elen = fl_cur_u8(&e);
         if (nh == 44)
             hlen = 8;
         else if (nh == 51)
-            hlen = ((uint32_t)p[off + 1] + 2) * 4;
+            hlen = ((uint32_t)elen + 2) * 4;
         else
-            hlen = ((uint32_t)p[off + 1] + 1) * 8;
+            hlen = ((uint32_t)elen + 1) * 8;
         if (off + hlen > tot)
             return fl_dec_fail(d, FL_DERR_bad_ipv6_header);
         if (off + hlen > iplen)
             return fl_dec_fail(d, FL_DERR_truncated_ip);
         if (nh == 44) {
-            uint16_t fo = fl_rd16(p + off + 2);
+            uint16_t fo = fl_cur_be16(&e);
             if (fo & 0xfff8)
                 later_frag = true;
             else if (fo & 0x0001)
                 first_frag = true;
         }
-        nh = p[off];
+        nh = next;
         off += hlen;
         if (later_frag)
             break; /* what follows is the middle of a datagram */
@@ -297,9 +319,11 @@ fl_decode_result fl_dec_ipv6(fl_dec *d, const uint8_t *p, uint32_t len)
 
 fl_decode_result fl_dec_ip(fl_dec *d, const uint8_t *p, uint32_t len)
 {
-    if (len < 1)
+    fl_cursor c = fl_cursor_make(p, len);
+    uint8_t version = fl_cur_u8(&c) >> 4;
+    if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_ip);
-    switch (p[0] >> 4) {
+    switch (version) {
     case 4:
         return fl_dec_ipv4(d, p, len);
     case 6:

@@ -6,6 +6,7 @@
  * normal traffic, not an error.
  */
 #include "decode_int.h"
+#include "fl_cursor.h"
 
 static const char *const error_names[FL_DERR_COUNT] = {
 #define FL_X(name) #name,
@@ -52,13 +53,16 @@ static fl_decode_result ethertype(fl_dec *d, uint16_t type, const uint8_t *p, ui
  * ethertype. Other SAPs (STP 0x42, IPX 0xE0, NetBIOS 0xF0...) are not IP. */
 static fl_decode_result llc(fl_dec *d, const uint8_t *p, uint32_t len)
 {
-    if (len < 3)
+    fl_cursor c = fl_cursor_make(p, len);
+    uint32_t dsap_ssap_ctl = fl_cur_be24(&c);
+    if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_link);
-    if (p[0] != 0xaa || p[1] != 0xaa || p[2] != 0x03)
+    if (dsap_ssap_ctl != 0xaaaa03)
         return FL_DECODE_NOT_IP;
-    if (len < 8)
+    fl_cur_skip(&c, 3);                /* SNAP organization code */
+    uint16_t type = fl_cur_be16(&c);
+    if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_link);
-    uint16_t type = fl_rd16(p + 6);
     if (type <= 1500) /* a length again: not an ethertype, not IP */
         return FL_DECODE_NOT_IP;
     return ethertype(d, type, p + 8, len - 8);
@@ -72,17 +76,21 @@ static fl_decode_result mpls(fl_dec *d, const uint8_t *p, uint32_t len)
     for (;;) {
         if (!fl_dec_layer(d))
             return FL_DECODE_ERROR;
-        if (len < 4)
+        fl_cursor c = fl_cursor_make(p, len);
+        uint32_t entry = fl_cur_be32(&c);
+        if (c.bad)
             return fl_dec_fail(d, FL_DERR_truncated_link);
-        bool bottom = (p[2] & 0x01) != 0;
+        bool bottom = (entry & 0x100) != 0;
         p += 4;
         len -= 4;
         if (bottom)
             break;
     }
-    if (len < 1)
+    fl_cursor c = fl_cursor_make(p, len);
+    uint8_t version = fl_cur_u8(&c) >> 4;
+    if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_ip);
-    switch (p[0] >> 4) {
+    switch (version) {
     case 4:
         return fl_dec_ipv4(d, p, len);
     case 6:
@@ -99,12 +107,15 @@ static fl_decode_result pppoe(fl_dec *d, const uint8_t *p, uint32_t len)
 {
     if (!fl_dec_layer(d))
         return FL_DECODE_ERROR;
-    if (len < 8)
+    fl_cursor c = fl_cursor_make(p, len);
+    uint16_t ver_code = fl_cur_be16(&c);
+    fl_cur_skip(&c, 2);                /* session id */
+    uint16_t plen = fl_cur_be16(&c);
+    uint16_t proto = fl_cur_be16(&c);
+    if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_link);
-    if (p[0] != 0x11 || p[1] != 0x00)
+    if (ver_code != 0x1100)
         return FL_DECODE_NOT_IP;
-    uint16_t plen = fl_rd16(p + 4);
-    uint16_t proto = fl_rd16(p + 6);
     const uint8_t *body = p + 8;
     uint32_t blen = len - 8;
     if (plen >= 2 && (uint32_t)(plen - 2) < blen)
@@ -133,14 +144,16 @@ static fl_decode_result ethertype(fl_dec *d, uint16_t type, const uint8_t *p, ui
             /* 802.1Q tag: TCI (PCP 3, DEI 1, VID 12), then the next type. */
             if (!fl_dec_layer(d))
                 return FL_DECODE_ERROR;
-            if (len < 4)
+            fl_cursor tag = fl_cursor_make(p, len);
+            uint16_t tci = fl_cur_be16(&tag);
+            type = fl_cur_be16(&tag);
+            if (tag.bad)
                 return fl_dec_fail(d, FL_DERR_truncated_link);
             if (!d->vlan_seen) {
                 d->vlan_seen = true;
                 if (!(d->pkt->flags & FL_PKT_TUNNELED))
-                    d->pkt->vlan = fl_rd16(p) & 0x0fff;
+                    d->pkt->vlan = tci & 0x0fff;
             }
-            type = fl_rd16(p + 2);
             p += 4;
             len -= 4;
             continue;
@@ -156,9 +169,11 @@ static fl_decode_result ethertype(fl_dec *d, uint16_t type, const uint8_t *p, ui
              * 01 01 00 01 00 02 08 00). */
             if (!fl_dec_layer(d))
                 return FL_DECODE_ERROR;
-            if (len < 8)
+            fl_cursor md = fl_cursor_make(p, len);
+            fl_cur_skip(&md, 6);
+            type = fl_cur_be16(&md);
+            if (md.bad)
                 return fl_dec_fail(d, FL_DERR_truncated_link);
-            type = fl_rd16(p + 6);
             p += 8;
             len -= 8;
             continue;
@@ -176,9 +191,12 @@ static fl_decode_result ethertype(fl_dec *d, uint16_t type, const uint8_t *p, ui
 
 fl_decode_result fl_dec_ethernet(fl_dec *d, const uint8_t *p, uint32_t len)
 {
-    if (len < 14)
+    fl_cursor c = fl_cursor_make(p, len);
+    fl_cur_skip(&c, 12);               /* destination, source */
+    uint16_t type = fl_cur_be16(&c);
+    if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_link);
-    return ethertype(d, fl_rd16(p + 12), p + 14, len - 14);
+    return ethertype(d, type, p + 14, len - 14);
 }
 
 /* FDDI (ANSI X3.139): frame control, 6-byte destination, 6-byte source, then
@@ -190,7 +208,8 @@ static fl_decode_result fddi(fl_dec *d, const uint8_t *p, uint32_t len)
 {
     if (len < 13)
         return fl_dec_fail(d, FL_DERR_truncated_link);
-    uint8_t fc = p[0] & 0xf8;
+    fl_cursor c = fl_cursor_make(p, len);
+    uint8_t fc = fl_cur_u8(&c) & 0xf8;
     if (fc != 0x50 && fc != 0xd0)
         return FL_DECODE_NOT_IP; /* SMT, MAC, token frames */
     return llc(d, p + 13, len - 13);
@@ -219,6 +238,46 @@ static fl_decode_result bsd_af(fl_dec *d, uint32_t af, const uint8_t *p, uint32_
     default:
         return FL_DECODE_NOT_IP;
     }
+}
+
+/* Linux cooked capture v1: packet type 2, ARPHRD 2, address length 2,
+ * address 8, protocol 2. */
+static fl_decode_result sll(fl_dec *d, const uint8_t *p, uint32_t len)
+{
+    fl_cursor c = fl_cursor_make(p, len);
+    fl_cur_skip(&c, 14);
+    uint16_t proto = fl_cur_be16(&c);
+    if (c.bad)
+        return fl_dec_fail(d, FL_DERR_truncated_link);
+    return cooked(d, proto, p + 16, len - 16);
+}
+
+/* Linux cooked capture v2: protocol 2, reserved 2, ifindex 4, ARPHRD 2,
+ * packet type 1, address length 1, address 8. */
+static fl_decode_result sll2(fl_dec *d, const uint8_t *p, uint32_t len)
+{
+    fl_cursor c = fl_cursor_make(p, len);
+    uint16_t proto = fl_cur_be16(&c);
+    fl_cur_skip(&c, 18);
+    if (c.bad)
+        return fl_dec_fail(d, FL_DERR_truncated_link);
+    return cooked(d, proto, p + 20, len - 20);
+}
+
+/* BSD loopback: a 4-byte address family, in the writing host's byte order
+ * (DLT_NULL) or always big-endian (DLT_LOOP). */
+static fl_decode_result null_link(fl_dec *d, const uint8_t *p, uint32_t len, bool big_endian)
+{
+    fl_cursor c = fl_cursor_make(p, len);
+    const uint8_t *b = fl_cur_peek(&c, 4);
+    uint32_t af = big_endian ? fl_cur_be32(&c) : fl_cur_le32(&c);
+    if (c.bad)
+        return fl_dec_fail(d, FL_DERR_truncated_link);
+    if (!big_endian && (af & 0xffff0000u)) { /* written by a big-endian host */
+        fl_cursor be = fl_cursor_make(b, 4);
+        af = fl_cur_be32(&be);
+    }
+    return bsd_af(d, af, p + 4, len - 4);
 }
 
 fl_decode_result fl_decode_packet(int linktype, const uint8_t *data, uint32_t caplen,
@@ -265,35 +324,18 @@ fl_decode_result fl_decode_packet(int linktype, const uint8_t *data, uint32_t ca
         break;
     case DLT_LINUX_SLL_:
         /* packet type 2, ARPHRD 2, address length 2, address 8, protocol 2 */
-        if (caplen < 16)
-            r = fl_dec_fail(&d, FL_DERR_truncated_link);
-        else
-            r = cooked(&d, fl_rd16(data + 14), data + 16, caplen - 16);
+        r = sll(&d, data, caplen);
         break;
     case DLT_LINUX_SLL2_:
         /* protocol 2, reserved 2, ifindex 4, ARPHRD 2, packet type 1,
          * address length 1, address 8 */
-        if (caplen < 20)
-            r = fl_dec_fail(&d, FL_DERR_truncated_link);
-        else
-            r = cooked(&d, fl_rd16(data), data + 20, caplen - 20);
+        r = sll2(&d, data, caplen);
         break;
     case DLT_NULL_:
-        if (caplen < 4) {
-            r = fl_dec_fail(&d, FL_DERR_truncated_link);
-        } else {
-            uint32_t af = (uint32_t)data[0] | ((uint32_t)data[1] << 8) |
-                          ((uint32_t)data[2] << 16) | ((uint32_t)data[3] << 24);
-            if (af & 0xffff0000u) /* written by a big-endian host */
-                af = fl_rd32(data);
-            r = bsd_af(&d, af, data + 4, caplen - 4);
-        }
+        r = null_link(&d, data, caplen, false);
         break;
     case DLT_LOOP_:
-        if (caplen < 4)
-            r = fl_dec_fail(&d, FL_DERR_truncated_link);
-        else
-            r = bsd_af(&d, fl_rd32(data), data + 4, caplen - 4);
+        r = null_link(&d, data, caplen, true);
         break;
     case DLT_FDDI_:
         r = fddi(&d, data, caplen);

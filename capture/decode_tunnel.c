@@ -7,6 +7,7 @@
  * packet as the answer, with l4_proto 47.
  */
 #include "decode_int.h"
+#include "fl_cursor.h"
 
 /* GRE (RFC 2784, keys and sequence numbers RFC 2890): flags and version,
  * protocol type, then optional checksum+reserved (C), key (K), sequence (S).
@@ -15,10 +16,11 @@
 fl_decode_result fl_dec_gre(fl_dec *d, const uint8_t *p, uint32_t len, bool *opened)
 {
     *opened = false;
-    if (len < 4)
+    fl_cursor c = fl_cursor_make(p, len);
+    uint16_t fv = fl_cur_be16(&c);
+    uint16_t proto = fl_cur_be16(&c);
+    if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_tunnel);
-    uint16_t fv = fl_rd16(p);
-    uint16_t proto = fl_rd16(p + 2);
     if ((fv & 0x0007) != 0)
         return FL_DECODE_OK; /* version 1: PPTP (RFC 2637), carries PPP */
     switch (proto) {
@@ -58,7 +60,8 @@ fl_decode_result fl_dec_gre(fl_dec *d, const uint8_t *p, uint32_t len, bool *ope
             return fl_dec_ethernet(d, p, len);
         if (len < 8)
             return fl_dec_fail(d, FL_DERR_truncated_tunnel);
-        if ((p[0] >> 4) != 1)
+        fl_cursor e = fl_cursor_make(p, len);
+        if ((fl_cur_u8(&e) >> 4) != 1)
             return fl_dec_fail(d, FL_DERR_bad_tunnel);
         return fl_dec_ethernet(d, p + 8, len - 8);
     default: {
@@ -68,10 +71,14 @@ fl_decode_result fl_dec_gre(fl_dec *d, const uint8_t *p, uint32_t len, bool *ope
          * FT 0 is an Ethernet frame, FT 2 an IP packet. */
         if (len < 12)
             return fl_dec_fail(d, FL_DERR_truncated_tunnel);
-        if ((p[0] >> 4) != 2)
+        fl_cursor e3 = fl_cursor_make(p, len);
+        uint8_t ver = fl_cur_u8(&e3);
+        fl_cur_skip(&e3, 9);
+        uint8_t b10 = fl_cur_u8(&e3), b11 = fl_cur_u8(&e3);
+        if ((ver >> 4) != 2)
             return fl_dec_fail(d, FL_DERR_bad_tunnel);
-        uint32_t h = (p[11] & 0x01) ? 20u : 12u;
-        uint8_t ft = (p[10] >> 2) & 0x1f;
+        uint32_t h = (b11 & 0x01) ? 20u : 12u;
+        uint8_t ft = (b10 >> 2) & 0x1f;
         if (len < h)
             return fl_dec_fail(d, FL_DERR_truncated_tunnel);
         if (ft == 0)
@@ -89,7 +96,9 @@ fl_decode_result fl_dec_gre(fl_dec *d, const uint8_t *p, uint32_t len, bool *ope
 fl_decode_result fl_dec_vxlan(fl_dec *d, const uint8_t *p, uint32_t len, bool *opened)
 {
     *opened = false;
-    if (len < 8 || !(p[0] & 0x08))
+    fl_cursor c = fl_cursor_make(p, len);
+    uint8_t flags = fl_cur_u8(&c);
+    if (len < 8 || !(flags & 0x08))
         return FL_DECODE_OK;
     if (!fl_dec_tunnel(d))
         return FL_DECODE_ERROR;
