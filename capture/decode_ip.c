@@ -231,6 +231,52 @@ fl_decode_result fl_dec_ipv4(fl_dec *d, const uint8_t *p, uint32_t len)
     return transport(d, proto, l4, cap, tot - ihl, first_frag);
 }
 
+/* The extension header chain from *off (RFC 8200 4): advances *nh and *off
+ * to the upper-layer header; false (d->why set) if it is malformed. */
+static bool ipv6_ext(fl_dec *d, const uint8_t *p, uint32_t tot, uint32_t iplen, uint8_t *nh,
+                     uint32_t *off, bool *first_frag, bool *later_frag)
+{
+    uint8_t h = *nh;
+    uint32_t o = *off;
+    fl_decode_error why = FL_DERR_COUNT;
+    for (unsigned n = 0; why == FL_DERR_COUNT; n++) {
+        if (h != 0 && h != 43 && h != 44 && h != 60 && h != 51 && h != 135)
+            break;
+        if (n >= MAX_IPV6_EXT) {
+            why = FL_DERR_too_many_layers;
+            break;
+        }
+        if (o + 2 > tot || o + 2 > iplen) {
+            why = o + 2 > tot ? FL_DERR_bad_ipv6_header : FL_DERR_truncated_ip;
+            break;
+        }
+        fl_cursor e = fl_cursor_make(p + o, iplen - o);
+        uint8_t next = fl_cur_u8(&e), elen = fl_cur_u8(&e);
+        uint32_t hlen = h == 44 ? 8 : h == 51 ? ((uint32_t)elen + 2) * 4
+                                             : ((uint32_t)elen + 1) * 8;
+        if (o + hlen > tot || o + hlen > iplen) {
+            why = o + hlen > tot ? FL_DERR_bad_ipv6_header : FL_DERR_truncated_ip;
+            break;
+        }
+        if (h == 44) {
+            uint16_t fo = fl_cur_be16(&e);
+            if (fo & 0xfff8)
+                *later_frag = true;
+            else if (fo & 0x0001)
+                *first_frag = true;
+        }
+        h = next;
+        o += hlen;
+        if (*later_frag)
+            break; /* what follows is the middle of a datagram */
+    }
+    *nh = h;
+    *off = o;
+    if (why != FL_DERR_COUNT)
+        fl_dec_fail(d, why);
+    return why == FL_DERR_COUNT;
+}
+
 /* IPv6 (RFC 8200) and its extension headers: hop-by-hop (0), routing (43),
  * fragment (44), destination options (60), mobility (135, RFC 6275) in units
  * of 8 bytes not counting the first 8; AH (51, RFC 4302) in units of 4 bytes
@@ -269,40 +315,8 @@ fl_decode_result fl_dec_ipv6(fl_dec *d, const uint8_t *p, uint32_t len)
 
     uint32_t off = 40;
     bool first_frag = false, later_frag = false;
-    for (unsigned n = 0;; n++) {
-        uint32_t hlen;
-        if (nh != 0 && nh != 43 && nh != 44 && nh != 60 && nh != 51 && nh != 135)
-            break;
-        if (n >= MAX_IPV6_EXT)
-            return fl_dec_fail(d, FL_DERR_too_many_layers);
-        if (off + 2 > tot)
-            return fl_dec_fail(d, FL_DERR_bad_ipv6_header);
-        if (off + 2 > iplen)
-            return fl_dec_fail(d, FL_DERR_truncated_ip);
-        fl_cursor e = fl_cursor_make(p + off, iplen - off);
-        uint8_t next = fl_cur_u8(&e), elen = fl_cur_u8(&e);
-        if (nh == 44)
-            hlen = 8;
-        else if (nh == 51)
-            hlen = ((uint32_t)elen + 2) * 4;
-        else
-            hlen = ((uint32_t)elen + 1) * 8;
-        if (off + hlen > tot)
-            return fl_dec_fail(d, FL_DERR_bad_ipv6_header);
-        if (off + hlen > iplen)
-            return fl_dec_fail(d, FL_DERR_truncated_ip);
-        if (nh == 44) {
-            uint16_t fo = fl_cur_be16(&e);
-            if (fo & 0xfff8)
-                later_frag = true;
-            else if (fo & 0x0001)
-                first_frag = true;
-        }
-        nh = next;
-        off += hlen;
-        if (later_frag)
-            break; /* what follows is the middle of a datagram */
-    }
+    if (!ipv6_ext(d, p, tot, iplen, &nh, &off, &first_frag, &later_frag))
+        return FL_DECODE_ERROR;
     k->l4_proto = nh;
     const uint8_t *l4 = p + off;
     uint32_t cap = iplen - off;
