@@ -31,6 +31,7 @@ struct fl_pcapng {
     int swap;
     uint8_t *buf;
     size_t bufcap;
+    uint32_t blocklen; /* bytes of the block in buf */
     ng_iface *ifs;
     size_t nifs, ifcap;
     uint64_t blocks;
@@ -136,51 +137,65 @@ fl_pcapng *fl_pcapng_open(FILE *fp, char *err, size_t errlen)
     return r;
 }
 
+/* The next block into r->buf (r->blocklen bytes, its type in *type):
+ * 1, 0 at the end of the file, -1 with err. A section header block sets
+ * the byte order for the blocks that follow. */
+static int read_block(fl_pcapng *r, uint32_t *type_out, char *err, size_t errlen)
+{
+    uint8_t hdr[12];
+    int rc = read_exact(r->fp, hdr, 8);
+    if (rc == 0)
+        return 0;
+    if (rc < 0)
+        return fail(err, errlen, "truncated block header", r->blocks);
+    uint32_t type;
+    memcpy(&type, hdr, 4); /* SHB's type reads the same in both orders */
+    if (type == BT_SHB) {
+        if (read_exact(r->fp, hdr + 8, 4) != 1)
+            return fail(err, errlen, "truncated section header", r->blocks);
+        uint32_t bom;
+        memcpy(&bom, hdr + 8, 4);
+        if (bom == BOM)
+            r->swap = 0;
+        else if (bom == __builtin_bswap32(BOM))
+            r->swap = 1;
+        else
+            return fail(err, errlen, "bad byte-order magic", r->blocks);
+        r->nifs = 0; /* interfaces are numbered per section */
+    } else if (r->blocks == 0) {
+        return fail(err, errlen, "no section header block", r->blocks);
+    } else {
+        type = u32(r, hdr);
+    }
+    uint32_t total = u32(r, hdr + 4);
+    uint32_t have = type == BT_SHB ? 12 : 8;
+    if (total < 12 || total % 4 || total > MAX_BLOCK || total < have)
+        return fail(err, errlen, "bad block length", r->blocks);
+    if (r->bufcap < total) {
+        uint8_t *nb = realloc(r->buf, total);
+        if (!nb)
+            return fail(err, errlen, "out of memory", r->blocks);
+        r->buf = nb;
+        r->bufcap = total;
+    }
+    memcpy(r->buf, hdr, have);
+    if (read_exact(r->fp, r->buf + have, total - have) != 1)
+        return fail(err, errlen, "truncated block", r->blocks);
+    r->blocklen = total;
+    *type_out = type;
+    return 1;
+}
+
 int fl_pcapng_next(fl_pcapng *r, fl_ng_packet *out, char *err, size_t errlen)
 {
     for (;;) {
-        uint8_t hdr[12];
-        int rc = read_exact(r->fp, hdr, 8);
-        if (rc == 0)
-            return 0;
-        if (rc < 0)
-            return fail(err, errlen, "truncated block header", r->blocks);
         uint32_t type;
-        memcpy(&type, hdr, 4); /* SHB's type reads the same in both orders */
-        if (type == BT_SHB) {
-            if (read_exact(r->fp, hdr + 8, 4) != 1)
-                return fail(err, errlen, "truncated section header", r->blocks);
-            uint32_t bom;
-            memcpy(&bom, hdr + 8, 4);
-            if (bom == BOM)
-                r->swap = 0;
-            else if (bom == __builtin_bswap32(BOM))
-                r->swap = 1;
-            else
-                return fail(err, errlen, "bad byte-order magic", r->blocks);
-            r->nifs = 0; /* interfaces are numbered per section */
-        } else if (r->blocks == 0) {
-            return fail(err, errlen, "no section header block", r->blocks);
-        } else {
-            type = u32(r, hdr);
-        }
-        uint32_t total = u32(r, hdr + 4);
-        uint32_t have = type == BT_SHB ? 12 : 8;
-        if (total < 12 || total % 4 || total > MAX_BLOCK || total < have)
-            return fail(err, errlen, "bad block length", r->blocks);
-        if (r->bufcap < total) {
-            uint8_t *nb = realloc(r->buf, total);
-            if (!nb)
-                return fail(err, errlen, "out of memory", r->blocks);
-            r->buf = nb;
-            r->bufcap = total;
-        }
-        memcpy(r->buf, hdr, have);
-        if (read_exact(r->fp, r->buf + have, total - have) != 1)
-            return fail(err, errlen, "truncated block", r->blocks);
+        int rc = read_block(r, &type, err, errlen);
+        if (rc <= 0)
+            return rc;
         uint64_t blk = r->blocks++;
         const uint8_t *b = r->buf + 8;
-        uint32_t n = total - 12; /* body, without the trailing length */
+        uint32_t n = r->blocklen - 12; /* body, without the trailing length */
 
         uint32_t ifid, caplen, wire;
         uint64_t ts;
