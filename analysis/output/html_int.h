@@ -35,6 +35,9 @@ typedef struct fam_def {
 extern const fam_def fl_html_fams[FL_HTML_NFAMS];
 const fam_def *fl_html_fam_find(unsigned f);
 
+/* The inline style sheet. */
+extern const char fl_html_css[];
+
 /* Traffic and command-line text as HTML: escaped, control bytes and
  * invalid UTF-8 replaced. */
 void fl_html_esc(FILE *o, const char *s);

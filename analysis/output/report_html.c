@@ -100,69 +100,6 @@ static void headline(FILE *o, const fl_incident *v, size_t providers_seen)
             a->clients == 1 ? "" : "s");
 }
 
-/* --------------------------------------------------------------- style */
-
-static const char css[] =
-    ":root{--ink:#1f2937;--mute:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;"
-    "--bad:#dc2626;--warn:#d97706;--ok:#16a34a}"
-    "*{box-sizing:border-box}"
-    "body{margin:0;background:var(--bg);color:var(--ink);"
-    "font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}"
-    "main{max-width:1240px;margin:0 auto;padding:20px 24px 40px}"
-    ".top{display:flex;justify-content:space-between;align-items:baseline;gap:16px;"
-    "color:var(--mute);font-size:13px;margin-bottom:12px}"
-    ".brand{font-weight:600;color:var(--ink);letter-spacing:.02em}"
-    ".verdict{background:var(--card);border:1px solid var(--line);border-left:6px solid var(--ok);"
-    "border-radius:8px;padding:16px 20px;margin-bottom:16px}"
-    ".verdict.bad{border-left-color:var(--bad)}.verdict.local{border-left-color:var(--warn)}"
-    ".kicker{text-transform:uppercase;font-size:12px;font-weight:700;letter-spacing:.06em;color:var(--ok)}"
-    ".bad .kicker{color:var(--bad)}.local .kicker{color:var(--warn)}"
-    ".verdict h1{font-size:22px;line-height:1.3;margin:4px 0 8px;font-weight:650}"
-    ".verdict p{margin:4px 0;color:#374151}"
-    ".verdict ul.also{margin:8px 0 0;padding-left:18px}.verdict .also li{margin:2px 0;font-weight:500}"
-    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;margin-bottom:12px}"
-    ".card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}"
-    ".card .k{font-size:12px;color:var(--mute)}.card .v{font-size:18px;font-weight:600}"
-    ".card .s{font-size:12px;color:var(--mute);overflow-wrap:anywhere}"
-    ".warn{background:#fffbeb;border:1px solid #fcd34d;border-radius:8px;padding:8px 12px;margin:8px 0;color:#78350f}"
-    "section{margin-top:18px}"
-    "h2{font-size:17px;margin:0 0 8px}"
-    ".prov{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px}"
-    ".prov h2{display:flex;align-items:center;gap:10px}"
-    ".badge{font-size:11px;font-weight:700;text-transform:uppercase;border-radius:4px;padding:2px 6px;"
-    "background:#dcfce7;color:#166534}"
-    ".badge.bad{background:#fee2e2;color:#991b1b}.badge.local{background:#fef3c7;color:#92400e}"
-    ".sub{color:var(--mute);font-size:13px;margin:-4px 0 6px}"
-    ".legend{display:flex;flex-wrap:wrap;gap:14px;font-size:13px;margin:4px 0}"
-    ".legend span{display:inline-flex;align-items:center;gap:6px}"
-    ".legend i{display:inline-block;width:14px;height:3px;border-radius:2px;background:var(--c)}"
-    ".legend .shade i{height:10px;background:#fecaca}.legend .lshade i{height:10px;background:#fde68a}"
-    ".legend .none{color:var(--mute)}"
-    ".legend .vl i{height:10px;background:#dbe2ea}.legend .vf i{height:10px;background:#475569}"
-    "svg.chart{width:100%;height:auto;display:block}"
-    "svg text{font:11px system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;fill:#6b7280}"
-    "svg .grid{stroke:#eef0f3;stroke-width:1}svg .axis{stroke:#cbd5e1;stroke-width:1}"
-    "svg .ln{fill:none;stroke-width:1.8;stroke-linejoin:round;stroke-linecap:round}"
-    "svg .vol{fill:#dbe2ea}svg .vfail{fill:#475569}"
-    "svg .span{fill:#fee2e2;opacity:.75}svg .lspan{fill:#fef3c7;opacity:.8}"
-    "svg .raise{stroke:#dc2626;stroke-width:1;stroke-dasharray:3 3}"
-    "svg text.al{fill:#991b1b;font-weight:600}"
-    "svg .hov rect:hover{fill:rgba(15,23,42,.06)}"
-    ".moved{margin:8px 0 4px}"
-    ".cols{display:grid;grid-template-columns:3fr 2fr;gap:16px;margin-top:8px}"
-    "table{border-collapse:collapse;width:100%;font-size:13px}"
-    "th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}"
-    "th{color:var(--mute);font-weight:600;font-size:12px;background:#f9fafb}"
-    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
-    "td.name{overflow-wrap:anywhere}"
-    ".alerts{background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}"
-    ".chip{display:inline-block;white-space:nowrap;font-size:11px;border-radius:10px;padding:1px 7px;margin:1px 2px;"
-    "border:1px solid var(--c,#9ca3af);color:var(--c,#374151)}"
-    ".chip.first{background:var(--c,#374151);color:#fff}"
-    ".muted{color:var(--mute)}"
-    "th.sig{min-width:190px}"
-    "footer{margin-top:24px;color:var(--mute);font-size:12px}";
-
 /* ------------------------------------------------------------ sections */
 
 typedef struct prov_view {
@@ -727,7 +664,7 @@ static void page_head(FILE *out, const fl_run_view *rv)
     }
     fprintf(out, "</title><style>%ssvg .hov rect{fill:transparent;y:%dpx;height:%dpx}</style>"
                  "</head><body><main>\n",
-            css, CH_T, CH_H + CH_GAP + CH_VH);
+            fl_html_css, CH_T, CH_H + CH_GAP + CH_VH);
 
     char t0[32], t1[32];
     fl_html_fmt_time(t0, sizeof t0, st.packets ? (double)st.first_ts_us / 1e6 : 0, true);
