@@ -25,8 +25,12 @@
 #   RS_BROWSERS=4 RS_SDKS=2   concurrent browser-like and SDK-like clients
 #   RS_BURSTS=1      h2load bursts on the API sites (one per phase)
 #   RS_SEED=1        seeds the sizes of the sites' files
-#   RS_SCALE=100     percent applied to the HTML sites' page and asset sizes
-#                    (1-300 kB at 100; smaller keeps committed captures small)
+#   RS_HOT=HOST      an HTML site that gets half of the page views
+#   RS_SCALE=100     percent applied to the sizes of the HTML sites' assets
+#                    (1-300 kB at 100; smaller keeps committed captures small;
+#                    pages stay 8-45 kB)
+#   RS_MISS=40       percent of a page's subresources a browser fetches (the
+#                    rest are "in its cache")
 #
 # Addresses: the servers use addresses inside Cloudflare's 104.16.0.0/13 and
 # one site sits on an AWS address (3.1.20.40, inside 3.0.0.0/15) as a
@@ -98,6 +102,8 @@ client_browser() {
     while [ "$(date +%s)" -lt "$until" ]; do
         local host page proto reload code
         host=$(pick $hosts)
+        # RS_HOT: one site that gets half of the page views.
+        [ -z "${RS_HOT:-}" ] || [ $((RANDOM % 2)) = 1 ] || host=$RS_HOT
         page=$(pick / /p/1.html /p/2.html)
         proto=$(pick --http2 --http2 --http1.1)
         for reload in 0 1 2; do
@@ -108,7 +114,7 @@ client_browser() {
         if [ "${code:-0}" = 200 ]; then
             local urls=() u
             for u in $(grep -o -E '(src|href)="/[^"]+"' "$tmp/page" | cut -d'"' -f2); do
-                [ $((RANDOM % 100)) -lt 40 ] && urls+=("https://$host$u")
+                [ $((RANDOM % 100)) -lt "${RS_MISS:-40}" ] && urls+=("https://$host$u")
             done
             if [ ${#urls[@]} -gt 0 ]; then
                 local outs=() i
@@ -178,7 +184,7 @@ esac
 
 OUT=${1:?usage: https_bed.sh OUTDIR}
 [ "$(id -u)" -eq 0 ] || { echo "https_bed: needs root (network namespaces, packet capture)" >&2; exit 2; }
-for tool in ip nginx curl h2load tcpdump openssl; do
+for tool in ip nginx curl h2load tcpdump openssl python3; do
     command -v "$tool" >/dev/null || { echo "https_bed: $tool is not installed" >&2; exit 2; }
 done
 mkdir -p "$OUT"
@@ -241,94 +247,29 @@ ip -n "$SNS" route add 192.168.50.0/24 dev "$VS"
 for a in $SRV_ADDRS; do ip -n "$CNS" route add "$a/32" dev "$VC"; done
 
 # ------------------------------------------------------------ content
-RANDOM=$RS_SEED
-text_file() { head -c "$(($2 * 3 / 4))" /dev/urandom | base64 -w 96 >"$1"; }
-bin_file() { head -c "$2" /dev/urandom >"$1"; }
-
-# An HTML site version: 3 pages sharing css/js, each with its own images.
-# Sizes (bytes) drawn from ranges typical of real sites; the page body is
-# padded to its drawn size with text.
-make_html_site() {
-    local dir=$1 scale=$2 name=$3
-    mkdir -p "$dir/assets" "$dir/p"
-    local assets=() i n sz
-    n=$(rand_between 1 2)
-    for ((i = 0; i < n; i++)); do
-        sz=$(($(rand_between 2 40) * 1024 * scale / 100))
-        text_file "$dir/assets/$name-$i.css" "$sz"
-        assets+=("/assets/$name-$i.css")
-    done
-    n=$(rand_between 1 3)
-    for ((i = 0; i < n; i++)); do
-        sz=$(($(rand_between 5 120) * 1024 * scale / 100))
-        text_file "$dir/assets/$name-$i.js" "$sz"
-        assets+=("/assets/$name-$i.js")
-    done
-    local page
-    for page in index.html p/1.html p/2.html; do
-        local refs=("${assets[@]}") ext
-        n=$(rand_between 2 5)
-        for ((i = 0; i < n; i++)); do
-            ext=$(pick jpg png webp)
-            # Mostly small images, one in eight up to 300 kB.
-            if [ $((RANDOM % 10)) = 0 ]; then
-                sz=$(($(rand_between 60 300) * 1024 * scale / 100))
-            else
-                sz=$(($(rand_between 1 40) * 1024 * scale / 100))
-            fi
-            local img="assets/${page//\//-}-$name-$i.$ext"
-            bin_file "$dir/$img" "$sz"
-            refs+=("/$img")
-        done
-        sz=$(($(rand_between 8 45) * 1024 * scale / 100))
-        {
-            echo "<!DOCTYPE html><html><head><title>$name</title>"
-            for r in "${refs[@]}"; do
-                case "$r" in
-                *.css) echo "<link rel=\"stylesheet\" href=\"$r\">" ;;
-                *.js) echo "<script src=\"$r\"></script>" ;;
-                *) echo "<img src=\"$r\" alt=\"\">" ;;
-                esac
-            done
-            echo "</head><body><article>"
-            head -c "$((sz * 3 / 4))" /dev/urandom | base64 -w 96
-            echo "</article></body></html>"
-        } >"$dir/$page"
-    done
-}
-
-# An API site: JSON documents of varied sizes (300 B - 40 kB).
-make_api_site() {
-    local dir=$1 p f sz
-    mkdir -p "$dir"
-    for p in $API_PATHS; do
-        f=$dir$p.json
-        mkdir -p "$(dirname "$f")"
-        sz=$(pick 300 450 600 900 1200 2500 4000 6000 15000 40000)
-        sz=$((sz * $(rand_between 70 130) / 100))
-        { printf '{"data":"'; head -c "$((sz * 3 / 4))" /dev/urandom | base64 -w 0; printf '"}\n'; } >"$f"
-    done
-}
-
+# The sites' files (https_sites.py: sizes seeded by RS_SEED).
+SITES_PY=$(dirname "$SELF")/https_sites.py
 mkdir -p "$T/www" "$T/tmp" "$T/certs"
 while read -r host kind addr prov; do
     if [ "$kind" = html ]; then
-        make_html_site "$T/www/$host.v1" "$RS_SCALE" "${host%%.*}"
+        python3 "$SITES_PY" html "$T/www/$host.v1" 100 "$RS_SCALE" "${host%%.*}" "$RS_SEED"
     else
-        make_api_site "$T/www/$host.v1"
+        # shellcheck disable=SC2086
+        python3 "$SITES_PY" api "$T/www/$host.v1" "$RS_SEED" $API_PATHS
     fi
     ln -s "$host.v1" "$T/www/$host"
 done <<<"$SITES"
 # The deploy: a new version of one site, bigger pages and assets.
-make_html_site "$T/www/www.acme-shop.example.v2" "$((RS_SCALE * 180 / 100))" acme2
+python3 "$SITES_PY" html "$T/www/www.acme-shop.example.v2" 180 "$((RS_SCALE * 180 / 100))" acme2 "$RS_SEED"
 
 # ------------------------------------------------------------ certificates
 # One self-signed certificate per site (its own name as CN and SAN).
 while read -r host kind addr prov; do
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
         -keyout "$T/certs/$host.key" -out "$T/certs/$host.crt" -subj "/CN=$host" \
-        -addext "subjectAltName=DNS:$host" 2>/dev/null
+        -addext "subjectAltName=DNS:$host" 2>/dev/null &
 done <<<"$SITES"
+wait
 
 # ------------------------------------------------------------ timeline
 T0=$(($(date +%s) + 3))
@@ -428,7 +369,7 @@ EOF
     else
         cat <<'EOF'
         location / { echo_sleep $fl_origin; echo_exec @origin; }
-        location @origin { try_files $uri =404; }
+        location @origin { try_files $uri $uri/index.html =404; }
 EOF
     fi
     echo "    }"
