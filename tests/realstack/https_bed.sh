@@ -82,8 +82,9 @@ fetch() {
     shift 2
     # shellcheck disable=SC2046
     local tls=()
-    # A quarter of the connections negotiate TLS 1.2 (older clients, SDKs).
-    [ $((RANDOM % 4)) != 0 ] || tls=(--tls-max 1.2)
+    # A quarter of the connections negotiate TLS 1.2 (older clients), and
+    # every connection of an "old SDK" client (RS_OLD_TLS=1).
+    [ $((RANDOM % 4)) != 0 ] && [ "${RS_OLD_TLS:-0}" = 0 ] || tls=(--tls-max 1.2)
     curl -sk --interface "$ip" "$proto" "${tls[@]}" $(resolve_args) --max-time 20 \
         -w '%{http_code}\n' "$@" 2>/dev/null || true
 }
@@ -434,7 +435,7 @@ ip netns exec "$SNS" nginx -c "$T/nginx.conf" -p "$T" -g 'daemon off;' 2>>"$T/ng
 PIDS+=($!)
 
 # ------------------------------------------------------------ capture
-ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -U -n -w "$OUT/https.pcap" 'tcp port 443' 2>"$T/tcpdump.err" &
+ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -U --immediate-mode -n -w "$OUT/https.pcap" 'tcp port 443' 2>"$T/tcpdump.err" &
 TCPDUMP_PID=$!
 PIDS+=($TCPDUMP_PID)
 for ((i = 0; i < 100; i++)); do
@@ -462,7 +463,8 @@ for ((i = 0; i < RS_BROWSERS; i++)); do
     CLIENTS+=($!)
 done
 for ((i = 0; i < RS_SDKS; i++)); do
-    ip netns exec "$CNS" "$SELF" __sdk "${cli[(RS_BROWSERS + i) % ${#cli[@]}]}" "$TEND" "$((RS_SEED * 100 + 50 + i))" &
+    # The first SDK client is an old one: TLS 1.2 only.
+    RS_OLD_TLS=$((i == 0)) ip netns exec "$CNS" "$SELF" __sdk "${cli[(RS_BROWSERS + i) % ${#cli[@]}]}" "$TEND" "$((RS_SEED * 100 + 50 + i))" &
     CLIENTS+=($!)
 done
 PIDS+=("${CLIENTS[@]}")

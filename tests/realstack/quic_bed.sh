@@ -19,6 +19,9 @@
 #               (0x1a2a3a4a, RFC 9000 section 15); the server answers Version
 #               Negotiation, the client gives up (no version in common for it)
 #   stopped     no server: the client's Initials get ICMP port unreachable
+#   fallback    as blackhole, then each client reaches the same site over TCP
+#               (curl, TLS to openssl s_server) within a second: the browsers'
+#               fallback that marks a QUIC outage
 #   blackhole   the server runs but the UDP/443 it receives is dropped in its
 #               namespace (a policy-routing blackhole rule: this kernel has
 #               no nftables/iptables/tc filters); the client repeats its
@@ -41,9 +44,9 @@ set -euo pipefail
 OUT=${1:?usage: quic_bed.sh OUTDIR [CASE...]}
 shift
 CASES=("$@")
-[ ${#CASES[@]} -gt 0 ] || CASES=(handshakes refused vn stopped blackhole v2draft)
+[ ${#CASES[@]} -gt 0 ] || CASES=(handshakes refused vn stopped blackhole fallback v2draft)
 [ "$(id -u)" -eq 0 ] || { echo "quic_bed: needs root (network namespaces, packet capture)" >&2; exit 2; }
-for tool in ip gtlsserver gtlsclient tcpdump openssl unshare; do
+for tool in ip gtlsserver gtlsclient tcpdump openssl unshare curl; do
     command -v "$tool" >/dev/null || { echo "quic_bed: $tool is not installed" >&2; exit 2; }
 done
 mkdir -p "$OUT"
@@ -121,7 +124,7 @@ servers_stop() {
 
 CAP_PID=
 capture_start() { # case
-    ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -U -n -w "$OUT/$1.pcap" 'udp port 443 or icmp' 2>"$T/tcpdump.err" &
+    ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -U --immediate-mode -n -w "$OUT/$1.pcap" 'port 443 or icmp' 2>"$T/tcpdump.err" &
     CAP_PID=$!
     PIDS+=($CAP_PID)
     local i
@@ -134,6 +137,8 @@ capture_start() { # case
     exit 1
 }
 capture_stop() {
+    # --immediate-mode hands every packet to tcpdump at once (else the
+    # kernel's last block, up to 1 s of packets, is lost at SIGINT).
     sleep 0.3
     kill -INT "$CAP_PID" 2>/dev/null || true
     wait "$CAP_PID" 2>/dev/null || true
@@ -234,6 +239,25 @@ run_case() {
         capture_start "$cse"
         via 192.168.60.11 "$SRV_CF"; client "$cse" 192.168.60.11 "$SRV_CF" www.acme-shop.example v1 /f5000.bin
         via 192.168.60.12 "$SRV_CF"; client "$cse" 192.168.60.12 "$SRV_CF" api.tallyhub.example v1 /f1200.bin
+        ;;
+    fallback)
+        # A browser's answer to a QUIC blackhole: the same site over TCP
+        # (TLS to openssl s_server) within a second of giving up on QUIC.
+        server_start "$SRV_CF"
+        ip netns exec "$SNS" openssl s_server -quiet -www -accept 443 \
+            -cert "$T/cert.pem" -key "$T/key.pem" >"$T/s_server.log" 2>&1 &
+        SERVERS+=($!)
+        PIDS+=($!)
+        sleep 0.5
+        ip -n "$SNS" rule add pref 10 iif "$VS" ipproto udp dport 443 blackhole
+        capture_start "$cse"
+        local i=11 h
+        for h in www.acme-shop.example api.tallyhub.example; do
+            via "192.168.60.$i" "$SRV_CF"
+            client "$cse" "192.168.60.$i" "$SRV_CF" "$h" v1 /f5000.bin
+            ip netns exec "$CNS" curl -sSk --max-time 5 --resolve "$h:443:$SRV_CF" -o /dev/null "https://$h/" 2>>"$T/curl.err" || log "fallback curl to $h: $(tail -1 "$T/curl.err")"
+            i=$((i + 1))
+        done
         ;;
     *)
         log "unknown case $cse"

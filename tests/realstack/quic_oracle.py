@@ -21,6 +21,9 @@ Columns:
   close            error code (hex) of a CONNECTION_CLOSE (0x1c/0x1d) in a
                    server Initial (RFC 9000 10.2.3), else -
   icmp             ICMP destination-unreachable messages quoting the flow
+  tcp_fallback     seconds from the flow's last datagram to a TLS ClientHello
+                   over TCP/443 from the same client address with the same SNI
+                   within 5 s (a browser falling back), else -
   outcome          completed: ServerHello, then short-header packets both ways
                    closed: CONNECTION_CLOSE in a server Initial
                    vn: Version Negotiation and nothing else from the server
@@ -33,7 +36,8 @@ import json
 import sys
 
 COLUMNS = ["first", "last", "client", "server", "version", "sni", "alpn", "c_initial", "c_short",
-           "s_initial", "s_handshake", "s_short", "server_hello", "vn", "close", "icmp", "outcome"]
+           "s_initial", "s_handshake", "s_short", "server_hello", "vn", "close", "icmp", "tcp_fallback",
+           "outcome"]
 
 
 def as_list(v):
@@ -58,12 +62,17 @@ def find_all(obj, key, out):
 def new_flow(t, client, server):
     f = dict.fromkeys(COLUMNS, 0)
     f.update(first=t, last=t, client=client, server=server, version="-", sni="-", alpn="-",
-             close="-", outcome="other", other=0)
+             close="-", tcp_fallback="-", outcome="other", other=0)
     return f
 
 
-def packet(flows, layers):
+def packet(flows, hellos, layers):
     t = layers["frame"]["frame.time_epoch"]
+    if "tcp" in layers:
+        sni = find_all(layers.get("tls"), "tls.handshake.extensions_server_name", [])
+        if sni and "ip" in layers:
+            hellos.append((float(t), layers["ip"]["ip.src"], sni[0]))
+        return
     icmp = layers.get("icmp")
     if isinstance(icmp, dict) and icmp.get("icmp.type") == "3" and "udp" in icmp:
         # The quoted datagram is the client's: its source is the client.
@@ -155,8 +164,15 @@ def main():
     with open(sys.argv[1]) as fh:
         text = fh.read()
     flows = {}
+    hellos = []
     for p in (json.loads(text) if text.strip() else []):
-        packet(flows, p["_source"]["layers"])
+        packet(flows, hellos, p["_source"]["layers"])
+    for f in flows.values():
+        ip = f["client"].rsplit(":", 1)[0]
+        for t, src, sni in hellos:
+            dt = t - float(f["last"])
+            if src == ip and sni == f["sni"] and 0 <= dt <= 5 and f["tcp_fallback"] == "-":
+                f["tcp_fallback"] = "%.3f" % dt
     print("\t".join(COLUMNS))
     rows = sorted(flows.values(), key=lambda f: float(f["first"]))
     for f in rows:

@@ -16,6 +16,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 # -d: every UDP/443 datagram is offered to the QUIC dissector, ICMP-quoted ones too.
-tshark -n -r "$CAP" -d udp.port==443,quic -Y 'udp.port == 443 || icmp' -T json --no-duplicate-keys \
-    -J 'frame ip udp quic icmp' >"$T/q.json" 2>"$T/err" || { cat "$T/err" >&2; exit 2; }
+# TCP: only the ClientHellos, for the fallback column.
+tshark -n -r "$CAP" -d udp.port==443,quic -Y 'udp.port == 443 || icmp || tls.handshake.type == 1' \
+    -T json --no-duplicate-keys -J 'frame ip udp tcp quic icmp tls' >"$T/q.json" 2>"$T/err" ||
+    { cat "$T/err" >&2; exit 2; }
 python3 "$HERE/quic_oracle.py" "$T/q.json"
