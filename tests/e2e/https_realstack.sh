@@ -69,9 +69,12 @@ bad=$(awk -F'\t' -v m="$cM" -v c="$cC" -v b="$cB" 'NR > 1 && $m == "html" && ($c
 [ "$bad" -eq 0 ] || fail "$bad html templates outside 5xx or 6.0-6.8 kB"
 bad=$(awk -F'\t' -v m="$cM" -v c="$cC" 'NR > 1 && (($m != "-") != ($c >= 500))' "$OUT/oracle.tsv" | wc -l)
 [ "$bad" -eq 0 ] || fail "$bad responses where 5xx and template disagree"
-bad=$(awk -F'\t' -v m="$cM" -v c="$cC" 'NR > 1 && $m == "-" && $c != 200' "$OUT/oracle.tsv" | wc -l)
+# 404 only from the site that deploys: a page loaded just before the switch
+# asks for assets of the old version (a real deploy race).
+bad=$(awk -F'\t' -v m="$cM" -v c="$cC" -v s="$cS" \
+    'NR > 1 && $m == "-" && $c != 200 && !($c == 404 && $s == "www.acme-shop.example")' "$OUT/oracle.tsv" | wc -l)
 [ "$bad" -eq 0 ] || fail "$bad responses neither 200 nor an error template"
-pass "every 5xx is a template, every other response a 200; html templates are 6.0-6.8 kB"
+pass "every 5xx is a template, every other response a 200 (or a deploy-race 404); html templates are 6.0-6.8 kB"
 
 read -r i0 i1 < <(awk -F'\t' '$3 == "incident" { if (!s || $1 < s) s = $1; if ($2 > e) e = $2 } END { print s, e }' "$OUT/timeline.tsv")
 outside=$(awk -F'\t' -v m="$cM" -v t="$cT" -v s="$cS" -v a="$i0" -v b="$i1" \

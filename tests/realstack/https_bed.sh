@@ -435,7 +435,10 @@ ip netns exec "$SNS" nginx -c "$T/nginx.conf" -p "$T" -g 'daemon off;' 2>>"$T/ng
 PIDS+=($!)
 
 # ------------------------------------------------------------ capture
-ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -U --immediate-mode -n -w "$OUT/https.pcap" 'tcp port 443' 2>"$T/tcpdump.err" &
+# --immediate-mode: every packet reaches tcpdump at once (else the kernel's
+# last block, up to 1 s of packets, is lost at SIGINT); -B 32768: a 32 MB
+# ring, so a loaded machine makes tcpdump late, never drop.
+ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -B 32768 -U --immediate-mode -n -w "$OUT/https.pcap" 'tcp port 443' 2>"$T/tcpdump.err" &
 TCPDUMP_PID=$!
 PIDS+=($TCPDUMP_PID)
 for ((i = 0; i < 100; i++)); do
@@ -504,5 +507,10 @@ sleep 1
 kill -INT "$TCPDUMP_PID" 2>/dev/null || true
 wait "$TCPDUMP_PID" 2>/dev/null || true
 grep -E 'packets (captured|dropped by kernel)' "$T/tcpdump.err" >&2 || true
+# A capture with holes would make the oracle miss responses: say so, fail.
+if ! grep -q '^0 packets dropped by kernel' "$T/tcpdump.err"; then
+    log "tcpdump dropped packets: the capture is incomplete"
+    exit 3
+fi
 grep -v -E '^\s*$' "$T/nginx-error.log" | grep -v -E 'signal|exiting|gracefully|worker process|using the' >&2 || true
 log "$(wc -l <"$OUT/nginx-access.tsv") responses in nginx's log; capture $(stat -c %s "$OUT/https.pcap") bytes"

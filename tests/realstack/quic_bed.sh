@@ -124,7 +124,7 @@ servers_stop() {
 
 CAP_PID=
 capture_start() { # case
-    ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -U --immediate-mode -n -w "$OUT/$1.pcap" 'port 443 or icmp' 2>"$T/tcpdump.err" &
+    ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -B 32768 -U --immediate-mode -n -w "$OUT/$1.pcap" 'port 443 or icmp' 2>"$T/tcpdump.err" &
     CAP_PID=$!
     PIDS+=($CAP_PID)
     local i
@@ -138,10 +138,16 @@ capture_start() { # case
 }
 capture_stop() {
     # --immediate-mode hands every packet to tcpdump at once (else the
-    # kernel's last block, up to 1 s of packets, is lost at SIGINT).
+    # kernel's last block, up to 1 s of packets, is lost at SIGINT); its
+    # 32 MB ring (-B) lets a loaded machine make tcpdump late, never drop.
     sleep 0.3
     kill -INT "$CAP_PID" 2>/dev/null || true
     wait "$CAP_PID" 2>/dev/null || true
+    if ! grep -q '^0 packets dropped by kernel' "$T/tcpdump.err"; then
+        grep 'dropped' "$T/tcpdump.err" >&2 || true
+        log "tcpdump dropped packets: the capture is incomplete"
+        exit 3
+    fi
 }
 
 # One client run: case, client address, server address, SNI, version, URIs.
