@@ -60,12 +60,8 @@ CLI_ADDRS="192.168.50.11 192.168.50.12 192.168.50.13 192.168.50.14 192.168.50.15
 API_PATHS="/v1/me /v1/items/1 /v1/items/2 /v1/items/3 /v1/orders/recent /v1/config /v1/search/lamp /v1/stats/daily"
 
 # curl --resolve arguments for every site.
-resolve_args() {
-    local h k a p
-    while read -r h k a p; do
-        printf -- '--resolve %s:443:%s ' "$h" "$a"
-    done <<<"$SITES"
-}
+RESOLVE=()
+while read -r h k a p; do RESOLVE+=(--resolve "$h:443:$a"); done <<<"$SITES"
 
 # ------------------------------------------------------- client side
 # Runs inside the client namespace (the bed re-invokes itself).
@@ -80,12 +76,11 @@ think() { sleep "$(awk -v a="$1" -v b="$2" -v r="$RANDOM" 'BEGIN { printf "%.3f"
 fetch() {
     local ip=$1 proto=$2
     shift 2
-    # shellcheck disable=SC2046
     local tls=()
     # A quarter of the connections negotiate TLS 1.2 (older clients), and
     # every connection of an "old SDK" client (RS_OLD_TLS=1).
     [ $((RANDOM % 4)) != 0 ] && [ "${RS_OLD_TLS:-0}" = 0 ] || tls=(--tls-max 1.2)
-    curl -sk --interface "$ip" "$proto" "${tls[@]}" $(resolve_args) --max-time 20 \
+    curl -sk --interface "$ip" "$proto" "${tls[@]}" "${RESOLVE[@]}" --max-time 20 \
         -w '%{http_code}\n' "$@" 2>/dev/null || true
 }
 
@@ -101,13 +96,13 @@ client_browser() {
     local tmp
     tmp=$(mktemp -d)
     while [ "$(date +%s)" -lt "$until" ]; do
-        local host page proto reload code
+        local host page proto code
         host=$(pick $hosts)
         # RS_HOT: one site that gets half of the page views.
         [ -z "${RS_HOT:-}" ] || [ $((RANDOM % 2)) = 1 ] || host=$RS_HOT
         page=$(pick / /p/1.html /p/2.html)
         proto=$(pick --http2 --http2 --http1.1)
-        for reload in 0 1 2; do
+        for _ in 0 1 2; do
             code=$(fetch "$ip" "$proto" -o "$tmp/page" "https://$host$page")
             case "$code" in 5*) think 1000 3000; continue ;; esac
             break
@@ -153,8 +148,8 @@ client_sdk() {
         k=0
         for c in $codes; do
             if [ "${c:0:1}" = 5 ]; then
-                local try delay=500
-                for try in 1 2; do
+                local delay=500
+                for _ in 1 2; do
                     think "$delay" "$delay"
                     delay=$((delay * 2))
                     c=$(fetch "$ip" "$proto" -o /dev/null "${urls[$k]}")
@@ -432,7 +427,7 @@ EOF
 
 ip netns exec "$SNS" nginx -t -q -c "$T/nginx.conf" -p "$T" || { log "nginx rejects the generated configuration"; exit 1; }
 ip netns exec "$SNS" nginx -c "$T/nginx.conf" -p "$T" -g 'daemon off;' 2>>"$T/nginx-error.log" &
-PIDS+=($!)
+PIDS+=("$!")
 
 # ------------------------------------------------------------ capture
 # --immediate-mode: every packet reaches tcpdump at once (else the kernel's
@@ -440,7 +435,7 @@ PIDS+=($!)
 # ring, so a loaded machine makes tcpdump late, never drop.
 ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -B 32768 -U --immediate-mode -n -w "$OUT/https.pcap" 'tcp port 443' 2>"$T/tcpdump.err" &
 TCPDUMP_PID=$!
-PIDS+=($TCPDUMP_PID)
+PIDS+=("$TCPDUMP_PID")
 for ((i = 0; i < 100; i++)); do
     grep -q 'listening on' "$T/tcpdump.err" 2>/dev/null && break
     sleep 0.05
@@ -463,12 +458,12 @@ CLIENTS=()
 read -r -a cli <<<"$CLI_ADDRS"
 for ((i = 0; i < RS_BROWSERS; i++)); do
     ip netns exec "$CNS" "$SELF" __browser "${cli[i % ${#cli[@]}]}" "$TEND" "$((RS_SEED * 100 + i))" &
-    CLIENTS+=($!)
+    CLIENTS+=("$!")
 done
 for ((i = 0; i < RS_SDKS; i++)); do
     # The first SDK client is an old one: TLS 1.2 only.
     RS_OLD_TLS=$((i == 0)) ip netns exec "$CNS" "$SELF" __sdk "${cli[(RS_BROWSERS + i) % ${#cli[@]}]}" "$TEND" "$((RS_SEED * 100 + 50 + i))" &
-    CLIENTS+=($!)
+    CLIENTS+=("$!")
 done
 PIDS+=("${CLIENTS[@]}")
 
@@ -492,8 +487,8 @@ while read -r at what host addr; do
         ;;
     burst)
         ip netns exec "$CNS" "$SELF" __burst "$host" "$addr" &
-        CLIENTS+=($!)
-        PIDS+=($!)
+        CLIENTS+=("$!")
+        PIDS+=("$!")
         ;;
     esac
 done < <(printf '%s\n' "${events[@]}" | sort -n)

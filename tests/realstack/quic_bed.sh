@@ -113,8 +113,8 @@ server_start() { # address [gtlsserver options...]
     shift
     ip netns exec "$SNS" gtlsserver -q "$@" -d "$T/htdocs" "$addr" 443 "$T/key.pem" "$T/cert.pem" \
         >"$T/server-$addr.log" 2>&1 &
-    SERVERS+=($!)
-    PIDS+=($!)
+    SERVERS+=("$!")
+    PIDS+=("$!")
 }
 servers_stop() {
     local p
@@ -126,7 +126,7 @@ CAP_PID=
 capture_start() { # case
     ip netns exec "$SNS" tcpdump -i "$VS" -s 0 -B 32768 -U --immediate-mode -n -w "$OUT/$1.pcap" 'port 443 or icmp' 2>"$T/tcpdump.err" &
     CAP_PID=$!
-    PIDS+=($CAP_PID)
+    PIDS+=("$CAP_PID")
     local i
     for ((i = 0; i < 100; i++)); do
         grep -q 'listening on' "$T/tcpdump.err" 2>/dev/null && return 0
@@ -163,12 +163,13 @@ client() {
     # file bind-mounted over /etc/hosts in a mount namespace of its own.
     # --no-quic-dump/--no-http-dump: the log keeps packet and handshake lines.
     printf '%s %s\n' "$srv" "$sni" >"$T/hosts"
+    # shellcheck disable=SC2016 # the inner shell expands them
     ip netns exec "$CNS" unshare -m bash -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$T/hosts" \
         timeout 10 gtlsclient --no-quic-dump --no-http-dump --timeout=2s \
         --exit-on-all-streams-close -v "$ver" "${CLIENT_OPTS[@]}" \
         "$sni" 443 "${uris[@]}" >"$lg" 2>&1 &
     local pid=$!
-    PIDS+=($pid)
+    PIDS+=("$pid")
     wait "$pid" || true
     local port view reason
     port=$(sed -n 's/^Sent packet: local=\[[0-9.]*\]:\([0-9]*\) .*/\1/p' "$lg" | head -1)
@@ -252,8 +253,8 @@ run_case() {
         server_start "$SRV_CF"
         ip netns exec "$SNS" openssl s_server -quiet -www -accept 443 \
             -cert "$T/cert.pem" -key "$T/key.pem" >"$T/s_server.log" 2>&1 &
-        SERVERS+=($!)
-        PIDS+=($!)
+        SERVERS+=("$!")
+        PIDS+=("$!")
         sleep 0.5
         ip -n "$SNS" rule add pref 10 iif "$VS" ipproto udp dport 443 blackhole
         capture_start "$cse"
