@@ -39,7 +39,7 @@ done
 
 RS=$FL_SRC/tests/realstack
 OUT=$E2E_TMP/bed
-RS_PRE=4 RS_INC=6 RS_FLAP=3 RS_POST=3 RS_DEPLOY_AT=2 RS_BROWSERS=2 RS_SDKS=2 RS_SCALE=30 \
+RS_PRE=4 RS_INC=6 RS_FLAP=3 RS_POST=3 RS_DEPLOY_AT=2 RS_BROWSERS=3 RS_SDKS=2 RS_SCALE=30 \
     "$RS/https_bed.sh" "$OUT" 2>"$E2E_TMP/bed.err" || { cat "$E2E_TMP/bed.err" >&2; fail "the bed failed"; }
 pass "bed: $(tail -1 "$E2E_TMP/bed.err" | sed 's/^https_bed: //')"
 

@@ -139,6 +139,8 @@ client_sdk() {
         local host proto n urls=() outs=() k codes c
         host=$(pick $hosts)
         proto=$(pick --http2 --http1.1)
+        # An old SDK (RS_OLD_TLS=1): HTTP/1.1 only, as Python's requests.
+        [ "${RS_OLD_TLS:-0}" = 0 ] || proto=--http1.1
         n=$(pick 1 1 2 3 4)
         for ((k = 0; k < n; k++)); do
             urls+=("https://$host$(pick $API_PATHS)")
@@ -429,6 +431,14 @@ ip netns exec "$SNS" nginx -t -q -c "$T/nginx.conf" -p "$T" || { log "nginx reje
 ip netns exec "$SNS" nginx -c "$T/nginx.conf" -p "$T" -g 'daemon off;' 2>>"$T/nginx-error.log" &
 PIDS+=("$!")
 
+# nginx answers before the capture and the clients start (the probe's
+# connection stays out of the capture).
+for ((i = 0; i < 100; i++)); do
+    [ -s "$T/nginx.pid" ] && ip netns exec "$CNS" bash -c "exec 3<>/dev/tcp/104.16.132.10/443" 2>/dev/null && break
+    sleep 0.05
+done
+[ -s "$T/nginx.pid" ] || { cat "$T/nginx-error.log" >&2; log "nginx did not start"; exit 1; }
+
 # ------------------------------------------------------------ capture
 # --immediate-mode: every packet reaches tcpdump at once (else the kernel's
 # last block, up to 1 s of packets, is lost at SIGINT); -B 32768: a 32 MB
@@ -441,12 +451,6 @@ for ((i = 0; i < 100; i++)); do
     sleep 0.05
 done
 grep -q 'listening on' "$T/tcpdump.err" || { cat "$T/tcpdump.err" >&2; log "tcpdump did not start"; exit 1; }
-# nginx answers before the clients start.
-for ((i = 0; i < 100; i++)); do
-    [ -s "$T/nginx.pid" ] && ip netns exec "$CNS" bash -c "exec 3<>/dev/tcp/104.16.132.10/443" 2>/dev/null && break
-    sleep 0.05
-done
-[ -s "$T/nginx.pid" ] || { cat "$T/nginx-error.log" >&2; log "nginx did not start"; exit 1; }
 : >"$OUT/nginx-access.tsv"
 
 # ------------------------------------------------------------ traffic
@@ -461,7 +465,7 @@ for ((i = 0; i < RS_BROWSERS; i++)); do
     CLIENTS+=("$!")
 done
 for ((i = 0; i < RS_SDKS; i++)); do
-    # The first SDK client is an old one: TLS 1.2 only.
+    # The first SDK client is an old one: TLS 1.2 and HTTP/1.1 only.
     RS_OLD_TLS=$((i == 0)) ip netns exec "$CNS" "$SELF" __sdk "${cli[(RS_BROWSERS + i) % ${#cli[@]}]}" "$TEND" "$((RS_SEED * 100 + 50 + i))" &
     CLIENTS+=("$!")
 done
