@@ -13,7 +13,8 @@
 #   https.pcap        the capture (both directions, full packets)
 #   keylog.txt        NSS key log of every TLS session (curl and h2load)
 #   nginx-access.tsv  nginx's own view, one line per response (log_format fl)
-#   timeline.tsv      the phases in epoch seconds: clean, incident shares, deploy
+#   timeline.tsv      the phases in epoch seconds: clean, incident shares, and
+#                     the second the deploy happened
 #   sites.tsv         host, kind (html|api), server address, provider
 #
 # Knobs (environment; defaults make a ~2 min run):
@@ -270,7 +271,13 @@ done <<<"$SITES"
 wait
 
 # ------------------------------------------------------------ timeline
-T0=$(($(date +%s) + 3))
+# Written once nginx and tcpdump are up (their start can take seconds on a
+# loaded machine): T0 is then 2 s away; nginx reloads the map of incident
+# seconds ($T/phase-map.conf) and tells its version on 127.0.0.1:8081.
+: >"$T/phase-map.conf"
+echo 'default v0;' >"$T/map-version.conf"
+make_timeline() {
+T0=$(($(date +%s) + 2))
 INC0=$((T0 + RS_PRE))
 INC1=$((INC0 + RS_INC))
 TEND=$((INC1 + RS_POST))
@@ -294,8 +301,9 @@ TEND=$((INC1 + RS_POST))
         k=$((k + 1))
     done
     printf '%s\t%s\tclean\t0\n' "$INC1" "$TEND"
-    [ "$RS_DEPLOY_AT" -lt 0 ] || printf '%s\t%s\tdeploy www.acme-shop.example\t0\n' "$((T0 + RS_DEPLOY_AT))" "$((T0 + RS_DEPLOY_AT))"
 } >"$OUT/timeline.tsv"
+echo 'default v1;' >"$T/map-version.conf"
+}
 {
     printf 'host\tkind\taddress\tprovider\n'
     tr ' ' '\t' <<<"$SITES"
@@ -396,6 +404,7 @@ http {
     # Which second of the run is in which incident segment (hi 90%, mid 70%,
     # lo 40% of requests fail); every other second is clean.
     map \$time_iso8601 \$fl_phase { default clean; include $T/phase-map.conf; }
+    map "" \$fl_map_version { include $T/map-version.conf; }
     split_clients "\${request_id}" \$fl_dice { 40% a; 30% b; 20% c; * d; }
     map "\$fl_phase:\$fl_dice" \$fl_fail {
         default 0; "hi:a" 1; "hi:b" 1; "hi:c" 1; "mid:a" 1; "mid:b" 1; "lo:a" 1;
@@ -419,6 +428,8 @@ EOF
     log_format fl '\$msec\t\$remote_addr\t\$remote_port\t\$server_addr\t\$server_port\t\$ssl_server_name\t\$server_protocol\t\$ssl_protocol\t\$request_method\t\$request_uri\t\$status\t\$body_bytes_sent\t\$connection\t\$connection_requests\t\$request_id\t\$fl_phase\t\$fl_status';
     access_log $OUT/nginx-access.tsv fl;
 EOF
+    # Which incident map is loaded (the bed waits for its reload); not logged.
+    echo "    server { listen 127.0.0.1:8081; access_log off; location = /v { return 200 \"\$fl_map_version\"; } }"
     while read -r host kind addr prov; do
         fails=1
         [ "$prov" = Cloudflare ] || fails=0
@@ -439,6 +450,17 @@ for ((i = 0; i < 100; i++)); do
 done
 [ -s "$T/nginx.pid" ] || { cat "$T/nginx-error.log" >&2; log "nginx did not start"; exit 1; }
 
+make_timeline
+kill -HUP "$(cat "$T/nginx.pid")"
+map_version() {
+    ip netns exec "$SNS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081 && printf "GET /v HTTP/1.0\r\n\r\n" >&3 && tail -1 <&3' 2>/dev/null
+}
+for ((i = 0; i < 200; i++)); do
+    [ "$(map_version)" = v1 ] && [ "$(map_version)" = v1 ] && break
+    sleep 0.05
+done
+[ "$(map_version)" = v1 ] || { cat "$T/nginx-error.log" >&2; log "nginx did not reload the incident map"; exit 1; }
+
 # ------------------------------------------------------------ capture
 # --immediate-mode: every packet reaches tcpdump at once (else the kernel's
 # last block, up to 1 s of packets, is lost at SIGINT); -B 32768: a 32 MB
@@ -457,6 +479,8 @@ grep -q 'listening on' "$T/tcpdump.err" || { cat "$T/tcpdump.err" >&2; log "tcpd
 export SSLKEYLOGFILE=$OUT/keylog.txt
 : >"$SSLKEYLOGFILE"
 while [ "$(date +%s)" -lt "$T0" ]; do sleep 0.1; done
+late=$(($(date +%s) - T0))
+[ "$late" -le 1 ] || log "clients start ${late} s late: the clean phase before the incident is shorter"
 log "clients from $(date -u -d "@$T0" +%T) to $(date -u -d "@$TEND" +%T) UTC; incident $(date -u -d "@$INC0" +%T)-$(date -u -d "@$INC1" +%T)"
 CLIENTS=()
 read -r -a cli <<<"$CLI_ADDRS"
@@ -487,6 +511,9 @@ while read -r at what host addr; do
         # An atomic switch of the document root, as a deploy would do.
         ln -s www.acme-shop.example.v2 "$T/www/.acme-next"
         mv -T "$T/www/.acme-next" "$T/www/www.acme-shop.example"
+        # The time it happened (a loaded machine runs late).
+        d=$(date +%s)
+        printf '%s\t%s\tdeploy www.acme-shop.example\t0\n' "$d" "$d" >>"$OUT/timeline.tsv"
         log "deployed www.acme-shop.example v2 at $(date -u +%T)"
         ;;
     burst)
