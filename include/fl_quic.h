@@ -100,7 +100,7 @@ int fl_quic_parse_client_hello(const uint8_t *p, uint32_t len, fl_quic_hello *ou
  * fixed pool, allocated at start-up; when it is empty a flow reads its
  * ClientHello only when it arrives whole in one CRYPTO frame. */
 typedef struct fl_quic_pool fl_quic_pool;
-fl_quic_pool *fl_quic_pool_new(uint32_t slots);
+fl_quic_pool *fl_quic_pool_new(uint32_t slots); /* slots <= 65535 */
 void fl_quic_pool_free(fl_quic_pool *p);
 /* Times a flow found the pool empty. */
 uint64_t fl_quic_pool_exhausted(const fl_quic_pool *p);
@@ -122,17 +122,18 @@ enum {
     FL_QF_NO_SLOT      = 1u << 13, /* the reassembly pool was empty */
 };
 
+/* Lives in the flow entry (40 bytes): keys are not kept but derived again
+ * from dcid for each of the few Initials opened (HKDF is a handful of
+ * HMACs; a flow table of a million entries stays its size). */
 typedef struct fl_quic_conn {
-    uint32_t version;          /* of the client's first Initial */
-    uint32_t key_version;      /* version keys[] were derived for */
+    uint32_t version;          /* of the client's Initials (keys derive for it) */
     uint32_t flags;            /* FL_QF_* */
-    uint32_t slot;             /* reassembly slot + 1, 0 none */
+    uint16_t slot;             /* reassembly slot + 1, 0 none */
     uint16_t ch_have;          /* contiguous ClientHello bytes from offset 0 */
     uint16_t ch_total;         /* its declared size + 4, 0 not yet known */
     uint8_t decrypts[2];       /* Initials opened: [0] client, [1] server */
     uint8_t dcid_len;
-    uint8_t dcid[FL_QUIC_CID_MAX]; /* the DCID keys[] derive from */
-    fl_quic_keys keys[2];      /* [0] client, [1] server Initial keys */
+    uint8_t dcid[FL_QUIC_CID_MAX]; /* the client DCID the Initial keys derive from */
 } fl_quic_conn;
 
 /* What one datagram showed (fields this call, not sticky). */

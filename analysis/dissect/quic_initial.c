@@ -223,6 +223,8 @@ struct fl_quic_pool {
 
 fl_quic_pool *fl_quic_pool_new(uint32_t slots)
 {
+    if (slots > UINT16_MAX)
+        slots = UINT16_MAX; /* conn.slot is 16 bits */
     fl_quic_pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -264,7 +266,7 @@ static reasm_slot *slot_get(fl_quic_pool *pool, fl_quic_conn *q)
     }
     uint32_t i = pool->free[--pool->nfree];
     memset(pool->slot[i].have, 0, sizeof pool->slot[i].have);
-    q->slot = i + 1;
+    q->slot = (uint16_t)(i + 1);
     return &pool->slot[i];
 }
 
@@ -463,50 +465,37 @@ static void open_initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client,
     initial_frames(pool, q, from_client, pt, ct_len - 16, f);
 }
 
-static bool same_cid(const fl_quic_conn *q, const uint8_t *dcid, uint8_t dl)
-{
-    return q->dcid_len == dl && memcmp(q->dcid, dcid, dl) == 0;
-}
-
 /* One Initial packet: pick its keys, decrypt within the caps. */
 static void initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, uint32_t version,
                     const uint8_t *dcid, uint8_t dl, const uint8_t *pkt, uint32_t pkt_len,
                     uint32_t pn_off, fl_quic_facts *f)
 {
+    fl_quic_keys k[2];
     if (!from_client) {
         if (!(q->flags & FL_QF_KEYS) || q->decrypts[1] >= FL_QUIC_DECRYPT_CAP ||
-            (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER)))
+            (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER)) ||
+            !fl_quic_initial_keys(q->version, q->dcid, q->dcid_len, &k[0], &k[1]))
             return;
         q->decrypts[1]++;
-        open_initial(pool, q, false, &q->keys[1], pkt, pkt_len, pn_off, f);
+        open_initial(pool, q, false, &k[1], pkt, pkt_len, pn_off, f);
         return;
     }
     if (q->decrypts[0] >= FL_QUIC_DECRYPT_CAP ||
         ((q->flags & FL_QF_CH_DONE) && (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER))))
         return;
-    fl_quic_keys ck, sk;
-    const fl_quic_keys *k = &q->keys[0];
-    if (!(q->flags & FL_QF_KEYS) || q->key_version != version || !same_cid(q, dcid, dl)) {
-        if (!fl_quic_initial_keys(version, dcid, dl, &ck, &sk))
-            return;
-        /* RFC 9000 7.2: the client's DCID changes after a Retry (or a new
-         * version after Version Negotiation); the server then protects its
-         * Initials with the new keys. Otherwise this packet only. */
-        bool adopt = !(q->flags & FL_QF_KEYS) || (q->flags & FL_QF_RETRY) ||
-                     q->key_version != version;
-        if (adopt) {
-            q->keys[0] = ck;
-            q->keys[1] = sk;
-            memcpy(q->dcid, dcid, dl);
-            q->dcid_len = dl;
-            q->key_version = version;
-            q->flags = (q->flags | FL_QF_KEYS) & ~(uint32_t)FL_QF_RETRY;
-        } else {
-            k = &ck;
-        }
+    if (!fl_quic_initial_keys(version, dcid, dl, &k[0], &k[1]))
+        return;
+    /* RFC 9000 7.2: the client's DCID changes after a Retry (or its version
+     * after Version Negotiation); the server then protects its Initials with
+     * the new keys. Any other DCID change keys this packet only. */
+    if (!(q->flags & FL_QF_KEYS) || (q->flags & FL_QF_RETRY) || q->version != version) {
+        memcpy(q->dcid, dcid, dl);
+        q->dcid_len = dl;
+        q->version = version;
+        q->flags = (q->flags | FL_QF_KEYS) & ~(uint32_t)FL_QF_RETRY;
     }
     q->decrypts[0]++;
-    open_initial(pool, q, true, k, pkt, pkt_len, pn_off, f);
+    open_initial(pool, q, true, &k[0], pkt, pkt_len, pn_off, f);
 }
 
 /* RFC 9000 17.2.1: the server lists the versions it supports. "None in
@@ -569,8 +558,6 @@ static bool long_packet(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, f
         f->decode_error = 1;
         return false;
     }
-    if (from_client && !q->version)
-        q->version = version;
     int type = fl_quic_long_type(version, b0);
     if (type == FL_QT_RETRY) { /* RFC 9000 17.2.5: the rest of the datagram */
         if (!from_client) {
