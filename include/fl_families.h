@@ -10,12 +10,14 @@
  *   dns         dns_servfail + dns_refused + dns_timeouts    / dns_queries
  *   dns_nodata  dns_nodata                                   / dns_responses
  *   http        http_5xx                                     / http_responses
+ *   quic        quic_failures                                / quic_handshakes
  *   any         every failure once                           / flows + dns_queries
  *
  * "Every failure once": a TLS handshake ended by a server RST is both a
  * tcp_resets and a tls_failures; it is one failure, so the TLS failures
  * beyond the resets are added (an upper bound on the overlap, exact when the
- * resets all fell in handshakes). NODATA is judged against its own baseline
+ * resets all fell in handshakes). A QUIC failure is a UDP flow of its own
+ * (its TCP fallback is counted apart, not as a failure). NODATA is judged against its own baseline
  * and is not a failure of `any`.
  */
 #ifndef FL_FAMILIES_H
@@ -31,6 +33,7 @@
     X(DNS, dns, "DNS failures", "DNS queries")                                      \
     X(DNS_NODATA, dns_nodata, "empty DNS answers", "DNS responses")                 \
     X(HTTP, http, "HTTP 5xx", "HTTP responses")                                     \
+    X(QUIC, quic, "QUIC handshake failures", "QUIC handshakes")                     \
     X(ANY, any, "failures of any kind", "flows and DNS queries")
 
 typedef enum fl_family {

@@ -93,6 +93,10 @@ typedef struct fl_quic_hello {
  * more bytes, -1 not a ClientHello / malformed. Also used on the first TCP
  * segment of a TLS connection (after its 5-byte record header). */
 int fl_quic_parse_client_hello(const uint8_t *p, uint32_t len, fl_quic_hello *out);
+/* The same on a ClientHello that may be cut short (the first TCP segment
+ * of a large one): reads the extensions that are there. 1 read, -1 not a
+ * ClientHello. */
+int fl_quic_parse_client_hello_part(const uint8_t *p, uint32_t len, fl_quic_hello *out);
 
 /* ---- per-flow state ---- */
 
@@ -120,6 +124,7 @@ enum {
     FL_QF_ERROR        = 1u << 11, /* a malformed or undecryptable Initial */
     FL_QF_CH_BIG       = 1u << 12, /* ClientHello larger than FL_QUIC_CH_CAP */
     FL_QF_NO_SLOT      = 1u << 13, /* the reassembly pool was empty */
+    /* bits 24-31 are the caller's (the engine's bookkeeping) */
 };
 
 /* Lives in the flow entry (40 bytes): keys are not kept but derived again
@@ -128,10 +133,11 @@ enum {
 typedef struct fl_quic_conn {
     uint32_t version;          /* of the client's Initials (keys derive for it) */
     uint32_t flags;            /* FL_QF_* */
+    uint32_t aux;              /* the caller's (the engine keeps an SNI hash) */
     uint16_t slot;             /* reassembly slot + 1, 0 none */
     uint16_t ch_have;          /* contiguous ClientHello bytes from offset 0 */
     uint16_t ch_total;         /* its declared size + 4, 0 not yet known */
-    uint8_t decrypts[2];       /* Initials opened: [0] client, [1] server */
+    uint8_t decrypts;          /* Initials opened: client low nibble, server high */
     uint8_t dcid_len;
     uint8_t dcid[FL_QUIC_CID_MAX]; /* the client DCID the Initial keys derive from */
 } fl_quic_conn;
@@ -159,6 +165,12 @@ bool fl_quic_looks_like_long_header(const uint8_t *d, uint32_t len);
 /* Read one UDP datagram of the flow. facts is zeroed, then filled. */
 void fl_quic_feed(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, const uint8_t *d,
                   uint32_t len, fl_quic_facts *facts);
+
+/* Initials opened for one side. */
+static inline unsigned fl_quic_decrypts(const fl_quic_conn *q, bool server)
+{
+    return server ? q->decrypts >> 4 : q->decrypts & 0x0f;
+}
 
 /* Nothing more to learn from this flow's packets. */
 bool fl_quic_done(const fl_quic_conn *q);

@@ -77,7 +77,7 @@ static const uint8_t *version_salt(uint32_t v)
             return salt_v1; /* draft-33 introduced the final salt */
     }
     if ((v & 0x0f0f0f0fu) == 0x0a0a0a0au)
-        return salt_v1; /* a greasing client protects its Initial as for v1 */
+        return salt_d29; /* greasing clients protect as for draft-29 (what tshark and nDPI assume) */
     return NULL;
 }
 
@@ -204,6 +204,11 @@ static int parse_hello(const uint8_t *p, uint32_t len, fl_quic_hello *out, bool 
 int fl_quic_parse_client_hello(const uint8_t *p, uint32_t len, fl_quic_hello *out)
 {
     return parse_hello(p, len, out, false);
+}
+
+int fl_quic_parse_client_hello_part(const uint8_t *p, uint32_t len, fl_quic_hello *out)
+{
+    return parse_hello(p, len, out, true) > 0 ? 1 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -399,7 +404,8 @@ static void initial_frames(fl_quic_pool *pool, fl_quic_conn *q, bool from_client
             continue;
         if (type == 0x02 || type == 0x03) {
             ack_frame(&c, type);
-        } else if (type == 0x06) {
+        } else if (type == 0x06 || (type == 0x08 && (q->version & 0xffffff00u) == 0x54303500u)) {
+            /* CRYPTO (RFC 9000 19.6); Google's T05x number it 0x08 */
             uint64_t off = cur_varint(&c), len = cur_varint(&c);
             if (c.bad || len > fl_cur_left(&c)) {
                 c.bad = true;
@@ -472,15 +478,15 @@ static void initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, uint3
 {
     fl_quic_keys k[2];
     if (!from_client) {
-        if (!(q->flags & FL_QF_KEYS) || q->decrypts[1] >= FL_QUIC_DECRYPT_CAP ||
+        if (!(q->flags & FL_QF_KEYS) || fl_quic_decrypts(q, true) >= FL_QUIC_DECRYPT_CAP ||
             (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER)) ||
             !fl_quic_initial_keys(q->version, q->dcid, q->dcid_len, &k[0], &k[1]))
             return;
-        q->decrypts[1]++;
+        q->decrypts = (uint8_t)(q->decrypts + 0x10);
         open_initial(pool, q, false, &k[1], pkt, pkt_len, pn_off, f);
         return;
     }
-    if (q->decrypts[0] >= FL_QUIC_DECRYPT_CAP ||
+    if (fl_quic_decrypts(q, false) >= FL_QUIC_DECRYPT_CAP ||
         ((q->flags & FL_QF_CH_DONE) && (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER))))
         return;
     if (!fl_quic_initial_keys(version, dcid, dl, &k[0], &k[1]))
@@ -494,7 +500,7 @@ static void initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, uint3
         q->version = version;
         q->flags = (q->flags | FL_QF_KEYS) & ~(uint32_t)FL_QF_RETRY;
     }
-    q->decrypts[0]++;
+    q->decrypts = (uint8_t)(q->decrypts + 1);
     open_initial(pool, q, true, &k[0], pkt, pkt_len, pn_off, f);
 }
 
@@ -617,9 +623,9 @@ bool fl_quic_done(const fl_quic_conn *q)
 {
     if (q->flags & FL_QF_VN_NONE)
         return true;
-    bool client = (q->flags & FL_QF_CH_DONE) || q->decrypts[0] >= FL_QUIC_DECRYPT_CAP;
+    bool client = (q->flags & FL_QF_CH_DONE) || fl_quic_decrypts(q, false) >= FL_QUIC_DECRYPT_CAP;
     bool server = (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER)) ||
-                  q->decrypts[1] >= FL_QUIC_DECRYPT_CAP;
+                  fl_quic_decrypts(q, true) >= FL_QUIC_DECRYPT_CAP;
     return client && server;
 }
 

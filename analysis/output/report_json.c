@@ -21,6 +21,31 @@ static double secs(uint64_t us)
     return (double)us / 1e6;
 }
 
+/* QUIC capture health, one count per flow (README "QUIC"): what the
+ * Initial packets showed, beside the per-provider quic_* counters. */
+static json_t *quic_object(const fl_engine_stats *st)
+{
+    json_t *q = json_object();
+#define QF(name) json_object_set_new(q, #name, json_integer((json_int_t)st->quic.name))
+    QF(flows);
+    QF(handshakes);
+    QF(answered);
+    QF(unanswered);
+    QF(one_way);
+    QF(server_hello);
+    QF(close_server);
+    QF(close_client);
+    QF(vn);
+    QF(vn_none);
+    QF(retry);
+    QF(snis);
+    QF(decode_errors);
+    QF(reasm_exhausted);
+    QF(fallbacks);
+#undef QF
+    return q;
+}
+
 static json_t *source_object(fl_engine *e, const fl_report_source *src)
 {
     fl_engine_stats st;
@@ -62,6 +87,7 @@ static json_t *source_object(fl_engine *e, const fl_report_source *src)
     json_object_set_new(s, "tcp_gaps", json_integer((json_int_t)st.tcp_gaps));
     json_object_set_new(s, "late_facts",
                         json_integer((json_int_t)fl_aggregate_late_facts(fl_engine_aggregate(e))));
+    json_object_set_new(s, "quic", quic_object(&st));
     return s;
 }
 
