@@ -46,6 +46,8 @@ typedef struct fl_engine_stats {
         uint64_t decode_errors;             /* malformed or undecryptable Initials */
         uint64_t reasm_exhausted;           /* reassembly pool found empty */
         uint64_t fallbacks;                 /* TCP ClientHellos after a QUIC failure */
+        uint32_t versions[8];               /* of handshakes, ascending, first 8 */
+        uint32_t nversions;
     } quic;
 } fl_engine_stats;
 

@@ -464,6 +464,9 @@ static void open_initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client,
         pn = pn << 8 | aad[pn_off + i];
     }
     if (!fl_quic_aead_open(k, pn, aad, pn_off + pn_len, ct, ct_len, pt)) {
+        /* A greased version (RFC 9000 15) may carry anything: no error. */
+        if (fl_quic_version_class(q->version) == FL_QV_GREASE)
+            return;
         f->decode_error = 1;
         q->flags |= FL_QF_ERROR;
         return;
@@ -489,17 +492,18 @@ static void initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, uint3
     if (fl_quic_decrypts(q, false) >= FL_QUIC_DECRYPT_CAP ||
         ((q->flags & FL_QF_CH_DONE) && (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER))))
         return;
-    if (!fl_quic_initial_keys(version, dcid, dl, &k[0], &k[1]))
-        return;
-    /* RFC 9000 7.2: the client's DCID changes after a Retry (or its version
-     * after Version Negotiation); the server then protects its Initials with
-     * the new keys. Any other DCID change keys this packet only. */
+    /* RFC 9001 5.2: the keys come from the DCID of the client's first
+     * Initial and stay when the client moves to the server's connection ID
+     * (RFC 9000 7.2); they change after a Retry (new DCID, RFC 9001 5.2)
+     * or with a new version after Version Negotiation. */
     if (!(q->flags & FL_QF_KEYS) || (q->flags & FL_QF_RETRY) || q->version != version) {
         memcpy(q->dcid, dcid, dl);
         q->dcid_len = dl;
         q->version = version;
         q->flags = (q->flags | FL_QF_KEYS) & ~(uint32_t)FL_QF_RETRY;
     }
+    if (!fl_quic_initial_keys(q->version, q->dcid, q->dcid_len, &k[0], &k[1]))
+        return;
     q->decrypts = (uint8_t)(q->decrypts + 1);
     open_initial(pool, q, true, &k[0], pkt, pkt_len, pn_off, f);
 }

@@ -43,6 +43,13 @@ static json_t *quic_object(const fl_engine_stats *st)
     QF(reasm_exhausted);
     QF(fallbacks);
 #undef QF
+    json_t *v = json_array();
+    for (uint32_t i = 0; i < st->quic.nversions && i < 8; i++) {
+        char hex[16];
+        snprintf(hex, sizeof hex, "0x%08x", st->quic.versions[i]);
+        json_array_append_new(v, json_string(hex));
+    }
+    json_object_set_new(q, "versions", v);
     return q;
 }
 

@@ -199,35 +199,55 @@ static void fail(fl_engine *e, fl_flow *f, uint64_t ts)
     fb_outcome(e, f, true, ts);
 }
 
-/* The ClientHello is read (or will not be): attribute by address, then by
- * SNI (as for TLS over TCP), count the handshake, arm the timer. */
-static void handshake(fl_engine *e, fl_flow *f, const fl_quic_hello *h, uint64_t ts)
+/* The ClientHello's SNI: the flow's service, its provider when the address
+ * said nothing (as for TLS over TCP), the key of the fallback match. */
+static void hello_read(fl_engine *e, fl_flow *f, const fl_quic_hello *h, uint64_t ts)
+{
+    fl_quic_conn *q = &f->u.quic;
+    if (!h->sni[0] || q->aux)
+        return;
+    q->aux = sni_hash(h->sni);
+    sni_seen(e, q->aux);
+    f->service = fl_aggregate_service_id(e->agg, h->sni);
+    if (!(f->state & FL_FS_ATTRIBUTED) && f->provider == FL_PROVIDER_UNKNOWN)
+        f->provider = fl_providers_by_name(e->prov, h->sni);
+    if (!(q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER | QE_FAILED)))
+        fb_attempt(e, f, ts);
+}
+
+/* Versions of the handshakes, kept sorted (a capture-health figure). */
+static void add_version(fl_engine_stats *st, uint32_t v)
+{
+    uint32_t n = st->quic.nversions, i = 0;
+    while (i < n && st->quic.versions[i] < v)
+        i++;
+    if ((i < n && st->quic.versions[i] == v) || n == 8)
+        return;
+    memmove(&st->quic.versions[i + 1], &st->quic.versions[i], (n - i) * sizeof(uint32_t));
+    st->quic.versions[i] = v;
+    st->quic.nversions = n + 1;
+}
+
+/* Count the handshake once (attributing the flow) and arm its timer. */
+static void handshake(fl_engine *e, fl_flow *f, uint64_t ts)
 {
     fl_quic_conn *q = &f->u.quic;
     q->flags |= QE_HS;
-    if (h && h->sni[0]) {
-        q->aux = sni_hash(h->sni);
-        sni_seen(e, q->aux);
-        f->service = fl_aggregate_service_id(e->agg, h->sni);
-        if (!(f->state & FL_FS_ATTRIBUTED) && f->provider == FL_PROVIDER_UNKNOWN)
-            f->provider = fl_providers_by_name(e->prov, h->sni);
-    }
+    add_version(&e->st, q->version); /* the version the ClientHello came in */
     fl_eng_flow_fact(e, f, ts, FL_C_quic_handshakes, 1);
-    if (q->aux)
-        fb_attempt(e, f, ts);
-    if (!(q->flags & FL_QF_SERVER)) {
-        fl_timer t = {.deadline_us = ts + e->quic->timeout_us,
-                      .flow = fl_flow_index(e->flows, f), .gen = f->gen, .kind = TIMER_QUIC};
-        fl_timer old;
-        if (fl_timer_ring_full(&e->quic->timers) && fl_timer_ring_pop(&e->quic->timers, &old)) {
-            e->st.timers_forced++;
-            fl_flow *of = fl_flow_at(e->flows, old.flow);
-            if (of && of->gen == old.gen)
-                fl_eng_quic_timeout(e, of, e->now_us);
-        }
-        fl_timer_ring_push(&e->quic->timers, &t);
-        q->flags |= QE_TIMER;
+    if (q->flags & FL_QF_SERVER)
+        return;
+    fl_timer t = {.deadline_us = ts + e->quic->timeout_us,
+                  .flow = fl_flow_index(e->flows, f), .gen = f->gen, .kind = TIMER_QUIC};
+    fl_timer old;
+    if (fl_timer_ring_full(&e->quic->timers) && fl_timer_ring_pop(&e->quic->timers, &old)) {
+        e->st.timers_forced++; /* full: the oldest expires now, counted */
+        fl_flow *of = fl_flow_at(e->flows, old.flow);
+        if (of && of->gen == old.gen)
+            fl_eng_quic_timeout(e, of, e->now_us);
     }
+    fl_timer_ring_push(&e->quic->timers, &t);
+    q->flags |= QE_TIMER;
 }
 
 void fl_eng_quic_timeout(fl_engine *e, fl_flow *f, uint64_t ts)
@@ -252,10 +272,13 @@ static void facts(fl_engine *e, fl_flow *f, bool from_client, const fl_quic_fact
     fl_quic_conn *q = &f->u.quic;
     if (qf->decode_error)
         e->st.quic.decode_errors++;
+    if (qf->hello_read)
+        hello_read(e, f, &qf->hello, ts);
     bool hello_over = (q->flags & FL_QF_CH) &&
                       ((q->flags & FL_QF_CH_DONE) || fl_quic_decrypts(q, false) >= FL_QUIC_DECRYPT_CAP);
-    if (!(q->flags & QE_HS) && (hello_over || (!from_client && (q->flags & FL_QF_CH))))
-        handshake(e, f, qf->hello_read ? &qf->hello : NULL, ts);
+    bool verdict = !from_client && (qf->close || qf->vn_none) && (q->flags & FL_QF_CH);
+    if (!(q->flags & QE_HS) && (hello_over || verdict))
+        handshake(e, f, ts);
     if (from_client)
         return;
     if (qf->close && (q->flags & QE_HS)) {
@@ -322,7 +345,7 @@ void fl_eng_quic_flow_end(fl_engine *e, fl_flow *f, bool drained)
     if (e->closing)
         return;
     if ((q->flags & FL_QF_CH) && !(q->flags & QE_HS))
-        handshake(e, f, NULL, f->last_us);
+        handshake(e, f, f->last_us);
     uint64_t deadline = f->first_us + e->quic->timeout_us;
     if ((q->flags & QE_TIMER) && (drained || deadline <= e->now_us))
         fl_eng_quic_timeout(e, f, deadline);
