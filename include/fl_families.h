@@ -16,9 +16,10 @@
  * "Every failure once": a TLS handshake ended by a server RST is both a
  * tcp_resets and a tls_failures; it is one failure, so the TLS failures
  * beyond the resets are added (an upper bound on the overlap, exact when the
- * resets all fell in handshakes). A QUIC failure is a UDP flow of its own
- * (its TCP fallback is counted apart, not as a failure). NODATA is judged against its own baseline
- * and is not a failure of `any`.
+ * resets all fell in handshakes). NODATA and QUIC are judged against
+ * their own baselines only (a site that blocks UDP/443 fails every QUIC
+ * handshake all day, and its browsers fall back to TCP: a steady state, not
+ * news) and are not failures of `any`.
  */
 #ifndef FL_FAMILIES_H
 #define FL_FAMILIES_H

@@ -61,8 +61,7 @@ void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
     /* A TLS handshake ended by a server RST is also a tcp_resets: once. */
     uint64_t tls_only = v[FL_C_tls_failures] > v[FL_C_tcp_resets]
                             ? v[FL_C_tls_failures] - v[FL_C_tcp_resets] : 0;
-    fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] + tls_only +
-                        fails[FL_FAM_QUIC];
+    fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] + tls_only;
     total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries];
     for (int i = 0; i < FL_FAM_COUNT; i++)
         if (total[i] < fails[i])
