@@ -61,7 +61,7 @@ fl_eng_quic *fl_eng_quic_new(const fl_config *cfg, uint32_t timer_cap)
     fl_eng_quic *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
-    uint32_t fb = 1;
+    uint32_t fb = 4;
     while (fb < cfg->quic_fallback_cap && fb < (1u << 24))
         fb <<= 1;
     q->fb_mask = fb - 1;
@@ -106,10 +106,23 @@ static uint64_t fb_key(const fl_addr *client, uint32_t sni)
     return h | 1;
 }
 
-static fb_entry *fb_find(fl_eng_quic *q, uint64_t key)
+/* Entries live in sets of FB_WAYS: a client opening a new connection to the
+ * same name before the last one's verdict keeps both. An entry is one QUIC
+ * attempt: its key and the time of its flow's first packet. */
+#define FB_WAYS 4
+
+static fb_entry *fb_set(fl_eng_quic *q, uint64_t key)
 {
-    fb_entry *x = &q->fb[key & q->fb_mask];
-    return x->key == key ? x : NULL;
+    return &q->fb[key & q->fb_mask & ~(uint64_t)(FB_WAYS - 1)];
+}
+
+static fb_entry *fb_find(fl_eng_quic *q, uint64_t key, uint64_t quic_us)
+{
+    fb_entry *set = fb_set(q, key);
+    for (int i = 0; i < FB_WAYS; i++)
+        if (set[i].key == key && set[i].quic_us == quic_us)
+            return &set[i];
+    return NULL;
 }
 
 static void fb_count(fl_engine *e, fb_entry *x, uint64_t ts)
@@ -119,15 +132,24 @@ static void fb_count(fl_engine *e, fb_entry *x, uint64_t ts)
     fl_eng_emit(e, ts, x->provider, FL_C_quic_fallbacks, 1);
 }
 
-/* The QUIC handshake of f started (its SNI hash in aux). */
-static void fb_attempt(fl_engine *e, fl_flow *f, uint64_t ts)
+/* The QUIC handshake of f started (its SNI hash in aux): take an empty way
+ * or the oldest attempt's. */
+static void fb_attempt(fl_engine *e, fl_flow *f)
 {
     fl_eng_quic *q = e->quic;
     uint64_t key = fb_key(&f->client, f->u.quic.aux);
-    fb_entry *x = &q->fb[key & q->fb_mask];
+    fb_entry *set = fb_set(q, key), *x = &set[0];
+    for (int i = 0; i < FB_WAYS; i++) {
+        if (!set[i].key) {
+            x = &set[i];
+            break;
+        }
+        if (set[i].quic_us < x->quic_us)
+            x = &set[i];
+    }
     if (!x->key)
         q->fb_live++;
-    *x = (fb_entry){.key = key, .quic_us = ts, .provider = f->provider};
+    *x = (fb_entry){.key = key, .quic_us = f->first_us, .provider = f->provider};
     f->u.quic.flags |= QE_FB;
 }
 
@@ -137,7 +159,7 @@ static void fb_outcome(fl_engine *e, fl_flow *f, bool failed, uint64_t ts)
     if (!(f->u.quic.flags & QE_FB))
         return;
     f->u.quic.flags &= ~(uint32_t)QE_FB;
-    fb_entry *x = fb_find(e->quic, fb_key(&f->client, f->u.quic.aux));
+    fb_entry *x = fb_find(e->quic, fb_key(&f->client, f->u.quic.aux), f->first_us);
     if (!x)
         return;
     if (!failed) {
@@ -160,13 +182,22 @@ void fl_eng_quic_tcp_hello(fl_engine *e, const fl_flow *f, const uint8_t *data, 
     if (!q->fb_live || len <= 5 || data[0] != 0x16 ||
         fl_quic_parse_client_hello_part(data + 5, len - 5, &h) < 0 || !h.sni[0])
         return;
-    fb_entry *x = fb_find(q, fb_key(&f->client, sni_hash(h.sni)));
-    if (!x || x->counted)
-        return;
-    if (x->failed_us && ts <= x->failed_us + FALLBACK_WINDOW_US)
-        fb_count(e, x, ts);
-    else if (!x->failed_us && !x->tcp_us && ts <= x->quic_us + q->timeout_us + FALLBACK_WINDOW_US)
-        x->tcp_us = ts;
+    uint64_t key = fb_key(&f->client, sni_hash(h.sni));
+    fb_entry *set = fb_set(q, key), *pending = NULL;
+    for (int i = 0; i < FB_WAYS; i++) {
+        fb_entry *x = &set[i];
+        if (x->key != key || x->counted)
+            continue;
+        if (x->failed_us && ts <= x->failed_us + FALLBACK_WINDOW_US) {
+            fb_count(e, x, ts);
+            return;
+        }
+        if (!x->failed_us && !x->tcp_us && ts <= x->quic_us + q->timeout_us + FALLBACK_WINDOW_US &&
+            (!pending || x->quic_us > pending->quic_us))
+            pending = x;
+    }
+    if (pending)
+        pending->tcp_us = ts; /* judged when that QUIC attempt's verdict comes */
 }
 
 /* ------------------------------------------------------------------ */
@@ -201,7 +232,7 @@ static void fail(fl_engine *e, fl_flow *f, uint64_t ts)
 
 /* The ClientHello's SNI: the flow's service, its provider when the address
  * said nothing (as for TLS over TCP), the key of the fallback match. */
-static void hello_read(fl_engine *e, fl_flow *f, const fl_quic_hello *h, uint64_t ts)
+static void hello_read(fl_engine *e, fl_flow *f, const fl_quic_hello *h)
 {
     fl_quic_conn *q = &f->u.quic;
     if (!h->sni[0] || q->aux)
@@ -212,7 +243,7 @@ static void hello_read(fl_engine *e, fl_flow *f, const fl_quic_hello *h, uint64_
     if (!(f->state & FL_FS_ATTRIBUTED) && f->provider == FL_PROVIDER_UNKNOWN)
         f->provider = fl_providers_by_name(e->prov, h->sni);
     if (!(q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER | QE_FAILED)))
-        fb_attempt(e, f, ts);
+        fb_attempt(e, f);
 }
 
 /* Versions of the handshakes, kept sorted (a capture-health figure). */
@@ -273,7 +304,7 @@ static void facts(fl_engine *e, fl_flow *f, bool from_client, const fl_quic_fact
     if (qf->decode_error)
         e->st.quic.decode_errors++;
     if (qf->hello_read)
-        hello_read(e, f, &qf->hello, ts);
+        hello_read(e, f, &qf->hello);
     bool hello_over = (q->flags & FL_QF_CH) &&
                       ((q->flags & FL_QF_CH_DONE) || fl_quic_decrypts(q, false) >= FL_QUIC_DECRYPT_CAP);
     bool verdict = !from_client && (qf->close || qf->vn_none) && (q->flags & FL_QF_CH);
