@@ -17,6 +17,9 @@
  *                   then the TCP fallback (one alert expected: Cloudflare quic)
  *   quic-office     UDP/443 blocked by the site all along: every QUIC attempt
  *                   unanswered and fallen back (a steady state: no alert)
+ *   quic-oneway     healthy connections captured on the client's direction
+ *                   only (an asymmetric span port): the clients go on with
+ *                   Handshake and 1-RTT packets, so nothing is unanswered
  *
  * Truth (TSV): "count PROVIDER COUNTER VALUE" rows for quic_handshakes,
  * quic_closes, quic_unanswered, quic_failures, quic_fallbacks and
@@ -66,6 +69,7 @@ typedef struct pkt {
 
 static pkt *q;
 static size_t nq, capq;
+static bool one_way;        /* quic-oneway: the servers' packets are not captured */
 static uint32_t nseq;
 
 static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -87,6 +91,8 @@ static void emit(uint64_t ts, uint32_t src, uint32_t dst, uint8_t proto, uint16_
                  uint16_t dp, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *pl,
                  size_t n)
 {
+    if (one_way && src >> 24 != 10)
+        return; /* clients are 10/8, servers are not */
     size_t l4 = proto == 17 ? 8 : 20, len = 14 + 20 + l4 + n;
     uint8_t *b = calloc(1, len);
     if (!b)
@@ -423,10 +429,11 @@ int main(int argc, char **argv)
         else die("unknown option (see the comment at the top of flgen_quic.c)");
     }
     if (argc % 2 == 0 || !scen || !out || !tsv)
-        die("usage: flgen_quic --seed N --scenario quic-ok|quic-blackhole|quic-office "
+        die("usage: flgen_quic --seed N --scenario quic-ok|quic-blackhole|quic-office|quic-oneway "
             "--out FILE.pcap --truth FILE.tsv [--duration S] [--onset S] [--end S] [--clients N]");
     bool blackhole = !strcmp(scen, "quic-blackhole"), office = !strcmp(scen, "quic-office");
-    if (!blackhole && !office && strcmp(scen, "quic-ok"))
+    one_way = !strcmp(scen, "quic-oneway");
+    if (!blackhole && !office && !one_way && strcmp(scen, "quic-ok"))
         die("unknown scenario");
     if (clients < 1 || clients > 250 || duration <= 0 || duration > 86400)
         die("--clients must be 1..250 and --duration 0..86400");
@@ -441,7 +448,7 @@ int main(int argc, char **argv)
             int o = O_OK;
             if (office || (blackhole && p == P_CLOUDFLARE && ts >= onset && ts < end))
                 o = O_BLACKHOLE;
-            else if (below(50) == 0)
+            else if (below(50) == 0 && !one_way)
                 o = O_CLOSE;
             quic_session(t, cli, p, o);
         }
