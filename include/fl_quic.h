@@ -70,8 +70,9 @@ bool fl_quic_aead_seal(const fl_quic_keys *k, uint64_t pn, const uint8_t *aad, s
                        const uint8_t *pt, size_t pt_len, uint8_t *out);
 
 /* Initial secrets of a version from the client's first DCID: both sides'
- * keys (RFC 9001 5.2; RFC 9369 3.3.1 and 3.3.2 for v2's salt and labels).
- * False for versions without a known salt. */
+ * keys (RFC 9001 5.2; RFC 9369 3.3.1 and 3.3.2 for v2's salt and labels);
+ * client or server may be NULL (one side only). False for versions without
+ * a known salt. The crypto functions are for one thread (the packet path). */
 bool fl_quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
                           fl_quic_keys *client, fl_quic_keys *server);
 

@@ -14,19 +14,29 @@
 
 #include "fl_quic.h"
 
+/* One HMAC, one AES-ECB and one AES-GCM handle, opened once and re-keyed
+ * per use: opening a handle allocates, and this runs a few times per QUIC
+ * connection. They belong to the packet thread (the engine is single-
+ * threaded); they live until exit. */
+static gcry_md_hd_t hmac;
+static gcry_cipher_hd_t ecb, gcm;
+
 static bool crypto_ready(void)
 {
     static int ready;
     if (ready)
         return ready > 0;
+    ready = -1;
     if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-        if (!gcry_check_version(NULL)) {
-            ready = -1;
+        if (!gcry_check_version(NULL))
             return false;
-        }
         gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
         gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
     }
+    if (gcry_md_open(&hmac, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) ||
+        gcry_cipher_open(&ecb, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_ECB, 0) ||
+        gcry_cipher_open(&gcm, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_GCM, 0))
+        return false;
     ready = 1;
     return true;
 }
@@ -34,21 +44,19 @@ static bool crypto_ready(void)
 static bool hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen,
                         const uint8_t *b, size_t blen, uint8_t out[32])
 {
-    gcry_md_hd_t h;
-    if (!crypto_ready() || gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC))
+    if (!crypto_ready())
         return false;
-    bool ok = gcry_md_setkey(h, key, keylen) == 0;
-    if (ok) {
-        gcry_md_write(h, a, alen);
-        if (blen)
-            gcry_md_write(h, b, blen);
-        const unsigned char *d = gcry_md_read(h, GCRY_MD_SHA256);
-        ok = d != NULL;
-        if (ok)
-            memcpy(out, d, 32);
-    }
-    gcry_md_close(h);
-    return ok;
+    gcry_md_reset(hmac);
+    if (gcry_md_setkey(hmac, key, keylen))
+        return false;
+    gcry_md_write(hmac, a, alen);
+    if (blen)
+        gcry_md_write(hmac, b, blen);
+    const unsigned char *d = gcry_md_read(hmac, GCRY_MD_SHA256);
+    if (!d)
+        return false;
+    memcpy(out, d, 32);
+    return true;
 }
 
 bool fl_quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
@@ -87,16 +95,12 @@ bool fl_quic_hkdf_expand_label(const uint8_t secret[32], const char *label, uint
 
 bool fl_quic_hp_mask(const uint8_t hp[16], const uint8_t sample[16], uint8_t mask[5])
 {
-    gcry_cipher_hd_t h;
-    if (!crypto_ready() || gcry_cipher_open(&h, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_ECB, 0))
-        return false;
     uint8_t block[16];
-    bool ok = gcry_cipher_setkey(h, hp, 16) == 0 &&
-              gcry_cipher_encrypt(h, block, 16, sample, 16) == 0;
-    gcry_cipher_close(h);
-    if (ok)
-        memcpy(mask, block, 5);
-    return ok;
+    if (!crypto_ready() || gcry_cipher_setkey(ecb, hp, 16) ||
+        gcry_cipher_encrypt(ecb, block, 16, sample, 16))
+        return false;
+    memcpy(mask, block, 5);
+    return true;
 }
 
 /* RFC 9001 5.3: the nonce is the IV XORed with the packet number,
@@ -111,21 +115,16 @@ static void make_nonce(const fl_quic_keys *k, uint64_t pn, uint8_t nonce[12])
 static bool gcm_run(const fl_quic_keys *k, uint64_t pn, const uint8_t *aad, size_t aad_len,
                     const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[16], bool seal)
 {
-    gcry_cipher_hd_t h;
-    if (!crypto_ready() || gcry_cipher_open(&h, GCRY_CIPHER_AES128, GCRY_CIPHER_MODE_GCM, 0))
-        return false;
     uint8_t nonce[12];
     make_nonce(k, pn, nonce);
-    bool ok = gcry_cipher_setkey(h, k->key, 16) == 0 && gcry_cipher_setiv(h, nonce, 12) == 0 &&
-              gcry_cipher_authenticate(h, aad, aad_len) == 0;
-    if (ok && seal)
-        ok = gcry_cipher_encrypt(h, out, len, in, len) == 0 &&
-             gcry_cipher_gettag(h, tag, 16) == 0;
-    else if (ok)
-        ok = gcry_cipher_decrypt(h, out, len, in, len) == 0 &&
-             gcry_cipher_checktag(h, tag, 16) == 0;
-    gcry_cipher_close(h);
-    return ok;
+    if (!crypto_ready() || gcry_cipher_reset(gcm) || gcry_cipher_setkey(gcm, k->key, 16) ||
+        gcry_cipher_setiv(gcm, nonce, 12) || gcry_cipher_authenticate(gcm, aad, aad_len))
+        return false;
+    if (seal)
+        return gcry_cipher_encrypt(gcm, out, len, in, len) == 0 &&
+               gcry_cipher_gettag(gcm, tag, 16) == 0;
+    return gcry_cipher_decrypt(gcm, out, len, in, len) == 0 &&
+           gcry_cipher_checktag(gcm, tag, 16) == 0;
 }
 
 bool fl_quic_aead_open(const fl_quic_keys *k, uint64_t pn, const uint8_t *aad, size_t aad_len,

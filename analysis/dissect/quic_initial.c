@@ -93,13 +93,15 @@ bool fl_quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len
                           fl_quic_keys *client, fl_quic_keys *server)
 {
     const uint8_t *salt = version_salt(version);
-    uint8_t initial[32], cs[32], ss[32];
-    if (!salt || !fl_quic_hkdf_extract(salt, 20, dcid, dcid_len, initial) ||
-        !fl_quic_hkdf_expand_label(initial, "client in", cs, 32) ||
-        !fl_quic_hkdf_expand_label(initial, "server in", ss, 32))
-        return false;
+    uint8_t initial[32], secret[32];
     bool v2 = version == FL_QUIC_V2;
-    return expand_keys(cs, v2, client) && expand_keys(ss, v2, server);
+    if (!salt || !fl_quic_hkdf_extract(salt, 20, dcid, dcid_len, initial))
+        return false;
+    if (client && !(fl_quic_hkdf_expand_label(initial, "client in", secret, 32) &&
+                    expand_keys(secret, v2, client)))
+        return false;
+    return !server || (fl_quic_hkdf_expand_label(initial, "server in", secret, 32) &&
+                       expand_keys(secret, v2, server));
 }
 
 int fl_quic_long_type(uint32_t version, uint8_t b0)
@@ -400,7 +402,15 @@ static void initial_frames(fl_quic_pool *pool, fl_quic_conn *q, bool from_client
     fl_cursor c = fl_cursor_make(pt, n);
     while (!c.bad && fl_cur_left(&c) > 0) {
         uint64_t type = cur_varint(&c);
-        if (type == 0x00 || type == 0x01)
+        if (type == 0x00) {
+            /* PADDING runs to the end of a client's Initial (1200-byte
+             * datagrams): skip the run at once, not a frame per byte. */
+            const uint8_t *z;
+            while ((z = fl_cur_peek(&c, 1)) != NULL && *z == 0)
+                c.off++;
+            continue;
+        }
+        if (type == 0x01)
             continue;
         if (type == 0x02 || type == 0x03) {
             ack_frame(&c, type);
@@ -483,7 +493,7 @@ static void initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, uint3
     if (!from_client) {
         if (!(q->flags & FL_QF_KEYS) || fl_quic_decrypts(q, true) >= FL_QUIC_DECRYPT_CAP ||
             (q->flags & (FL_QF_SH | FL_QF_CLOSE_SERVER)) ||
-            !fl_quic_initial_keys(q->version, q->dcid, q->dcid_len, &k[0], &k[1]))
+            !fl_quic_initial_keys(q->version, q->dcid, q->dcid_len, NULL, &k[1]))
             return;
         q->decrypts = (uint8_t)(q->decrypts + 0x10);
         open_initial(pool, q, false, &k[1], pkt, pkt_len, pn_off, f);
@@ -502,7 +512,7 @@ static void initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, uint3
         q->version = version;
         q->flags = (q->flags | FL_QF_KEYS) & ~(uint32_t)FL_QF_RETRY;
     }
-    if (!fl_quic_initial_keys(q->version, q->dcid, q->dcid_len, &k[0], &k[1]))
+    if (!fl_quic_initial_keys(q->version, q->dcid, q->dcid_len, &k[0], NULL))
         return;
     q->decrypts = (uint8_t)(q->decrypts + 1);
     open_initial(pool, q, true, &k[0], pkt, pkt_len, pn_off, f);
