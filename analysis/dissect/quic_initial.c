@@ -507,7 +507,8 @@ static void initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, uint3
      * (RFC 9000 7.2); they change after a Retry (new DCID, RFC 9001 5.2)
      * or with a new version after Version Negotiation. */
     if (!(q->flags & FL_QF_KEYS) || (q->flags & FL_QF_RETRY) || q->version != version) {
-        memcpy(q->dcid, dcid, dl);
+        if (dl)
+            memcpy(q->dcid, dcid, dl);
         q->dcid_len = dl;
         q->version = version;
         q->flags = (q->flags | FL_QF_KEYS) & ~(uint32_t)FL_QF_RETRY;
@@ -657,10 +658,12 @@ size_t fl_quic_seal_initial(uint32_t version, const fl_quic_keys *k, const uint8
     for (int i = 3; i >= 0; i--)
         out[n++] = (uint8_t)(version >> (8 * i));
     out[n++] = dcid_len;
-    memcpy(out + n, dcid, dcid_len);
+    if (dcid_len)
+        memcpy(out + n, dcid, dcid_len);
     n += dcid_len;
     out[n++] = scid_len;
-    memcpy(out + n, scid, scid_len);
+    if (scid_len)
+        memcpy(out + n, scid, scid_len);
     n += scid_len;
     out[n++] = 0; /* token length */
     out[n++] = (uint8_t)(0x40 | body >> 8);

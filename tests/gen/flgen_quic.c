@@ -121,7 +121,8 @@ static void emit(uint64_t ts, uint32_t src, uint32_t dst, uint8_t proto, uint16_
         t[13] = flags;
         put16(t + 14, 64240);
     }
-    memcpy(t + l4, pl, n);
+    if (n)
+        memcpy(t + l4, pl, n);
     uint8_t ph[12];
     memcpy(ph, ip + 12, 8);
     ph[8] = 0;
