@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "fl_run.h"
 
 #define HOUSEKEEPING_US 50000ULL   /* run timers at most every 50 ms of packet time */
 
@@ -276,4 +277,17 @@ fl_providers *fl_engine_providers(fl_engine *e)
 void fl_engine_flow_stats(const fl_engine *e, fl_flow_stats *st)
 {
     fl_flow_get_stats(e->flows, st);
+}
+
+void fl_engine_view(const fl_engine *e, const fl_report_source *src, fl_run_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->cfg = e->cfg;
+    v->agg = e->agg;
+    v->prov = e->prov;
+    v->nalerts = fl_detector_alerts(e->det, &v->alerts);
+    v->stats = e->st;
+    fl_flow_get_stats(e->flows, &v->flows);
+    if (src)
+        v->src = *src;
 }
