@@ -8,7 +8,10 @@ set -euo pipefail
 runtime=(libpcap0.8 libndpi4.2 libhiredis0.14 libjansson4 libinih1 zlib1g libgcrypt20 redis-server)
 build=(build-essential cmake pkg-config libpcap-dev libndpi-dev libhiredis-dev
        libjansson-dev libinih-dev zlib1g-dev libgcrypt20-dev check)
-tests=(redis-server tcpreplay iproute2 procps chromium jq)
+tests=(redis-server tcpreplay iproute2 procps chromium jq
+       # real-stack test beds (tests/realstack/): servers, clients, capture, oracle
+       nginx-light libnginx-mod-http-echo nghttp2-client ngtcp2-server ngtcp2-client
+       curl openssl tcpdump tshark python3)
 
 want=("${runtime[@]}")
 [ "${1:-}" = "--runtime" ] || want+=("${build[@]}" "${tests[@]}")
@@ -29,4 +32,5 @@ echo "installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The packaged redis-server starts a system service; the tests start their own.
+# The packaged redis-server and nginx start system services; the tests start
+# their own.
