@@ -6,7 +6,8 @@
  * tests/oracle/differences_quic.tsv (file, column, tshark, faultline,
  * reason); an unlisted difference fails, and so does a listed one that no
  * longer holds exactly. The two captures malformed on purpose run here too
- * (and under ASan in CI): errors counted, never a crash.
+ * (and under ASan in CI): errors counted, never a crash. The real-stack
+ * captures of pcaps/quic-stack are checked against their tshark oracle.
  */
 #include <check.h>
 #include <stdio.h>
@@ -75,10 +76,10 @@ static const char *cell(const table *t, int row, const char *col)
     return NULL;
 }
 
-static void replay(const char *file, fl_engine_stats *st)
+static void replay_dir(const char *dir, const char *file, fl_engine_stats *st, fl_counts *totals)
 {
     char rel[512];
-    snprintf(rel, sizeof rel, "pcaps/real-quic/%s", file);
+    snprintf(rel, sizeof rel, "pcaps/%s/%s", dir, file);
     char *path = fl_test_path(rel);
     fl_config cfg;
     fl_config_defaults(&cfg);
@@ -95,9 +96,18 @@ static void replay(const char *file, fl_engine_stats *st)
         fl_engine_frame(e, &fr);
     fl_engine_finish(e);
     fl_engine_get_stats(e, st);
+    if (totals) {
+        uint64_t clients;
+        fl_aggregate_grand_totals(fl_engine_aggregate(e), totals, &clients);
+    }
     fl_engine_free(e);
     fl_source_close(src);
     free(path);
+}
+
+static void replay(const char *file, fl_engine_stats *st)
+{
+    replay_dir("real-quic", file, st, NULL);
 }
 
 /* Our figure for a MANIFEST column, as text ("-" for no versions). */
@@ -202,6 +212,52 @@ START_TEST(test_malformed_captures)
 }
 END_TEST
 
+/* Real QUIC stacks (ngtcp2 0.12, pcaps/quic-stack/README.md): per capture,
+ * tshark's per-flow oracle summed against faultline's counters. */
+START_TEST(test_quic_stack_captures)
+{
+    static const char *const caps[] = {"handshakes", "refused", "vn", "stopped",
+                                       "blackhole", "fallback", "v2draft"};
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        char rel[256], pcap[64];
+        snprintf(rel, sizeof rel, "pcaps/quic-stack/%s.oracle.tsv", caps[i]);
+        snprintf(pcap, sizeof pcap, "%s.pcap", caps[i]);
+        static table o;
+        load_tsv(rel, &o);
+        uint64_t hs = 0, sh = 0, closed = 0, unanswered = 0, fallbacks = 0, vn = 0;
+        for (int r = 0; r < o.nrows; r++) {
+            const char *outcome = cell(&o, r, "outcome");
+            hs += strcmp(cell(&o, r, "sni"), "-") != 0;
+            sh += strtoull(cell(&o, r, "server_hello"), NULL, 10) > 0;
+            closed += strcmp(cell(&o, r, "close"), "-") != 0;
+            /* no server datagram: an ICMP unreachable is no QUIC answer */
+            unanswered += !strcmp(outcome, "unanswered") || !strcmp(outcome, "icmp_unreachable");
+            fallbacks += strcmp(cell(&o, r, "tcp_fallback"), "-") != 0;
+            vn += strtoull(cell(&o, r, "vn"), NULL, 10) > 0;
+        }
+        fl_engine_stats st;
+        fl_counts c;
+        memset(&c, 0, sizeof c);
+        replay_dir("quic-stack", pcap, &st, &c);
+        ck_assert_msg(c.v[FL_C_quic_handshakes] == hs && st.quic.handshakes == hs,
+                      "%s: handshakes %llu, oracle %llu", caps[i],
+                      (unsigned long long)c.v[FL_C_quic_handshakes], (unsigned long long)hs);
+        ck_assert_msg(st.quic.server_hello == sh, "%s: server_hello", caps[i]);
+        ck_assert_msg(c.v[FL_C_quic_closes] == closed && st.quic.close_server == closed,
+                      "%s: closes", caps[i]);
+        ck_assert_msg(c.v[FL_C_quic_unanswered] == unanswered, "%s: unanswered %llu, oracle %llu",
+                      caps[i], (unsigned long long)c.v[FL_C_quic_unanswered],
+                      (unsigned long long)unanswered);
+        /* VN here lists v1: a version in common, no failure */
+        ck_assert_msg(st.quic.vn == vn && st.quic.vn_none == 0, "%s: vn", caps[i]);
+        ck_assert_msg(c.v[FL_C_quic_failures] == closed + unanswered, "%s: failures", caps[i]);
+        ck_assert_msg(c.v[FL_C_quic_fallbacks] == fallbacks, "%s: fallbacks %llu, oracle %llu",
+                      caps[i], (unsigned long long)c.v[FL_C_quic_fallbacks],
+                      (unsigned long long)fallbacks);
+    }
+}
+END_TEST
+
 static Suite *oracle_quic_suite(void)
 {
     Suite *s = suite_create("oracle_quic");
@@ -209,6 +265,7 @@ static Suite *oracle_quic_suite(void)
     tcase_set_timeout(t, 300);
     tcase_add_test(t, test_quic_captures_match_tshark);
     tcase_add_test(t, test_malformed_captures);
+    tcase_add_test(t, test_quic_stack_captures);
     suite_add_tcase(s, t);
     return s;
 }
