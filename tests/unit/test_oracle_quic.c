@@ -44,13 +44,24 @@ static void split(char *line, char **out, int *n)
     }
 }
 
+static void table_free(table *t)
+{
+    for (int c = 0; c < t->ncols; c++)
+        free(t->cols[c]);
+    for (int r = 0; r < t->nrows; r++)
+        for (int c = 0; c < MAXCOLS; c++)
+            free(t->rows[r][c]);
+    memset(t, 0, sizeof *t);
+}
+
+/* Load a TSV into t (whatever t held before is freed). */
 static void load_tsv(const char *rel, table *t)
 {
+    table_free(t);
     char *path = fl_test_path(rel);
     FILE *f = fopen(path, "r");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     char line[8192];
-    memset(t, 0, sizeof *t);
     while (fgets(line, sizeof line, f)) {
         if (line[0] == '#' || line[0] == '\n')
             continue;
@@ -193,6 +204,8 @@ START_TEST(test_quic_captures_match_tshark)
         }
     fprintf(stderr, "quic oracle: %d comparisons, %d equal, %d listed differences, %d failures\n",
             compared, equal, diffs.nrows, failures);
+    table_free(&manifest);
+    table_free(&diffs);
     ck_assert_int_eq(failures, 0);
 }
 END_TEST
@@ -218,11 +231,11 @@ START_TEST(test_quic_stack_captures)
 {
     static const char *const caps[] = {"handshakes", "refused", "vn", "stopped",
                                        "blackhole", "fallback", "v2draft"};
+    static table o;
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         char rel[256], pcap[64];
         snprintf(rel, sizeof rel, "pcaps/quic-stack/%s.oracle.tsv", caps[i]);
         snprintf(pcap, sizeof pcap, "%s.pcap", caps[i]);
-        static table o;
         load_tsv(rel, &o);
         uint64_t hs = 0, sh = 0, closed = 0, unanswered = 0, fallbacks = 0, vn = 0;
         for (int r = 0; r < o.nrows; r++) {
@@ -255,6 +268,7 @@ START_TEST(test_quic_stack_captures)
                       caps[i], (unsigned long long)c.v[FL_C_quic_fallbacks],
                       (unsigned long long)fallbacks);
     }
+    table_free(&o);
 }
 END_TEST
 
