@@ -29,7 +29,12 @@
     X(http_requests, 0)         \
     X(http_responses, 0)        \
     X(http_4xx, 0)              \
-    X(http_5xx, 1)
+    X(http_5xx, 1)              \
+    X(quic_handshakes, 0)       \
+    X(quic_closes, 0)           \
+    X(quic_unanswered, 0)       \
+    X(quic_failures, 1)         \
+    X(quic_fallbacks, 0)
 
 typedef enum fl_counter {
 #define FL_X(name, fail) FL_C_##name,

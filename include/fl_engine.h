@@ -38,6 +38,17 @@ typedef struct fl_engine_stats {
     uint64_t dns_unmatched_responses;
     uint64_t timers_forced;                 /* timer ring full: expired early */
     uint64_t tcp_gaps;                      /* sequence gaps in dissected flows */
+    struct {                                /* QUIC capture health, per flow */
+        uint64_t flows;                     /* first packet a QUIC long header */
+        uint64_t handshakes, answered, unanswered, one_way;
+        uint64_t server_hello, close_server, close_client, vn, vn_none, retry;
+        uint64_t snis;                      /* distinct SNIs (up to FL_QUIC_SNI_SET) */
+        uint64_t decode_errors;             /* malformed or undecryptable Initials */
+        uint64_t reasm_exhausted;           /* reassembly pool found empty */
+        uint64_t fallbacks;                 /* TCP ClientHellos after a QUIC failure */
+        uint32_t versions[8];               /* of handshakes, ascending, first 8 */
+        uint32_t nversions;
+    } quic;
 } fl_engine_stats;
 
 /* cfg must outlive the engine. */

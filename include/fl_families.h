@@ -10,13 +10,16 @@
  *   dns         dns_servfail + dns_refused + dns_timeouts    / dns_queries
  *   dns_nodata  dns_nodata                                   / dns_responses
  *   http        http_5xx                                     / http_responses
+ *   quic        quic_failures                                / quic_handshakes
  *   any         every failure once                           / flows + dns_queries
  *
  * "Every failure once": a TLS handshake ended by a server RST is both a
  * tcp_resets and a tls_failures; it is one failure, so the TLS failures
  * beyond the resets are added (an upper bound on the overlap, exact when the
- * resets all fell in handshakes). NODATA is judged against its own baseline
- * and is not a failure of `any`.
+ * resets all fell in handshakes). NODATA and QUIC are judged against
+ * their own baselines only (a site that blocks UDP/443 fails every QUIC
+ * handshake all day, and its browsers fall back to TCP: a steady state, not
+ * news) and are not failures of `any`.
  */
 #ifndef FL_FAMILIES_H
 #define FL_FAMILIES_H
@@ -31,6 +34,7 @@
     X(DNS, dns, "DNS failures", "DNS queries")                                      \
     X(DNS_NODATA, dns_nodata, "empty DNS answers", "DNS responses")                 \
     X(HTTP, http, "HTTP 5xx", "HTTP responses")                                     \
+    X(QUIC, quic, "QUIC handshake failures", "QUIC handshakes")                     \
     X(ANY, any, "failures of any kind", "flows and DNS queries")
 
 typedef enum fl_family {

@@ -17,6 +17,7 @@
 #include "fl_dns.h"
 #include "fl_http.h"
 #include "fl_packet.h"
+#include "fl_quic.h"
 #include "fl_tls.h"
 
 #define FL_FLOW_NONE UINT32_MAX
@@ -38,6 +39,7 @@ typedef enum fl_flow_app {
     FL_APP_TLS,
     FL_APP_HTTP,
     FL_APP_DNS,             /* UDP or TCP */
+    FL_APP_QUIC,            /* UDP, first packet a QUIC long header */
 } fl_flow_app;
 
 /* Flow state bits. */
@@ -93,6 +95,7 @@ typedef struct fl_flow {
         fl_tls_session tls;
         fl_http_conn http;
         fl_dns_tcp dns_tcp;
+        fl_quic_conn quic;
     } u;
 } fl_flow;
 

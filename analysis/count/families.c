@@ -56,6 +56,8 @@ void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
     total[FL_FAM_DNS_NODATA] = v[FL_C_dns_responses];
     fails[FL_FAM_HTTP] = v[FL_C_http_5xx];
     total[FL_FAM_HTTP] = v[FL_C_http_responses];
+    fails[FL_FAM_QUIC] = v[FL_C_quic_failures];
+    total[FL_FAM_QUIC] = v[FL_C_quic_handshakes];
     /* A TLS handshake ended by a server RST is also a tcp_resets: once. */
     uint64_t tls_only = v[FL_C_tls_failures] > v[FL_C_tcp_resets]
                             ? v[FL_C_tls_failures] - v[FL_C_tcp_resets] : 0;

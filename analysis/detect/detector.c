@@ -264,7 +264,7 @@ static bool judge(fl_detector *d, prov_state *p)
         j->above = j->total >= cfg->min_volume && j->fails >= cfg->min_failures &&
                    p->clients >= cfg->min_clients && p->share >= cfg->min_client_share &&
                    j->ratio >= j->threshold &&
-                   (f != FL_FAM_DNS_NODATA || p->f[f].baseline_ready);
+                   ((f != FL_FAM_DNS_NODATA && f != FL_FAM_QUIC) || p->f[f].baseline_ready);
         if (j->above)
             p->last_above |= (uint8_t)(1u << f);
         if ((f == FL_FAM_CONNECT || f == FL_FAM_DNS) && j->total >= cfg->min_volume)

@@ -23,6 +23,38 @@ static double secs(uint64_t us)
     return (double)us / 1e6;
 }
 
+/* QUIC capture health, one count per flow (README "QUIC"): what the
+ * Initial packets showed, beside the per-provider quic_* counters. */
+static json_t *quic_object(const fl_engine_stats *st)
+{
+    json_t *q = json_object();
+#define QF(name) json_object_set_new(q, #name, json_integer((json_int_t)st->quic.name))
+    QF(flows);
+    QF(handshakes);
+    QF(answered);
+    QF(unanswered);
+    QF(one_way);
+    QF(server_hello);
+    QF(close_server);
+    QF(close_client);
+    QF(vn);
+    QF(vn_none);
+    QF(retry);
+    QF(snis);
+    QF(decode_errors);
+    QF(reasm_exhausted);
+    QF(fallbacks);
+#undef QF
+    json_t *v = json_array();
+    for (uint32_t i = 0; i < st->quic.nversions && i < 8; i++) {
+        char hex[16];
+        snprintf(hex, sizeof hex, "0x%08x", st->quic.versions[i]);
+        json_array_append_new(v, json_string(hex));
+    }
+    json_object_set_new(q, "versions", v);
+    return q;
+}
+
 static json_t *source_object(const fl_run_view *v)
 {
     const fl_engine_stats *sp = &v->stats;
@@ -62,6 +94,7 @@ static json_t *source_object(const fl_run_view *v)
     json_object_set_new(s, "tcp_gaps", json_integer((json_int_t)sp->tcp_gaps));
     json_object_set_new(s, "late_facts",
                         json_integer((json_int_t)fl_aggregate_late_facts(v->agg)));
+    json_object_set_new(s, "quic", quic_object(sp));
     return s;
 }
 

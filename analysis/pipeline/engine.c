@@ -19,6 +19,7 @@ static void housekeeping(fl_engine *e)
 {
     fl_eng_timers_run(e, &e->timers_syn, e->now_us);
     fl_eng_timers_run(e, &e->timers_tls, e->now_us);
+    fl_eng_quic_timers_run(e, e->now_us);
     fl_eng_dns_expire(e, e->now_us);
     fl_flow_expire(e->flows, e->now_us);
     fl_aggregate_advance(e->agg, e->now_us);
@@ -62,6 +63,11 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
     if (!f && !(f = fl_eng_flow_begin(e, pkt, &from_client)))
         return;
     f->pkts[from_client ? 0 : 1]++;
+    if (pkt->l4_proto == IPPROTO_UDP && pkt->payload_len &&
+        fl_eng_quic_packet(e, f, pkt, from_client)) {
+        fl_flow_touch(e->flows, f, FL_FC_UDP, pkt->ts_us);
+        return;
+    }
 
     if (pkt->payload_len && !(f->state & FL_FS_CLASSIFIED))
         fl_eng_classify(e, f, pkt);
@@ -125,6 +131,7 @@ void fl_engine_finish(fl_engine *e)
     fl_flow_drain(e->flows);
     fl_eng_timers_run(e, &e->timers_syn, UINT64_MAX);
     fl_eng_timers_run(e, &e->timers_tls, UINT64_MAX);
+    fl_eng_quic_timers_run(e, UINT64_MAX);
     fl_eng_dns_expire(e, UINT64_MAX);
     fl_aggregate_finish(e->agg);
 }
@@ -203,7 +210,8 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
     e->det = fl_detector_new(cfg, alert_cb, e);
     uint32_t tcap = cfg->flow_cap ? cfg->flow_cap : 1;
     e->dq = fl_dns_pending_new(cfg->dns_pending_cap ? cfg->dns_pending_cap : 1);
-    if (!e->flows || !e->agg || !e->det || !e->dq ||
+    e->quic = fl_eng_quic_new(cfg, tcap);
+    if (!e->flows || !e->agg || !e->det || !e->dq || !e->quic ||
         !fl_timer_ring_init(&e->timers_syn, tcap) || !fl_timer_ring_init(&e->timers_tls, tcap)) {
         snprintf(err, errlen, "out of memory for flow_cap=%u", cfg->flow_cap);
         goto fail;
@@ -231,6 +239,7 @@ void fl_engine_free(fl_engine *e)
     fl_timer_ring_free(&e->timers_syn);
     fl_timer_ring_free(&e->timers_tls);
     fl_dns_pending_free(e->dq);
+    fl_eng_quic_free(e->quic);
     free(e);
 }
 

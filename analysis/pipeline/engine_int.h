@@ -6,6 +6,7 @@
  * tcp_flow.c    TCP state, choice of dissector, stream payload
  * dns_flow.c    DNS messages (UDP and TCP) and query timeouts
  * flow_end.c    a flow's start and end
+ * quic_flow.c   QUIC flows, their timer and the TCP fallback match
  */
 #ifndef FL_ENGINE_INT_H
 #define FL_ENGINE_INT_H
@@ -17,6 +18,8 @@
 #define FL_US 1000000ULL
 
 enum { FL_TIMER_SYN = 1, FL_TIMER_TLS = 2 };
+
+typedef struct fl_eng_quic fl_eng_quic;
 
 struct fl_engine {
     const fl_config *cfg;
@@ -37,6 +40,7 @@ struct fl_engine {
     uint64_t syn_timeout_us, tls_timeout_us, dns_timeout_us;
     fl_timer_ring timers_syn, timers_tls;
     fl_dns_pending *dq;       /* DNS queries waiting for an answer */
+    fl_eng_quic *quic;        /* QUIC reassembly pool, timers, fallback table */
 
     bool closing;             /* freeing: flows end without counting */
     fl_engine_stats st;
@@ -72,5 +76,17 @@ void fl_eng_dns_expire(fl_engine *e, uint64_t now);
 /* flow_end.c */
 fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client);
 void fl_eng_flow_end(void *ctx, fl_flow *f, fl_flow_end_why why);
+
+/* quic_flow.c */
+fl_eng_quic *fl_eng_quic_new(const fl_config *cfg, uint32_t timer_cap);
+void fl_eng_quic_free(fl_eng_quic *q);
+/* A UDP packet of a flow that is QUIC or may become it; true if it was. */
+bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_client);
+void fl_eng_quic_timers_run(fl_engine *e, uint64_t now);
+void fl_eng_quic_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
+void fl_eng_quic_flow_end(fl_engine *e, fl_flow *f, bool drained);
+/* A TCP flow's first ClientHello segment: a fallback from QUIC? */
+void fl_eng_quic_tcp_hello(fl_engine *e, const fl_flow *f, const uint8_t *data, uint32_t len,
+                           uint64_t ts);
 
 #endif

@@ -59,6 +59,7 @@ static void settle_timers(fl_engine *e, fl_flow *f, fl_flow_end_why why)
 void fl_eng_flow_end(void *ctx, fl_flow *f, fl_flow_end_why why)
 {
     fl_engine *e = ctx;
+    fl_eng_quic_flow_end(e, f, why == FL_FLOW_END_DRAINED);
     if (e->closing) {
         if (f->ndpi)
             fl_classifier_flow_free(e->cls, f->ndpi);

@@ -51,6 +51,7 @@ static void tls_payload(fl_engine *e, fl_flow *f, bool from_client, const uint8_
     fl_tls_facts tf;
     fl_tls_feed(&f->u.tls, from_client, data, len, &tf);
     if (tf.client_hello) {
+        fl_eng_quic_tcp_hello(e, f, data, len, ts);
         fl_eng_flow_fact(e, f, ts, FL_C_tls_handshakes, 1);
         fl_eng_timer_push(e, &e->timers_tls, f, FL_TIMER_TLS, e->now_us + e->tls_timeout_us);
     }

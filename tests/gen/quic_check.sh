@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# quic_check.sh FLGEN_QUIC FAULTLINE OUTDIR - every flgen_quic scenario
+# replayed through faultline: each quic_* (and tls_handshakes) counter per
+# provider equals the generator's truth; the Cloudflare UDP/443 blackhole
+# raises exactly one alert, on the quic family, within 60 s of its onset; the
+# all-day blocked-UDP office and the healthy run raise none. Same seed, same
+# bytes. A capture of the clients' side only counts one-way handshakes, not
+# unanswered ones.
+set -euo pipefail
+gen=$1 fl=$2 out=$3
+start=1700000000
+mkdir -p "$out"
+fail=0
+for scen in quic-ok quic-blackhole quic-office quic-oneway; do
+  for seed in 1; do
+    base=$out/$scen-$seed
+    "$gen" --seed $seed --scenario $scen --out $base.pcap --truth $base.tsv
+    "$fl" replay --json --quiet $base.pcap > $base.json
+    while IFS=$'\t' read -r kind prov counter value; do
+      [ "$kind" = count ] || continue
+      got=$(jq -r --arg p "$prov" --arg c "$counter" \
+        '[.providers[] | select(.provider == $p) | .counters[$c] // 0] | add // 0' $base.json)
+      if [ "$got" != "$value" ]; then
+        echo "FAIL $scen seed $seed: $prov $counter truth $value faultline $got"; fail=1
+      fi
+    done < $base.tsv
+    if [ $scen = quic-oneway ]; then
+      hs=$(awk -F'\t' '$1 == "count" && $3 == "quic_handshakes" {s += $4} END {print s}' $base.tsv)
+      ow=$(jq '.source.quic.one_way' $base.json)
+      [ "$hs" = "$ow" ] || { echo "FAIL $scen seed $seed: one_way $ow, handshakes $hs"; fail=1; }
+    fi
+    nalerts=$(jq '.alerts | length' $base.json)
+    if [ $scen = quic-blackhole ]; then
+      onset=$(awk -F'\t' '$1 == "incident" {print $4}' $base.tsv)
+      ok=$(jq --argjson t $((start + ${onset%.*})) '[.alerts[] | select(.provider == "Cloudflare"
+             and (.signals | index("quic")) and .raised_at - $t <= 60 and .raised_at >= $t)] | length' $base.json)
+      if [ "$nalerts" != 1 ] || [ "$ok" != 1 ]; then
+        echo "FAIL $scen seed $seed: want one Cloudflare quic alert within 60 s of onset, got:"
+        jq -c '.alerts' $base.json; fail=1
+      fi
+    elif [ "$nalerts" != 0 ]; then
+      echo "FAIL $scen seed $seed: want no alert, got:"; jq -c '.alerts' $base.json; fail=1
+    fi
+  done
+done
+"$gen" --seed 7 --scenario quic-blackhole --out $out/a.pcap --truth $out/a.tsv
+"$gen" --seed 7 --scenario quic-blackhole --out $out/b.pcap --truth $out/b.tsv
+cmp -s $out/a.pcap $out/b.pcap || { echo "FAIL same seed, different bytes"; fail=1; }
+cmp -s $out/a.tsv $out/b.tsv || { echo "FAIL same seed, different truth"; fail=1; }
+rm -f $out/*.pcap
+[ $fail = 0 ] && echo "quic generator: all scenarios match their truth"
+exit $fail
