@@ -10,6 +10,9 @@
  *   dns         dns_servfail + dns_refused + dns_timeouts    / dns_queries
  *   dns_nodata  dns_nodata                                   / dns_responses
  *   http        http_5xx                                     / http_responses
+ *   https       https_suspect + tls_early_closes + tls_stalls / https_responses
+ *               + tls_early_closes + tls_stalls (a request closed early or
+ *               stalled gets no response: it is an attempt of its own)
  *   any         every failure once                           / flows + dns_queries
  *
  * "Every failure once": a TLS handshake ended by a server RST is both a
@@ -31,6 +34,7 @@
     X(DNS, dns, "DNS failures", "DNS queries")                                      \
     X(DNS_NODATA, dns_nodata, "empty DNS answers", "DNS responses")                 \
     X(HTTP, http, "HTTP 5xx", "HTTP responses")                                     \
+    X(HTTPS, https, "suspect HTTPS responses", "HTTPS requests")                    \
     X(ANY, any, "failures of any kind", "flows and DNS queries")
 
 typedef enum fl_family {
