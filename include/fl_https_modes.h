@@ -60,7 +60,8 @@ typedef struct fl_https_counts {
 } fl_https_counts;
 
 /* Per-response observer (tests, reports): kind 'R' a response ended
- * (bytes, ttfb_us), 'S' the response `tag` was counted suspect. */
+ * (bytes, ttfb_us; ts_us its first byte's time), 'S' the response `tag`
+ * was counted suspect (ts_us now). */
 typedef void (*fl_https_observer)(void *ctx, char kind, uint64_t tag, uint16_t provider,
                                   uint32_t service, uint32_t bytes, uint32_t ttfb_us,
                                   uint64_t ts_us);
@@ -76,10 +77,12 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
                           uint32_t service, const fl_addr *client, uint64_t ts_us, uint64_t tag,
                           fl_https_counts *out);
 
-/* One response (the core of fl_https_modes_facts): returns how many
- * responses are counted suspect now (this one and held ones). */
+/* One response (the core of fl_https_modes_facts) that ended at ts_us:
+ * returns how many responses are counted suspect now (this one and held
+ * ones). first_us (its first byte) goes only to the observer. */
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
-                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts_us, uint64_t tag);
+                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts_us,
+                                 uint64_t first_us, uint64_t tag);
 
 /* Log bin of a response size (exposed for tests and reports). */
 uint32_t fl_https_size_bin(uint32_t bytes);

@@ -94,6 +94,7 @@ typedef struct fl_tlsrec_facts {
     uint8_t server_alert;    /* 1: a TLS 1.3 encrypted alert from the server */
     uint32_t resp_bytes;
     uint32_t ttfb_us;
+    uint64_t first_us;       /* packet time of the response's first record */
 } fl_tlsrec_facts;
 
 void fl_tlsrec_init(fl_tls_walk *w);

@@ -302,12 +302,13 @@ static uint32_t breadth(const fl_https_modes *m, uint16_t provider, uint64_t ts)
 }
 
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
-                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts, uint64_t tag)
+                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts,
+                                 uint64_t first_us, uint64_t tag)
 {
     if (!m)
         return 0;
     if (m->obs)
-        m->obs(m->obs_ctx, 'R', tag, provider, service, bytes, ttfb_us, ts);
+        m->obs(m->obs_ctx, 'R', tag, provider, service, bytes, ttfb_us, first_us);
     sni *s = sni_get(m, provider, service, ts);
     uint64_t dt = ts > s->recent_at ? ts - s->recent_at : 0;
     s->recent_n = s->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
@@ -367,7 +368,7 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
         out->responses = 1;
         m->self_counted = false;
         out->suspect = fl_https_modes_response(m, provider, service, tf->resp_bytes, tf->ttfb_us,
-                                               ts, tag);
+                                               ts, tf->first_us, tag);
         out->flagged = m->self_counted;
         m->self_counted = false;
     }

@@ -65,6 +65,7 @@ static void end_response(fl_tls_walk *w, fl_tlsrec_facts *f)
         f->response = 1;
         f->resp_bytes = w->resp_bytes;
         f->ttfb_us = w->ttfb_us;
+        f->first_us = w->req_us + w->ttfb_us;
     }
     w->phase = FL_TLSREC_IDLE;
 }

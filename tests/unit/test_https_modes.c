@@ -67,8 +67,9 @@ static uint32_t simulate(fl_https_modes *m, int nsites, const uint16_t *provider
             bool err = err_site[i] && t >= err_from && (t & 1u);
             uint32_t size = err ? error_size() : normal_size((uint32_t)i);
             *errors += err;
+            uint64_t ts = (uint64_t)t * S_US + (uint64_t)i * 1000;
             suspect += fl_https_modes_response(m, provider[i], (uint32_t)i + 1, size, 20000,
-                                               (uint64_t)t * S_US + (uint64_t)i * 1000, tag++);
+                                               ts, ts, tag++);
         }
     return suspect;
 }
@@ -156,16 +157,16 @@ START_TEST(test_lru_cap)
 {
     fl_https_modes *m = fl_https_modes_new(4);
     for (uint32_t i = 0; i < 10; i++)
-        fl_https_modes_response(m, 1, i, 1000, 0, i, i + 1);
+        fl_https_modes_response(m, 1, i, 1000, 0, i, i, i + 1);
     fl_https_stats st;
     fl_https_modes_stats(m, &st);
     ck_assert_uint_eq(st.snis, 4);
     ck_assert_uint_eq(st.sni_evicted, 6);
     /* service 9 is still known (most recent), service 0 is new again */
-    fl_https_modes_response(m, 1, 9, 1000, 0, 20, 99);
+    fl_https_modes_response(m, 1, 9, 1000, 0, 20, 20, 99);
     fl_https_modes_stats(m, &st);
     ck_assert_uint_eq(st.sni_evicted, 6);
-    fl_https_modes_response(m, 1, 0, 1000, 0, 21, 100);
+    fl_https_modes_response(m, 1, 0, 1000, 0, 21, 21, 100);
     fl_https_modes_stats(m, &st);
     ck_assert_uint_eq(st.sni_evicted, 7);
     fl_https_modes_free(m);
@@ -204,7 +205,7 @@ START_TEST(test_retries)
     fl_https_modes_facts(m, &none, 3, 42, &a, 100 * S_US, 6, &c);
     ck_assert(!c.flagged && !c.responses && !c.retries);
     fl_https_modes_facts(NULL, &none, 3, 42, &a, 100 * S_US, 6, &c);
-    ck_assert_uint_eq(fl_https_modes_response(NULL, 1, 1, 1, 1, 1, 1), 0);
+    ck_assert_uint_eq(fl_https_modes_response(NULL, 1, 1, 1, 1, 1, 1, 1), 0);
     fl_https_modes_free(m);
 }
 END_TEST
