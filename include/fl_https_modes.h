@@ -17,7 +17,11 @@
  *    download, not an outage: responses are suspect only while at least
  *    FL_HTTPS_BREADTH SNIs of the same provider have a new mode at once.
  *    The rare responses that led up to that are counted when it is known
- *    (they are kept, a few per SNI, not re-judged). An SNI judges nothing
+ *    (they are kept, a few per SNI, not re-judged). A rare response counts
+ *    toward a mode only if its time to first byte is under half the SNI's
+ *    usual (an EWMA of log TTFB, once FL_HTTPS_TTFB_MIN are learned): an
+ *    error page generated at the edge comes in one round trip, an origin's
+ *    page later; a slow rare response is learned. An SNI judges nothing
  *    before FL_HTTPS_LEARN_MIN responses over FL_HTTPS_LEARN_US (cold start:
  *    no suspect). Rare responses never counted suspect are learned when
  *    they leave the window, so a site that changed its sizes for good is
@@ -48,6 +52,8 @@
 #define FL_HTTPS_BREADTH 2u
 #define FL_HTTPS_LEARN_MIN 20u
 #define FL_HTTPS_LEARN_US 30000000ull
+#define FL_HTTPS_TTFB_MIN 5u
+#define FL_HTTPS_TTFB_FASTER 1.0f
 #define FL_HTTPS_RETRY_US 10000000ull
 #define FL_HTTPS_RETRY_SLOTS 4096u
 
@@ -72,7 +78,7 @@ void fl_https_modes_free(fl_https_modes *m);
 void fl_https_modes_set_observer(fl_https_modes *m, fl_https_observer fn, void *ctx);
 
 /* The walker's facts for a flow of (provider, service) from client at
- * ts_us; tag names the flow's current response for the observer. */
+ * ts_us; tag | response rank names each response for the observer. */
 void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t provider,
                           uint32_t service, const fl_addr *client, uint64_t ts_us, uint64_t tag,
                           fl_https_counts *out);

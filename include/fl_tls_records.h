@@ -13,8 +13,13 @@
  *    type-23 record after it is its Finished (RFC 8446 4.4.4), not data;
  *  - requests: a client burst of non-control records after server data (or
  *    the first after the handshake);
- *  - responses: the server's non-control records after a request, until
- *    the next request, a close, or FL_TLSREC_QUIET_US of server silence;
+ *  - responses: the server's non-control records after a request, up to
+ *    and including one shorter than a full record (body under
+ *    FL_TLSREC_FULL_BODY: servers fill records to 2^14 bytes of plaintext,
+ *    RFC 8446 5.1, while a response's last record is short), or the next
+ *    request, a close, or FL_TLSREC_QUIET_US of server silence. This also
+ *    separates HTTP/2 responses multiplexed on one connection, which nginx
+ *    writes one short record each;
  *    size = record bodies minus FL_TLSREC_OVERHEAD each (TLS 1.3 inner type
  *    and 16-byte AEAD tag, RFC 8446 5.2; AES-GCM TLS 1.2 adds 8 bytes of
  *    explicit nonce, RFC 5288 3, so its sizes read 7 bytes high per record);
@@ -24,10 +29,14 @@
  *    requests and responses; a TLS 1.3 record of body 19 after the
  *    handshake is an encrypted alert (close_notify, RFC 8446 6.1).
  *
- * Weak spots, admitted: HTTP/2 multiplexes requests; overlapping requests
- * on one connection become one "request" and their responses one
- * "response". TLS 1.3 NewSessionTicket records sent with the first response
- * are counted in it (a few hundred bytes). A capture gap in either direction
+ * Weak spots, admitted: HTTP/2 multiplexes requests; a client burst of
+ * several requests is one "request" (their responses are still told apart
+ * by short records). A server that sends small records inside a response
+ * (dynamic record sizing, or a body written in pieces) makes each piece a
+ * "response". TLS 1.3 NewSessionTicket records (RFC 8446 4.6.1) are told
+ * apart only when they come as a pair of one size before the first
+ * response (OpenSSL's default of two); a single ticket counts as a small
+ * response. A capture gap in either direction
  * loses the record framing: the connection is then out of step and nothing
  * more is inferred from it (never a guess).
  */
@@ -41,12 +50,14 @@
 #define FL_TLSREC_CONTROL_MAX 40u
 /* Per-record overhead taken off a body for the plaintext size. */
 #define FL_TLSREC_OVERHEAD 17u
+/* A server record body under this is not full: it ends a response. */
+#define FL_TLSREC_FULL_BODY 16384u
 /* Server silence that ends a response. */
 #define FL_TLSREC_QUIET_US 1000000ull
 /* A request with no server record for this long, the flow open: a stall. */
 #define FL_TLSREC_STALL_US 10000000ull
-/* An early close: the server closes within this long of the request with
- * at most FL_TLSREC_EARLY_BYTES of response. */
+/* An early close: the server closes within this long of the request,
+ * before any response, or with at most FL_TLSREC_EARLY_BYTES of it. */
 #define FL_TLSREC_EARLY_US 5000000ull
 #define FL_TLSREC_EARLY_BYTES 64u
 
@@ -69,7 +80,7 @@ typedef struct fl_tlsrec_dir {
     uint8_t hdr[5];          /* the header as received */
 } fl_tlsrec_dir;
 
-/* 48 bytes: lives in the flow entry beside the handshake tracker. */
+/* 64 bytes: lives in the flow entry beside the handshake tracker. */
 typedef struct fl_tls_walk {
     fl_tlsrec_dir dir[2];    /* [0] client to server, [1] server to client */
     uint64_t req_us;         /* start of the outstanding request */
@@ -80,21 +91,31 @@ typedef struct fl_tls_walk {
     uint8_t state;           /* fl_tlsrec_state */
     uint8_t phase;           /* fl_tlsrec_phase */
     uint8_t flags;           /* private: TLS 1.3 seen, Finished skipped, ... */
-    uint8_t pad[3];
+    uint16_t responses;      /* responses ended (saturating) */
+    uint16_t held_len;       /* TLS 1.3: a record held as a possible ticket */
+    uint64_t held_us;
 } fl_tls_walk;
+
+/* Responses one call can report; more are merged into the last. */
+#define FL_TLSREC_MAX_RESP 8u
+
+typedef struct fl_tlsrec_resp {
+    uint32_t bytes;          /* plaintext bytes */
+    uint32_t ttfb_us;        /* first record - request start */
+    uint64_t first_us;       /* packet time of the first record */
+    uint16_t seq;            /* the response's rank on the connection */
+} fl_tlsrec_resp;
 
 /* What one call found; zeroed then filled. */
 typedef struct fl_tlsrec_facts {
     uint8_t request;         /* 1: a request started (the first: first_request too) */
     uint8_t first_request;
-    uint8_t response;        /* 1: a response ended: resp_bytes, ttfb_us */
+    uint8_t response;        /* responses that ended: resp[0 .. response-1] */
     uint8_t early_close;     /* 1: the server closed soon after a request */
     uint8_t stall;           /* 1: a request waited FL_TLSREC_STALL_US */
     uint8_t out_of_step;     /* 1: framing was lost in this call */
     uint8_t server_alert;    /* 1: a TLS 1.3 encrypted alert from the server */
-    uint32_t resp_bytes;
-    uint32_t ttfb_us;
-    uint64_t first_us;       /* packet time of the response's first record */
+    fl_tlsrec_resp resp[FL_TLSREC_MAX_RESP];
 } fl_tlsrec_facts;
 
 void fl_tlsrec_init(fl_tls_walk *w);
@@ -114,11 +135,9 @@ void fl_tlsrec_on_close(fl_tls_walk *w, bool by_server, uint64_t now_us, fl_tlsr
  * silence; a request unanswered for FL_TLSREC_STALL_US is a stall (once). */
 void fl_tlsrec_tick(fl_tls_walk *w, uint64_t now_us, fl_tlsrec_facts *f);
 
-/* True while a tick could still report something (a timer is worth it). */
-static inline bool fl_tlsrec_pending(const fl_tls_walk *w)
-{
-    return w->state == FL_TLSREC_OPEN && w->phase != FL_TLSREC_IDLE;
-}
+/* True while a tick could still report something (a timer is worth it):
+ * a response under way, or a request not answered yet. */
+bool fl_tlsrec_pending(const fl_tls_walk *w);
 
 static inline bool fl_tlsrec_wants_bytes(const fl_tls_walk *w)
 {

@@ -41,6 +41,8 @@ typedef struct sni {
     uint32_t hnext, prev, next;
     uint64_t first_us, mode_until, recent_at;
     float base_n, recent_n;
+    float ttfb_log;              /* EWMA of log2(1 + TTFB in us), learned */
+    uint32_t ttfb_n;
     float base[NBINS];
     rare_ent rare[RARE_RING];
 } sni;
@@ -316,8 +318,16 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     rare_expire(s, ts);
     uint32_t bin = fl_https_size_bin(bytes);
     bool learned = s->base_n >= FL_HTTPS_LEARN_MIN && ts >= s->first_us + FL_HTTPS_LEARN_US;
-    if (!learned || near_base(s, bin) >= (float)FL_HTTPS_RARE_SHARE * s->base_n) {
+    float tl = (float)log2(1.0 + ttfb_us);
+    /* An error page generated at the edge comes in one round trip, faster
+     * than the SNI's usual answer (which waits for the origin): only a fast
+     * rare response can be part of an error mode. */
+    bool fast = s->ttfb_n < FL_HTTPS_TTFB_MIN || tl <= s->ttfb_log - FL_HTTPS_TTFB_FASTER;
+    if (!learned || !fast || near_base(s, bin) >= (float)FL_HTTPS_RARE_SHARE * s->base_n) {
         learn(s, bin);
+        s->ttfb_log = s->ttfb_n ? s->ttfb_log + 0.1f * (tl - s->ttfb_log) : tl;
+        if (s->ttfb_n < UINT32_MAX)
+            s->ttfb_n++;
         return 0;
     }
     m->st.rare++;
@@ -364,14 +374,15 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     retry_slot *slot = &m->retry[key % FL_HTTPS_RETRY_SLOTS];
     if (tf->first_request && slot->key == key && ts <= slot->until)
         out->retries = 1;
-    if (tf->response) {
-        out->responses = 1;
+    for (uint32_t i = 0; i < tf->response && i < FL_TLSREC_MAX_RESP; i++) {
+        const fl_tlsrec_resp *r = &tf->resp[i];
+        out->responses++;
         m->self_counted = false;
-        out->suspect = fl_https_modes_response(m, provider, service, tf->resp_bytes, tf->ttfb_us,
-                                               ts, tf->first_us, tag);
-        out->flagged = m->self_counted;
-        m->self_counted = false;
+        out->suspect += fl_https_modes_response(m, provider, service, r->bytes, r->ttfb_us, ts,
+                                                r->first_us, tag | r->seq);
+        out->flagged = out->flagged || m->self_counted;
     }
+    m->self_counted = false;
     out->early_closes = tf->early_close;
     out->stalls = tf->stall;
     if (out->early_closes || out->stalls)

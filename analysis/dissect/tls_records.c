@@ -30,6 +30,8 @@ enum {
     WF_CLI_APPDATA = 1u << 1, /* the client sent type 23 */
     WF_TLS13 = 1u << 2,       /* the client's Finished was skipped */
     WF_STALLED = 1u << 3,     /* this request's stall was reported */
+    WF_ANSWERED = 1u << 4,    /* the server sent data since the request */
+    WF_TICKETS_DONE = 1u << 5, /* TLS 1.3 tickets are behind us */
 };
 
 void fl_tlsrec_init(fl_tls_walk *w)
@@ -59,25 +61,36 @@ static void clear_facts(fl_tlsrec_facts *f)
     memset(f, 0, sizeof *f);
 }
 
-static void end_response(fl_tls_walk *w, fl_tlsrec_facts *f)
+/* The response under way (if any) ended; next_phase: IDLE, or REQUEST
+ * when more responses to the same request burst may follow. */
+static void end_response(fl_tls_walk *w, fl_tlsrec_facts *f, uint8_t next_phase)
 {
     if (w->phase == FL_TLSREC_RESPONSE) {
-        f->response = 1;
-        f->resp_bytes = w->resp_bytes;
-        f->ttfb_us = w->ttfb_us;
-        f->first_us = w->req_us + w->ttfb_us;
+        if (w->responses < UINT16_MAX)
+            w->responses++;
+        fl_tlsrec_resp *r;
+        if (f->response < FL_TLSREC_MAX_RESP) {
+            r = &f->resp[f->response++];
+            r->bytes = 0;
+            r->ttfb_us = w->ttfb_us;
+            r->first_us = w->req_us + w->ttfb_us;
+        } else {
+            r = &f->resp[FL_TLSREC_MAX_RESP - 1];
+        }
+        r->bytes = r->bytes > UINT32_MAX - w->resp_bytes ? UINT32_MAX : r->bytes + w->resp_bytes;
+        r->seq = w->responses;
+        w->resp_bytes = 0;
     }
-    w->phase = FL_TLSREC_IDLE;
+    w->phase = next_phase;
 }
 
 static void start_request(fl_tls_walk *w, uint64_t now_us, fl_tlsrec_facts *f)
 {
-    end_response(w, f);
-    w->phase = FL_TLSREC_REQUEST;
+    end_response(w, f, FL_TLSREC_REQUEST);
     w->req_us = now_us;
     w->resp_bytes = 0;
     w->ttfb_us = 0;
-    w->flags &= (uint8_t)~WF_STALLED;
+    w->flags &= (uint8_t)~(WF_STALLED | WF_ANSWERED);
     if (w->requests < UINT16_MAX)
         w->requests++;
     f->request = 1;
@@ -100,8 +113,20 @@ static void client_record(fl_tls_walk *w, uint8_t type, uint32_t len, uint64_t n
     }
     if (len <= FL_TLSREC_CONTROL_MAX)
         return; /* control frames, alerts: no request */
-    if (w->phase != FL_TLSREC_REQUEST)
+    if (w->phase != FL_TLSREC_REQUEST || (w->flags & WF_ANSWERED))
         start_request(w, now_us, f);
+}
+
+static void piece(fl_tls_walk *w, uint32_t len, uint64_t now_us, fl_tlsrec_facts *f);
+
+/* A record held as a possible ticket was not one: it is a response's. */
+static void flush_held(fl_tls_walk *w, fl_tlsrec_facts *f)
+{
+    uint32_t len = w->held_len;
+    w->held_len = 0;
+    w->flags |= WF_TICKETS_DONE;
+    if (len)
+        piece(w, len, w->held_us, f);
 }
 
 static void server_record(fl_tls_walk *w, uint8_t type, uint32_t len, uint64_t now_us,
@@ -123,6 +148,29 @@ static void server_record(fl_tls_walk *w, uint8_t type, uint32_t len, uint64_t n
         return;
     if (w->phase == FL_TLSREC_IDLE)
         return; /* tickets, push or streaming with no request: not a response */
+    w->flags |= WF_ANSWERED;
+    if ((w->flags & (WF_TLS13 | WF_TICKETS_DONE)) == WF_TLS13 && w->responses == 0) {
+        /* TLS 1.3 servers send NewSessionTickets (RFC 8446 4.6.1) right
+         * after the client's Finished, OpenSSL two of one size: hold the
+         * first short record; an equal one next means both were tickets. */
+        if (!w->held_len && len < FL_TLSREC_FULL_BODY) {
+            w->held_len = (uint16_t)len;
+            w->held_us = now_us;
+            return;
+        }
+        w->flags |= WF_TICKETS_DONE;
+        if (w->held_len == len) {
+            w->held_len = 0;
+            return;
+        }
+        flush_held(w, f);
+    }
+    piece(w, len, now_us, f);
+}
+
+/* One server record of a response. */
+static void piece(fl_tls_walk *w, uint32_t len, uint64_t now_us, fl_tlsrec_facts *f)
+{
     w->server_us = now_us;
     if (w->phase == FL_TLSREC_REQUEST) {
         uint64_t t = now_us > w->req_us ? now_us - w->req_us : 0;
@@ -131,6 +179,8 @@ static void server_record(fl_tls_walk *w, uint8_t type, uint32_t len, uint64_t n
     }
     uint32_t add = len - FL_TLSREC_OVERHEAD;
     w->resp_bytes = w->resp_bytes > UINT32_MAX - add ? UINT32_MAX : w->resp_bytes + add;
+    if (len < FL_TLSREC_FULL_BODY)
+        end_response(w, f, FL_TLSREC_REQUEST);
 }
 
 static void lose_step(fl_tls_walk *w, fl_tlsrec_facts *f)
@@ -197,10 +247,13 @@ void fl_tlsrec_on_close(fl_tls_walk *w, bool by_server, uint64_t now_us, fl_tlsr
         return;
     uint64_t since = now_us > w->req_us ? now_us - w->req_us : 0;
     if (w->state == FL_TLSREC_OPEN && by_server && w->phase != FL_TLSREC_IDLE &&
+        !(w->flags & WF_ANSWERED) &&
         since <= FL_TLSREC_EARLY_US && w->resp_bytes <= FL_TLSREC_EARLY_BYTES)
         f->early_close = 1;
-    if (w->state == FL_TLSREC_OPEN)
-        end_response(w, f);
+    if (w->state == FL_TLSREC_OPEN) {
+        flush_held(w, f);
+        end_response(w, f, FL_TLSREC_IDLE);
+    }
     w->state = FL_TLSREC_CLOSED;
     w->phase = FL_TLSREC_IDLE;
 }
@@ -212,11 +265,22 @@ void fl_tlsrec_tick(fl_tls_walk *w, uint64_t now_us, fl_tlsrec_facts *f)
     clear_facts(f);
     if (!w || w->state != FL_TLSREC_OPEN)
         return;
+    if (w->held_len && now_us >= w->held_us + FL_TLSREC_QUIET_US)
+        flush_held(w, f);
     if (w->phase == FL_TLSREC_RESPONSE && now_us >= w->server_us + FL_TLSREC_QUIET_US)
-        end_response(w, f);
-    else if (w->phase == FL_TLSREC_REQUEST && !(w->flags & WF_STALLED) &&
+        end_response(w, f, FL_TLSREC_IDLE);
+    else if (w->phase == FL_TLSREC_REQUEST && !(w->flags & (WF_STALLED | WF_ANSWERED)) &&
              now_us >= w->req_us + FL_TLSREC_STALL_US) {
         w->flags |= WF_STALLED;
         f->stall = 1;
     }
+}
+
+bool fl_tlsrec_pending(const fl_tls_walk *w)
+{
+    if (!w || w->state != FL_TLSREC_OPEN)
+        return false;
+    if (w->phase == FL_TLSREC_RESPONSE || w->held_len)
+        return true;
+    return w->phase == FL_TLSREC_REQUEST && !(w->flags & (WF_ANSWERED | WF_STALLED));
 }

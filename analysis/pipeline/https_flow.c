@@ -8,12 +8,13 @@
  */
 #include "engine_int.h"
 
-/* What names a response to an observer: the client address's last byte,
- * the client port and the request's rank on its connection. */
+/* What names a connection's responses to an observer: the client
+ * address's last byte and the client port (the response's rank on the
+ * connection goes in the low 16 bits). */
 static uint64_t response_tag(const fl_flow *f)
 {
     uint8_t last = f->client.b[f->client.family == 6 ? 15 : 3];
-    return ((uint64_t)last << 32) | ((uint64_t)f->cport << 16) | f->u.tlsw.requests;
+    return ((uint64_t)last << 32) | ((uint64_t)f->cport << 16);
 }
 
 static void arm(fl_engine *e, fl_flow *f)

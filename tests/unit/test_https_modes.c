@@ -68,7 +68,9 @@ static uint32_t simulate(fl_https_modes *m, int nsites, const uint16_t *provider
             uint32_t size = err ? error_size() : normal_size((uint32_t)i);
             *errors += err;
             uint64_t ts = (uint64_t)t * S_US + (uint64_t)i * 1000;
-            suspect += fl_https_modes_response(m, provider[i], (uint32_t)i + 1, size, 20000,
+            /* the origin answers in 20-50 ms, the edge's error page at once */
+            uint32_t ttfb = err ? 400 + rnd(200) : 20000 + rnd(30000);
+            suspect += fl_https_modes_response(m, provider[i], (uint32_t)i + 1, size, ttfb,
                                                ts, ts, tag++);
         }
     return suspect;

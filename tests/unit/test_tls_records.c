@@ -48,11 +48,13 @@ static void add(tally *t, const fl_tlsrec_facts *f)
 {
     t->requests += f->request;
     t->first_requests += f->first_request;
-    if (f->response && t->responses < 16) {
-        t->sizes[t->responses] = f->resp_bytes;
-        t->ttfb[t->responses] = f->ttfb_us;
+    for (unsigned i = 0; i < f->response; i++) {
+        if (t->responses < 16) {
+            t->sizes[t->responses] = f->resp[i].bytes;
+            t->ttfb[t->responses] = f->resp[i].ttfb_us;
+        }
+        t->responses++;
     }
-    t->responses += f->response;
     t->early += f->early_close;
     t->stalls += f->stall;
     t->oos += f->out_of_step;
@@ -132,12 +134,15 @@ START_TEST(test_tls13_conversation)
     tally t = run(s, n, -1, 0, true, 2030000);
     ck_assert_uint_eq(t.requests, 2);
     ck_assert_uint_eq(t.first_requests, 1);
-    ck_assert_uint_eq(t.responses, 2);
-    /* 1000 + 16401 + 517 bodies, 17 bytes of overhead each */
-    ck_assert_uint_eq(t.sizes[0], 1000 + 16401 + 517 - 3 * 17);
+    /* a short record (1000) ends a response; a full one (16401) goes on
+     * to the next short one (517); 17 bytes of overhead per record */
+    ck_assert_uint_eq(t.responses, 3);
+    ck_assert_uint_eq(t.sizes[0], 1000 - 17);
     ck_assert_uint_eq(t.ttfb[0], 10000);
-    ck_assert_uint_eq(t.sizes[1], 6400);
-    ck_assert_uint_eq(t.ttfb[1], 20000);
+    ck_assert_uint_eq(t.sizes[1], 16401 + 517 - 2 * 17);
+    ck_assert_uint_eq(t.ttfb[1], 10000);
+    ck_assert_uint_eq(t.sizes[2], 6400);
+    ck_assert_uint_eq(t.ttfb[2], 20000);
     ck_assert_uint_eq(t.alerts, 1);
     ck_assert_uint_eq(t.early, 0);
     ck_assert_uint_eq(t.oos, 0);
@@ -212,13 +217,14 @@ START_TEST(test_tls12_early_close)
 }
 END_TEST
 
-/* Quiet ends a response; an unanswered request stalls once. */
+/* Quiet ends a response that ended on a full record; an unanswered
+ * request stalls once; an answered one never. */
 START_TEST(test_tick_quiet_and_stall)
 {
     static seg s[4];
     memset(s, 0, sizeof s);
     s[0].from_client = C, s[0].ts_us = 0, rec(&s[0], 23, 200);
-    s[1].from_client = S, s[1].ts_us = 50000, rec(&s[1], 23, 5017);
+    s[1].from_client = S, s[1].ts_us = 50000, rec(&s[1], 23, 16401);
     fl_tls_walk w;
     fl_tlsrec_init(&w);
     fl_tlsrec_facts f;
@@ -230,8 +236,9 @@ START_TEST(test_tick_quiet_and_stall)
     ck_assert_uint_eq(f.response, 0);
     fl_tlsrec_tick(&w, 50000 + FL_TLSREC_QUIET_US, &f);
     ck_assert_uint_eq(f.response, 1);
-    ck_assert_uint_eq(f.resp_bytes, 5000);
-    ck_assert_uint_eq(f.ttfb_us, 50000);
+    ck_assert_uint_eq(f.resp[0].bytes, 16384);
+    ck_assert_uint_eq(f.resp[0].ttfb_us, 50000);
+    ck_assert_uint_eq(f.resp[0].first_us, 50000);
     ck_assert(!fl_tlsrec_pending(&w));
     /* a second request, never answered */
     fl_tlsrec_feed(&w, true, s[0].bytes, s[0].len, 3000000, &f);
