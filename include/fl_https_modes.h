@@ -5,35 +5,33 @@
  * each fact is known, which counters move:
  *
  *  - https_responses: every response the walker delimited;
- *  - https_suspect: responses in a new concentrated size mode. Per SNI, a
- *    log-binned histogram of response sizes (FL_HTTPS_BINS_PER_OCTAVE bins
- *    per octave) is learned on packet time; a response whose bin (with its
- *    two neighbours) held under FL_HTTPS_RARE_SHARE of the SNI's learned
- *    responses is "rare". When, within FL_HTTPS_WINDOW_US, at least
- *    FL_HTTPS_MODE_MIN rare responses of one SNI fall within one bin of each
- *    other and make at least FL_HTTPS_MODE_SHARE of its recent responses,
- *    the SNI has a new mode (an error template: a CDN's 5xx page, a small
- *    JSON error body). One site with a new mode is a deploy or a new
- *    download, not an outage: responses are suspect only while at least
- *    FL_HTTPS_BREADTH SNIs of the same provider have a new mode at once.
- *    The rare responses that led up to that are counted when it is known
- *    (they are kept, a few per SNI, not re-judged). A rare response counts
- *    toward a mode only if its time to first byte is under half the SNI's
- *    usual (an EWMA of log TTFB, once FL_HTTPS_TTFB_MIN are learned): an
- *    error page generated at the edge comes in one round trip, an origin's
- *    page later; a slow rare response is learned. An SNI judges nothing
- *    before FL_HTTPS_LEARN_MIN responses over FL_HTTPS_LEARN_US (cold start:
- *    no suspect). Rare responses never counted suspect are learned when
- *    they leave the window, so a site that changed its sizes for good is
- *    absorbed; suspect ones are never learned.
+ *  - https_suspect: responses in a new concentrated size mode across
+ *    several SNIs of one provider. Sizes are log-binned
+ *    (FL_HTTPS_BINS_PER_OCTAVE bins per octave) into histograms learned on
+ *    packet time, per SNI and per provider. A response is "rare" when its
+ *    bin and the two beside it held under FL_HTTPS_RARE_SHARE of the
+ *    learned responses: of its SNI once the SNI has FL_HTTPS_LEARN_MIN
+ *    responses over FL_HTTPS_LEARN_US (and, until FL_HTTPS_SNI_TRUST, of
+ *    its provider too), before that of its provider (a site seen little is
+ *    judged by what its provider's sites answer). Nothing is rare before
+ *    the provider's baseline is learned (cold start: no suspect). Rare
+ *    responses are kept, FL_HTTPS_WINDOW_US per provider: when at least
+ *    FL_HTTPS_MODE_MIN of them within one bin of each other come from at
+ *    least FL_HTTPS_BREADTH SNIs, they are an error template across the
+ *    provider's sites (a CDN's 5xx page, a small JSON error body) and are
+ *    all counted, the earlier ones when this becomes known. One site
+ *    changing its sizes (a deploy, a new download) never makes a mode on
+ *    its own. Rare responses never counted are learned when they leave the
+ *    window (a lasting change is absorbed); suspect ones never are.
  *  - tls_early_closes, tls_stalls: the walker's, as they come;
  *  - tls_retries: the first request of a connection from a client to an
  *    SNI within FL_HTTPS_RETRY_US of a flagged session (a suspect response,
  *    an early close or a stall) of the same client and SNI.
  *
  * Memory is fixed at creation: an LRU of at most `sni_cap` SNIs (the
- * least recently used is forgotten at the cap) and a direct-mapped table
- * of FL_HTTPS_RETRY_SLOTS recent flagged sessions.
+ * least recently used is forgotten at the cap), FL_HTTPS_PROVIDER_CAP
+ * providers (more are not judged) and a direct-mapped table of
+ * FL_HTTPS_RETRY_SLOTS recent flagged sessions.
  */
 #ifndef FL_HTTPS_MODES_H
 #define FL_HTTPS_MODES_H
@@ -44,16 +42,16 @@
 #include "fl_tls_records.h"
 
 #define FL_HTTPS_SNI_CAP 1024u
-#define FL_HTTPS_BINS_PER_OCTAVE 8u
+#define FL_HTTPS_PROVIDER_CAP 256u   /* a power of two */
+#define FL_HTTPS_BINS_PER_OCTAVE 16u
 #define FL_HTTPS_RARE_SHARE 0.03
 #define FL_HTTPS_WINDOW_US 60000000ull
 #define FL_HTTPS_MODE_MIN 3u
-#define FL_HTTPS_MODE_SHARE 0.10
 #define FL_HTTPS_BREADTH 2u
+#define FL_HTTPS_MODE_SHARE 0.10
+#define FL_HTTPS_SNI_TRUST 50u
 #define FL_HTTPS_LEARN_MIN 20u
 #define FL_HTTPS_LEARN_US 30000000ull
-#define FL_HTTPS_TTFB_MIN 5u
-#define FL_HTTPS_TTFB_FASTER 1.0f
 #define FL_HTTPS_RETRY_US 10000000ull
 #define FL_HTTPS_RETRY_SLOTS 4096u
 

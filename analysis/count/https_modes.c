@@ -1,11 +1,11 @@
-/* https_modes.c - per-SNI response-size baselines and the HTTPS signals
- * (fl_https_modes.h).
+/* https_modes.c - per-SNI and per-provider response-size baselines and
+ * the HTTPS signals (fl_https_modes.h).
  *
  * Everything is allocated at creation: `cap` SNI entries in one array, a
- * chained hash over (provider, service), an LRU list, and the retry table.
- * Per response the work is O(1) except when a response falls in a new mode,
- * when the provider's breadth is counted over the SNI table (O(cap), and
- * only for rare responses).
+ * chained hash over (provider, service), an LRU list, FL_HTTPS_PROVIDER_CAP
+ * provider entries (open addressing), and the retry table. Per response the
+ * work is O(1), plus a scan of the provider's ring of rare responses
+ * (RARE_RING entries) when the response is rare.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -17,16 +17,22 @@
 /* Sizes from 2^4 to 2^28 bytes. */
 #define MIN_OCTAVE 4u
 #define NBINS (24u * FL_HTTPS_BINS_PER_OCTAVE)
-/* A per-SNI histogram halves when it holds this many responses, so the
- * baseline follows the last few hundred responses. */
+/* A histogram halves when it holds this many responses, so a baseline
+ * follows the last few hundred responses. */
 #define BASE_MAX 512.0f
-/* Rare responses kept per SNI while their fate is open. */
-#define RARE_RING 32u
+/* Rare responses kept per provider while their fate is open. */
+#define RARE_RING 64u
 #define NIL UINT32_MAX
+
+typedef struct hist {
+    float base[NBINS];
+    float n;
+    uint64_t first_us;
+} hist;
 
 typedef struct rare_ent {
     uint64_t ts_us, tag;
-    uint32_t bytes;
+    uint32_t bytes, service;
     uint16_t bin;
     uint8_t counted;
     uint8_t pad;
@@ -35,17 +41,20 @@ typedef struct rare_ent {
 typedef struct sni {
     uint32_t service;
     uint16_t provider;
+    uint16_t pad;
+    uint32_t hnext, prev, next;
+    hist h;
+} sni;
+
+typedef struct prov {
+    uint16_t id;
     uint8_t used;
     uint8_t rhead, rlen;
-    uint16_t mode_bin;
-    uint32_t hnext, prev, next;
-    uint64_t first_us, mode_until, recent_at;
-    float base_n, recent_n;
-    float ttfb_log;              /* EWMA of log2(1 + TTFB in us), learned */
-    uint32_t ttfb_n;
-    float base[NBINS];
+    float recent_n;              /* responses, decayed over FL_HTTPS_WINDOW_US */
+    uint64_t recent_at;
+    hist h;
     rare_ent rare[RARE_RING];
-} sni;
+} prov;
 
 typedef struct retry_slot {
     uint64_t key, until;
@@ -57,6 +66,7 @@ struct fl_https_modes {
     uint32_t *hash;
     uint32_t hmask;
     uint32_t lru_head, lru_tail; /* head = least recently used */
+    prov *provs;                 /* FL_HTTPS_PROVIDER_CAP */
     retry_slot retry[FL_HTTPS_RETRY_SLOTS];
     fl_https_observer obs;
     void *obs_ctx;
@@ -93,7 +103,8 @@ fl_https_modes *fl_https_modes_new(uint32_t sni_cap)
     m->hmask = hs - 1;
     m->e = calloc(m->cap, sizeof *m->e);
     m->hash = malloc(hs * sizeof *m->hash);
-    if (!m->e || !m->hash) {
+    m->provs = calloc(FL_HTTPS_PROVIDER_CAP, sizeof *m->provs);
+    if (!m->e || !m->hash || !m->provs) {
         fl_https_modes_free(m);
         return NULL;
     }
@@ -108,6 +119,7 @@ void fl_https_modes_free(fl_https_modes *m)
         return;
     free(m->e);
     free(m->hash);
+    free(m->provs);
     free(m);
 }
 
@@ -128,7 +140,7 @@ void fl_https_modes_stats(const fl_https_modes *m, fl_https_stats *st)
     }
 }
 
-/* ---------------------------------------------------------------- table */
+/* ---------------------------------------------------------------- tables */
 
 static uint32_t sni_hash(const fl_https_modes *m, uint16_t provider, uint32_t service)
 {
@@ -173,18 +185,24 @@ static void hash_unlink(fl_https_modes *m, uint32_t i)
     }
 }
 
+static sni *sni_find(fl_https_modes *m, uint16_t provider, uint32_t service)
+{
+    for (uint32_t i = m->hash[sni_hash(m, provider, service)]; i != NIL; i = m->e[i].hnext)
+        if (m->e[i].provider == provider && m->e[i].service == service)
+            return &m->e[i];
+    return NULL;
+}
+
 /* The SNI's entry, created (evicting the least recently used at the cap)
  * if new; moved to the LRU tail. */
 static sni *sni_get(fl_https_modes *m, uint16_t provider, uint32_t service, uint64_t ts)
 {
-    uint32_t h = sni_hash(m, provider, service);
-    for (uint32_t i = m->hash[h]; i != NIL; i = m->e[i].hnext) {
-        sni *s = &m->e[i];
-        if (s->provider == provider && s->service == service) {
-            lru_unlink(m, i);
-            lru_append(m, i);
-            return s;
-        }
+    sni *s = sni_find(m, provider, service);
+    if (s) {
+        uint32_t i = (uint32_t)(s - m->e);
+        lru_unlink(m, i);
+        lru_append(m, i);
+        return s;
     }
     uint32_t i;
     if (m->used < m->cap) {
@@ -195,40 +213,65 @@ static sni *sni_get(fl_https_modes *m, uint16_t provider, uint32_t service, uint
         hash_unlink(m, i);
         m->st.sni_evicted++;
     }
-    sni *s = &m->e[i];
+    s = &m->e[i];
     memset(s, 0, sizeof *s);
-    s->used = 1;
     s->provider = provider;
     s->service = service;
-    s->first_us = ts;
-    s->recent_at = ts;
+    s->h.first_us = ts;
+    uint32_t h = sni_hash(m, provider, service);
     s->hnext = m->hash[h];
     m->hash[h] = i;
     lru_append(m, i);
     return s;
 }
 
-/* ------------------------------------------------------------- baseline */
-
-static void learn(sni *s, uint32_t bin)
+/* The provider's entry (open addressing); NULL when the table is full. */
+static prov *prov_get(fl_https_modes *m, uint16_t id, uint64_t ts)
 {
-    s->base[bin] += 1.0f;
-    s->base_n += 1.0f;
-    if (s->base_n >= BASE_MAX) {
+    uint32_t mask = FL_HTTPS_PROVIDER_CAP - 1;
+    uint32_t i = (uint32_t)fl_mix64(id) & mask;
+    for (uint32_t k = 0; k < FL_HTTPS_PROVIDER_CAP; k++, i = (i + 1) & mask) {
+        prov *p = &m->provs[i];
+        if (p->used && p->id == id)
+            return p;
+        if (!p->used) {
+            p->used = 1;
+            p->id = id;
+            p->h.first_us = ts;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------- baselines */
+
+static void learn(hist *h, uint32_t bin)
+{
+    h->base[bin] += 1.0f;
+    h->n += 1.0f;
+    if (h->n >= BASE_MAX) {
         for (uint32_t i = 0; i < NBINS; i++)
-            s->base[i] *= 0.5f;
-        s->base_n *= 0.5f;
+            h->base[i] *= 0.5f;
+        h->n *= 0.5f;
     }
 }
 
-static float near_base(const sni *s, uint32_t bin)
+static bool learned(const hist *h, uint64_t ts)
 {
-    float v = s->base[bin];
+    return h->n >= FL_HTTPS_LEARN_MIN && ts >= h->first_us + FL_HTTPS_LEARN_US;
+}
+
+/* Under FL_HTTPS_RARE_SHARE of the learned responses in the bin and its
+ * two neighbours. */
+static bool rare_in(const hist *h, uint32_t bin)
+{
+    float v = h->base[bin];
     if (bin > 0)
-        v += s->base[bin - 1];
+        v += h->base[bin - 1];
     if (bin + 1 < NBINS)
-        v += s->base[bin + 1];
-    return v;
+        v += h->base[bin + 1];
+    return v < (float)FL_HTTPS_RARE_SHARE * h->n;
 }
 
 static bool near_bin(uint32_t a, uint32_t b)
@@ -236,71 +279,72 @@ static bool near_bin(uint32_t a, uint32_t b)
     return a + 1 >= b && b + 1 >= a;
 }
 
-/* The oldest rare response leaves the ring: learned unless it was counted
- * suspect. */
-static void rare_pop(sni *s)
+/* The oldest rare response leaves the provider's ring: learned (by the
+ * provider and, if still tracked, its SNI) unless it was counted suspect. */
+static void rare_pop(fl_https_modes *m, prov *p)
 {
-    rare_ent *r = &s->rare[s->rhead];
-    if (!r->counted)
-        learn(s, r->bin);
-    s->rhead = (uint8_t)((s->rhead + 1) % RARE_RING);
-    s->rlen--;
+    rare_ent *r = &p->rare[p->rhead];
+    if (!r->counted) {
+        learn(&p->h, r->bin);
+        sni *s = sni_find(m, p->id, r->service);
+        if (s)
+            learn(&s->h, r->bin);
+    }
+    p->rhead = (uint8_t)((p->rhead + 1) % RARE_RING);
+    p->rlen--;
 }
 
-static void rare_expire(sni *s, uint64_t ts)
+static rare_ent *rare_at(prov *p, uint32_t k)
 {
-    while (s->rlen && s->rare[s->rhead].ts_us + FL_HTTPS_WINDOW_US < ts)
-        rare_pop(s);
+    return &p->rare[(p->rhead + k) % RARE_RING];
 }
 
-static void rare_push(sni *s, uint64_t ts, uint64_t tag, uint32_t bytes, uint32_t bin)
+/* Rare responses of the provider within one bin of `bin`: how many, and
+ * from how many distinct SNIs. */
+static void rare_near(prov *p, uint32_t bin, uint32_t *n, uint32_t *snis)
 {
-    if (s->rlen == RARE_RING)
-        rare_pop(s);
-    rare_ent *r = &s->rare[(s->rhead + s->rlen) % RARE_RING];
-    r->ts_us = ts;
-    r->tag = tag;
-    r->bytes = bytes;
-    r->bin = (uint16_t)bin;
-    r->counted = 0;
-    s->rlen++;
+    uint32_t seen[RARE_RING];
+    *n = *snis = 0;
+    for (uint32_t k = 0; k < p->rlen; k++) {
+        const rare_ent *r = rare_at(p, k);
+        if (!near_bin(r->bin, bin))
+            continue;
+        (*n)++;
+        uint32_t j = 0;
+        while (j < *snis && seen[j] != r->service)
+            j++;
+        if (j == *snis)
+            seen[(*snis)++] = r->service;
+    }
 }
 
-static uint32_t rare_near(const sni *s, uint32_t bin)
+/* Count the provider's held rare responses near `bin` as suspect. */
+static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint64_t ts)
 {
     uint32_t n = 0;
-    for (uint32_t k = 0; k < s->rlen; k++)
-        if (near_bin(s->rare[(s->rhead + k) % RARE_RING].bin, bin))
-            n++;
-    return n;
-}
-
-/* Count the SNI's held rare responses of its mode as suspect. */
-static uint32_t release(fl_https_modes *m, sni *s, uint64_t ts)
-{
-    uint32_t n = 0;
-    for (uint32_t k = 0; k < s->rlen; k++) {
-        rare_ent *r = &s->rare[(s->rhead + k) % RARE_RING];
-        if (r->counted || !near_bin(r->bin, s->mode_bin))
+    for (uint32_t k = 0; k < p->rlen; k++) {
+        rare_ent *r = rare_at(p, k);
+        if (r->counted || !near_bin(r->bin, bin))
             continue;
         r->counted = 1;
         n++;
         if (r->tag == m->self_tag)
             m->self_counted = true;
         if (m->obs)
-            m->obs(m->obs_ctx, 'S', r->tag, s->provider, s->service, r->bytes, 0, ts);
+            m->obs(m->obs_ctx, 'S', r->tag, p->id, r->service, r->bytes, 0, ts);
     }
     return n;
 }
 
-/* SNIs of the provider with a new mode now. */
-static uint32_t breadth(const fl_https_modes *m, uint16_t provider, uint64_t ts)
+/* Is this response rare? Judged against its SNI's baseline once that is
+ * learned, before that against its provider's (a new site of a provider is
+ * judged by what the provider's sites answer); neither learned: no. */
+static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < m->used; i++)
-        if (m->e[i].provider == provider && m->e[i].mode_until > ts)
-            n++;
-    return n;
+    if (learned(&s->h, ts))
+        return rare_in(&s->h, bin) && (!learned(&p->h, ts) || rare_in(&p->h, bin) ||
+                                       s->h.n >= FL_HTTPS_SNI_TRUST);
+    return learned(&p->h, ts) && rare_in(&p->h, bin);
 }
 
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
@@ -311,40 +355,34 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
         return 0;
     if (m->obs)
         m->obs(m->obs_ctx, 'R', tag, provider, service, bytes, ttfb_us, first_us);
+    prov *p = prov_get(m, provider, ts);
+    if (!p)
+        return 0;
     sni *s = sni_get(m, provider, service, ts);
-    uint64_t dt = ts > s->recent_at ? ts - s->recent_at : 0;
-    s->recent_n = s->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
-    s->recent_at = ts;
-    rare_expire(s, ts);
+    uint64_t dt = ts > p->recent_at ? ts - p->recent_at : 0;
+    p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
+    p->recent_at = ts;
+    while (p->rlen && rare_at(p, 0)->ts_us + FL_HTTPS_WINDOW_US < ts)
+        rare_pop(m, p);
     uint32_t bin = fl_https_size_bin(bytes);
-    bool learned = s->base_n >= FL_HTTPS_LEARN_MIN && ts >= s->first_us + FL_HTTPS_LEARN_US;
-    float tl = (float)log2(1.0 + ttfb_us);
-    /* An error page generated at the edge comes in one round trip, faster
-     * than the SNI's usual answer (which waits for the origin): only a fast
-     * rare response can be part of an error mode. */
-    bool fast = s->ttfb_n < FL_HTTPS_TTFB_MIN || tl <= s->ttfb_log - FL_HTTPS_TTFB_FASTER;
-    if (!learned || !fast || near_base(s, bin) >= (float)FL_HTTPS_RARE_SHARE * s->base_n) {
-        learn(s, bin);
-        s->ttfb_log = s->ttfb_n ? s->ttfb_log + 0.1f * (tl - s->ttfb_log) : tl;
-        if (s->ttfb_n < UINT32_MAX)
-            s->ttfb_n++;
+    if (!is_rare(s, p, bin, ts)) {
+        learn(&s->h, bin);
+        learn(&p->h, bin);
         return 0;
     }
     m->st.rare++;
-    rare_push(s, ts, tag, bytes, bin);
-    uint32_t near = rare_near(s, bin);
-    if (near >= FL_HTTPS_MODE_MIN && (float)near >= (float)FL_HTTPS_MODE_SHARE * s->recent_n) {
-        s->mode_until = ts + FL_HTTPS_WINDOW_US;
-        s->mode_bin = (uint16_t)bin;
-    }
-    if (s->mode_until <= ts || !near_bin(bin, s->mode_bin) ||
-        breadth(m, provider, ts) < FL_HTTPS_BREADTH)
+    if (p->rlen == RARE_RING)
+        rare_pop(m, p);
+    rare_ent *r = rare_at(p, p->rlen++);
+    *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
+                     .bin = (uint16_t)bin };
+    uint32_t near, snis;
+    rare_near(p, bin, &near, &snis);
+    if (near < FL_HTTPS_MODE_MIN || snis < FL_HTTPS_BREADTH ||
+        (float)near < (float)FL_HTTPS_MODE_SHARE * p->recent_n)
         return 0;
-    uint32_t n = 0;
     m->self_tag = tag;
-    for (uint32_t i = 0; i < m->used; i++)
-        if (m->e[i].provider == provider && m->e[i].mode_until > ts)
-            n += release(m, &m->e[i], ts);
+    uint32_t n = release(m, p, bin, ts);
     m->self_tag = 0;
     m->st.suspect += n;
     return n;
