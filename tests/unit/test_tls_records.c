@@ -253,6 +253,44 @@ START_TEST(test_tick_quiet_and_stall)
 }
 END_TEST
 
+/* TLS 1.3 tickets: two equal short records before the first response are
+ * NewSessionTickets (RFC 8446 4.6.1), not a response; a single short
+ * record followed by a different one is a response. */
+START_TEST(test_tls13_tickets)
+{
+    static seg s[5];
+    memset(s, 0, sizeof s);
+    s[0].from_client = C, s[0].ts_us = 0, rec(&s[0], 22, 300);
+    s[1].from_client = S, s[1].ts_us = 10, rec(&s[1], 22, 90), rec(&s[1], 23, 2000);
+    s[2].from_client = C, s[2].ts_us = 20, rec(&s[2], 23, 53), rec(&s[2], 23, 120);
+    s[3].from_client = S, s[3].ts_us = 30, rec(&s[3], 23, 298), rec(&s[3], 23, 298);
+    s[4].from_client = S, s[4].ts_us = 40, rec(&s[4], 23, 6417);
+    tally t = run(s, 5, -1, 0, false, 0);
+    ck_assert_uint_eq(t.requests, 1);
+    ck_assert_uint_eq(t.responses, 1);
+    ck_assert_uint_eq(t.sizes[0], 6400);
+    ck_assert_uint_eq(t.ttfb[0], 20);
+    /* every split gives the same */
+    for (int i = 0; i < 5; i++)
+        for (uint32_t cut = 0; cut <= s[i].len; cut++) {
+            tally got = run(s, 5, i, cut, false, 0);
+            same(&got, &t);
+        }
+    /* one short record, then another size: both responses */
+    memset(&s[3], 0, sizeof s[3]);
+    s[3].from_client = S, s[3].ts_us = 30, rec(&s[3], 23, 298);
+    t = run(s, 5, -1, 0, false, 0);
+    ck_assert_uint_eq(t.responses, 2);
+    ck_assert_uint_eq(t.sizes[0], 281);
+    ck_assert_uint_eq(t.sizes[1], 6400);
+    /* a held record alone ends at the close */
+    t = run(s, 4, -1, 0, true, 1000);
+    ck_assert_uint_eq(t.responses, 1);
+    ck_assert_uint_eq(t.sizes[0], 281);
+    ck_assert_uint_eq(t.early, 0);
+}
+END_TEST
+
 /* Garbage where a header should be, or a gap: out of step, nothing more. */
 START_TEST(test_out_of_step)
 {
@@ -298,6 +336,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_tls12_early_close);
     tcase_add_test(tc, test_tick_quiet_and_stall);
     tcase_add_test(tc, test_out_of_step);
+    tcase_add_test(tc, test_tls13_tickets);
     suite_add_tcase(s, tc);
     return s;
 }
