@@ -11,9 +11,8 @@
  *    packet time, per SNI and per provider. A response is "rare" when its
  *    bin and the two beside it held under FL_HTTPS_RARE_SHARE of the
  *    learned responses: of its SNI once the SNI has FL_HTTPS_LEARN_MIN
- *    responses over FL_HTTPS_LEARN_US (and, until FL_HTTPS_SNI_TRUST, of
- *    its provider too), before that of its provider (a site seen little is
- *    judged by what its provider's sites answer). Nothing is rare before
+ *    responses over FL_HTTPS_LEARN_US, before that of its provider (a site
+ *    seen little is judged by what its provider's sites answer). Nothing is rare before
  *    the provider's baseline is learned (cold start: no suspect). Rare
  *    responses are kept, FL_HTTPS_WINDOW_US per provider: when at least
  *    FL_HTTPS_MODE_MIN of them within one bin of each other come from at
@@ -49,9 +48,8 @@
 #define FL_HTTPS_MODE_MIN 3u
 #define FL_HTTPS_BREADTH 2u
 #define FL_HTTPS_MODE_SHARE 0.10
-#define FL_HTTPS_SNI_TRUST 50u
-#define FL_HTTPS_LEARN_MIN 20u
-#define FL_HTTPS_LEARN_US 30000000ull
+#define FL_HTTPS_LEARN_MIN 8u
+#define FL_HTTPS_LEARN_US 20000000ull
 #define FL_HTTPS_RETRY_US 10000000ull
 #define FL_HTTPS_RETRY_SLOTS 4096u
 
@@ -97,6 +95,7 @@ typedef struct fl_https_stats {
     uint32_t snis;           /* SNIs tracked now */
     uint64_t sni_evicted;    /* forgotten at the cap */
     uint64_t rare, suspect;
+    uint64_t rare_dropped;   /* pushed out of a full ring of rare responses */
 } fl_https_stats;
 void fl_https_modes_stats(const fl_https_modes *m, fl_https_stats *st);
 

@@ -21,7 +21,7 @@
  * follows the last few hundred responses. */
 #define BASE_MAX 512.0f
 /* Rare responses kept per provider while their fate is open. */
-#define RARE_RING 64u
+#define RARE_RING 240u
 #define NIL UINT32_MAX
 
 typedef struct hist {
@@ -279,12 +279,14 @@ static bool near_bin(uint32_t a, uint32_t b)
     return a + 1 >= b && b + 1 >= a;
 }
 
-/* The oldest rare response leaves the provider's ring: learned (by the
- * provider and, if still tracked, its SNI) unless it was counted suspect. */
-static void rare_pop(fl_https_modes *m, prov *p)
+/* The oldest rare response leaves the provider's ring: when it expired,
+ * learned (by the provider and, if still tracked, its SNI) unless it was
+ * counted suspect; pushed out by a full ring, forgotten (a flood of rare
+ * responses must not teach the baseline its own error mode). */
+static void rare_pop(fl_https_modes *m, prov *p, bool expired)
 {
     rare_ent *r = &p->rare[p->rhead];
-    if (!r->counted) {
+    if (expired && !r->counted) {
         learn(&p->h, r->bin);
         sni *s = sni_find(m, p->id, r->service);
         if (s)
@@ -336,15 +338,17 @@ static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint64_t ts)
     return n;
 }
 
-/* Is this response rare? Judged against its SNI's baseline once that is
- * learned, before that against its provider's (a new site of a provider is
- * judged by what the provider's sites answer); neither learned: no. */
+/* Is this response rare? Nothing is before the provider's baseline is
+ * learned (cold start); then it is judged against its SNI's baseline once
+ * that is learned, before that against its provider's (a site seen little
+ * is judged by what the provider's sites answer). */
 static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
 {
+    if (!learned(&p->h, ts))
+        return false;
     if (learned(&s->h, ts))
-        return rare_in(&s->h, bin) && (!learned(&p->h, ts) || rare_in(&p->h, bin) ||
-                                       s->h.n >= FL_HTTPS_SNI_TRUST);
-    return learned(&p->h, ts) && rare_in(&p->h, bin);
+        return rare_in(&s->h, bin);
+    return rare_in(&p->h, bin);
 }
 
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
@@ -363,7 +367,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
     p->recent_at = ts;
     while (p->rlen && rare_at(p, 0)->ts_us + FL_HTTPS_WINDOW_US < ts)
-        rare_pop(m, p);
+        rare_pop(m, p, true);
     uint32_t bin = fl_https_size_bin(bytes);
     if (!is_rare(s, p, bin, ts)) {
         learn(&s->h, bin);
@@ -371,8 +375,10 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
         return 0;
     }
     m->st.rare++;
-    if (p->rlen == RARE_RING)
-        rare_pop(m, p);
+    if (p->rlen == RARE_RING) {
+        rare_pop(m, p, false);
+        m->st.rare_dropped++;
+    }
     rare_ent *r = rare_at(p, p->rlen++);
     *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
                      .bin = (uint16_t)bin };
