@@ -10,9 +10,11 @@
  *   dns         dns_servfail + dns_refused + dns_timeouts    / dns_queries
  *   dns_nodata  dns_nodata                                   / dns_responses
  *   http        http_5xx                                     / http_responses
- *   https       https_suspect + tls_early_closes + tls_stalls / https_responses
+ *   https       tls_early_closes + tls_stalls / https_responses
  *               + tls_early_closes + tls_stalls (a request closed early or
- *               stalled gets no response: it is an attempt of its own)
+ *               stalled gets no response: it is an attempt of its own);
+ *               https_suspect is counted but not judged yet (false modes
+ *               on generated traffic)
  *   any         every failure once                           / flows + dns_queries
  *
  * "Every failure once": a TLS handshake ended by a server RST is both a
