@@ -19,6 +19,11 @@
     X(tls_handshakes, 0)        \
     X(tls_failures, 1)          \
     X(tls_alerts, 0)            \
+    X(https_responses, 0)       \
+    X(https_suspect, 0)         \
+    X(tls_early_closes, 1)      \
+    X(tls_stalls, 1)            \
+    X(tls_retries, 0)           \
     X(dns_queries, 0)           \
     X(dns_responses, 0)         \
     X(dns_servfail, 1)          \

@@ -49,6 +49,7 @@ typedef struct fl_engine_stats {
         uint32_t versions[8];               /* of handshakes, ascending, first 8 */
         uint32_t nversions;
     } quic;
+    uint64_t tls_out_of_step;               /* TLS flows whose record framing was lost */
 } fl_engine_stats;
 
 /* cfg must outlive the engine. */
@@ -79,6 +80,8 @@ void fl_engine_get_stats(const fl_engine *e, fl_engine_stats *st);
 fl_aggregate *fl_engine_aggregate(fl_engine *e);
 fl_providers *fl_engine_providers(fl_engine *e);
 fl_detector *fl_engine_detector(fl_engine *e);
+/* The HTTPS size baselines (fl_https_modes.h), e.g. to observe responses. */
+struct fl_https_modes *fl_engine_https(fl_engine *e);
 void fl_engine_flow_stats(const fl_engine *e, fl_flow_stats *st);
 
 #endif

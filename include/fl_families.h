@@ -11,6 +11,11 @@
  *   dns_nodata  dns_nodata                                   / dns_responses
  *   http        http_5xx                                     / http_responses
  *   quic        quic_failures                                / quic_handshakes
+ *   https       tls_early_closes + tls_stalls / https_responses
+ *               + tls_early_closes + tls_stalls (a request closed early or
+ *               stalled gets no response: it is an attempt of its own);
+ *               https_suspect is counted but not judged yet (false modes
+ *               on generated traffic)
  *   any         every failure once                           / flows + dns_queries
  *
  * "Every failure once": a TLS handshake ended by a server RST is both a
@@ -35,6 +40,7 @@
     X(DNS_NODATA, dns_nodata, "empty DNS answers", "DNS responses")                 \
     X(HTTP, http, "HTTP 5xx", "HTTP responses")                                     \
     X(QUIC, quic, "QUIC handshake failures", "QUIC handshakes")                     \
+    X(HTTPS, https, "suspect HTTPS responses", "HTTPS requests")                    \
     X(ANY, any, "failures of any kind", "flows and DNS queries")
 
 typedef enum fl_family {

@@ -19,6 +19,7 @@
 #include "fl_packet.h"
 #include "fl_quic.h"
 #include "fl_tls.h"
+#include "fl_tls_records.h"
 
 #define FL_FLOW_NONE UINT32_MAX
 
@@ -66,6 +67,7 @@ enum {
     FL_FS_TIMED_OUT      = 1u << 21, /* the SYN timeout was counted */
     FL_FS_CLIENT_SPOKE   = 1u << 22, /* client payload seen, app undecided */
     FL_FS_RESP_ONLY      = 1u << 23, /* HTTP known only from the server's side */
+    FL_FS_HTTPS_TIMER    = 1u << 24, /* the TLS record walker's timer is pending */
 };
 
 typedef struct fl_flow {
@@ -92,7 +94,10 @@ typedef struct fl_flow {
     uint8_t ndpi_pkts;         /* packets given to nDPI */
     fl_ndpi_flow *ndpi;        /* only while classifying */
     union {
-        fl_tls_session tls;
+        struct {
+            fl_tls_session tls;
+            fl_tls_walk tlsw;  /* after the handshake (fl_tls_records.h) */
+        };
         fl_http_conn http;
         fl_dns_tcp dns_tcp;
         fl_quic_conn quic;

@@ -38,7 +38,7 @@ void fl_series_free(fl_series *s);
 double fl_incident_ratio(uint64_t num, uint64_t den);
 
 /* The families an incident is told in, in this order. */
-#define FL_INCIDENT_NFAMS 6
+#define FL_INCIDENT_NFAMS 7
 extern const fl_family fl_incident_fams[FL_INCIDENT_NFAMS];
 /* Every family but the pooled "any". */
 #define FL_FAM_MASK_NAMED ((1u << FL_FAM_COUNT) - 1 - (1u << FL_FAM_ANY))

@@ -9,7 +9,9 @@
  *
  * Completion (TLS 1.2 and 1.3 alike): a ServerHello was seen, then the client
  * sent an application_data record (TLS 1.3 client Finished, or 1.2 data after
- * Finished) and the server sent a record after that. TLS 1.2 also completes
+ * Finished) and the server sent a record after that. TLS 1.3 completes
+ * earlier, with the client's Finished itself: its first encrypted record
+ * (not a 19-byte alert) after the server's encrypted flight. TLS 1.2 also completes
  * when both sides sent ChangeCipherSpec and the server's encrypted Finished
  * (a handshake record after its CCS) came, data or not.
  * Failure: a plaintext fatal alert from either side, or the server closing
@@ -56,7 +58,8 @@ typedef struct fl_tls_session {
     fl_tls_reader dir[2];  /* [0] client to server, [1] server to client */
     uint8_t state;         /* fl_tls_state */
     uint8_t client_appdata;/* bit 0: the client sent application data; bit 1: the
-                              server's TLS 1.2 Finished (handshake after CCS) came */
+                              server's TLS 1.2 Finished (handshake after CCS) came;
+                              bit 2: the server sent TLS 1.3 encrypted records */
 } fl_tls_session;
 
 /* What one fl_tls_feed() call found. */

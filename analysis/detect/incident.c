@@ -11,7 +11,8 @@
 #define END_GAP_S 30
 
 const fl_family fl_incident_fams[FL_INCIDENT_NFAMS] = {
-    FL_FAM_CONNECT, FL_FAM_TLS, FL_FAM_DNS, FL_FAM_HTTP, FL_FAM_QUIC, FL_FAM_DNS_NODATA,
+    FL_FAM_CONNECT, FL_FAM_TLS, FL_FAM_DNS, FL_FAM_HTTP, FL_FAM_HTTPS, FL_FAM_QUIC,
+    FL_FAM_DNS_NODATA,
 };
 
 double fl_incident_ratio(uint64_t num, uint64_t den)

@@ -105,6 +105,10 @@ static bool hdr_byte_ok(const uint8_t *hdr, uint32_t i)
 /* Bits of fl_tls_session.client_appdata. */
 #define TLS_CLIENT_APPDATA 1u
 #define TLS_SERVER_FINISHED 2u
+#define TLS_SERVER_APPDATA 4u  /* the server's TLS 1.3 encrypted flight */
+
+/* A TLS 1.3 encrypted alert: 2 bytes + inner type + 16-byte AEAD tag. */
+#define TLS13_ENC_ALERT_LEN 19u
 
 static uint32_t record_len(const fl_tls_reader *r)
 {
@@ -142,8 +146,26 @@ static void record_start(fl_tls_session *s, fl_tls_reader *r, bool from_client,
         /* The completion rule of fl_tls.h: the client's application data
          * after the ServerHello (TLS 1.3 Finished, or TLS 1.2 data). Early
          * data (0-RTT) before the ServerHello does not count. */
-        if (r->ctype == CT_APPLICATION_DATA && s->state == FL_TLS_SERVER_HELLO)
+        if (r->ctype == CT_APPLICATION_DATA && s->state == FL_TLS_SERVER_HELLO) {
             s->client_appdata |= TLS_CLIENT_APPDATA;
+            /* TLS 1.3 (RFC 8446 2, 4.4.4): the server's flight after its
+             * ServerHello is encrypted (type 23); the client's first
+             * encrypted record after it is its Finished, and the handshake
+             * is complete: a server RST from here on is a reset of an
+             * established session, not a handshake failure. A body of 19
+             * bytes is an encrypted alert (2 + inner type + 16-byte tag,
+             * RFC 8446 5.2): a client rejecting the certificate, not a
+             * Finished (32 or 48 bytes of verify_data + 4 + 17). TLS 1.2
+             * servers send no application data before their Finished, so
+             * this never fires there (False Start included, RFC 7918). */
+            if ((s->client_appdata & TLS_SERVER_APPDATA) && len != TLS13_ENC_ALERT_LEN) {
+                complete(s, f);
+                return;
+            }
+        }
+    } else if (r->ctype == CT_APPLICATION_DATA && s->state == FL_TLS_SERVER_HELLO &&
+               !(s->client_appdata & TLS_CLIENT_APPDATA)) {
+        s->client_appdata |= TLS_SERVER_APPDATA;
     } else if (s->state == FL_TLS_SERVER_HELLO && (s->client_appdata & TLS_CLIENT_APPDATA) &&
                r->ctype != CT_ALERT) {
         /* ... and the server sent a record after that. An alert record is

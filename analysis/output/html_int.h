@@ -31,7 +31,7 @@ typedef struct fam_def {
     const char *color;
 } fam_def;
 
-#define FL_HTML_NFAMS 6
+#define FL_HTML_NFAMS 7
 extern const fam_def fl_html_fams[FL_HTML_NFAMS];
 const fam_def *fl_html_fam_find(unsigned f);
 

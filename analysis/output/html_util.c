@@ -12,6 +12,7 @@ const fam_def fl_html_fams[FL_HTML_NFAMS] = {
     { FL_FAM_TLS, "TLS", "TLS handshake failures", "#0891b2" },
     { FL_FAM_DNS, "DNS", "DNS failures", "#d97706" },
     { FL_FAM_HTTP, "HTTP 5xx", "HTTP 5xx", "#e11d48" },
+    { FL_FAM_HTTPS, "HTTPS", "failing HTTPS responses", "#db2777" },
     { FL_FAM_QUIC, "QUIC", "QUIC handshake failures", "#2563eb" },
     { FL_FAM_DNS_NODATA, "DNS no data", "empty DNS answers", "#65a30d" },
 };

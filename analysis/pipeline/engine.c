@@ -20,6 +20,7 @@ static void housekeeping(fl_engine *e)
     fl_eng_timers_run(e, &e->timers_syn, e->now_us);
     fl_eng_timers_run(e, &e->timers_tls, e->now_us);
     fl_eng_quic_timers_run(e, e->now_us);
+    fl_eng_timers_run(e, &e->timers_https, e->now_us);
     fl_eng_dns_expire(e, e->now_us);
     fl_flow_expire(e->flows, e->now_us);
     fl_aggregate_advance(e->agg, e->now_us);
@@ -132,6 +133,7 @@ void fl_engine_finish(fl_engine *e)
     fl_eng_timers_run(e, &e->timers_syn, UINT64_MAX);
     fl_eng_timers_run(e, &e->timers_tls, UINT64_MAX);
     fl_eng_quic_timers_run(e, UINT64_MAX);
+    fl_eng_timers_run(e, &e->timers_https, UINT64_MAX);
     fl_eng_dns_expire(e, UINT64_MAX);
     fl_aggregate_finish(e->agg);
 }
@@ -162,6 +164,11 @@ void fl_engine_set_alert_sink(fl_engine *e, fl_alert_fn fn, void *ctx)
 {
     e->alert_sink = fn;
     e->alert_ctx = ctx;
+}
+
+struct fl_https_modes *fl_engine_https(fl_engine *e)
+{
+    return e->https;
 }
 
 fl_detector *fl_engine_detector(fl_engine *e)
@@ -212,7 +219,8 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
     e->dq = fl_dns_pending_new(cfg->dns_pending_cap ? cfg->dns_pending_cap : 1);
     e->quic = fl_eng_quic_new(cfg, tcap);
     if (!e->flows || !e->agg || !e->det || !e->dq || !e->quic ||
-        !fl_timer_ring_init(&e->timers_syn, tcap) || !fl_timer_ring_init(&e->timers_tls, tcap)) {
+        !fl_timer_ring_init(&e->timers_syn, tcap) || !fl_timer_ring_init(&e->timers_tls, tcap) ||
+        !fl_timer_ring_init(&e->timers_https, tcap) || !(e->https = fl_https_modes_new(0))) {
         snprintf(err, errlen, "out of memory for flow_cap=%u", cfg->flow_cap);
         goto fail;
     }
@@ -238,6 +246,8 @@ void fl_engine_free(fl_engine *e)
     fl_classifier_free(e->cls);
     fl_timer_ring_free(&e->timers_syn);
     fl_timer_ring_free(&e->timers_tls);
+    fl_timer_ring_free(&e->timers_https);
+    fl_https_modes_free(e->https);
     fl_dns_pending_free(e->dq);
     fl_eng_quic_free(e->quic);
     free(e);

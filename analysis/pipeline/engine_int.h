@@ -7,17 +7,19 @@
  * dns_flow.c    DNS messages (UDP and TCP) and query timeouts
  * flow_end.c    a flow's start and end
  * quic_flow.c   QUIC flows, their timer and the TCP fallback match
+ * https_flow.c  TLS flows after the handshake: requests, responses, signals
  */
 #ifndef FL_ENGINE_INT_H
 #define FL_ENGINE_INT_H
 
 #include "fl_dns_pending.h"
 #include "fl_engine.h"
+#include "fl_https_modes.h"
 #include "fl_timer_ring.h"
 
 #define FL_US 1000000ULL
 
-enum { FL_TIMER_SYN = 1, FL_TIMER_TLS = 2 };
+enum { FL_TIMER_SYN = 1, FL_TIMER_TLS = 2, FL_TIMER_HTTPS = 3 };
 
 typedef struct fl_eng_quic fl_eng_quic;
 
@@ -41,6 +43,8 @@ struct fl_engine {
     fl_timer_ring timers_syn, timers_tls;
     fl_dns_pending *dq;       /* DNS queries waiting for an answer */
     fl_eng_quic *quic;        /* QUIC reassembly pool, timers, fallback table */
+    fl_timer_ring timers_https; /* the TLS record walker's (https_flow.c) */
+    fl_https_modes *https;    /* per-SNI response sizes, HTTPS signals */
 
     bool closing;             /* freeing: flows end without counting */
     fl_engine_stats st;
@@ -72,6 +76,14 @@ void fl_eng_dns_message(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t 
 void fl_eng_dns_tcp_feed(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len,
                          uint64_t ts);
 void fl_eng_dns_expire(fl_engine *e, uint64_t now);
+
+/* https_flow.c */
+void fl_eng_https_feed(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,
+                       uint32_t len, uint64_t ts);
+void fl_eng_https_gap(fl_engine *e, fl_flow *f);
+void fl_eng_https_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts);
+void fl_eng_https_timer(fl_engine *e, fl_flow *f, uint64_t ts);
+void fl_eng_https_settle(fl_engine *e, fl_flow *f, bool drained);
 
 /* flow_end.c */
 fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client);

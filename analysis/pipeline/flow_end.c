@@ -54,6 +54,7 @@ static void settle_timers(fl_engine *e, fl_flow *f, fl_flow_end_why why)
     uint64_t tls_deadline = f->last_us + e->tls_timeout_us;
     if ((f->state & FL_FS_TLS_TIMER) && (drained || tls_deadline <= e->now_us))
         fl_eng_check_tls_timeout(e, f, tls_deadline);
+    fl_eng_https_settle(e, f, drained);
 }
 
 void fl_eng_flow_end(void *ctx, fl_flow *f, fl_flow_end_why why)

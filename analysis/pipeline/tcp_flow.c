@@ -10,7 +10,10 @@ static void app_gap(fl_engine *e, fl_flow *f, bool from_client)
     e->st.tcp_gaps++;
     f->state |= from_client ? FL_FS_GAP_CLIENT : FL_FS_GAP_SERVER;
     switch (f->app) {
-    case FL_APP_TLS: fl_tls_on_gap(&f->u.tls); break;
+    case FL_APP_TLS:
+        fl_tls_on_gap(&f->u.tls);
+        fl_eng_https_gap(e, f);
+        break;
     case FL_APP_HTTP: fl_http_on_gap(&f->u.http, from_client); break;
     case FL_APP_DNS: fl_dns_tcp_reset(&f->u.dns_tcp); break;
     default: break;
@@ -46,6 +49,7 @@ static void decide_tcp_app(fl_flow *f, bool from_client, const uint8_t *data, ui
 static void tls_payload(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,
                         uint32_t len, uint64_t ts)
 {
+    fl_eng_https_feed(e, f, from_client, data, len, ts);
     if (!fl_tls_wants_bytes(&f->u.tls))
         return;
     fl_tls_facts tf;
@@ -122,6 +126,8 @@ static void tcp_data(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_c
 
 static void tcp_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts)
 {
+    if (f->app == FL_APP_TLS)
+        fl_eng_https_close(e, f, by_server, ts);
     if (f->app == FL_APP_TLS && fl_tls_wants_bytes(&f->u.tls)) {
         bool was_hs = fl_tls_in_handshake(&f->u.tls);
         if (fl_tls_on_close(&f->u.tls, by_server) && was_hs)

@@ -33,6 +33,8 @@ static void timer_fire(fl_engine *e, const fl_timer *t, uint64_t count_ts)
         return; /* the flow ended; its end handled the timer */
     if (t->kind == FL_TIMER_SYN)
         fl_eng_check_syn_timeout(e, f, count_ts);
+    else if (t->kind == FL_TIMER_HTTPS)
+        fl_eng_https_timer(e, f, count_ts);
     else
         fl_eng_check_tls_timeout(e, f, count_ts);
 }
@@ -54,7 +56,8 @@ void fl_eng_timer_push(fl_engine *e, fl_timer_ring *r, fl_flow *f, uint8_t kind,
         .kind = kind,
     };
     fl_timer_ring_push(r, &t);
-    f->state |= kind == FL_TIMER_SYN ? FL_FS_SYN_TIMER : FL_FS_TLS_TIMER;
+    f->state |= kind == FL_TIMER_SYN ? FL_FS_SYN_TIMER
+              : kind == FL_TIMER_HTTPS ? FL_FS_HTTPS_TIMER : FL_FS_TLS_TIMER;
 }
 
 void fl_eng_timers_run(fl_engine *e, fl_timer_ring *r, uint64_t now)

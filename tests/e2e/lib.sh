@@ -200,10 +200,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     "flows tcp_attempts tcp_refused "*" http_4xx http_5xx "*"quic_failures quic_fallbacks ") ;;
     *) fail "counter names from fl_counters.h: '$names'" ;;
     esac
-    [ "$(fl_counter_names | wc -l)" -eq 24 ] || fail "expected 24 contract counters"
-    pass "24 contract counter names read from include/fl_counters.h"
+    [ "$(fl_counter_names | wc -l)" -eq 29 ] || fail "expected 29 contract counters"
+    pass "29 contract counter names read from include/fl_counters.h"
     echo '{"totals":{"flows":7,"http_5xx":2,"clients":9}}' >"$E2E_TMP/t.json"
-    [ "$(json_totals "$E2E_TMP/t.json" | grep -c ' 0$')" -eq 22 ] || fail "json_totals zero fill"
+    [ "$(json_totals "$E2E_TMP/t.json" | grep -c ' 0$')" -eq 27 ] || fail "json_totals zero fill"
     [ "$(json_totals "$E2E_TMP/t.json" | grep -E '^(flows|http_5xx) ' | tr '\n' ' ')" = "flows 7 http_5xx 2 " ] \
         || fail "json_totals values"
     pass "json_totals fills omitted counters with 0 and ignores non-counters"

@@ -31,11 +31,15 @@ compare_totals() { # label json
     redis_totals "fl:scnt:$SENSOR:*" >"$T/got_s"
     diff "$T/want" "$T/got_s" >"$T/diff" ||
         { cat "$T/diff" >&2; fail "$label: fl:scnt:$SENSOR:* sums differ from the JSON totals"; }
-    # Not vacuous: the capture has every kind of fact.
+    # Not vacuous: the capture has every kind of fact (but the HTTPS error
+    # signals: the generator has no model of failures inside TLS yet).
     local zero
     # (QUIC counters need a QUIC capture: tests/gen/quic_check.sh checks
-    # them against flgen_quic's truth; they travel the same X-macro path.)
-    zero=$(awk '$2 == 0 && $1 !~ /^quic_/' "$T/want" | wc -l)
+    # them against flgen_quic's truth; they travel the same X-macro path.
+    # The HTTPS signals need encrypted-session traffic flgen's mixed
+    # scenario does not make.)
+    zero=$(awk '$2 == 0 && $1 !~ /^(quic_.*|https_suspect|tls_early_closes|tls_stalls|tls_retries)$/' \
+        "$T/want" | wc -l)
     [ "$zero" -eq 0 ] || fail "$label: $zero contract counters are 0 in the capture; pick another scenario"
     pass "$label: sums of fl:cnt:* and fl:scnt:$SENSOR:* equal the JSON totals for all $(wc -l <"$T/want") counters ($(grep '^flows ' "$T/want"))"
 }

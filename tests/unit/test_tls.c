@@ -335,6 +335,12 @@ static const seg tls12_false_start_rejected_segs[] = {
 static const seg tls13_success_segs[] = {
     SEG(C, ch13), SEG(S, s13_flight), SEG(C, c13_finish), SEG(S, nst),
 };
+/* TLS 1.3: the client's Finished completes the handshake (RFC 8446 4.4.4);
+ * the server's RST that follows, before any server record, is a reset of an
+ * established session, not a handshake failure. */
+static const seg tls13_finished_then_rst_segs[] = {
+    SEG(C, ch13), SEG(S, s13_flight), SEG(C, c13_finish),
+};
 /* TLS 1.3: the client rejects the certificate; its alert is encrypted
  * (type 23), the server closes: a failure, seen only through the close. */
 static const seg tls13_enc_alert_segs[] = {
@@ -373,6 +379,8 @@ static const conv convs[] = {
     CONV("tls12_false_start_rejected", tls12_false_start_rejected_segs, END_NONE, 1, 1, 1, 0, 40,
          FL_TLS_FAILED, false),
     CONV("tls13_success", tls13_success_segs, END_NONE, 1, 0, 0, 1, 0, FL_TLS_COMPLETE, false),
+    CONV("tls13_finished_then_server_rst", tls13_finished_then_rst_segs, END_CLOSE_BY_SERVER, 1,
+         0, 0, 1, 0, FL_TLS_COMPLETE, false),
     CONV("tls13_enc_alert_server_close", tls13_enc_alert_segs, END_CLOSE_BY_SERVER, 1, 0, 0, 0,
          0, FL_TLS_FAILED, true),
     CONV("tls13_hrr", tls13_hrr_segs, END_NONE, 1, 0, 0, 1, 0, FL_TLS_COMPLETE, false),
@@ -655,7 +663,8 @@ START_TEST(test_alerts_that_are_not_plaintext_or_not_fatal)
 END_TEST
 
 /* Application data: 0-RTT data before the ServerHello does not count for
- * completion; after it, it does, and the server's next record completes. */
+ * completion; after the server's encrypted flight, the client's Finished
+ * completes. */
 START_TEST(test_app_data_record)
 {
     static const uint8_t early[] = { REC_APP_C };
@@ -665,11 +674,10 @@ START_TEST(test_app_data_record)
     ck_assert_uint_eq(s.client_appdata, 0);
     feed(&s, false, s13_flight, sizeof s13_flight);
     ck_assert_uint_eq(s.state, FL_TLS_SERVER_HELLO);
-    fl_tls_facts f = feed(&s, true, fin_c13, sizeof fin_c13);
-    ck_assert_uint_eq(s.client_appdata, 1);
-    ck_assert_uint_eq(f.completed, 0);
-    /* Five bytes (a record header) from the server are enough. */
-    f = feed(&s, false, nst, 5);
+    /* The server's flight was encrypted (TLS 1.3): the client's Finished
+     * header (five bytes) completes the handshake at once. */
+    fl_tls_facts f = feed(&s, true, fin_c13, 5);
+    ck_assert_uint_eq(s.client_appdata & 1, 1);
     ck_assert_uint_eq(f.completed, 1);
     ck_assert_uint_eq(s.state, FL_TLS_COMPLETE);
     ck_assert(!fl_tls_wants_bytes(&s));

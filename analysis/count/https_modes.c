@@ -1,0 +1,438 @@
+/* https_modes.c - per-SNI and per-provider response-size baselines and
+ * the HTTPS signals (fl_https_modes.h).
+ *
+ * Everything is allocated at creation: `cap` SNI entries in one array, a
+ * chained hash over (provider, service), an LRU list, FL_HTTPS_PROVIDER_CAP
+ * provider entries (open addressing), and the retry table. Per response the
+ * work is O(1), plus a scan of the provider's ring of rare responses
+ * (RARE_RING entries) when the response is rare.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl_hash.h"
+#include "fl_https_modes.h"
+
+/* Sizes from 2^4 to 2^28 bytes. */
+#define MIN_OCTAVE 4u
+#define NBINS (24u * FL_HTTPS_BINS_PER_OCTAVE)
+/* A histogram halves when it holds this many responses, so a baseline
+ * follows the last few hundred responses. */
+#define BASE_MAX 512.0f
+/* Rare responses kept per provider while their fate is open. */
+#define RARE_RING 240u
+#define NIL UINT32_MAX
+
+typedef struct hist {
+    float base[NBINS];
+    float n;
+    uint64_t first_us;
+} hist;
+
+typedef struct rare_ent {
+    uint64_t ts_us, tag;
+    uint32_t bytes, service;
+    uint16_t bin;
+    uint8_t counted;
+    uint8_t pad;
+} rare_ent;
+
+typedef struct sni {
+    uint32_t service;
+    uint16_t provider;
+    uint16_t pad;
+    uint32_t hnext, prev, next;
+    hist h;
+} sni;
+
+typedef struct prov {
+    uint16_t id;
+    uint8_t used;
+    uint8_t rhead, rlen;
+    float recent_n;              /* responses, decayed over FL_HTTPS_WINDOW_US */
+    uint64_t recent_at;
+    hist h;
+    rare_ent rare[RARE_RING];
+} prov;
+
+typedef struct retry_slot {
+    uint64_t key, until;
+} retry_slot;
+
+struct fl_https_modes {
+    sni *e;
+    uint32_t cap, used;
+    uint32_t *hash;
+    uint32_t hmask;
+    uint32_t lru_head, lru_tail; /* head = least recently used */
+    prov *provs;                 /* FL_HTTPS_PROVIDER_CAP */
+    retry_slot retry[FL_HTTPS_RETRY_SLOTS];
+    fl_https_observer obs;
+    void *obs_ctx;
+    bool self_counted;           /* the current response was counted */
+    uint64_t self_tag;
+    fl_https_stats st;
+};
+
+uint32_t fl_https_size_bin(uint32_t bytes)
+{
+    if (bytes < (1u << MIN_OCTAVE))
+        return 0;
+    double b = floor(log2((double)bytes) * FL_HTTPS_BINS_PER_OCTAVE) -
+               (double)(MIN_OCTAVE * FL_HTTPS_BINS_PER_OCTAVE);
+    return b >= NBINS - 1 ? NBINS - 1 : (uint32_t)b;
+}
+
+uint32_t fl_https_bin_floor(uint32_t bin)
+{
+    double v = exp2((double)(bin + MIN_OCTAVE * FL_HTTPS_BINS_PER_OCTAVE) /
+                    FL_HTTPS_BINS_PER_OCTAVE);
+    return v >= 4294967295.0 ? UINT32_MAX : (uint32_t)ceil(v);
+}
+
+fl_https_modes *fl_https_modes_new(uint32_t sni_cap)
+{
+    fl_https_modes *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->cap = sni_cap ? sni_cap : FL_HTTPS_SNI_CAP;
+    uint32_t hs = 16;
+    while (hs < m->cap * 2u)
+        hs <<= 1;
+    m->hmask = hs - 1;
+    m->e = calloc(m->cap, sizeof *m->e);
+    m->hash = malloc(hs * sizeof *m->hash);
+    m->provs = calloc(FL_HTTPS_PROVIDER_CAP, sizeof *m->provs);
+    if (!m->e || !m->hash || !m->provs) {
+        fl_https_modes_free(m);
+        return NULL;
+    }
+    memset(m->hash, 0xff, hs * sizeof *m->hash);
+    m->lru_head = m->lru_tail = NIL;
+    return m;
+}
+
+void fl_https_modes_free(fl_https_modes *m)
+{
+    if (!m)
+        return;
+    free(m->e);
+    free(m->hash);
+    free(m->provs);
+    free(m);
+}
+
+void fl_https_modes_set_observer(fl_https_modes *m, fl_https_observer fn, void *ctx)
+{
+    if (m) {
+        m->obs = fn;
+        m->obs_ctx = ctx;
+    }
+}
+
+void fl_https_modes_stats(const fl_https_modes *m, fl_https_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (m) {
+        *st = m->st;
+        st->snis = m->used;
+    }
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static uint32_t sni_hash(const fl_https_modes *m, uint16_t provider, uint32_t service)
+{
+    return (uint32_t)fl_mix64(((uint64_t)provider << 32) | service) & m->hmask;
+}
+
+static void lru_unlink(fl_https_modes *m, uint32_t i)
+{
+    sni *s = &m->e[i];
+    if (s->prev != NIL)
+        m->e[s->prev].next = s->next;
+    else
+        m->lru_head = s->next;
+    if (s->next != NIL)
+        m->e[s->next].prev = s->prev;
+    else
+        m->lru_tail = s->prev;
+    s->prev = s->next = NIL;
+}
+
+static void lru_append(fl_https_modes *m, uint32_t i)
+{
+    sni *s = &m->e[i];
+    s->prev = m->lru_tail;
+    s->next = NIL;
+    if (m->lru_tail != NIL)
+        m->e[m->lru_tail].next = i;
+    else
+        m->lru_head = i;
+    m->lru_tail = i;
+}
+
+static void hash_unlink(fl_https_modes *m, uint32_t i)
+{
+    uint32_t *pp = &m->hash[sni_hash(m, m->e[i].provider, m->e[i].service)];
+    while (*pp != NIL) {
+        if (*pp == i) {
+            *pp = m->e[i].hnext;
+            return;
+        }
+        pp = &m->e[*pp].hnext;
+    }
+}
+
+static sni *sni_find(fl_https_modes *m, uint16_t provider, uint32_t service)
+{
+    for (uint32_t i = m->hash[sni_hash(m, provider, service)]; i != NIL; i = m->e[i].hnext)
+        if (m->e[i].provider == provider && m->e[i].service == service)
+            return &m->e[i];
+    return NULL;
+}
+
+/* The SNI's entry, created (evicting the least recently used at the cap)
+ * if new; moved to the LRU tail. */
+static sni *sni_get(fl_https_modes *m, uint16_t provider, uint32_t service, uint64_t ts)
+{
+    sni *s = sni_find(m, provider, service);
+    if (s) {
+        uint32_t i = (uint32_t)(s - m->e);
+        lru_unlink(m, i);
+        lru_append(m, i);
+        return s;
+    }
+    uint32_t i;
+    if (m->used < m->cap) {
+        i = m->used++;
+    } else {
+        i = m->lru_head;
+        lru_unlink(m, i);
+        hash_unlink(m, i);
+        m->st.sni_evicted++;
+    }
+    s = &m->e[i];
+    memset(s, 0, sizeof *s);
+    s->provider = provider;
+    s->service = service;
+    s->h.first_us = ts;
+    uint32_t h = sni_hash(m, provider, service);
+    s->hnext = m->hash[h];
+    m->hash[h] = i;
+    lru_append(m, i);
+    return s;
+}
+
+/* The provider's entry (open addressing); NULL when the table is full. */
+static prov *prov_get(fl_https_modes *m, uint16_t id, uint64_t ts)
+{
+    uint32_t mask = FL_HTTPS_PROVIDER_CAP - 1;
+    uint32_t i = (uint32_t)fl_mix64(id) & mask;
+    for (uint32_t k = 0; k < FL_HTTPS_PROVIDER_CAP; k++, i = (i + 1) & mask) {
+        prov *p = &m->provs[i];
+        if (p->used && p->id == id)
+            return p;
+        if (!p->used) {
+            p->used = 1;
+            p->id = id;
+            p->h.first_us = ts;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------- baselines */
+
+static void learn(hist *h, uint32_t bin)
+{
+    h->base[bin] += 1.0f;
+    h->n += 1.0f;
+    if (h->n >= BASE_MAX) {
+        for (uint32_t i = 0; i < NBINS; i++)
+            h->base[i] *= 0.5f;
+        h->n *= 0.5f;
+    }
+}
+
+static bool learned(const hist *h, uint64_t ts)
+{
+    return h->n >= FL_HTTPS_LEARN_MIN && ts >= h->first_us + FL_HTTPS_LEARN_US;
+}
+
+/* Under FL_HTTPS_RARE_SHARE of the learned responses in the bin and its
+ * two neighbours. */
+static bool rare_in(const hist *h, uint32_t bin)
+{
+    float v = h->base[bin];
+    if (bin > 0)
+        v += h->base[bin - 1];
+    if (bin + 1 < NBINS)
+        v += h->base[bin + 1];
+    return v < (float)FL_HTTPS_RARE_SHARE * h->n;
+}
+
+static bool near_bin(uint32_t a, uint32_t b)
+{
+    return a + 1 >= b && b + 1 >= a;
+}
+
+/* The oldest rare response leaves the provider's ring: when it expired,
+ * learned (by the provider and, if still tracked, its SNI) unless it was
+ * counted suspect; pushed out by a full ring, forgotten (a flood of rare
+ * responses must not teach the baseline its own error mode). */
+static void rare_pop(fl_https_modes *m, prov *p, bool expired)
+{
+    rare_ent *r = &p->rare[p->rhead];
+    if (expired && !r->counted) {
+        learn(&p->h, r->bin);
+        sni *s = sni_find(m, p->id, r->service);
+        if (s)
+            learn(&s->h, r->bin);
+    }
+    p->rhead = (uint8_t)((p->rhead + 1) % RARE_RING);
+    p->rlen--;
+}
+
+static rare_ent *rare_at(prov *p, uint32_t k)
+{
+    return &p->rare[(p->rhead + k) % RARE_RING];
+}
+
+/* Rare responses of the provider within one bin of `bin`: how many, and
+ * from how many distinct SNIs. */
+static void rare_near(prov *p, uint32_t bin, uint32_t *n, uint32_t *snis)
+{
+    uint32_t seen[RARE_RING];
+    *n = *snis = 0;
+    for (uint32_t k = 0; k < p->rlen; k++) {
+        const rare_ent *r = rare_at(p, k);
+        if (!near_bin(r->bin, bin))
+            continue;
+        (*n)++;
+        uint32_t j = 0;
+        while (j < *snis && seen[j] != r->service)
+            j++;
+        if (j == *snis)
+            seen[(*snis)++] = r->service;
+    }
+}
+
+/* Count the provider's held rare responses near `bin` as suspect. */
+static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint64_t ts)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < p->rlen; k++) {
+        rare_ent *r = rare_at(p, k);
+        if (r->counted || !near_bin(r->bin, bin))
+            continue;
+        r->counted = 1;
+        n++;
+        if (r->tag == m->self_tag)
+            m->self_counted = true;
+        if (m->obs)
+            m->obs(m->obs_ctx, 'S', r->tag, p->id, r->service, r->bytes, 0, ts);
+    }
+    return n;
+}
+
+/* Is this response rare? Nothing is before the provider's baseline is
+ * learned (cold start); then it is judged against its SNI's baseline once
+ * that is learned, before that against its provider's (a site seen little
+ * is judged by what the provider's sites answer). */
+static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
+{
+    if (!learned(&p->h, ts))
+        return false;
+    if (learned(&s->h, ts))
+        return rare_in(&s->h, bin);
+    return rare_in(&p->h, bin);
+}
+
+uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
+                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts,
+                                 uint64_t first_us, uint64_t tag)
+{
+    if (!m)
+        return 0;
+    if (m->obs)
+        m->obs(m->obs_ctx, 'R', tag, provider, service, bytes, ttfb_us, first_us);
+    prov *p = prov_get(m, provider, ts);
+    if (!p)
+        return 0;
+    sni *s = sni_get(m, provider, service, ts);
+    uint64_t dt = ts > p->recent_at ? ts - p->recent_at : 0;
+    p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
+    p->recent_at = ts;
+    while (p->rlen && rare_at(p, 0)->ts_us + FL_HTTPS_WINDOW_US < ts)
+        rare_pop(m, p, true);
+    uint32_t bin = fl_https_size_bin(bytes);
+    if (!is_rare(s, p, bin, ts)) {
+        learn(&s->h, bin);
+        learn(&p->h, bin);
+        return 0;
+    }
+    m->st.rare++;
+    if (p->rlen == RARE_RING) {
+        rare_pop(m, p, false);
+        m->st.rare_dropped++;
+    }
+    rare_ent *r = rare_at(p, p->rlen++);
+    *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
+                     .bin = (uint16_t)bin };
+    uint32_t near, snis;
+    rare_near(p, bin, &near, &snis);
+    if (near < FL_HTTPS_MODE_MIN || snis < FL_HTTPS_BREADTH ||
+        (float)near < (float)FL_HTTPS_MODE_SHARE * p->recent_n)
+        return 0;
+    m->self_tag = tag;
+    uint32_t n = release(m, p, bin, ts);
+    m->self_tag = 0;
+    m->st.suspect += n;
+    return n;
+}
+
+/* ---------------------------------------------------------------- retries */
+
+static uint64_t retry_key(const fl_addr *client, uint32_t service)
+{
+    uint64_t h = fl_mix64(service ^ ((uint64_t)(client ? client->family : 0) << 40));
+    for (int i = 0; client && i < 16; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, client->b + i, 8);
+        h = fl_mix64(h ^ w);
+    }
+    return h | 1u; /* 0 marks an empty slot */
+}
+
+void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t provider,
+                          uint32_t service, const fl_addr *client, uint64_t ts, uint64_t tag,
+                          fl_https_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!m || !tf)
+        return;
+    uint64_t key = retry_key(client, service);
+    retry_slot *slot = &m->retry[key % FL_HTTPS_RETRY_SLOTS];
+    if (tf->first_request && slot->key == key && ts <= slot->until)
+        out->retries = 1;
+    for (uint32_t i = 0; i < tf->response && i < FL_TLSREC_MAX_RESP; i++) {
+        const fl_tlsrec_resp *r = &tf->resp[i];
+        out->responses++;
+        m->self_counted = false;
+        out->suspect += fl_https_modes_response(m, provider, service, r->bytes, r->ttfb_us, ts,
+                                                r->first_us, tag | r->seq);
+        out->flagged = out->flagged || m->self_counted;
+    }
+    m->self_counted = false;
+    out->early_closes = tf->early_close;
+    out->stalls = tf->stall;
+    if (out->early_closes || out->stalls)
+        out->flagged = true;
+    if (out->flagged) {
+        slot->key = key;
+        slot->until = ts + FL_HTTPS_RETRY_US;
+    }
+}

@@ -1,0 +1,91 @@
+/* https_flow.c - TLS flows after the handshake: the record walker's facts
+ * (fl_tls_records.h) to the HTTPS signals (fl_https_modes.h) and counters.
+ *
+ * Every fact is counted in the bucket of the packet that shows it, or, for
+ * a response that ends by the server's silence and for a stall, when the
+ * walker's timer passes (FL_TIMER_HTTPS, one ring of FL_TLSREC_QUIET_US
+ * timers re-armed while a request or response is open).
+ */
+#include "engine_int.h"
+
+/* What names a connection's responses to an observer: the client
+ * address's last byte and the client port (the response's rank on the
+ * connection goes in the low 16 bits). */
+static uint64_t response_tag(const fl_flow *f)
+{
+    uint8_t last = f->client.b[f->client.family == 6 ? 15 : 3];
+    return ((uint64_t)last << 32) | ((uint64_t)f->cport << 16);
+}
+
+static void arm(fl_engine *e, fl_flow *f)
+{
+    if (!(f->state & FL_FS_HTTPS_TIMER) && fl_tlsrec_pending(&f->u.tlsw))
+        fl_eng_timer_push(e, &e->timers_https, f, FL_TIMER_HTTPS,
+                          e->now_us + FL_TLSREC_QUIET_US);
+}
+
+static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uint64_t ts)
+{
+    if (tf->out_of_step)
+        e->st.tls_out_of_step++;
+    if (!(tf->request | tf->response | tf->early_close | tf->stall))
+        return;
+    if (!(f->state & FL_FS_ATTRIBUTED))
+        fl_eng_attribute(e, f, 0);
+    fl_https_counts c;
+    fl_https_modes_facts(e->https, tf, f->provider, f->service, &f->client, ts,
+                         response_tag(f), &c);
+    fl_eng_flow_fact(e, f, ts, FL_C_https_responses, c.responses);
+    fl_eng_flow_fact(e, f, ts, FL_C_https_suspect, c.suspect);
+    fl_eng_flow_fact(e, f, ts, FL_C_tls_early_closes, c.early_closes);
+    fl_eng_flow_fact(e, f, ts, FL_C_tls_stalls, c.stalls);
+    fl_eng_flow_fact(e, f, ts, FL_C_tls_retries, c.retries);
+}
+
+void fl_eng_https_feed(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,
+                       uint32_t len, uint64_t ts)
+{
+    if (!fl_tlsrec_wants_bytes(&f->u.tlsw))
+        return;
+    fl_tlsrec_facts tf;
+    fl_tlsrec_feed(&f->u.tlsw, from_client, data, len, ts, &tf);
+    https_facts(e, f, &tf, ts);
+    arm(e, f);
+}
+
+void fl_eng_https_gap(fl_engine *e, fl_flow *f)
+{
+    fl_tlsrec_facts tf;
+    fl_tlsrec_on_gap(&f->u.tlsw, &tf);
+    https_facts(e, f, &tf, e->now_us);
+}
+
+void fl_eng_https_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts)
+{
+    fl_tlsrec_facts tf;
+    fl_tlsrec_on_close(&f->u.tlsw, by_server, ts, &tf);
+    https_facts(e, f, &tf, ts);
+}
+
+void fl_eng_https_timer(fl_engine *e, fl_flow *f, uint64_t ts)
+{
+    f->state &= ~FL_FS_HTTPS_TIMER;
+    if (f->app != FL_APP_TLS)
+        return;
+    fl_tlsrec_facts tf;
+    fl_tlsrec_tick(&f->u.tlsw, ts, &tf);
+    https_facts(e, f, &tf, ts);
+    arm(e, f);
+}
+
+void fl_eng_https_settle(fl_engine *e, fl_flow *f, bool drained)
+{
+    /* At the end of input a response under way ends by the silence that
+     * follows (counted when that silence would have ended it). An idle or
+     * evicted flow's timer has run already. */
+    if (!drained || f->app != FL_APP_TLS || !fl_tlsrec_pending(&f->u.tlsw))
+        return;
+    uint64_t quiet = f->u.tlsw.server_us + FL_TLSREC_QUIET_US;
+    fl_eng_https_timer(e, f, quiet > e->now_us ? quiet : e->now_us);
+    f->state &= ~FL_FS_HTTPS_TIMER;
+}

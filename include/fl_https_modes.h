@@ -1,0 +1,102 @@
+/* fl_https_modes.h - failures seen inside HTTPS without keys: per-SNI
+ * baselines of response sizes and the signals the engine counts.
+ *
+ * Fed by the TLS record walker's facts (fl_tls_records.h), it decides, when
+ * each fact is known, which counters move:
+ *
+ *  - https_responses: every response the walker delimited;
+ *  - https_suspect: responses in a new concentrated size mode across
+ *    several SNIs of one provider. Sizes are log-binned
+ *    (FL_HTTPS_BINS_PER_OCTAVE bins per octave) into histograms learned on
+ *    packet time, per SNI and per provider. A response is "rare" when its
+ *    bin and the two beside it held under FL_HTTPS_RARE_SHARE of the
+ *    learned responses: of its SNI once the SNI has FL_HTTPS_LEARN_MIN
+ *    responses over FL_HTTPS_LEARN_US, before that of its provider (a site
+ *    seen little is judged by what its provider's sites answer). Nothing is rare before
+ *    the provider's baseline is learned (cold start: no suspect). Rare
+ *    responses are kept, FL_HTTPS_WINDOW_US per provider: when at least
+ *    FL_HTTPS_MODE_MIN of them within one bin of each other come from at
+ *    least FL_HTTPS_BREADTH SNIs, they are an error template across the
+ *    provider's sites (a CDN's 5xx page, a small JSON error body) and are
+ *    all counted, the earlier ones when this becomes known. One site
+ *    changing its sizes (a deploy, a new download) never makes a mode on
+ *    its own. Rare responses never counted are learned when they leave the
+ *    window (a lasting change is absorbed); suspect ones never are.
+ *  - tls_early_closes, tls_stalls: the walker's, as they come;
+ *  - tls_retries: the first request of a connection from a client to an
+ *    SNI within FL_HTTPS_RETRY_US of a flagged session (a suspect response,
+ *    an early close or a stall) of the same client and SNI.
+ *
+ * Memory is fixed at creation: an LRU of at most `sni_cap` SNIs (the
+ * least recently used is forgotten at the cap), FL_HTTPS_PROVIDER_CAP
+ * providers (more are not judged) and a direct-mapped table of
+ * FL_HTTPS_RETRY_SLOTS recent flagged sessions.
+ */
+#ifndef FL_HTTPS_MODES_H
+#define FL_HTTPS_MODES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "fl_packet.h"
+#include "fl_tls_records.h"
+
+#define FL_HTTPS_SNI_CAP 1024u
+#define FL_HTTPS_PROVIDER_CAP 256u   /* a power of two */
+#define FL_HTTPS_BINS_PER_OCTAVE 16u
+#define FL_HTTPS_RARE_SHARE 0.03
+#define FL_HTTPS_WINDOW_US 60000000ull
+#define FL_HTTPS_MODE_MIN 5u
+#define FL_HTTPS_BREADTH 2u
+#define FL_HTTPS_MODE_SHARE 0.10
+#define FL_HTTPS_LEARN_MIN 8u
+#define FL_HTTPS_LEARN_US 20000000ull
+#define FL_HTTPS_RETRY_US 10000000ull
+#define FL_HTTPS_RETRY_SLOTS 4096u
+
+typedef struct fl_https_modes fl_https_modes;
+
+/* What to count now, for the flow's provider. */
+typedef struct fl_https_counts {
+    uint32_t responses, suspect, early_closes, stalls, retries;
+    bool flagged;            /* this flow's session is flagged (for retries) */
+} fl_https_counts;
+
+/* Per-response observer (tests, reports): kind 'R' a response ended
+ * (bytes, ttfb_us; ts_us its first byte's time), 'S' the response `tag`
+ * was counted suspect (ts_us now). */
+typedef void (*fl_https_observer)(void *ctx, char kind, uint64_t tag, uint16_t provider,
+                                  uint32_t service, uint32_t bytes, uint32_t ttfb_us,
+                                  uint64_t ts_us);
+
+/* sni_cap 0 = FL_HTTPS_SNI_CAP. NULL on allocation failure. */
+fl_https_modes *fl_https_modes_new(uint32_t sni_cap);
+void fl_https_modes_free(fl_https_modes *m);
+void fl_https_modes_set_observer(fl_https_modes *m, fl_https_observer fn, void *ctx);
+
+/* The walker's facts for a flow of (provider, service) from client at
+ * ts_us; tag | response rank names each response for the observer. */
+void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t provider,
+                          uint32_t service, const fl_addr *client, uint64_t ts_us, uint64_t tag,
+                          fl_https_counts *out);
+
+/* One response (the core of fl_https_modes_facts) that ended at ts_us:
+ * returns how many responses are counted suspect now (this one and held
+ * ones). first_us (its first byte) goes only to the observer. */
+uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
+                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts_us,
+                                 uint64_t first_us, uint64_t tag);
+
+/* Log bin of a response size (exposed for tests and reports). */
+uint32_t fl_https_size_bin(uint32_t bytes);
+/* Lower bound in bytes of a bin. */
+uint32_t fl_https_bin_floor(uint32_t bin);
+
+typedef struct fl_https_stats {
+    uint32_t snis;           /* SNIs tracked now */
+    uint64_t sni_evicted;    /* forgotten at the cap */
+    uint64_t rare, suspect;
+    uint64_t rare_dropped;   /* pushed out of a full ring of rare responses */
+} fl_https_stats;
+void fl_https_modes_stats(const fl_https_modes *m, fl_https_stats *st);
+
+#endif
