@@ -71,6 +71,14 @@ void fl_metrics_snapshot_add(fl_metrics_snapshot *s, const char *provider,
                              const fl_counts *counts, fl_metrics_alert alert,
                              double alert_ratio);
 
+struct fl_engine;
+
+/* Everything the engine knows: packets, decode errors, flows, the provider
+ * totals (fl_aggregate_totals) and the detector's open alerts (unknown when
+ * blind). Kernel drops, Redis and published_at are the caller's. Runs on the
+ * pipeline thread, at a closed bucket or a heartbeat: O(providers + alerts). */
+void fl_metrics_snapshot_fill(fl_metrics_snapshot *s, struct fl_engine *e, bool blind);
+
 /* The exposition text of s (malloc'd, NUL-terminated; *len its length), or
  * NULL when out of memory. */
 char *fl_metrics_render(const fl_metrics_snapshot *s, const fl_metrics_build *b,
