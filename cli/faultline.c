@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <jansson.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,12 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fl_families.h"
 #include "cmd_redis.h"
 #include "fl_config.h"
 #include "fl_engine.h"
-#include "fl_redis.h"
-#include "fl_report.h"
+#include "fl_output.h"
 #include "fl_source.h"
 
 enum {
@@ -212,86 +209,60 @@ static int parse_args(cli *c, int argc, char **argv)
 
 /* ---- outputs shared by replay and capture ---- */
 
+/* The engine and the outputs wired to it. */
 typedef struct outputs {
     cli *c;
     fl_engine *e;
-    fl_redis *redis;
+    fl_outputs set;
+    fl_report_source src;
 } outputs;
 
 static void on_bucket(void *ctx, const fl_bucket_entry *entries, size_t n)
 {
     outputs *o = ctx;
-    if (o->redis)
-        fl_redis_put_bucket(o->redis, entries, n);
+    fl_run_view v;
+    fl_engine_view(o->e, &o->src, &v);
+    fl_outputs_bucket_closed(&o->set, &v, entries, n);
 }
 
 static void on_alert(void *ctx, const fl_alert *a, bool resolved)
 {
     outputs *o = ctx;
-    json_t *j = fl_alert_json(a, fl_engine_aggregate(o->e), fl_engine_providers(o->e));
-    const char *state = resolved ? "resolved" : "raised";
-    json_object_set_new(j, "event", json_string(state));
-    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!o->c->quiet)
-        fprintf(stderr, "faultline: alert %s: %s %s (%s) ratio %.2f baseline %.2f clients %llu at %.0f\n",
-                state, a->local ? "local" : "provider", a->provider,
-                fl_family_name((fl_family)a->first_family), a->local ? a->ratio : a->peak_ratio,
-                a->baseline_ratio, (unsigned long long)a->clients,
-                resolved ? a->resolved_at : a->raised_at);
-    if (o->redis && text) {
-        /* the stream entry: flat field/value pairs of the same schema */
-        const char *fields[64];
-        char *owned[32];
-        size_t nf = 0, no = 0;
-        const char *key;
-        json_t *v;
-        json_object_foreach(j, key, v) {
-            if (nf + 2 > 64 || no >= 32)
-                break;
-            char *val = json_is_string(v) ? strdup(json_string_value(v))
-                                           : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            if (!val)
-                continue;
-            owned[no++] = val;
-            fields[nf++] = key;
-            fields[nf++] = val;
-        }
-        fl_redis_put_alert(o->redis, a->provider, state, text, fields, nf);
-        for (size_t i = 0; i < no; i++)
-            free(owned[i]);
-    }
-    free(text);
-    json_decref(j);
+    fl_run_view v;
+    fl_engine_view(o->e, &o->src, &v);
+    fl_outputs_alert(&o->set, &v, a, resolved);
 }
 
+/* Redis first (it gets the buckets as they close), then the alert log,
+ * then what is written at the end: the summary, the HTML report. */
 static bool outputs_open(outputs *o, cli *c, fl_engine *e)
 {
+    memset(o, 0, sizeof *o);
     o->c = c;
     o->e = e;
-    o->redis = NULL;
     fl_engine_set_bucket_sink(e, on_bucket, o);
     fl_engine_set_alert_sink(e, on_alert, o);
-    if (!c->cfg.redis_url[0])
-        return true;
-    char host[128] = "faultline";
-    if (!c->cfg.sensor[0] && gethostname(host, sizeof host) == 0)
-        host[sizeof host - 1] = '\0';
-    fl_redis_options ro = {
-        .url = c->cfg.redis_url,
-        .prefix = c->cfg.redis_prefix,
-        .sensor = c->cfg.sensor[0] ? c->cfg.sensor : host,
-        .retention_s = c->cfg.retention_s,
-        .backlog_bytes = (uint64_t)c->cfg.backlog_mb << 20,
-        .stream_maxlen = c->cfg.stream_maxlen,
-        .timeout_ms = 2000,
-    };
+    fl_output_args args = { .cfg = &c->cfg, .quiet = c->quiet };
     char err[512];
-    o->redis = fl_redis_new(&ro, err, sizeof err);
-    if (!o->redis) {
-        fprintf(stderr, "faultline: redis: %s\n", err);
-        return false;
+    bool ok = true;
+    if (c->cfg.redis_url[0])
+        ok = fl_outputs_add(&o->set, &fl_output_redis, &args, err, sizeof err);
+    if (ok && !c->quiet) {
+        args.out = stderr;
+        ok = fl_outputs_add(&o->set, &fl_output_log, &args, err, sizeof err);
     }
-    return true;
+    args.out = stdout;
+    if (ok)
+        ok = fl_outputs_add(&o->set, c->json ? &fl_output_json : &fl_output_table, &args, err,
+                            sizeof err);
+    args.path = c->report_html;
+    if (ok && c->report_html)
+        ok = fl_outputs_add(&o->set, &fl_output_html, &args, err, sizeof err);
+    if (!ok) {
+        fprintf(stderr, "faultline: %s\n", err);
+        fl_outputs_close(&o->set);
+    }
+    return ok;
 }
 
 /* The engine and its outputs on an open source; on failure the source is
@@ -315,31 +286,29 @@ static int pipeline_open(cli *c, fl_source *src, outputs *out)
 
 static void heartbeat(outputs *o, uint64_t drops)
 {
-    if (!o->redis)
-        return;
-    fl_engine_stats st;
-    fl_engine_get_stats(o->e, &st);
-    fl_heartbeat hb = { FL_VERSION, st.packets, drops, st.last_ts_us / 1000000 };
-    fl_redis_put_heartbeat(o->redis, &hb);
+    fl_run_view v;
+    fl_engine_view(o->e, &o->src, &v);
+    fl_outputs_heartbeat(&o->set, &v, drops);
 }
 
-/* Deliver what is held (up to 30 s), say what could not be. */
-static void outputs_close(outputs *o)
+static void say_output(void *ctx, const char *name, fl_output_result r, const char *msg)
 {
-    if (!o->redis)
-        return;
-    bool done = fl_redis_flush(o->redis, 30000);
-    fl_redis_stats rs;
-    fl_redis_get_stats(o->redis, &rs);
-    if (!done || rs.batches_dropped) {
-        char err[256] = "";
-        fl_redis_last_error(o->redis, err, sizeof err);
-        fprintf(stderr, "faultline: redis: %llu batches not delivered, %llu dropped over budget%s%s\n",
-                (unsigned long long)rs.batches_held, (unsigned long long)rs.batches_dropped,
-                err[0] ? ": " : "", err);
-    }
-    fl_redis_free(o->redis);
-    o->redis = NULL;
+    (void)ctx;
+    (void)name;
+    (void)r;
+    if (msg[0])
+        fprintf(stderr, "faultline: %s\n", msg);
+}
+
+/* End of the run: every output delivers, prints or writes; then closes.
+ * EXIT_RUNTIME if one could not. */
+static int outputs_finish(outputs *o)
+{
+    fl_run_view v;
+    fl_engine_view(o->e, &o->src, &v);
+    fl_output_result r = fl_outputs_finish(&o->set, &v, say_output, NULL);
+    fl_outputs_close(&o->set);
+    return r == FL_OUT_FAIL ? EXIT_RUNTIME : 0;
 }
 
 static uint64_t wall_us(void)
@@ -413,38 +382,6 @@ static void progress_end(progress *p)
         fprintf(stderr, "\r%*s\r", 72, "");
 }
 
-static void print_results(cli *c, fl_engine *e, const fl_report_source *rs)
-{
-    if (c->json) {
-        char *doc = fl_report_json(e, rs);
-        if (doc) {
-            fputs(doc, stdout);
-            fputc('\n', stdout);
-            free(doc);
-        }
-    } else {
-        fl_report_table(e, rs, stdout);
-    }
-    fflush(stdout);
-}
-
-static int write_report(cli *c, fl_engine *e, const fl_report_source *rs)
-{
-    if (!c->report_html)
-        return 0;
-    FILE *f = fopen(c->report_html, "w");
-    if (!f) {
-        fprintf(stderr, "faultline: --report %s: %s\n", c->report_html, strerror(errno));
-        return EXIT_RUNTIME;
-    }
-    int r = fl_report_html(e, rs, f);
-    if (fclose(f) != 0 || r != 0) {
-        fprintf(stderr, "faultline: --report %s: could not write the report\n", c->report_html);
-        return EXIT_RUNTIME;
-    }
-    return 0;
-}
-
 static void capture_health_warning(cli *c, fl_engine *e)
 {
     fl_engine_stats st;
@@ -478,6 +415,7 @@ static int cmd_replay(cli *c, int argc, char **argv)
     int rc0 = pipeline_open(c, src, &out);
     if (rc0)
         return rc0;
+    out.src = (fl_report_source){ .files = files, .nfiles = nfiles };
     fl_engine *e = out.e;
     fl_frame fr;
     fl_source_status s;
@@ -515,12 +453,9 @@ static int cmd_replay(cli *c, int argc, char **argv)
     }
     fl_engine_finish(e);
     heartbeat(&out, 0);
-    outputs_close(&out);
-    fl_report_source rs = { .files = files, .nfiles = nfiles };
-    print_results(c, e, &rs);
-    int report_rc = write_report(c, e, &rs);
+    int out_rc = outputs_finish(&out);
     if (!rc)
-        rc = report_rc;
+        rc = out_rc;
     for (size_t i = 0; i < fl_source_problem_count(src); i++) {
         fprintf(stderr, "faultline: %s\n", fl_source_problem(src, i));
         if (!rc)
@@ -635,6 +570,7 @@ static int cmd_capture(cli *c)
     int rc0 = pipeline_open(c, src, &out);
     if (rc0)
         return rc0;
+    out.src.interface = c->cfg.interface;
     fl_engine *e = out.e;
     live_source = src;
     struct sigaction sa;
@@ -680,12 +616,11 @@ static int cmd_capture(cli *c)
     fl_source_get_stats(src, &ss);
     live_source = NULL;
     fl_engine_finish(e);
+    out.src.kernel_drops = ss.kernel_drops;
     heartbeat(&out, ss.kernel_drops);
-    outputs_close(&out);
-    fl_report_source rs = { .interface = c->cfg.interface, .kernel_drops = ss.kernel_drops };
-    print_results(c, e, &rs);
+    int out_rc = outputs_finish(&out);
     if (!rc)
-        rc = write_report(c, e, &rs);
+        rc = out_rc;
     for (size_t i = 0; i < fl_source_problem_count(src); i++)
         if (!c->quiet)
             fprintf(stderr, "faultline: %s\n", fl_source_problem(src, i));

@@ -106,8 +106,16 @@ typedef struct fl_flow_stats {
     uint32_t capacity;
 } fl_flow_stats;
 
-/* Called for a flow leaving the table (expired, evicted, or at the end). */
-typedef void (*fl_flow_end_fn)(void *ctx, fl_flow *f, bool evicted);
+/* Why a flow leaves the table. */
+typedef enum fl_flow_end_why {
+    FL_FLOW_END_IDLE = 0,   /* idle longer than its class timeout */
+    FL_FLOW_END_EVICTED,    /* pushed out at the cap for a new flow */
+    FL_FLOW_END_REMOVED,    /* fl_flow_remove(): e.g. a new SYN reused the 5-tuple */
+    FL_FLOW_END_DRAINED,    /* fl_flow_drain(): end of input */
+} fl_flow_end_why;
+
+/* Called for a flow leaving the table, before its slot is recycled. */
+typedef void (*fl_flow_end_fn)(void *ctx, fl_flow *f, fl_flow_end_why why);
 
 fl_flow_table *fl_flow_table_new(uint32_t capacity, uint64_t seed,
                                  const uint64_t idle_us[FL_FC_COUNT],
@@ -116,6 +124,10 @@ void fl_flow_table_free(fl_flow_table *t);
 
 /* Find the flow of pkt; *from_client tells the direction. NULL if none. */
 fl_flow *fl_flow_lookup(fl_flow_table *t, const fl_packet *pkt, bool *from_client);
+
+/* Which side opened a flow we did not see begin (true: pkt's source is
+ * the client): SYN / SYN-ACK, the DNS QR bit, well-known ports. */
+bool fl_flow_guess_src_is_client(const fl_packet *pkt);
 
 /* Create the flow of pkt with the given orientation (client = pkt's source
  * when src_is_client). At the cap the oldest idle flow is evicted first.

@@ -37,6 +37,16 @@ enum {
     FL_TCP_URG = 0x20,
 };
 
+/* Ports the pipeline decides on (IANA service name and port registry);
+ * transport protocols are IPPROTO_TCP / IPPROTO_UDP from <netinet/in.h>. */
+enum {
+    FL_PORT_DNS = 53,        /* RFC 1035 */
+    FL_PORT_MDNS = 5353,     /* RFC 6762 */
+    FL_PORT_HTTP_PROXY = 3128,
+    FL_PORT_HTTP_ALT = 8080,
+    FL_PORT_HTTPS_ALT = 8443,
+};
+
 enum {
     FL_PKT_FRAGMENT   = 0x01, /* non-first IP fragment: no L4 header here */
     FL_PKT_ICMP_ERROR = 0x02, /* ICMP/ICMPv6 error quoting another packet */

@@ -1,32 +1,37 @@
-/* fl_report.h - the replay summary: the DESIGN.md JSON document (contract)
- * and a readable table. */
+/* fl_report.h - the run summary: the JSON document (README "JSON
+ * document"), a readable table, the HTML report, and one alert as JSON.
+ * Each reads a const view of the run (fl_run.h). */
 #ifndef FL_REPORT_H
 #define FL_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
-#include "fl_engine.h"
-
-typedef struct fl_report_source {
-    const char *const *files;  /* capture files, or NULL for live */
-    size_t nfiles;
-    const char *interface;     /* live interface, or NULL */
-    uint64_t kernel_drops;
-} fl_report_source;
+#include "fl_run.h"
 
 /* The JSON document, malloc'd (free() it); NULL on allocation failure. */
-char *fl_report_json(fl_engine *e, const fl_report_source *src);
+char *fl_report_json(const fl_run_view *v);
 
-/* One alert as a JSON object (the same schema in the document, the Redis
- * stream and pub/sub). agg/prov may be NULL (no top services then). */
-struct json_t;
-struct json_t *fl_alert_json(const fl_alert *a, fl_aggregate *agg, fl_providers *prov);
+/* One alert event in the schema of the document's alerts[] plus "event"
+ * (raised / resolved): as compact JSON text, and as the same fields
+ * flattened to field/value strings for a Redis stream entry (objects and
+ * arrays as JSON text). v may be NULL (no top services then). */
+#define FL_ALERT_FIELDS_MAX 64
+typedef struct fl_alert_event {
+    const char *state;                     /* "raised" or "resolved" */
+    char *json;                            /* NULL on allocation failure */
+    char *fields[FL_ALERT_FIELDS_MAX];     /* name, value, name, value... */
+    size_t nfields;
+} fl_alert_event;
+void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_alert *a,
+                         bool resolved);
+void fl_alert_event_free(fl_alert_event *ev);
 
 /* A table per provider for people. */
-void fl_report_table(fl_engine *e, const fl_report_source *src, FILE *out);
+void fl_report_table(const fl_run_view *v, FILE *out);
 
 /* One self-contained HTML page (inline CSS and SVG, loads nothing): the
  * verdict, the capture, the alerts and a timeline per provider. Call after
  * fl_engine_finish. Returns 0, or -1 on allocation or write failure. */
-int fl_report_html(fl_engine *e, const fl_report_source *src, FILE *out);
+int fl_report_html(const fl_run_view *v, FILE *out);
 
 #endif

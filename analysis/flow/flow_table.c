@@ -7,6 +7,7 @@
  * expiry pops from the heads and eviction at the cap takes the oldest head:
  * no scan, no allocation.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,10 +95,10 @@ static void hash_unlink(fl_flow_table *t, fl_flow *f)
 }
 
 /* Take the flow out of the table, tell the owner, recycle the slot. */
-static void flow_end(fl_flow_table *t, fl_flow *f, bool evicted)
+static void flow_end(fl_flow_table *t, fl_flow *f, fl_flow_end_why why)
 {
     if (t->on_end)
-        t->on_end(t->ctx, f, evicted);
+        t->on_end(t->ctx, f, why);
     hash_unlink(t, f);
     list_unlink(t, f);
     uint32_t gen = f->gen + 1;
@@ -196,7 +197,7 @@ fl_flow *fl_flow_create(fl_flow_table *t, const fl_packet *pkt, bool src_is_clie
         if (!victim)
             return NULL;
         t->stats.evicted++;
-        flow_end(t, victim, true);
+        flow_end(t, victim, FL_FLOW_END_EVICTED);
     }
     uint32_t idx;
     if (t->free_head != FL_FLOW_NONE) {
@@ -229,8 +230,8 @@ fl_flow *fl_flow_create(fl_flow_table *t, const fl_packet *pkt, bool src_is_clie
     uint32_t *b = &t->buckets[f->hash & t->mask];
     f->hnext = *b;
     *b = idx;
-    fl_flow_class cls = pkt->l4_proto == 6 ? FL_FC_TCP_OPENING
-                      : pkt->l4_proto == 17 ? FL_FC_UDP : FL_FC_OTHER;
+    fl_flow_class cls = pkt->l4_proto == IPPROTO_TCP ? FL_FC_TCP_OPENING
+                      : pkt->l4_proto == IPPROTO_UDP ? FL_FC_UDP : FL_FC_OTHER;
     list_append(t, f, cls);
     t->stats.created++;
     t->stats.active++;
@@ -259,14 +260,14 @@ void fl_flow_expire(fl_flow_table *t, uint64_t now_us)
             if (f->last_us + t->idle_us[c] > now_us)
                 break;
             t->stats.expired++;
-            flow_end(t, f, false);
+            flow_end(t, f, FL_FLOW_END_IDLE);
         }
     }
 }
 
 void fl_flow_remove(fl_flow_table *t, fl_flow *f)
 {
-    flow_end(t, f, false);
+    flow_end(t, f, FL_FLOW_END_REMOVED);
 }
 
 void fl_flow_drain(fl_flow_table *t)
@@ -275,7 +276,7 @@ void fl_flow_drain(fl_flow_table *t)
         fl_flow *f = oldest_flow(t);
         if (!f)
             break;
-        flow_end(t, f, false);
+        flow_end(t, f, FL_FLOW_END_DRAINED);
     }
 }
 

@@ -1,5 +1,6 @@
-/* report_json.c - the replay summary JSON document (DESIGN.md contract),
- * built with jansson. Zero counters are omitted, as the contract allows. */
+/* report_json.c - the run summary JSON document and the alert event
+ * schema (README "An alert event"), built with jansson. Zero counters are
+ * omitted. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,10 @@ static double secs(uint64_t us)
     return (double)us / 1e6;
 }
 
-static json_t *source_object(fl_engine *e, const fl_report_source *src)
+static json_t *source_object(const fl_run_view *v)
 {
-    fl_engine_stats st;
-    fl_engine_get_stats(e, &st);
+    const fl_engine_stats *sp = &v->stats;
+    const fl_report_source *src = &v->src;
     json_t *s = json_object();
     json_t *files = json_array();
     for (size_t i = 0; i < src->nfiles; i++)
@@ -32,36 +33,34 @@ static json_t *source_object(fl_engine *e, const fl_report_source *src)
     json_object_set_new(s, "files", files);
     if (src->interface)
         json_object_set_new(s, "interface", json_string(src->interface));
-    json_object_set_new(s, "packets", json_integer((json_int_t)st.packets));
-    json_object_set_new(s, "bytes", json_integer((json_int_t)st.bytes));
-    json_object_set_new(s, "first_ts", st.packets ? json_real(secs(st.first_ts_us)) : json_null());
-    json_object_set_new(s, "last_ts", st.packets ? json_real(secs(st.last_ts_us)) : json_null());
-    json_object_set_new(s, "decode_errors", json_integer((json_int_t)st.decode_errors));
+    json_object_set_new(s, "packets", json_integer((json_int_t)sp->packets));
+    json_object_set_new(s, "bytes", json_integer((json_int_t)sp->bytes));
+    json_object_set_new(s, "first_ts", sp->packets ? json_real(secs(sp->first_ts_us)) : json_null());
+    json_object_set_new(s, "last_ts", sp->packets ? json_real(secs(sp->last_ts_us)) : json_null());
+    json_object_set_new(s, "decode_errors", json_integer((json_int_t)sp->decode_errors));
     json_t *reasons = json_object();
     for (int i = 0; i < FL_DERR_COUNT; i++)
-        if (st.decode_error[i])
+        if (sp->decode_error[i])
             json_object_set_new(reasons, fl_decode_error_name((fl_decode_error)i),
-                                json_integer((json_int_t)st.decode_error[i]));
+                                json_integer((json_int_t)sp->decode_error[i]));
     json_object_set_new(s, "decode_error_reasons", reasons);
-    json_object_set_new(s, "one_way_flows", json_integer((json_int_t)st.one_way_flows));
+    json_object_set_new(s, "one_way_flows", json_integer((json_int_t)sp->one_way_flows));
     json_object_set_new(s, "drops", json_integer((json_int_t)src->kernel_drops));
-    json_object_set_new(s, "not_ip", json_integer((json_int_t)st.not_ip));
-    json_object_set_new(s, "ip_fragments", json_integer((json_int_t)st.fragments));
-    json_object_set_new(s, "icmp_errors", json_integer((json_int_t)st.icmp_errors));
+    json_object_set_new(s, "not_ip", json_integer((json_int_t)sp->not_ip));
+    json_object_set_new(s, "ip_fragments", json_integer((json_int_t)sp->fragments));
+    json_object_set_new(s, "icmp_errors", json_integer((json_int_t)sp->icmp_errors));
     json_t *fp = json_object();
-    json_object_set_new(fp, "tcp", json_integer((json_int_t)st.flows_tcp));
-    json_object_set_new(fp, "udp", json_integer((json_int_t)st.flows_udp));
-    json_object_set_new(fp, "other", json_integer((json_int_t)st.flows_other));
+    json_object_set_new(fp, "tcp", json_integer((json_int_t)sp->flows_tcp));
+    json_object_set_new(fp, "udp", json_integer((json_int_t)sp->flows_udp));
+    json_object_set_new(fp, "other", json_integer((json_int_t)sp->flows_other));
     json_object_set_new(s, "flows_by_protocol", fp);
-    fl_flow_stats fs;
-    fl_engine_flow_stats(e, &fs);
-    json_object_set_new(s, "flows_evicted", json_integer((json_int_t)fs.evicted));
-    json_object_set_new(s, "flow_capacity", json_integer((json_int_t)fs.capacity));
-    json_object_set_new(s, "classify_unavailable", json_integer((json_int_t)st.classify_unavailable));
-    json_object_set_new(s, "dns_pending_dropped", json_integer((json_int_t)st.dns_pending_dropped));
-    json_object_set_new(s, "tcp_gaps", json_integer((json_int_t)st.tcp_gaps));
+    json_object_set_new(s, "flows_evicted", json_integer((json_int_t)v->flows.evicted));
+    json_object_set_new(s, "flow_capacity", json_integer((json_int_t)v->flows.capacity));
+    json_object_set_new(s, "classify_unavailable", json_integer((json_int_t)sp->classify_unavailable));
+    json_object_set_new(s, "dns_pending_dropped", json_integer((json_int_t)sp->dns_pending_dropped));
+    json_object_set_new(s, "tcp_gaps", json_integer((json_int_t)sp->tcp_gaps));
     json_object_set_new(s, "late_facts",
-                        json_integer((json_int_t)fl_aggregate_late_facts(fl_engine_aggregate(e))));
+                        json_integer((json_int_t)fl_aggregate_late_facts(v->agg)));
     return s;
 }
 
@@ -80,7 +79,7 @@ static int svc_cmp(const void *a, const void *b)
 }
 
 /* Top services of one provider: most failures first, then most flows. */
-static json_t *services_array(fl_aggregate *agg, uint16_t provider,
+static json_t *services_array(const fl_aggregate *agg, uint16_t provider,
                               const fl_service_tally *all, size_t n, size_t limit)
 {
     svc_ref *refs = malloc((n ? n : 1) * sizeof *refs);
@@ -101,7 +100,7 @@ static json_t *services_array(fl_aggregate *agg, uint16_t provider,
     return arr;
 }
 
-json_t *fl_alert_json(const fl_alert *a, fl_aggregate *agg, fl_providers *prov)
+static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_providers *prov)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
@@ -137,14 +136,14 @@ json_t *fl_alert_json(const fl_alert *a, fl_aggregate *agg, fl_providers *prov)
     return o;
 }
 
-char *fl_report_json(fl_engine *e, const fl_report_source *src)
+char *fl_report_json(const fl_run_view *v)
 {
-    fl_aggregate *agg = fl_engine_aggregate(e);
-    fl_providers *prov = fl_engine_providers(e);
+    const fl_aggregate *agg = v->agg;
+    const fl_providers *prov = v->prov;
     json_t *doc = json_object();
     json_object_set_new(doc, "version", json_string(FL_VERSION));
     json_object_set_new(doc, "bucket_seconds", json_integer(fl_aggregate_bucket_s(agg)));
-    json_object_set_new(doc, "source", source_object(e, src));
+    json_object_set_new(doc, "source", source_object(v));
 
     fl_counts grand;
     uint64_t clients;
@@ -199,13 +198,47 @@ char *fl_report_json(fl_engine *e, const fl_report_source *src)
     }
     json_object_set_new(doc, "buckets", buckets);
     json_t *alerts = json_array();
-    const fl_alert *al;
-    size_t na = fl_detector_alerts(fl_engine_detector(e), &al);
-    for (size_t i = 0; i < na; i++)
-        json_array_append_new(alerts, fl_alert_json(&al[i], agg, prov));
+    for (size_t i = 0; i < v->nalerts; i++)
+        json_array_append_new(alerts, alert_json(&v->alerts[i], agg, prov));
     json_object_set_new(doc, "alerts", alerts);
 
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(doc);
     return text;
+}
+
+void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_alert *a,
+                         bool resolved)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->state = resolved ? "resolved" : "raised";
+    json_t *j = alert_json(a, v ? v->agg : NULL, v ? v->prov : NULL);
+    json_object_set_new(j, "event", json_string(ev->state));
+    ev->json = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* the stream entry: flat field/value pairs of the same schema */
+    const char *key;
+    json_t *val;
+    json_object_foreach(j, key, val) {
+        if (ev->nfields + 2 > FL_ALERT_FIELDS_MAX)
+            break;
+        char *k = strdup(key);
+        char *t = json_is_string(val) ? strdup(json_string_value(val))
+                                      : json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!k || !t) {
+            free(k);
+            free(t);
+            continue;
+        }
+        ev->fields[ev->nfields++] = k;
+        ev->fields[ev->nfields++] = t;
+    }
+    json_decref(j);
+}
+
+void fl_alert_event_free(fl_alert_event *ev)
+{
+    free(ev->json);
+    for (size_t i = 0; i < ev->nfields; i++)
+        free(ev->fields[i]);
+    memset(ev, 0, sizeof *ev);
 }

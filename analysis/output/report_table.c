@@ -4,18 +4,18 @@
 #include "fl_families.h"
 #include "fl_report.h"
 
-void fl_report_table(fl_engine *e, const fl_report_source *src, FILE *out)
+void fl_report_table(const fl_run_view *rv, FILE *out)
 {
-    fl_engine_stats st;
-    fl_engine_get_stats(e, &st);
-    fl_aggregate *agg = fl_engine_aggregate(e);
-    fl_providers *prov = fl_engine_providers(e);
-    double span = st.packets ? (double)(st.last_ts_us - st.first_ts_us) / 1e6 : 0;
+    const fl_engine_stats *sp = &rv->stats;
+    const fl_report_source *src = &rv->src;
+    const fl_aggregate *agg = rv->agg;
+    const fl_providers *prov = rv->prov;
+    double span = sp->packets ? (double)(sp->last_ts_us - sp->first_ts_us) / 1e6 : 0;
     fprintf(out, "%llu packets, %llu bytes over %.1f s from %zu file(s)%s%s",
-            (unsigned long long)st.packets, (unsigned long long)st.bytes, span, src->nfiles,
+            (unsigned long long)sp->packets, (unsigned long long)sp->bytes, span, src->nfiles,
             src->interface ? " on " : "", src->interface ? src->interface : "");
     fprintf(out, "; %llu decode errors, %llu one-way flows\n\n",
-            (unsigned long long)st.decode_errors, (unsigned long long)st.one_way_flows);
+            (unsigned long long)sp->decode_errors, (unsigned long long)sp->one_way_flows);
     fprintf(out, "%-14s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s\n", "provider",
             "flows", "fails", "tcpatt", "refuse", "synto", "reset", "tls", "tlsfl", "dnsq",
             "srvfl", "dnsto", "http", "5xx", "client");

@@ -25,11 +25,11 @@ typedef struct ended {
     uint16_t last_cport;
 } ended;
 
-static void on_end(void *ctx, fl_flow *f, bool evicted)
+static void on_end(void *ctx, fl_flow *f, fl_flow_end_why why)
 {
     ended *e = ctx;
     e->count++;
-    e->evicted += evicted;
+    e->evicted += why == FL_FLOW_END_EVICTED;
     e->last_cport = f->cport;
 }
 

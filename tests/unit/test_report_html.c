@@ -41,7 +41,9 @@ static char *render(fl_engine *e, const char *pcap, size_t *len)
     ck_assert_ptr_nonnull(m);
     const char *files[] = { pcap };
     fl_report_source src = { .files = files, .nfiles = 1 };
-    ck_assert_int_eq(fl_report_html(e, &src, m), 0);
+    fl_run_view v;
+    fl_engine_view(e, &src, &v);
+    ck_assert_int_eq(fl_report_html(&v, m), 0);
     ck_assert_int_eq(fclose(m), 0);
     ck_assert_ptr_nonnull(buf);
     if (len)

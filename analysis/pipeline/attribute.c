@@ -1,0 +1,119 @@
+/* attribute.c - a flow's facts, its provider, and the nDPI glue.
+ *
+ * Facts are counted in the bucket of the packet that shows them (the RST,
+ * the alert, the response) or, for timeouts, at the moment the timeout
+ * passes. A flow's own facts (flows, tcp_attempts, early HTTP requests) wait
+ * for its provider to be decided: by address at once; else by name when
+ * nDPI has read the SNI/Host; for HTTP flows not placed by address, at the
+ * first response, whose headers may name the CDN.
+ */
+#include "engine_int.h"
+
+void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n)
+{
+    fl_aggregate_count(e->agg, ts, provider, c, n);
+}
+
+/* The one place a failure is booked: the failing client is recorded for
+ * provider at ts and the flow f (NULL if it has ended) is marked failed. */
+void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
+                    const fl_addr *client)
+{
+    fl_aggregate_failing_client(e->agg, ts, provider, client);
+    if (!f)
+        return;
+    f->state |= FL_FS_FAILED;
+    if (f->failures < UINT16_MAX)
+        f->failures++;
+}
+
+/* A fact about flow f at ts, counted for the flow's provider. */
+void fl_eng_flow_fact(fl_engine *e, fl_flow *f, uint64_t ts, fl_counter c, uint32_t n)
+{
+    if (!n)
+        return;
+    if (!(f->state & FL_FS_ATTRIBUTED))
+        fl_eng_attribute(e, f, 0);
+    fl_eng_emit(e, ts, f->provider, c, n);
+    if (fl_counter_is_failure(c))
+        fl_eng_failure(e, f, ts, f->provider, &f->client);
+}
+
+/* Decide the flow's provider (the order of README "How a flow is
+ * attributed") and let its deferred facts out. provider_hint: an HTTP CDN
+ * provider, used when the address said nothing. */
+void fl_eng_attribute(fl_engine *e, fl_flow *f, uint16_t provider_hint)
+{
+    if (f->state & FL_FS_ATTRIBUTED)
+        return;
+    f->state |= FL_FS_ATTRIBUTED;
+    if (f->provider == FL_PROVIDER_UNKNOWN && provider_hint)
+        f->provider = provider_hint;
+    if (f->provider == FL_PROVIDER_UNKNOWN) {
+        char name[FL_DNS_NAME_MAX + 1];
+        name[0] = '\0';
+        f->provider = fl_providers_by_learned_addr(e->prov, &f->server, name, sizeof name);
+        if (!f->service && name[0])
+            f->service = fl_aggregate_service_id(e->agg, name);
+    }
+    fl_eng_emit(e, f->first_us, f->provider, FL_C_flows, 1);
+    fl_aggregate_active_client(e->agg, f->first_us, f->provider, &f->client);
+    if (f->state & FL_FS_SYN)
+        fl_eng_emit(e, f->first_us, f->provider, FL_C_tcp_attempts, 1);
+    if (f->deferred_requests) {
+        fl_eng_emit(e, f->first_us, f->provider, FL_C_http_requests, f->deferred_requests);
+        f->deferred_requests = 0;
+    }
+}
+
+static void apply_classification(fl_engine *e, fl_flow *f, const fl_classification *c)
+{
+    f->state |= FL_FS_CLASSIFIED;
+    if (!f->service) {
+        const char *name = c->host[0] ? c->host
+                         : fl_classifier_proto_name(e->cls, c->app_proto ? c->app_proto
+                                                                       : c->master_proto);
+        f->service = fl_aggregate_service_id(e->agg, name);
+    }
+    if (f->state & FL_FS_ATTRIBUTED || f->provider != FL_PROVIDER_UNKNOWN)
+        return;
+    uint16_t p = fl_providers_by_ndpi(e->prov, c->app_proto, c->master_proto);
+    if (!p && c->host[0])
+        p = fl_providers_by_name(e->prov, c->host);
+    f->provider = p;
+}
+
+void fl_eng_classify_stop(fl_engine *e, fl_flow *f)
+{
+    if (!f->ndpi)
+        return;
+    fl_classification c;
+    fl_classifier_giveup(e->cls, f->ndpi, &c);
+    fl_classifier_flow_free(e->cls, f->ndpi);
+    f->ndpi = NULL;
+    apply_classification(e, f, &c);
+}
+
+/* nDPI sees a flow only until it is classified, or for at most
+ * classify_packets payload packets. */
+void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt)
+{
+    if (f->state & FL_FS_CLASSIFIED)
+        return;
+    if (!f->ndpi) {
+        f->ndpi = fl_classifier_flow_new(e->cls);
+        if (!f->ndpi) {
+            e->st.classify_unavailable++;
+            f->state |= FL_FS_CLASSIFIED;
+            return;
+        }
+    }
+    fl_classification c;
+    if (fl_classifier_packet(e->cls, f->ndpi, pkt, &c)) {
+        fl_classifier_flow_free(e->cls, f->ndpi);
+        f->ndpi = NULL;
+        apply_classification(e, f, &c);
+    } else if (++f->ndpi_pkts >= e->cfg->classify_packets) {
+        fl_eng_classify_stop(e, f);
+    }
+}

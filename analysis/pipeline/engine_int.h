@@ -1,0 +1,76 @@
+/* engine_int.h - the engine's state, shared by the pipeline's files only.
+ *
+ * engine.c      set-up, packet entry, packet time and housekeeping
+ * attribute.c   counting a flow's facts, provider attribution, nDPI glue
+ * timeouts.c    SYN and TLS handshake timers
+ * tcp_flow.c    TCP state, choice of dissector, stream payload
+ * dns_flow.c    DNS messages (UDP and TCP) and query timeouts
+ * flow_end.c    a flow's start and end
+ */
+#ifndef FL_ENGINE_INT_H
+#define FL_ENGINE_INT_H
+
+#include "fl_dns_pending.h"
+#include "fl_engine.h"
+#include "fl_timer_ring.h"
+
+#define FL_US 1000000ULL
+
+enum { FL_TIMER_SYN = 1, FL_TIMER_TLS = 2 };
+
+struct fl_engine {
+    const fl_config *cfg;
+    fl_classifier *cls;
+    fl_providers *prov;
+    fl_flow_table *flows;
+    fl_aggregate *agg;
+    fl_bucket_close_fn sink;
+    void *sink_ctx;
+    fl_detector *det;
+    fl_alert_fn alert_sink;
+    void *alert_ctx;
+
+    uint64_t now_us;          /* monotonic packet time */
+    uint64_t next_housekeeping;
+    bool started;
+
+    uint64_t syn_timeout_us, tls_timeout_us, dns_timeout_us;
+    fl_timer_ring timers_syn, timers_tls;
+    fl_dns_pending *dq;       /* DNS queries waiting for an answer */
+
+    bool closing;             /* freeing: flows end without counting */
+    fl_engine_stats st;
+    fl_dns_msg dns_msg;       /* scratch: one message at a time */
+};
+
+/* attribute.c */
+void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n);
+void fl_eng_flow_fact(fl_engine *e, fl_flow *f, uint64_t ts, fl_counter c, uint32_t n);
+void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
+                    const fl_addr *client);
+void fl_eng_attribute(fl_engine *e, fl_flow *f, uint16_t provider_hint);
+void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt);
+void fl_eng_classify_stop(fl_engine *e, fl_flow *f);
+
+/* timeouts.c */
+void fl_eng_timer_push(fl_engine *e, fl_timer_ring *r, fl_flow *f, uint8_t kind,
+                       uint64_t deadline);
+void fl_eng_timers_run(fl_engine *e, fl_timer_ring *r, uint64_t now);
+void fl_eng_check_syn_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
+void fl_eng_check_tls_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
+
+/* tcp_flow.c */
+void fl_eng_tcp_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_client);
+
+/* dns_flow.c */
+void fl_eng_dns_message(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len,
+                        uint64_t ts);
+void fl_eng_dns_tcp_feed(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len,
+                         uint64_t ts);
+void fl_eng_dns_expire(fl_engine *e, uint64_t now);
+
+/* flow_end.c */
+fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client);
+void fl_eng_flow_end(void *ctx, fl_flow *f, fl_flow_end_why why);
+
+#endif

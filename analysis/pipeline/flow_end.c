@@ -1,0 +1,80 @@
+/* flow_end.c - a flow's start (direction, dissector by port, provider by
+ * address) and its end (pending timers settled, per-service totals). */
+#include <netinet/in.h>
+
+#include "engine_int.h"
+
+fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client)
+{
+    bool src_client = fl_flow_guess_src_is_client(pkt);
+    fl_flow *f = fl_flow_create(e->flows, pkt, src_client);
+    if (!f)
+        return NULL;
+    *from_client = src_client;
+    switch (pkt->l4_proto) {
+    case IPPROTO_TCP: e->st.flows_tcp++; break;
+    case IPPROTO_UDP: e->st.flows_udp++; break;
+    default: e->st.flows_other++; break;
+    }
+    if (pkt->l4_proto == IPPROTO_TCP &&
+        (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) != FL_TCP_SYN)
+        f->state |= FL_FS_MIDSTREAM;
+    if (pkt->l4_proto == IPPROTO_UDP && (f->sport == FL_PORT_DNS || f->cport == FL_PORT_DNS))
+        f->app = FL_APP_DNS;
+    else if (pkt->l4_proto != IPPROTO_TCP)
+        f->app = FL_APP_NONE;
+    f->provider = fl_providers_by_addr(e->prov, &f->server);
+    if (f->app == FL_APP_DNS)
+        f->resolver = fl_providers_public_resolver(e->prov, &f->server);
+    if (f->provider != FL_PROVIDER_UNKNOWN && f->app != FL_APP_DNS)
+        fl_eng_attribute(e, f, 0);
+    return f;
+}
+
+static void free_flow_state(fl_flow *f)
+{
+    if (f->app == FL_APP_DNS && f->proto == IPPROTO_TCP)
+        fl_dns_tcp_free(&f->u.dns_tcp);
+}
+
+/* Timers still pending. At the end of input they have run out (the input
+ * holds no answer): counted at their deadlines. A SYN superseded by a new
+ * SYN on the same 5-tuple was given up unanswered: counted now. An evicted
+ * or idle flow's outcome is unknown unless its deadline passed. */
+static void settle_timers(fl_engine *e, fl_flow *f, fl_flow_end_why why)
+{
+    bool drained = why == FL_FLOW_END_DRAINED;
+    uint64_t syn_deadline = f->first_us + e->syn_timeout_us;
+    if (f->state & FL_FS_SYN_TIMER) {
+        if (drained || syn_deadline <= e->now_us)
+            fl_eng_check_syn_timeout(e, f, syn_deadline);
+        else if (why == FL_FLOW_END_REMOVED)
+            fl_eng_check_syn_timeout(e, f, e->now_us);
+    }
+    uint64_t tls_deadline = f->last_us + e->tls_timeout_us;
+    if ((f->state & FL_FS_TLS_TIMER) && (drained || tls_deadline <= e->now_us))
+        fl_eng_check_tls_timeout(e, f, tls_deadline);
+}
+
+void fl_eng_flow_end(void *ctx, fl_flow *f, fl_flow_end_why why)
+{
+    fl_engine *e = ctx;
+    if (e->closing) {
+        if (f->ndpi)
+            fl_classifier_flow_free(e->cls, f->ndpi);
+        free_flow_state(f);
+        return;
+    }
+    if (why == FL_FLOW_END_EVICTED)
+        e->st.flows_evicted++;
+    fl_eng_classify_stop(e, f);
+    settle_timers(e, f, why);
+    if (!(f->state & FL_FS_ATTRIBUTED))
+        fl_eng_attribute(e, f, 0);
+    fl_aggregate_service(e->agg, f->provider, f->service, 1, f->failures);
+    bool client = f->pkts[0] != 0, server = f->pkts[1] != 0;
+    bool syn_only = (f->state & FL_FS_SYN) && !(f->state & FL_FS_CLIENT_NON_SYN);
+    if (client != server && !syn_only)
+        e->st.one_way_flows++;
+    free_flow_state(f);
+}
