@@ -71,13 +71,13 @@ void fl_metrics_snapshot_add(fl_metrics_snapshot *s, const char *provider,
                              const fl_counts *counts, fl_metrics_alert alert,
                              double alert_ratio);
 
-struct fl_engine;
+struct fl_run_view;
 
-/* Everything the engine knows: packets, decode errors, flows, the provider
- * totals (fl_aggregate_totals) and the detector's open alerts (unknown when
- * blind). Kernel drops, Redis and published_at are the caller's. Runs on the
- * pipeline thread, at a closed bucket or a heartbeat: O(providers + alerts). */
-void fl_metrics_snapshot_fill(fl_metrics_snapshot *s, struct fl_engine *e, bool blind);
+/* Everything the run view holds: packets, decode errors, flows, the
+ * provider totals, the open alerts (unknown when blind), Redis. Kernel
+ * drops and published_at are the caller's. Runs on the pipeline thread at
+ * a closed bucket, alert or heartbeat: O(providers + alerts). */
+void fl_metrics_snapshot_fill(fl_metrics_snapshot *s, const struct fl_run_view *v);
 
 /* The exposition text of s (malloc'd, NUL-terminated; *len its length), or
  * NULL when out of memory. */

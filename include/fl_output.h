@@ -23,6 +23,8 @@ typedef struct fl_output_args {
     FILE *out;                 /* summary: where it is printed */
     const char *path;          /* html: the report file */
     bool quiet;                /* log: nothing on stderr */
+    const char *metrics_addr;  /* metrics: HOST:PORT to serve /metrics on */
+    const char *events_path;   /* events: the JSON Lines file, "-" stdout */
 } fl_output_args;
 
 /* What fl_output_type.finish reports. */
@@ -50,6 +52,7 @@ extern const fl_output_type fl_output_log;     /* one stderr line per alert */
 extern const fl_output_type fl_output_json;    /* the JSON document at the end */
 extern const fl_output_type fl_output_table;   /* the table at the end */
 extern const fl_output_type fl_output_html;    /* the HTML report at the end */
+extern const fl_output_type fl_output_metrics; /* Prometheus /metrics, live */
 
 /* A set of opened outputs, told in the order they were added. */
 #define FL_OUTPUTS_MAX 8
