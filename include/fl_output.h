@@ -77,4 +77,10 @@ fl_output_result fl_outputs_finish(fl_outputs *o, const fl_run_view *v,
                                    void *ctx);
 void fl_outputs_close(fl_outputs *o);
 
+/* The Redis output's writer state, if the set has one: false otherwise.
+ * err gets its last error (may be NULL). */
+struct fl_redis_stats;
+bool fl_outputs_redis_stats(const fl_outputs *o, struct fl_redis_stats *st, char *err,
+                            size_t errlen);
+
 #endif
