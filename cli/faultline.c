@@ -297,7 +297,8 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
     fl_engine_set_bucket_sink(e, on_bucket, o);
     fl_engine_set_alert_sink(e, on_alert, o);
     fl_output_args args = { .cfg = &c->cfg, .quiet = c->quiet,
-                            .metrics_addr = c->metrics_addr, .events_path = c->events_path };
+                            .metrics_addr = c->metrics_addr, .events_path = c->events_path,
+                            .live = strcmp(c->cmd, "capture") == 0 };
     char err[512];
     bool ok = true;
     if (c->cfg.redis_url[0])

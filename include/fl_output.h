@@ -25,6 +25,7 @@ typedef struct fl_output_args {
     bool quiet;                /* log: nothing on stderr */
     const char *metrics_addr;  /* metrics: HOST:PORT to serve /metrics on */
     const char *events_path;   /* events: the JSON Lines file, "-" stdout */
+    bool live;                 /* capture: a signal ends the run, exit is bounded */
 } fl_output_args;
 
 /* What fl_output_type.finish reports. */

@@ -57,7 +57,7 @@ static const setting settings[] = {
     U32("redis", backlog_mb, "64", "memory for batches held while Redis is away, MiB"),
     U32("redis", stream_maxlen, "100000", "alert stream MAXLEN ~"),
     U32("redis", heartbeat_s, "10", "heartbeat interval, seconds"),
-    DBL("redis", flush_s, "10", "at exit, wait at most this long to deliver held batches (2 s when Redis is down)"),
+    DBL("redis", flush_s, "30", "at exit, wait at most this long to deliver held batches (capture: 2 s when Redis is down)"),
     DBL("redis", stale_s, "60", "'status': a sensor whose heartbeat is older than this is stale"),
     DBL("detector", window_s, "60", "sliding window for failure ratios, seconds"),
     U32("detector", min_volume, "20", "attempts in the window before judging"),

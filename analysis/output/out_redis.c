@@ -1,7 +1,8 @@
 /* out_redis.c - the Redis output: closed buckets, alert events and
  * heartbeats to the writer (fl_redis.h); at the end, delivery of what is
- * held, bounded: [redis] flush_s while Redis answers, DOWN_FLUSH_MS when it
- * is down at that moment (SIGTERM must not hang on a dead server), plus the
+ * held, bounded: [redis] flush_s (a replay waits that long for a Redis that
+ * comes back), but a live sensor whose Redis is down at that moment waits
+ * only DOWN_FLUSH_MS (SIGTERM must not hang on a dead server); plus the
  * writer's command timeout for a call in flight. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 typedef struct redis_out {
     fl_redis *r;
     double flush_s;
+    bool live;
 } redis_out;
 
 static void *redis_open(const fl_output_args *args, char *err, size_t errlen)
@@ -38,6 +40,7 @@ static void *redis_open(const fl_output_args *args, char *err, size_t errlen)
         return NULL;
     }
     o->flush_s = c->flush_s;
+    o->live = args->live;
     o->r = fl_redis_new(&ro, e, sizeof e);
     if (!o->r) {
         snprintf(err, errlen, "redis: %s", e);
@@ -78,7 +81,9 @@ static fl_output_result redis_finish(void *self, const fl_run_view *v, char *msg
     redis_out *o = self;
     fl_redis_stats rs;
     fl_redis_get_stats(o->r, &rs);
-    double ms = rs.connected ? o->flush_s * 1000.0 : DOWN_FLUSH_MS;
+    double ms = o->flush_s * 1000.0;
+    if (o->live && !rs.connected && ms > DOWN_FLUSH_MS)
+        ms = DOWN_FLUSH_MS;
     if (ms > 3600e3)
         ms = 3600e3;
     bool done = fl_redis_flush(o->r, (uint32_t)ms);
