@@ -198,6 +198,10 @@ static int parse_args(cli *c, int argc, char **argv)
         fprintf(stderr, "faultline: bucket_s must be at least 1 second\n");
         return EXIT_USAGE;
     }
+    if (c->json && c->events_path && strcmp(c->events_path, "-") == 0) {
+        fprintf(stderr, "faultline: --json and --events - both want stdout: give --events a file\n");
+        return EXIT_USAGE;
+    }
     if (fl_log_level_from_name(c->cfg.log_level) < 0) {
         fprintf(stderr, "faultline: log_level '%s': want emerg, alert, crit, err, warning, "
                         "notice, info or debug\n", c->cfg.log_level);
@@ -287,6 +291,14 @@ static void on_alert(void *ctx, const fl_alert *a, bool resolved)
     fl_outputs_alert(&o->set, &v, a, resolved);
 }
 
+static void on_failure(void *ctx, const fl_failure_info *fi)
+{
+    outputs *o = ctx;
+    fl_run_view v;
+    make_view(o, &v, NULL, 0);
+    fl_outputs_failure(&o->set, &v, fi);
+}
+
 /* Redis first (it gets the buckets as they close), then the alert log,
  * then what is written at the end: the summary, the HTML report. */
 static bool outputs_open(outputs *o, cli *c, fl_engine *e)
@@ -305,12 +317,18 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
         ok = fl_outputs_add(&o->set, &fl_output_redis, &args, err, sizeof err);
     if (ok && c->metrics_addr)
         ok = fl_outputs_add(&o->set, &fl_output_metrics, &args, err, sizeof err);
+    if (ok && c->events_path) {
+        ok = fl_outputs_add(&o->set, &fl_output_events, &args, err, sizeof err);
+        fl_engine_set_failure_sink(e, on_failure, o);
+    }
     if (ok && !c->quiet) {
         args.out = stderr;
         ok = fl_outputs_add(&o->set, &fl_output_log, &args, err, sizeof err);
     }
     args.out = stdout;
-    if (ok)
+    /* --events - owns stdout: no table then (--json with it is refused). */
+    bool events_stdout = c->events_path && strcmp(c->events_path, "-") == 0;
+    if (ok && !(events_stdout && !c->json))
         ok = fl_outputs_add(&o->set, c->json ? &fl_output_json : &fl_output_table, &args, err,
                             sizeof err);
     args.path = c->report_html;

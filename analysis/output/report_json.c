@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fl_families.h"
 #include "fl_report.h"
@@ -214,6 +215,21 @@ void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_aler
     ev->state = resolved ? "resolved" : "raised";
     json_t *j = alert_json(a, v ? v->agg : NULL, v ? v->prov : NULL);
     json_object_set_new(j, "event", json_string(ev->state));
+    /* Who saw it: alerts of several sensors meet in one Redis and one
+     * Alertmanager; the forwarder labels them by these. */
+    if (v && v->cfg) {
+        char host[256] = "sensor";
+        const char *sensor = v->cfg->sensor;
+        if (!sensor[0]) {
+            if (gethostname(host, sizeof host) != 0)
+                snprintf(host, sizeof host, "sensor");
+            host[sizeof host - 1] = '\0';
+            sensor = host;
+        }
+        json_object_set_new(j, "sensor", json_string(sensor));
+        if (v->cfg->site[0])
+            json_object_set_new(j, "site", json_string(v->cfg->site));
+    }
     ev->json = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     /* the stream entry: flat field/value pairs of the same schema */
     const char *key;
