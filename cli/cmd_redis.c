@@ -220,6 +220,19 @@ int fl_cmd_alerts(const fl_config *cfg, bool follow, bool json)
 /* ---- status ---- */
 
 
+/* Seconds since the sensor's last heartbeat (wall clock). */
+static int64_t heartbeat_age(const fl_redis_sensor_status *s)
+{
+    return (int64_t)time(NULL) - (int64_t)s->wall;
+}
+
+/* No heartbeat within [redis] stale_s (or one from a version that did not
+ * say when): the sensor stopped or lost Redis; what it said is old. */
+static bool is_stale(const fl_redis_sensor_status *s, const fl_config *cfg)
+{
+    return !s->wall || (double)heartbeat_age(s) > cfg->stale_s;
+}
+
 static json_t *status_json(const fl_redis_status *st, const fl_config *cfg)
 {
     json_t *o = json_object();
@@ -264,7 +277,12 @@ static json_t *status_json(const fl_redis_status *st, const fl_config *cfg)
         json_object_set_new(so, "last_seen", json_integer((json_int_t)s->last_seen));
         json_object_set_new(so, "held", json_integer((json_int_t)s->held));
         json_object_set_new(so, "dropped", json_integer((json_int_t)s->dropped));
-        json_object_set_new(so, "connected", json_boolean(s->connected));
+        bool stale = is_stale(s, cfg);
+        json_object_set_new(so, "connected", json_boolean(s->connected && !stale));
+        json_object_set_new(so, "heartbeat_age_s", s->wall ? json_integer((json_int_t)heartbeat_age(s))
+                                                           : json_null());
+        json_object_set_new(so, "stale", json_boolean(stale));
+        json_object_set_new(so, "alerts", json_string(s->alerts));
         json_array_append_new(sensors, so);
     }
     json_object_set_new(o, "sensors", sensors);
@@ -292,15 +310,21 @@ static void status_table(const fl_redis_status *st, const fl_config *cfg)
     }
     if (!st->nproviders)
         printf("(no provider data in the window and no alert state)\n");
-    printf("\n%-20s %-9s %12s %9s %-21s %s\n", "sensor", "version", "packets", "drops",
-           "last_seen", "connected");
+    printf("\n%-20s %-9s %12s %9s %-21s %-10s %s\n", "sensor", "version", "packets", "drops",
+           "last_seen", "heartbeat", "connected");
     for (size_t i = 0; i < st->nsensors; i++) {
         const fl_redis_sensor_status *s = &st->sensors[i];
-        char seen[32];
+        char seen[32], age[32] = "?";
+        bool stale = is_stale(s, cfg);
         fmt_time((double)s->last_seen, seen, sizeof seen);
-        printf("%-20.20s %-9s %12llu %9llu %-21s %s", s->name, s->version[0] ? s->version : "-",
-               (unsigned long long)s->packets, (unsigned long long)s->drops, seen,
-               s->connected ? "yes" : "no");
+        if (s->wall)
+            snprintf(age, sizeof age, "%llds ago", (long long)heartbeat_age(s));
+        printf("%-20.20s %-9s %12llu %9llu %-21s %-10s %s", s->name,
+               s->version[0] ? s->version : "-", (unsigned long long)s->packets,
+               (unsigned long long)s->drops, seen, age,
+               stale ? "STALE" : s->connected ? "yes" : "no");
+        if (s->alerts[0])
+            printf(" alerts: %s", s->alerts);
         if (s->held || s->dropped)
             printf(" (held %llu, dropped %llu batches)", (unsigned long long)s->held,
                    (unsigned long long)s->dropped);

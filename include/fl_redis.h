@@ -138,7 +138,8 @@ long fl_redis_read_alerts(fl_redis_reader *rd, char *after, size_t afterlen, uin
 
 typedef struct fl_redis_provider_status {
     char provider[FL_REDIS_NAME_MAX];
-    char state[32];            /* P:state (raised/resolved), "" if never alerted */
+    char state[32];            /* raised if a sensor's P:state:<sensor> says so,
+                                * else resolved; "" if never alerted */
     fl_counts counts;          /* summed over the window, all sensors */
     uint32_t buckets;          /* bucket hashes summed */
 } fl_redis_provider_status;
@@ -150,6 +151,8 @@ typedef struct fl_redis_sensor_status {
     uint64_t last_seen;        /* epoch seconds of its last packet */
     uint64_t held, dropped;    /* its Redis backlog when it wrote this */
     bool connected;
+    uint64_t wall;             /* wall clock of its last heartbeat, 0 unknown */
+    char alerts[512];          /* P:state:<sensor>: "Cloudflare raised, ..." */
 } fl_redis_sensor_status;
 
 typedef struct fl_redis_status {
@@ -165,7 +168,7 @@ typedef struct fl_redis_status {
     size_t nsensors;
 } fl_redis_status;
 
-/* P:state, the P:cnt:<provider>:<bucket> hashes of the window (found with
+/* P:state:<sensor> of every sensor, the P:cnt:<provider>:<bucket> hashes of the window (found with
  * SCAN MATCH, never KEYS) and the P:sensor:* heartbeats. */
 bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t window_s,
                           fl_redis_status *st, char *err, size_t errlen);

@@ -672,7 +672,8 @@ void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
     ab_add(&b, "3", 1);
     add_batch_key(r, &b);
     ab_addf(&b, "%s:alerts", r->prefix);
-    ab_addf(&b, "%s:state", r->prefix);
+    /* Per sensor: one sensor's resolve never clears another's raise. */
+    ab_addf(&b, "%s:state:%s", r->prefix, r->sensor);
     ab_addf(&b, "%" PRIu32, r->retention_s);
     ab_addf(&b, "%" PRIu32, r->stream_maxlen);
     ab_add(&b, json, strlen(json));
@@ -894,8 +895,9 @@ static int append_heartbeat(fl_redis *r, const fl_heartbeat *hb, const char *ver
     redisAppendCommand(r->c,
                        "HSET %s version %s packets %" PRIu64 " drops %" PRIu64
                        " last_seen %" PRIu64 " held %" PRIu64 " dropped %" PRIu64
-                       " connected 1",
-                       key, version, hb->packets, hb->drops, hb->last_packet_ts, held, dropped);
+                       " connected 1 wall %" PRIu64,
+                       key, version, hb->packets, hb->drops, hb->last_packet_ts, held, dropped,
+                       (uint64_t)time(NULL));
     redisAppendCommand(r->c, "EXPIRE %s %" PRIu32, key, r->retention_s);
     return 2;
 }
@@ -1580,7 +1582,38 @@ static void on_sensor(void *ctx, const char *key, const redisReply *h)
             s->dropped = reply_u64(v);
         else if (!strcmp(f->str, "connected"))
             s->connected = reply_u64(v) != 0;
+        else if (!strcmp(f->str, "wall"))
+            s->wall = reply_u64(v);
     }
+}
+
+/* P:state:<sensor>: the sensor's own alert states, and the providers'
+ * (raised when any sensor holds it raised). */
+static bool read_sensor_states(fl_redis_reader *rd, status_ctx *sc, char *err, size_t errlen)
+{
+    fl_redis_status *st = sc->st;
+    for (size_t i = 0; i < st->nsensors; i++) {
+        fl_redis_sensor_status *s = &st->sensors[i];
+        redisReply *rep = reader_check(rd, redisCommand(rd->c, "HGETALL %s:state:%s",
+                                                        rd->prefix, s->name),
+                                       "HGETALL", err, errlen);
+        if (!rep)
+            return false;
+        size_t n = 0;
+        for (size_t j = 0; rep->type == REDIS_REPLY_ARRAY && j + 1 < rep->elements; j += 2) {
+            const redisReply *f = rep->element[j], *v = rep->element[j + 1];
+            if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                continue;
+            if (n < sizeof s->alerts)
+                n += (size_t)snprintf(s->alerts + n, sizeof s->alerts - n, "%s%s %s",
+                                      n ? ", " : "", f->str, v->str);
+            fl_redis_provider_status *p = find_provider(sc, f->str, f->len);
+            if (p && strcmp(p->state, "raised") != 0)
+                snprintf(p->state, sizeof p->state, "%s", v->str);
+        }
+        freeReplyObject(rep);
+    }
+    return true;
 }
 
 /* <P>:cnt:<provider>:<bucket>: a provider name has no ':' (DESIGN.md). */
@@ -1658,7 +1691,7 @@ bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t windo
     if (!bucket_s)
         bucket_s = 10;
     status_ctx sc = {.st = st, .prefix_len = strlen(rd->prefix)};
-    char esc[200], pattern[300], key[300];
+    char esc[200], pattern[300];
     glob_escape(rd->prefix, esc, sizeof esc);
     strvec keys = {0};
     bool ok = false;
@@ -1675,21 +1708,9 @@ bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t windo
     if (!st->ref_time)
         st->ref_time = (uint64_t)time(NULL);
 
-    /* 2. Alert state per provider. */
-    snprintf(key, sizeof key, "%s:state", rd->prefix);
-    redisReply *rep = reader_check(rd, redisCommand(rd->c, "HGETALL %s", key), "HGETALL", err,
-                                   errlen);
-    if (!rep)
+    /* 2. Alert state per sensor, and per provider across sensors. */
+    if (!read_sensor_states(rd, &sc, err, errlen))
         goto out;
-    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
-        const redisReply *f = rep->element[i], *v = rep->element[i + 1];
-        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-            continue;
-        fl_redis_provider_status *p = find_provider(&sc, f->str, f->len);
-        if (p)
-            snprintf(p->state, sizeof p->state, "%s", v->str);
-    }
-    freeReplyObject(rep);
 
     /* 3. Counters of the window. The MATCH pattern narrows by the decimal
      * prefix the window's bucket starts share, so the server sends only
