@@ -96,4 +96,33 @@ fwd || { cat "$E2E_TMP/fwd.log" >&2; fail "forwarder failed"; }
 [ -z "$(am_active)" ] || fail "after both resolves: $(am_active)"
 [ -z "$(ls "$E2E_TMP/fwd/active")" ] || fail "forwarder still holds $(ls "$E2E_TMP/fwd/active")"
 pass "site-b's resolve ends the last alert; the forwarder holds nothing"
+
+# ---- the same with faultline itself: two sensors replay into one Redis ------
+# site-a replays the demo (Cloudflare raised, then resolved); site-b a
+# generated capture that ends during the outage (raised, never resolved).
+rcli DEL fl:alerts >/dev/null
+rm -rf "$E2E_TMP/fwd"
+"$FL_GEN" --seed 3 --scenario cloudflare-5xx --duration 420 --onset 200 --end 400 \
+    --out "$E2E_TMP/b.pcap" --truth "$E2E_TMP/b.tsv" >/dev/null || fail "flgen"
+"$FL_BIN" replay --quiet --redis "$REDIS_URL" --sensor site-b --set site=lyon "$E2E_TMP/b.pcap" >/dev/null ||
+    fail "site-b replay"
+"$FL_BIN" replay --quiet --redis "$REDIS_URL" --sensor site-a --set site=paris \
+    "$FL_SRC/pcaps/demo/cloudflare-outage.pcap" >/dev/null || fail "site-a replay"
+events=$(rcli --json XRANGE fl:alerts - + 2>/dev/null |
+         jq -r '.[] | .[1] | [range(0; length; 2) as $i | {(.[$i]): .[$i + 1]}] | add | "\(.sensor) \(.site) \(.event)"' |
+         tr '\n' ',')
+[ "$events" = "site-b lyon raised,site-a paris raised,site-a paris resolved," ] ||
+    fail "stream events (sensor site event): $events"
+# Per-sensor state in Redis.
+[ "$(rcli HGET fl:state:site-b Cloudflare)/$(rcli HGET fl:state:site-a Cloudflare)" = raised/resolved ] ||
+    fail "fl:state:site-b / fl:state:site-a: $(rcli HGET fl:state:site-b Cloudflare)/$(rcli HGET fl:state:site-a Cloudflare)"
+pass "two replays: events carry sensor and site; fl:state:site-b raised, fl:state:site-a resolved"
+
+fwd || { cat "$E2E_TMP/fwd.log" >&2; fail "forwarder failed"; }
+got=$(curl -fsS "$AM_API/alerts?active=true" |
+      jq -r '[.[] | select(.labels.provider == "Cloudflare") | "\(.labels.sensor) \(.labels.site) \(.status.state)"] | sort | join(",")')
+[ "$got" = "site-b lyon active" ] || fail "Alertmanager after both replays: '$got', want site-b's alone active"
+st=$("$FL_BIN" status --json --redis "$REDIS_URL" | jq -r '[.providers[] | select(.provider == "Cloudflare") | .state][0]')
+[ "$st" = raised ] || fail "faultline status: Cloudflare state '$st', want raised (site-b holds it)"
+pass "site-a's real resolve leaves site-b's alert active in Alertmanager; status says raised"
 done_all
