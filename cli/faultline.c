@@ -608,6 +608,40 @@ static bool drop_privileges(const char *user)
     return true;
 }
 
+/* Between packets: health sample and watchdog (ops.c), heartbeat. */
+static void capture_tick(cli *c, outputs *out, fl_live *live, fl_source *src,
+                         fl_source_stats *ss, uint64_t *next_beat)
+{
+    uint64_t now = mono_us();
+    if (now >= live->next_sample_us || now >= *next_beat ||
+        (live->watchdog_us && now >= live->next_watchdog_us)) {
+        fl_run_view v;
+        char rerr[256] = "";
+        fl_source_get_stats(src, ss);
+        make_view(out, &v, rerr, sizeof rerr);
+        fl_live_tick(live, now, &v, ss->kernel_drops, rerr);
+    }
+    if (now >= *next_beat) {
+        heartbeat(out, ss->kernel_drops);
+        *next_beat = now + (uint64_t)c->cfg.heartbeat_s * 1000000u;
+    }
+}
+
+/* Signals, the start line, READY=1 to the service manager. */
+static void capture_started(cli *c)
+{
+    catch_stop_signals();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_hup_signal;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    FL_NOTICE("capturing on %s%s%s as sensor %s", c->cfg.interface,
+              c->cfg.bpf[0] ? " with filter " : "", c->cfg.bpf,
+              c->cfg.sensor[0] ? c->cfg.sensor : "(host name)");
+    fl_sd_notify("READY=1\nSTATUS=capturing");
+}
+
 static int cmd_capture(cli *c)
 {
     if (!c->cfg.interface[0]) {
@@ -639,16 +673,7 @@ static int cmd_capture(cli *c)
     }
     out.live = &live;
     live_source = src;
-    catch_stop_signals();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_hup_signal;
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    FL_NOTICE("capturing on %s%s%s as sensor %s", c->cfg.interface,
-              c->cfg.bpf[0] ? " with filter " : "", c->cfg.bpf,
-              c->cfg.sensor[0] ? c->cfg.sensor : "(host name)");
-    fl_sd_notify("READY=1\nSTATUS=capturing");
+    capture_started(c);
 
     uint64_t next_beat = 0;
     fl_source_stats ss;
@@ -675,19 +700,7 @@ static int cmd_capture(cli *c)
             rc = EXIT_RUNTIME;
             break;
         }
-        uint64_t now = mono_us();
-        if (now >= live.next_sample_us || now >= next_beat ||
-            (live.watchdog_us && now >= live.next_watchdog_us)) {
-            fl_run_view v;
-            char rerr[256] = "";
-            fl_source_get_stats(src, &ss);
-            make_view(&out, &v, rerr, sizeof rerr);
-            fl_live_tick(&live, now, &v, ss.kernel_drops, rerr);
-        }
-        if (now >= next_beat) {
-            heartbeat(&out, ss.kernel_drops);
-            next_beat = now + (uint64_t)c->cfg.heartbeat_s * 1000000u;
-        }
+        capture_tick(c, &out, &live, src, &ss, &next_beat);
     }
     fl_sd_notify("STOPPING=1\nSTATUS=flushing");
     FL_NOTICE("stopping: closing the open buckets%s", c->cfg.redis_url[0]
