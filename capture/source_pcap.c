@@ -645,3 +645,8 @@ void fl_source_close(fl_source *s)
     free(s->bpf);
     free(s);
 }
+
+const char *fl_source_pcap_version(void)
+{
+    return pcap_lib_version();
+}

@@ -175,15 +175,21 @@ static void status_table(const fl_redis_status *st, const fl_config *cfg)
     }
     if (!st->nproviders)
         printf("(no provider data in the window and no alert state)\n");
-    printf("\n%-20s %-9s %12s %9s %-21s %s\n", "sensor", "version", "packets", "drops",
-           "last_seen", "connected");
+    printf("\n%-20s %-9s %12s %9s %-21s %-10s %s\n", "sensor", "version", "packets", "drops",
+           "last_seen", "heartbeat", "connected");
     for (size_t i = 0; i < st->nsensors; i++) {
         const fl_redis_sensor_status *s = &st->sensors[i];
-        char seen[32];
+        char seen[32], age[32] = "?";
+        bool stale = fl_redis_sensor_stale(s, cfg->stale_s);
         fmt_time((double)s->last_seen, seen, sizeof seen);
-        printf("%-20.20s %-9s %12llu %9llu %-21s %s", s->name, s->version[0] ? s->version : "-",
-               (unsigned long long)s->packets, (unsigned long long)s->drops, seen,
-               s->connected ? "yes" : "no");
+        if (s->wall)
+            snprintf(age, sizeof age, "%llds ago", (long long)fl_redis_sensor_age(s));
+        printf("%-20.20s %-9s %12llu %9llu %-21s %-10s %s", s->name,
+               s->version[0] ? s->version : "-", (unsigned long long)s->packets,
+               (unsigned long long)s->drops, seen, age,
+               stale ? "STALE" : s->connected ? "yes" : "no");
+        if (s->alerts[0])
+            printf(" alerts: %s", s->alerts);
         if (s->held || s->dropped)
             printf(" (held %llu, dropped %llu batches)", (unsigned long long)s->held,
                    (unsigned long long)s->dropped);
@@ -208,7 +214,7 @@ int fl_cmd_status(const fl_config *cfg, bool json)
         return EXIT_RUNTIME;
     }
     if (json) {
-        char *text = fl_status_json(&st, cfg->window_s, cfg->bucket_s);
+        char *text = fl_status_json(&st, cfg->window_s, cfg->bucket_s, cfg->stale_s);
         if (text) {
             puts(text);
             free(text);

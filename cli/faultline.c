@@ -24,8 +24,12 @@
 #include "cmd_redis.h"
 #include "fl_config.h"
 #include "fl_engine.h"
+#include "fl_log.h"
 #include "fl_output.h"
+#include "fl_redis.h"
+#include "fl_sdnotify.h"
 #include "fl_source.h"
+#include "ops.h"
 
 enum {
     EXIT_USAGE = 1,
@@ -37,6 +41,7 @@ enum {
 enum {
     OPT_JSON = 256, OPT_BUCKET, OPT_PROVIDERS, OPT_RANGES, OPT_CONFIG, OPT_SET,
     OPT_REDIS, OPT_SENSOR, OPT_SPEED, OPT_REPORT, OPT_HELP, OPT_VERSION, OPT_QUIET, OPT_FOLLOW,
+    OPT_METRICS, OPT_METRICS_LINGER, OPT_EVENTS,
 };
 
 static const struct option long_opts[] = {
@@ -55,6 +60,9 @@ static const struct option long_opts[] = {
     { "user", required_argument, NULL, 'Z' },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "follow", no_argument, NULL, OPT_FOLLOW },
+    { "metrics", required_argument, NULL, OPT_METRICS },
+    { "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
+    { "events", required_argument, NULL, OPT_EVENTS },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -62,35 +70,7 @@ static const struct option long_opts[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-        "usage: faultline replay [options] FILE...\n"
-        "       faultline capture -i IFACE [options]\n"
-        "       faultline config [options]\n"
-        "       faultline alerts [--follow] [--json] [--redis URL]\n"
-        "       faultline status [--json] [--redis URL]\n"
-        "\n"
-        "Passive outage detection: failures per provider (Cloudflare, AWS, Google, ...)\n"
-        "from the traffic you already have. Never sends a probe.\n"
-        "\n"
-        "options:\n"
-        "  --json               print the JSON summary document on stdout\n"
-        "  --bucket S           time bucket width in seconds (default 10)\n"
-        "  -f, --filter BPF     capture filter\n"
-        "  --providers FILE     operator rules (nDPI protocols-file syntax)\n"
-        "  --ranges FILE        provider prefix table (cidr<TAB>provider<TAB>source)\n"
-        "  --config FILE        configuration file (INI; see 'faultline config')\n"
-        "  --set NAME=VALUE     set one configuration value\n"
-        "  -i, --interface IF   live capture interface (capture)\n"
-        "  --redis URL          redis://[:pass@]host[:port][/db] or unix:///path[?db=N]\n"
-        "  --sensor NAME        sensor name for Redis keys (default: host name)\n"
-        "  -Z, --user USER      drop privileges after opening the interface\n"
-        "  --report FILE.html   write a self-contained HTML incident report (replay)\n"
-        "  --speed X            replay paced at X times the capture's own speed\n"
-        "  --quiet              no warnings on stderr\n"
-        "  --help, --version\n"
-        "\n"
-        "exit status: 0 ok, 1 usage, 2 unusable input, 3 partial input (truncated\n"
-        "capture: results printed), 4 runtime failure\n");
+    fl_cli_usage(out);
 }
 
 typedef struct cli {
@@ -101,6 +81,9 @@ typedef struct cli {
     bool follow;
     double speed;
     const char *report_html;
+    const char *metrics_addr;
+    double metrics_linger;
+    const char *events_path;
     const char *config_file;
     char **sets;
     int nsets;
@@ -175,14 +158,26 @@ static int parse_args(cli *c, int argc, char **argv)
             break;
         }
         case OPT_REPORT: c->report_html = optarg; break;
+        case OPT_METRICS: c->metrics_addr = optarg; break;
+        case OPT_EVENTS: c->events_path = optarg; break;
+        case OPT_METRICS_LINGER: {
+            char *end;
+            c->metrics_linger = strtod(optarg, &end);
+            if (*end || !(c->metrics_linger >= 0) || c->metrics_linger > 86400) {
+                fprintf(stderr, "faultline: --metrics-linger: '%s' is not 0..86400 seconds\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        }
         case OPT_SET:
             c->sets[c->nsets++] = optarg;
             break;
         case OPT_HELP: case 'h':
-            usage(stdout);
+            if (!fl_cli_help(c->cmd, stdout))
+                usage(stdout);
             exit(0);
         case OPT_VERSION:
-            printf("faultline %s\n", FL_VERSION);
+            fl_cli_version(stdout);
             exit(0);
         default:
             fprintf(stderr, "faultline: unknown option or missing value: '%s' (see 'faultline --help')\n",
@@ -212,8 +207,56 @@ static int parse_args(cli *c, int argc, char **argv)
         fprintf(stderr, "faultline: bucket_s must be at least 1 second\n");
         return EXIT_USAGE;
     }
+    if (c->json && c->events_path && strcmp(c->events_path, "-") == 0) {
+        fprintf(stderr, "faultline: --json and --events - both want stdout: give --events a file\n");
+        return EXIT_USAGE;
+    }
+    if (fl_log_level_from_name(c->cfg.log_level) < 0) {
+        fprintf(stderr, "faultline: log_level '%s': want emerg, alert, crit, err, warning, "
+                        "notice, info or debug\n", c->cfg.log_level);
+        return EXIT_USAGE;
+    }
+    fl_log_setup(2, FL_LOG_STYLE_AUTO, (fl_log_level)fl_log_level_from_name(c->cfg.log_level));
     fl_config_resolve_paths(&c->cfg);
     return 0;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- signals ---- */
+
+static fl_source *volatile live_source;
+static volatile sig_atomic_t stop_requested;
+
+static volatile sig_atomic_t reload_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (live_source)
+        fl_source_interrupt(live_source);
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* ---- outputs shared by replay and capture ---- */
@@ -224,13 +267,28 @@ typedef struct outputs {
     fl_engine *e;
     fl_outputs set;
     fl_report_source src;
+    fl_live *live;             /* capture: health and watchdog; NULL replay */
 } outputs;
+
+/* The run view, with what the CLI knows of the sensor's health. */
+static void make_view(outputs *o, fl_run_view *v, char *redis_err, size_t errlen)
+{
+    fl_redis_stats rs;
+    fl_engine_view(o->e, &o->src, v);
+    if (fl_outputs_redis_stats(&o->set, &rs, redis_err, errlen)) {
+        v->health.redis_configured = true;
+        v->health.redis_connected = rs.connected;
+        v->health.redis_held = rs.batches_held;
+        v->health.redis_dropped = rs.batches_dropped;
+    }
+    v->health.blind = o->live && fl_live_blind(o->live);
+}
 
 static void on_bucket(void *ctx, const fl_bucket_entry *entries, size_t n)
 {
     outputs *o = ctx;
     fl_run_view v;
-    fl_engine_view(o->e, &o->src, &v);
+    make_view(o, &v, NULL, 0);
     fl_outputs_bucket_closed(&o->set, &v, entries, n);
 }
 
@@ -238,8 +296,16 @@ static void on_alert(void *ctx, const fl_alert *a, bool resolved)
 {
     outputs *o = ctx;
     fl_run_view v;
-    fl_engine_view(o->e, &o->src, &v);
+    make_view(o, &v, NULL, 0);
     fl_outputs_alert(&o->set, &v, a, resolved);
+}
+
+static void on_failure(void *ctx, const fl_failure_info *fi)
+{
+    outputs *o = ctx;
+    fl_run_view v;
+    make_view(o, &v, NULL, 0);
+    fl_outputs_failure(&o->set, &v, fi);
 }
 
 /* Redis first (it gets the buckets as they close), then the alert log,
@@ -251,17 +317,27 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
     o->e = e;
     fl_engine_set_bucket_sink(e, on_bucket, o);
     fl_engine_set_alert_sink(e, on_alert, o);
-    fl_output_args args = { .cfg = &c->cfg, .quiet = c->quiet };
+    fl_output_args args = { .cfg = &c->cfg, .quiet = c->quiet,
+                            .metrics_addr = c->metrics_addr, .events_path = c->events_path,
+                            .live = strcmp(c->cmd, "capture") == 0 };
     char err[512];
     bool ok = true;
     if (c->cfg.redis_url[0])
         ok = fl_outputs_add(&o->set, &fl_output_redis, &args, err, sizeof err);
+    if (ok && c->metrics_addr)
+        ok = fl_outputs_add(&o->set, &fl_output_metrics, &args, err, sizeof err);
+    if (ok && c->events_path) {
+        ok = fl_outputs_add(&o->set, &fl_output_events, &args, err, sizeof err);
+        fl_engine_set_failure_sink(e, on_failure, o);
+    }
     if (ok && !c->quiet) {
         args.out = stderr;
         ok = fl_outputs_add(&o->set, &fl_output_log, &args, err, sizeof err);
     }
     args.out = stdout;
-    if (ok)
+    /* --events - owns stdout: no table then (--json with it is refused). */
+    bool events_stdout = c->events_path && strcmp(c->events_path, "-") == 0;
+    if (ok && !(events_stdout && !c->json))
         ok = fl_outputs_add(&o->set, c->json ? &fl_output_json : &fl_output_table, &args, err,
                             sizeof err);
     args.path = c->report_html;
@@ -296,7 +372,7 @@ static int pipeline_open(cli *c, fl_source *src, outputs *out)
 static void heartbeat(outputs *o, uint64_t drops)
 {
     fl_run_view v;
-    fl_engine_view(o->e, &o->src, &v);
+    make_view(o, &v, NULL, 0);
     fl_outputs_heartbeat(&o->set, &v, drops);
 }
 
@@ -314,24 +390,21 @@ static void say_output(void *ctx, const char *name, fl_output_result r, const ch
 static int outputs_finish(outputs *o)
 {
     fl_run_view v;
-    fl_engine_view(o->e, &o->src, &v);
+    make_view(o, &v, NULL, 0);
     fl_output_result r = fl_outputs_finish(&o->set, &v, say_output, NULL);
+    /* --metrics-linger: the final values stay up for a last scrape; a
+     * signal ends the wait at once. */
+    if (o->c->metrics_addr && o->c->metrics_linger > 0 && !stop_requested) {
+        fflush(stdout);
+        catch_stop_signals();
+        uint64_t until = mono_us() + (uint64_t)(o->c->metrics_linger * 1e6);
+        while (!stop_requested && mono_us() < until) {
+            struct timespec d = { 0, 50 * 1000 * 1000 };
+            nanosleep(&d, NULL);
+        }
+    }
     fl_outputs_close(&o->set);
     return r == FL_OUT_FAIL ? EXIT_RUNTIME : 0;
-}
-
-static uint64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* ---- progress on a terminal ---- */
@@ -478,18 +551,6 @@ static int cmd_replay(cli *c, int argc, char **argv)
 
 /* ---- live capture ---- */
 
-static fl_source *volatile live_source;
-static volatile sig_atomic_t stop_requested;
-
-static volatile sig_atomic_t reload_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-    if (live_source)
-        fl_source_interrupt(live_source);
-}
 
 static void on_hup_signal(int sig)
 {
@@ -506,24 +567,24 @@ static void reload(cli *c, fl_engine *e, fl_config *live)
     char err[1024];
     fl_config_defaults(&n);
     if (c->config_file && !fl_config_load(&n, c->config_file, err, sizeof err)) {
-        fprintf(stderr, "faultline: reload: %s (keeping the running config)\n", err);
+        FL_ERR("reload: %s (keeping the running config)", err);
         return;
     }
     for (int i = 0; i < c->noverrides; i++)
         if (!fl_config_set(&n, c->overrides[i][0], c->overrides[i][1], err, sizeof err)) {
-            fprintf(stderr, "faultline: reload: %s\n", err);
+            FL_ERR("reload: %s", err);
             return;
         }
     fl_config_resolve_paths(&n);
     if (!fl_engine_reload(e, &n, err, sizeof err)) {
-        fprintf(stderr, "faultline: reload: %s (keeping the old provider tables)\n", err);
+        FL_ERR("reload: %s (keeping the old provider tables)", err);
         return;
     }
     if (n.bucket_s != live->bucket_s || n.flow_cap != live->flow_cap ||
         n.syn_timeout_s != live->syn_timeout_s || n.dns_timeout_s != live->dns_timeout_s ||
         n.tls_timeout_s != live->tls_timeout_s || strcmp(n.redis_url, live->redis_url) != 0)
-        fprintf(stderr, "faultline: reload: bucket, flow cap, timeouts and Redis URL changes "
-                        "take effect at the next restart\n");
+        FL_WARN("reload: bucket, flow cap, timeouts and Redis URL changes take effect at "
+                "the next restart");
     /* detector thresholds are read from the live config at every bucket */
     live->min_volume = n.min_volume;
     live->min_failures = n.min_failures;
@@ -538,9 +599,8 @@ static void reload(cli *c, fl_engine *e, fl_config *live)
     live->local_provider_share = n.local_provider_share;
     snprintf(live->ranges_file, sizeof live->ranges_file, "%s", n.ranges_file);
     snprintf(live->rules_file, sizeof live->rules_file, "%s", n.rules_file);
-    if (!c->quiet)
-        fprintf(stderr, "faultline: reloaded %s and the provider rules\n",
-                c->config_file ? c->config_file : "(no config file)");
+    FL_NOTICE("reloaded %s and the provider rules",
+              c->config_file ? c->config_file : "(no config file)");
 }
 
 static bool drop_privileges(const char *user)
@@ -557,18 +617,38 @@ static bool drop_privileges(const char *user)
     return true;
 }
 
-/* SIGINT/SIGTERM stop the capture, SIGHUP reloads; SIGPIPE is ignored
- * (hiredis writes with write(2)). */
-static void live_signals(void)
+/* Between packets: health sample and watchdog (ops.c), heartbeat. */
+static void capture_tick(cli *c, outputs *out, fl_live *live, fl_source *src,
+                         fl_source_stats *ss, uint64_t *next_beat)
 {
+    uint64_t now = mono_us();
+    if (now >= live->next_sample_us || now >= *next_beat ||
+        (live->watchdog_us && now >= live->next_watchdog_us)) {
+        fl_run_view v;
+        char rerr[256] = "";
+        fl_source_get_stats(src, ss);
+        make_view(out, &v, rerr, sizeof rerr);
+        fl_live_tick(live, now, &v, ss->kernel_drops, rerr);
+    }
+    if (now >= *next_beat) {
+        heartbeat(out, ss->kernel_drops);
+        *next_beat = now + (uint64_t)c->cfg.heartbeat_s * 1000000u;
+    }
+}
+
+/* Signals, the start line, READY=1 to the service manager. */
+static void capture_started(cli *c)
+{
+    catch_stop_signals();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_hup_signal;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    FL_NOTICE("capturing on %s%s%s as sensor %s", c->cfg.interface,
+              c->cfg.bpf[0] ? " with filter " : "", c->cfg.bpf,
+              c->cfg.sensor[0] ? c->cfg.sensor : "(host name)");
+    fl_sd_notify("READY=1\nSTATUS=capturing");
 }
 
 static int cmd_capture(cli *c)
@@ -595,11 +675,14 @@ static int cmd_capture(cli *c)
         return rc0;
     out.src.interface = c->cfg.interface;
     fl_engine *e = out.e;
+    fl_live live;
+    if (!fl_live_init(&live, &c->cfg, c->cfg.interface, mono_us())) {
+        fprintf(stderr, "faultline: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    out.live = &live;
     live_source = src;
-    live_signals();
-    if (!c->quiet)
-        fprintf(stderr, "faultline: capturing on %s%s%s\n", c->cfg.interface,
-                c->cfg.bpf[0] ? " with filter " : "", c->cfg.bpf);
+    capture_started(c);
 
     uint64_t next_beat = 0;
     fl_source_stats ss;
@@ -609,12 +692,15 @@ static int cmd_capture(cli *c)
     while (!stop_requested) {
         if (reload_requested) {
             reload_requested = 0;
+            fl_sd_notify("RELOADING=1");
             reload(c, e, &c->cfg);
+            fl_sd_notify("READY=1\nSTATUS=capturing");
         }
         s = fl_source_next(src, &fr);
-        if (s == FL_SRC_FRAME)
+        if (s == FL_SRC_FRAME) {
+            fl_live_packet(&live, mono_us());
             fl_engine_frame(e, &fr);
-        else if (s == FL_SRC_IDLE)
+        } else if (s == FL_SRC_IDLE)
             fl_engine_tick(e, fr.ts_us ? fr.ts_us : wall_us()); /* a silent link still times out */
         else if (s == FL_SRC_END)
             break;
@@ -623,12 +709,11 @@ static int cmd_capture(cli *c)
             rc = EXIT_RUNTIME;
             break;
         }
-        if (mono_us() >= next_beat) {
-            fl_source_get_stats(src, &ss);
-            heartbeat(&out, ss.kernel_drops);
-            next_beat = mono_us() + (uint64_t)c->cfg.heartbeat_s * 1000000u;
-        }
+        capture_tick(c, &out, &live, src, &ss, &next_beat);
     }
+    fl_sd_notify("STOPPING=1\nSTATUS=flushing");
+    FL_NOTICE("stopping: closing the open buckets%s", c->cfg.redis_url[0]
+              ? " and delivering them to Redis" : "");
     fl_source_get_stats(src, &ss);
     live_source = NULL;
     fl_engine_finish(e);
@@ -641,6 +726,7 @@ static int cmd_capture(cli *c)
         if (!c->quiet)
             fprintf(stderr, "faultline: %s\n", fl_source_problem(src, i));
     capture_health_warning(c, e);
+    fl_live_free(&live);
     fl_engine_free(e);
     fl_source_close(src);
     return rc;
@@ -663,7 +749,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("faultline %s\n", FL_VERSION);
+        fl_cli_version(stdout);
         return 0;
     }
     cli c = { .cmd = argv[1] };

@@ -10,12 +10,18 @@
 #
 # Each event becomes one Alertmanager alert (a JSON array of one object):
 #   labels       alertname=ProviderOutage, provider, scope (provider|local),
-#                severity
-#   annotations  summary, description, signals, first_signal, ratio,
-#                baseline_ratio, failures, attempts, clients, top_services
+#                severity, and from the event sensor, instance (= sensor
+#                unless the event names one) and site (when configured): two
+#                sensors' alerts on one provider are two Alertmanager alerts,
+#                and one sensor's resolve never ends the other's
+#   annotations  summary, description, signals, first_signal,
+#                ratio_definition (what the ratio divides: the first signal's
+#                family, the same at raise and resolve), ratio (at this
+#                event), peak_ratio, baseline_ratio, failures, attempts, clients;
+#                numbers as a human writes them (0.325, not 0.32500000000000001)
 #   startsAt     the outage onset (onset_at, packet time), RFC 3339
 #   endsAt       resolved_at, on 'resolved' events only
-#   generatorURL $GENERATOR_URL, default http://<host>/faultline/<stream id>
+#   generatorURL $GENERATOR_URL/<stream id>, only when GENERATOR_URL is set
 #
 # Alertmanager forgets an alert without endsAt after its resolve_timeout (5 m
 # by default) unless it is sent again, as Prometheus does on every
@@ -41,7 +47,8 @@
 #   SEVERITY_PROVIDER / SEVERITY_LOCAL   severity labels (default critical / critical)
 #   RESEND_S      re-send interval of active alerts (default 60)
 #   BLOCK_MS      XREAD BLOCK timeout (default 5000)
-#   GENERATOR_URL base of generatorURL (default http://$(hostname -f)/faultline)
+#   GENERATOR_URL base of generatorURL, e.g. https://grafana.example/d/faultline
+#                 (the stream id is appended); unset: no generatorURL at all
 # Options:
 #   --once        forward what is in the stream now and exit (cron, tests)
 set -euo pipefail
@@ -56,7 +63,7 @@ SEVERITY_PROVIDER=${SEVERITY_PROVIDER:-critical}
 SEVERITY_LOCAL=${SEVERITY_LOCAL:-critical}
 RESEND_S=${RESEND_S:-60}
 BLOCK_MS=${BLOCK_MS:-5000}
-GENERATOR_URL=${GENERATOR_URL:-http://$(hostname -f 2>/dev/null || hostname)/faultline}
+GENERATOR_URL=${GENERATOR_URL:-}
 
 once=0
 case "${1:-}" in
@@ -126,48 +133,78 @@ log "forwarding $FL_STREAM after $last_id to $AM_URL"
 
 # ---- one stream entry -> one Alertmanager alert ----------------------------
 # Input: [id, [field, value, ...]]; every value is a string (JSON-encoded for
-# arrays and numbers).
+# arrays and numbers). Numbers are re-printed for humans: faultline's JSON
+# carries doubles as written by %.17g (0.32500000000000001), shown here as
+# 0.325 / 32.5 %.
 to_alert() {
   jq -c --arg gen "$GENERATOR_URL" --arg sevp "$SEVERITY_PROVIDER" \
         --arg sevl "$SEVERITY_LOCAL" '
-    def num($k): (.[$k] // "0") | tonumber;
-    def pct: . * 100 | round;
+    def num($k): (.[$k] // "0") | if . == "null" or . == "" then 0 else tonumber end;
+    # x to at most 4 decimals, trailing zeros dropped: 0.325, 0.0063, 1
+    def dec4: (. * 10000 | round) as $m
+              | ($m / 10000 | floor | tostring)
+                + (($m % 10000) as $f | if $f == 0 then ""
+                   else "." + ((10000 + $f) | tostring | .[1:] | sub("0+$"; "")) end);
+    # a ratio as a percentage, one decimal: 32.5%, 0.6%, 100%
+    def pct: (. * 1000 | round) as $m
+             | ($m / 10 | floor | tostring)
+               + (if $m % 10 == 0 then "" else ".\($m % 10)" end) + "%";
+    def int: tonumber | round | tostring;
     def rfc3339: floor | todate;
+    # What the ratio divides (fl_families.h), the same at raise and resolve.
+    def per($f): {connect: "connection failures / TCP attempts",
+                  tls: "TLS handshake failures / TLS handshakes",
+                  dns: "DNS failures / DNS queries",
+                  dns_nodata: "empty DNS answers / DNS responses",
+                  http: "HTTP 5xx / HTTP responses",
+                  any: "failures of any kind / flows and DNS queries"}[$f] // $f;
+    def nonempty: with_entries(select(.value != null and .value != ""));
     .[0] as $sid
     | ([.[1] as $f | range(0; $f | length; 2) | {($f[.]): $f[. + 1]}] | add) as $e
     | ($e.top_services // "[]" | fromjson? // []) as $svc
     | ($e.signals // "[]" | fromjson? // []) as $sig
     | (if $e.scope == "local" then $sevl else $sevp end) as $sev
     | ($e.onset_at // $e.raised_at | tonumber) as $start
+    | ($e.event // "raised") as $ev
+    | ($e | num("peak_ratio")) as $peak
     | {
-        labels: { alertname: "ProviderOutage", provider: $e.provider,
-                  scope: $e.scope, severity: $sev },
-        annotations: {
+        labels: ({ alertname: "ProviderOutage", provider: $e.provider,
+                   scope: $e.scope, severity: $sev,
+                   sensor: $e.sensor, instance: ($e.instance // $e.sensor),
+                   site: $e.site } | nonempty),
+        annotations: ({
           summary: (if $e.scope == "local"
                     then "Local network problem: \($e.providers_failing // "?") providers failing at once"
-                    else "\($e.provider) outage: \($e.first_signal) failures \($e | num("peak_ratio") | pct)% (baseline \($e | num("baseline_ratio") | pct)%)"
-                    end),
-          description: ("\($e.event) at \($e | num(if $e.event == "resolved" then "resolved_at" else "raised_at" end) | rfc3339): "
-                        + "\($e.failures) failures in \($e.attempts) attempts from \($e.clients) clients"
-                        + " (\($e | num("client_share") | pct)% of active clients); signals \($sig | join(", "))"
+                    else "\($e.provider) outage: \($e.first_signal) failures \($peak | pct) (baseline \($e | num("baseline_ratio") | pct))"
+                    end
+                    + (if $e.sensor then " seen by \($e.sensor)" else "" end)),
+          description: ("\($ev) at \($e | num(if $ev == "resolved" then "resolved_at" else "raised_at" end) | rfc3339): "
+                        + "peak \($peak | pct) of \(per($e.first_signal // "any"))"
+                        + (if $ev == "resolved" then ", \($e | num("ratio") | pct) at the resolve" else "" end)
+                        + "; \($e | num("failures") | int) failures in \($e | num("attempts") | int) attempts"
+                        + " from \($e | num("clients") | int) clients"
+                        + " (\($e | num("client_share") | pct) of active clients); signals \($sig | join(", "))"
                         + (if ($svc | length) > 0
                            then "; top services " + ([$svc[] | "\(.name) \(.failures)/\(.flows)"] | join(", "))
                            else "" end)),
           signals: ($sig | join(",")),
           first_signal: ($e.first_signal // ""),
-          ratio: ($e.ratio // ""), peak_ratio: ($e.peak_ratio // ""),
-          baseline_ratio: ($e.baseline_ratio // ""),
-          failures: ($e.failures // ""), attempts: ($e.attempts // ""),
-          clients: ($e.clients // ""),
+          ratio_definition: per($e.first_signal // "any"),
+          ratio: ($e | num("ratio") | dec4), peak_ratio: ($peak | dec4),
+          baseline_ratio: ($e | num("baseline_ratio") | dec4),
+          failures: ($e | num("failures") | int), attempts: ($e | num("attempts") | int),
+          clients: ($e | num("clients") | int),
           faultline_alert_id: ($e.id // ""), stream_id: $sid
-        },
-        startsAt: ($start | rfc3339),
-        generatorURL: "\($gen)/\($sid)"
+        } | nonempty),
+        startsAt: ($start | rfc3339)
       }
-    | if $e.event == "resolved"
+    | if $gen != "" then .generatorURL = "\($gen)/\($sid)" else . end
+    | if $ev == "resolved"
       then .endsAt = ($e.resolved_at | tonumber | rfc3339)
       else . end
-    | {event: ($e.event // "raised"), key: "\($e.provider)_\($e.scope)", alert: .}'
+    | {event: $ev,
+       key: ([$e.sensor // empty, $e.provider, $e.scope] | map(tostring) | join("_")),
+       alert: .}'
 }
 
 # POST a JSON array; retried with backoff until accepted (or stopped).

@@ -5,13 +5,13 @@
 #   deploy/install-deps.sh --runtime  only what the sensor needs to run
 set -euo pipefail
 
-runtime=(libpcap0.8 libndpi4.2 libhiredis0.14 libjansson4 libinih1 zlib1g libgcrypt20 redis-server)
+runtime=(libpcap0.8 libndpi4.2 libhiredis0.14 libjansson4 libinih1 libmicrohttpd12 zlib1g libgcrypt20 redis-server)
 build=(build-essential cmake pkg-config libpcap-dev libndpi-dev libhiredis-dev
-       libjansson-dev libinih-dev zlib1g-dev libgcrypt20-dev check)
-tests=(redis-server tcpreplay iproute2 procps chromium jq
+       libjansson-dev libinih-dev libmicrohttpd-dev zlib1g-dev libgcrypt20-dev check)
+tests=(redis-server tcpreplay iproute2 procps chromium jq curl socat prometheus prometheus-alertmanager
        # real-stack test beds (tests/realstack/): servers, clients, capture, oracle
        nginx-light libnginx-mod-http-echo nghttp2-client ngtcp2-server ngtcp2-client
-       curl openssl tcpdump tshark python3)
+       openssl tcpdump tshark python3)
 
 want=("${runtime[@]}")
 [ "${1:-}" = "--runtime" ] || want+=("${build[@]}" "${tests[@]}")

@@ -66,4 +66,8 @@ bool fl_prefix_table_lookup(fl_prefix_table *t, const fl_addr *a, uint32_t *valu
 size_t fl_prefix_table_size(const fl_prefix_table *t);
 void fl_prefix_table_free(fl_prefix_table *t);
 
+/* The nDPI library's own version string (ndpi_revision()): the one loaded
+ * at run time, for --version and the build_info metric. */
+const char *fl_classify_ndpi_version(void);
+
 #endif

@@ -39,14 +39,19 @@ typedef struct fl_config {
     uint32_t snaplen;
     uint32_t buffer_mb;
     char user[64];              /* drop privileges to this user */
+    double blind_s;             /* no packet this long: sensor blind */
+    char log_level[16];         /* syslog level name: most verbose logged */
     /* [redis] */
     char redis_url[1024];
     char redis_prefix[64];
     char sensor[128];
+    char site[128];             /* optional, carried by alert events */
     uint32_t retention_s;
     uint32_t backlog_mb;
     uint32_t stream_maxlen;
     uint32_t heartbeat_s;
+    double flush_s;             /* end of run: delivery of held batches, at most */
+    double stale_s;             /* status: a heartbeat older than this is stale */
     /* [detector] */
     double window_s;            /* sliding window for ratios */
     uint32_t min_volume;        /* attempts in the window */

@@ -52,6 +52,23 @@ typedef struct fl_engine_stats {
     uint64_t tls_out_of_step;               /* TLS flows whose record framing was lost */
 } fl_engine_stats;
 
+/* One counted failure, for the analyst's event log (--events): who, what,
+ * why. Pointers are valid during the call only. */
+typedef struct fl_failure_info {
+    uint64_t ts_us;             /* packet time it was counted at */
+    fl_counter signal;          /* tcp_refused, tls_failures, dns_servfail, ... */
+    uint16_t provider;
+    const char *service;        /* SNI / Host / queried name; NULL unknown */
+    const fl_addr *client, *server;   /* server NULL when not known */
+    uint16_t client_port, server_port;
+    uint8_t ip_proto;
+    const char *reason;         /* "server RST before SYN-ACK", "fatal alert 40", ... */
+} fl_failure_info;
+
+/* Called once per failure counter increment, where the failure is counted
+ * (so per signal the calls equal the counters). */
+typedef void (*fl_failure_fn)(void *ctx, const fl_failure_info *fi);
+
 /* cfg must outlive the engine. */
 fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen);
 void fl_engine_free(fl_engine *e);
@@ -61,6 +78,9 @@ void fl_engine_set_bucket_sink(fl_engine *e, fl_bucket_close_fn fn, void *ctx);
 
 /* Alert events (raised / resolved) go here too (Redis, log). */
 void fl_engine_set_alert_sink(fl_engine *e, fl_alert_fn fn, void *ctx);
+
+/* Every counted failure goes here too (--events); NULL: none. */
+void fl_engine_set_failure_sink(fl_engine *e, fl_failure_fn fn, void *ctx);
 
 /* One captured frame: decode and process. */
 void fl_engine_frame(fl_engine *e, const fl_frame *fr);

@@ -23,6 +23,9 @@ typedef struct fl_output_args {
     FILE *out;                 /* summary: where it is printed */
     const char *path;          /* html: the report file */
     bool quiet;                /* log: nothing on stderr */
+    const char *metrics_addr;  /* metrics: HOST:PORT to serve /metrics on */
+    const char *events_path;   /* events: the JSON Lines file, "-" stdout */
+    bool live;                 /* capture: a signal ends the run, exit is bounded */
 } fl_output_args;
 
 /* What fl_output_type.finish reports. */
@@ -40,6 +43,9 @@ typedef struct fl_output_type {
                           size_t n);
     void (*alert)(void *self, const fl_run_view *v, const fl_alert *a, bool resolved);
     void (*heartbeat)(void *self, const fl_run_view *v, uint64_t kernel_drops);
+    /* One counted failure (only when the caller set the engine's failure
+     * sink, i.e. an output wants them: --events). */
+    void (*failure)(void *self, const fl_run_view *v, const fl_failure_info *fi);
     /* End of the run (after fl_engine_finish): deliver, print, write. */
     fl_output_result (*finish)(void *self, const fl_run_view *v, char *msg, size_t msglen);
     void (*close)(void *self);
@@ -50,6 +56,8 @@ extern const fl_output_type fl_output_log;     /* one stderr line per alert */
 extern const fl_output_type fl_output_json;    /* the JSON document at the end */
 extern const fl_output_type fl_output_table;   /* the table at the end */
 extern const fl_output_type fl_output_html;    /* the HTML report at the end */
+extern const fl_output_type fl_output_metrics; /* Prometheus /metrics, live */
+extern const fl_output_type fl_output_events;  /* JSON Lines: failures, alerts */
 
 /* A set of opened outputs, told in the order they were added. */
 #define FL_OUTPUTS_MAX 8
@@ -66,6 +74,7 @@ void fl_outputs_bucket_closed(fl_outputs *o, const fl_run_view *v,
                               const fl_bucket_entry *entries, size_t n);
 void fl_outputs_alert(fl_outputs *o, const fl_run_view *v, const fl_alert *a, bool resolved);
 void fl_outputs_heartbeat(fl_outputs *o, const fl_run_view *v, uint64_t kernel_drops);
+void fl_outputs_failure(fl_outputs *o, const fl_run_view *v, const fl_failure_info *fi);
 /* Finish each in order; msg_fn (may be NULL) gets each output's message.
  * Returns the worst result. */
 fl_output_result fl_outputs_finish(fl_outputs *o, const fl_run_view *v,
@@ -73,5 +82,11 @@ fl_output_result fl_outputs_finish(fl_outputs *o, const fl_run_view *v,
                                                   fl_output_result r, const char *msg),
                                    void *ctx);
 void fl_outputs_close(fl_outputs *o);
+
+/* The Redis output's writer state, if the set has one: false otherwise.
+ * err gets its last error (may be NULL). */
+struct fl_redis_stats;
+bool fl_outputs_redis_stats(const fl_outputs *o, struct fl_redis_stats *st, char *err,
+                            size_t errlen);
 
 #endif

@@ -14,7 +14,7 @@
  *   P:scnt:<sensor>:<provider>:<bucket> hash, this sensor's share
  *   P:cli:<provider>:<bucket>           HyperLogLog of failing clients (PFADD)
  *   P:alerts                            stream (XADD MAXLEN ~) and pub/sub channel
- *   P:state                             hash provider -> current alert state
+ *   P:state:<sensor>                    hash provider -> that sensor's alert state
  *   P:sensor:<name>                     hash heartbeat
  * Every bucketed key gets EXPIRE retention.
  * Also written (not part of the contract):
@@ -138,7 +138,8 @@ long fl_redis_read_alerts(fl_redis_reader *rd, char *after, size_t afterlen, uin
 
 typedef struct fl_redis_provider_status {
     char provider[FL_REDIS_NAME_MAX];
-    char state[32];            /* P:state (raised/resolved), "" if never alerted */
+    char state[32];            /* raised if a sensor's P:state:<sensor> says so,
+                                * else resolved; "" if never alerted */
     fl_counts counts;          /* summed over the window, all sensors */
     uint32_t buckets;          /* bucket hashes summed */
 } fl_redis_provider_status;
@@ -150,6 +151,8 @@ typedef struct fl_redis_sensor_status {
     uint64_t last_seen;        /* epoch seconds of its last packet */
     uint64_t held, dropped;    /* its Redis backlog when it wrote this */
     bool connected;
+    uint64_t wall;             /* wall clock of its last heartbeat, 0 unknown */
+    char alerts[512];          /* P:state:<sensor>: "Cloudflare raised, ..." */
 } fl_redis_sensor_status;
 
 typedef struct fl_redis_status {
@@ -165,7 +168,13 @@ typedef struct fl_redis_status {
     size_t nsensors;
 } fl_redis_status;
 
-/* P:state, the P:cnt:<provider>:<bucket> hashes of the window (found with
+/* Seconds since a sensor's last heartbeat (wall clock). */
+int64_t fl_redis_sensor_age(const fl_redis_sensor_status *s);
+/* No heartbeat within stale_s (or one from a version that did not say
+ * when): the sensor stopped or lost Redis; what it said is old. */
+bool fl_redis_sensor_stale(const fl_redis_sensor_status *s, double stale_s);
+
+/* P:state:<sensor> of every sensor, the P:cnt:<provider>:<bucket> hashes of the window (found with
  * SCAN MATCH, never KEYS) and the P:sensor:* heartbeats. */
 bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t window_s,
                           fl_redis_status *st, char *err, size_t errlen);

@@ -44,7 +44,8 @@ bool fl_alert_entry_read(const char *id, const char *const *fv, size_t nfv, fl_a
 
 /* `faultline status --json`: the window, providers and sensors (malloc'd). */
 struct fl_redis_status;
-char *fl_status_json(const struct fl_redis_status *st, double window_s, uint32_t bucket_s);
+char *fl_status_json(const struct fl_redis_status *st, double window_s, uint32_t bucket_s,
+                     double stale_s);
 
 /* A table per provider for people. */
 void fl_report_table(const fl_run_view *v, FILE *out);

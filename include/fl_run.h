@@ -7,6 +7,7 @@
 #ifndef FL_RUN_H
 #define FL_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "fl_aggregate.h"
@@ -24,6 +25,14 @@ typedef struct fl_report_source {
     uint64_t kernel_drops;
 } fl_report_source;
 
+/* The sensor's own health, filled by the caller (the CLI) where it knows:
+ * live capture and the Redis output. Zero: nothing to say. */
+typedef struct fl_run_health {
+    bool blind;                /* no packet for longer than [capture] blind_s */
+    bool redis_configured, redis_connected;
+    uint64_t redis_held, redis_dropped;   /* batches */
+} fl_run_health;
+
 typedef struct fl_run_view {
     const fl_config *cfg;
     const fl_aggregate *agg;   /* counters, history, services, clients */
@@ -33,6 +42,7 @@ typedef struct fl_run_view {
     fl_engine_stats stats;     /* packets, decode errors, flows... */
     fl_flow_stats flows;       /* flow table occupancy, evictions */
     fl_report_source src;
+    fl_run_health health;
 } fl_run_view;
 
 /* The view of e now; src may be NULL (a zeroed source). Cheap: a few

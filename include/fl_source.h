@@ -77,4 +77,7 @@ bool fl_source_is_live(const fl_source *s);
 
 void fl_source_close(fl_source *s);
 
+/* libpcap's version string (pcap_lib_version()), for --version. */
+const char *fl_source_pcap_version(void);
+
 #endif

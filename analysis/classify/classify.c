@@ -427,3 +427,8 @@ void fl_prefix_table_free(fl_prefix_table *t)
         ndpi_patricia_destroy(t->v6, NULL);
     free(t);
 }
+
+const char *fl_classify_ndpi_version(void)
+{
+    return ndpi_revision();
+}

@@ -39,6 +39,13 @@ void fl_outputs_heartbeat(fl_outputs *o, const fl_run_view *v, uint64_t kernel_d
             o->type[i]->heartbeat(o->self[i], v, kernel_drops);
 }
 
+void fl_outputs_failure(fl_outputs *o, const fl_run_view *v, const fl_failure_info *fi)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (o->type[i]->failure)
+            o->type[i]->failure(o->self[i], v, fi);
+}
+
 fl_output_result fl_outputs_finish(fl_outputs *o, const fl_run_view *v,
                                    void (*msg_fn)(void *ctx, const char *name,
                                                   fl_output_result r, const char *msg),

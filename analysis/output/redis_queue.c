@@ -296,7 +296,8 @@ void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
     ab_add(&b, "3", 1);
     add_batch_key(r, &b);
     ab_addf(&b, "%s:alerts", r->prefix);
-    ab_addf(&b, "%s:state", r->prefix);
+    /* Per sensor: one sensor's resolve never clears another's raise. */
+    ab_addf(&b, "%s:state:%s", r->prefix, r->sensor);
     ab_addf(&b, "%" PRIu32, r->retention_s);
     ab_addf(&b, "%" PRIu32, r->stream_maxlen);
     ab_add(&b, json, strlen(json));

@@ -366,6 +366,8 @@ static void on_sensor(void *ctx, const char *key, const redisReply *h)
             s->dropped = reply_u64(v);
         else if (!strcmp(f->str, "connected"))
             s->connected = reply_u64(v) != 0;
+        else if (!strcmp(f->str, "wall"))
+            s->wall = reply_u64(v);
     }
 }
 
@@ -436,25 +438,43 @@ static int cmp_sensor(const void *a, const void *b)
                   ((const fl_redis_sensor_status *)b)->name);
 }
 
-/* <P>:state: the current alert state of each provider. */
+/* P:state:<sensor>: the sensor's own alert states, and the providers'
+ * (raised when any sensor holds it raised). */
 static bool read_state(fl_redis_reader *rd, status_ctx *sc, char *err, size_t errlen)
 {
-    char key[300];
-    snprintf(key, sizeof key, "%s:state", rd->prefix);
-    redisReply *rep = reader_check(rd, redisCommand(rd->c, "HGETALL %s", key), "HGETALL", err,
-                                   errlen);
-    if (!rep)
-        return false;
-    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
-        const redisReply *f = rep->element[i], *v = rep->element[i + 1];
-        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-            continue;
-        fl_redis_provider_status *p = find_provider(sc, f->str, f->len);
-        if (p)
-            snprintf(p->state, sizeof p->state, "%s", v->str);
+    fl_redis_status *st = sc->st;
+    for (size_t i = 0; i < st->nsensors; i++) {
+        fl_redis_sensor_status *s = &st->sensors[i];
+        redisReply *rep = reader_check(rd, redisCommand(rd->c, "HGETALL %s:state:%s",
+                                                        rd->prefix, s->name),
+                                       "HGETALL", err, errlen);
+        if (!rep)
+            return false;
+        size_t n = 0;
+        for (size_t j = 0; rep->type == REDIS_REPLY_ARRAY && j + 1 < rep->elements; j += 2) {
+            const redisReply *f = rep->element[j], *v = rep->element[j + 1];
+            if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                continue;
+            if (n < sizeof s->alerts)
+                n += (size_t)snprintf(s->alerts + n, sizeof s->alerts - n, "%s%s %s",
+                                      n ? ", " : "", f->str, v->str);
+            fl_redis_provider_status *p = find_provider(sc, f->str, f->len);
+            if (p && strcmp(p->state, "raised") != 0)
+                snprintf(p->state, sizeof p->state, "%s", v->str);
+        }
+        freeReplyObject(rep);
     }
-    freeReplyObject(rep);
     return true;
+}
+
+int64_t fl_redis_sensor_age(const fl_redis_sensor_status *s)
+{
+    return (int64_t)time(NULL) - (int64_t)s->wall;
+}
+
+bool fl_redis_sensor_stale(const fl_redis_sensor_status *s, double stale_s)
+{
+    return !s->wall || (double)fl_redis_sensor_age(s) > stale_s;
 }
 
 bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t window_s,
@@ -483,7 +503,7 @@ bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t windo
     if (!st->ref_time)
         st->ref_time = (uint64_t)time(NULL);
 
-    /* 2. Alert state per provider. */
+    /* 2. Alert state per sensor, and per provider across sensors. */
     if (!read_state(rd, &sc, err, errlen))
         goto out;
 

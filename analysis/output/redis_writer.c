@@ -245,8 +245,9 @@ static int append_heartbeat(fl_redis *r, const fl_heartbeat *hb, const char *ver
     redisAppendCommand(r->c,
                        "HSET %s version %s packets %" PRIu64 " drops %" PRIu64
                        " last_seen %" PRIu64 " held %" PRIu64 " dropped %" PRIu64
-                       " connected 1",
-                       key, version, hb->packets, hb->drops, hb->last_packet_ts, held, dropped);
+                       " connected 1 wall %" PRIu64,
+                       key, version, hb->packets, hb->drops, hb->last_packet_ts, held, dropped,
+                       (uint64_t)time(NULL));
     redisAppendCommand(r->c, "EXPIRE %s %" PRIu32, key, r->retention_s);
     return 2;
 }

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fl_families.h"
 #include "fl_redis.h"
@@ -248,6 +249,21 @@ void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_aler
     ev->state = resolved ? "resolved" : "raised";
     json_t *j = alert_json(a, v ? v->agg : NULL, v ? v->prov : NULL);
     json_object_set_new(j, "event", json_string(ev->state));
+    /* Who saw it: alerts of several sensors meet in one Redis and one
+     * Alertmanager; the forwarder labels them by these. */
+    if (v && v->cfg) {
+        char host[256] = "sensor";
+        const char *sensor = v->cfg->sensor;
+        if (!sensor[0]) {
+            if (gethostname(host, sizeof host) != 0)
+                snprintf(host, sizeof host, "sensor");
+            host[sizeof host - 1] = '\0';
+            sensor = host;
+        }
+        json_object_set_new(j, "sensor", json_string(sensor));
+        if (v->cfg->site[0])
+            json_object_set_new(j, "site", json_string(v->cfg->site));
+    }
     ev->json = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     /* the stream entry: flat field/value pairs of the same schema */
     const char *key;
@@ -365,7 +381,7 @@ bool fl_alert_entry_read(const char *id, const char *const *fv, size_t nfv, fl_a
     return true;
 }
 
-static json_t *status_object(const fl_redis_status *st, double window_s, uint32_t bucket_s)
+static json_t *status_object(const fl_redis_status *st, double window_s, uint32_t bucket_s, double stale_s)
 {
     json_t *o = json_object();
     json_object_set_new(o, "ref_time", json_integer((json_int_t)st->ref_time));
@@ -409,16 +425,22 @@ static json_t *status_object(const fl_redis_status *st, double window_s, uint32_
         json_object_set_new(so, "last_seen", json_integer((json_int_t)s->last_seen));
         json_object_set_new(so, "held", json_integer((json_int_t)s->held));
         json_object_set_new(so, "dropped", json_integer((json_int_t)s->dropped));
-        json_object_set_new(so, "connected", json_boolean(s->connected));
+        bool stale = fl_redis_sensor_stale(s, stale_s);
+        json_object_set_new(so, "connected", json_boolean(s->connected && !stale));
+        json_object_set_new(so, "heartbeat_age_s",
+                            s->wall ? json_integer((json_int_t)fl_redis_sensor_age(s)) : json_null());
+        json_object_set_new(so, "stale", json_boolean(stale));
+        json_object_set_new(so, "alerts", json_string(s->alerts));
         json_array_append_new(sensors, so);
     }
     json_object_set_new(o, "sensors", sensors);
     return o;
 }
 
-char *fl_status_json(const fl_redis_status *st, double window_s, uint32_t bucket_s)
+char *fl_status_json(const fl_redis_status *st, double window_s, uint32_t bucket_s,
+                     double stale_s)
 {
-    json_t *o = status_object(st, window_s, bucket_s);
+    json_t *o = status_object(st, window_s, bucket_s, stale_s);
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;

@@ -7,6 +7,8 @@
  * nDPI has read the SNI/Host; for HTTP flows not placed by address, at the
  * first response, whose headers may name the CDN.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include "engine_int.h"
 
 void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n)
@@ -16,10 +18,63 @@ void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uin
 
 /* The one place a failure is booked: the failing client is recorded for
  * provider at ts and the flow f (NULL if it has ended) is marked failed. */
+void fl_eng_why(fl_engine *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->why, sizeof e->why, fmt, ap);
+    va_end(ap);
+}
+
+/* What a failure counter means when the call site said nothing more. */
+static void default_why(const fl_engine *e, fl_counter c, char *buf, size_t len)
+{
+    switch (c) {
+    case FL_C_tcp_refused: snprintf(buf, len, "server RST before SYN-ACK"); break;
+    case FL_C_tcp_syn_timeouts:
+        snprintf(buf, len, "no SYN-ACK or RST within %g s", (double)e->syn_timeout_us / 1e6);
+        break;
+    case FL_C_tcp_resets: snprintf(buf, len, "server RST after the handshake"); break;
+    case FL_C_tls_failures: snprintf(buf, len, "TLS handshake failed"); break;
+    case FL_C_dns_servfail: snprintf(buf, len, "SERVFAIL"); break;
+    case FL_C_dns_refused: snprintf(buf, len, "REFUSED"); break;
+    case FL_C_dns_timeouts:
+        snprintf(buf, len, "no response within %g s", (double)e->dns_timeout_us / 1e6);
+        break;
+    case FL_C_http_5xx: snprintf(buf, len, "status 5xx"); break;
+    default: snprintf(buf, len, "%s", fl_counter_name(c)); break;
+    }
+}
+
+/* The one place a failure is counted for a client (and its flow): the
+ * failing-client tallies, and the --events sink once per increment. */
 void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
-                    const fl_addr *client)
+                    const fl_addr *client, fl_counter c, uint32_t n)
 {
     fl_aggregate_failing_client(e->agg, ts, provider, client);
+    if (e->fail_sink) {
+        char why[64];
+        if (e->why[0])
+            snprintf(why, sizeof why, "%s", e->why);
+        else
+            default_why(e, c, why, sizeof why);
+        fl_failure_info fi = {
+            .ts_us = ts, .signal = c, .provider = provider, .client = client,
+            .reason = why,
+            .service = e->why_service ? e->why_service
+                       : f && f->service ? fl_aggregate_service_name(e->agg, f->service) : NULL,
+        };
+        if (f) {
+            fi.server = &f->server;
+            fi.client_port = f->cport;
+            fi.server_port = f->sport;
+            fi.ip_proto = f->proto;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            e->fail_sink(e->fail_ctx, &fi);
+    }
+    e->why[0] = '\0';
+    e->why_service = NULL;
     if (!f)
         return;
     f->state |= FL_FS_FAILED;
@@ -36,7 +91,7 @@ void fl_eng_flow_fact(fl_engine *e, fl_flow *f, uint64_t ts, fl_counter c, uint3
         fl_eng_attribute(e, f, 0);
     fl_eng_emit(e, ts, f->provider, c, n);
     if (fl_counter_is_failure(c))
-        fl_eng_failure(e, f, ts, f->provider, &f->client);
+        fl_eng_failure(e, f, ts, f->provider, &f->client, c, n);
 }
 
 /* Decide the flow's provider (the order of README "How a flow is

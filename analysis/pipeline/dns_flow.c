@@ -68,7 +68,9 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
     if (res)
         fl_aggregate_resolver(e->agg, res, rc, 1);
     if (fl_counter_is_failure(rc)) {
-        fl_eng_failure(e, f, ts, prov, &f->client);
+        if (m->has_question)
+            e->why_service = m->qname;
+        fl_eng_failure(e, f, ts, prov, &f->client, rc, 1);
         if (m->has_question)
             fl_aggregate_service(e->agg, prov, fl_aggregate_service_id(e->agg, m->qname), 0, 1);
     }
@@ -127,6 +129,7 @@ void fl_eng_dns_expire(fl_engine *e, uint64_t now)
         if (q.resolver)
             fl_aggregate_resolver(e->agg, q.resolver, FL_C_dns_timeouts, 1);
         fl_flow *f = fl_flow_at(e->flows, q.flow);
-        fl_eng_failure(e, f && f->gen == q.gen ? f : NULL, ts, q.provider, &q.client);
+        fl_eng_failure(e, f && f->gen == q.gen ? f : NULL, ts, q.provider, &q.client,
+                       FL_C_dns_timeouts, 1);
     }
 }

@@ -160,6 +160,12 @@ static void alert_cb(void *ctx, const fl_alert *a, bool resolved)
         e->alert_sink(e->alert_ctx, a, resolved);
 }
 
+void fl_engine_set_failure_sink(fl_engine *e, fl_failure_fn fn, void *ctx)
+{
+    e->fail_sink = fn;
+    e->fail_ctx = ctx;
+}
+
 void fl_engine_set_alert_sink(fl_engine *e, fl_alert_fn fn, void *ctx)
 {
     e->alert_sink = fn;

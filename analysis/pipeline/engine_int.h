@@ -34,6 +34,10 @@ struct fl_engine {
     fl_detector *det;
     fl_alert_fn alert_sink;
     void *alert_ctx;
+    fl_failure_fn fail_sink;  /* --events */
+    void *fail_ctx;
+    char why[64];             /* reason of the next failure, set where it is known */
+    const char *why_service;  /* DNS: the queried name, for the next failure */
 
     uint64_t now_us;          /* monotonic packet time */
     uint64_t next_housekeeping;
@@ -55,7 +59,10 @@ struct fl_engine {
 void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n);
 void fl_eng_flow_fact(fl_engine *e, fl_flow *f, uint64_t ts, fl_counter c, uint32_t n);
 void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
-                    const fl_addr *client);
+                    const fl_addr *client, fl_counter c, uint32_t n);
+/* The reason of the next failure counted (printf format), for --events;
+ * without it a default per counter is used. */
+void fl_eng_why(fl_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fl_eng_attribute(fl_engine *e, fl_flow *f, uint16_t provider_hint);
 void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt);
 void fl_eng_classify_stop(fl_engine *e, fl_flow *f);

@@ -61,8 +61,10 @@ static void tls_payload(fl_engine *e, fl_flow *f, bool from_client, const uint8_
     }
     if (tf.fatal_alerts)
         fl_eng_flow_fact(e, f, ts, FL_C_tls_alerts, tf.fatal_alerts);
-    if (tf.failed)
+    if (tf.failed) {
+        fl_eng_why(e, "fatal alert %u", tf.alert_desc);
         fl_eng_flow_fact(e, f, ts, FL_C_tls_failures, 1);
+    }
     if (!fl_tls_in_handshake(&f->u.tls))
         f->state &= ~FL_FS_TLS_TIMER;
 }
@@ -86,6 +88,8 @@ static void http_payload(fl_engine *e, fl_flow *f, bool from_client, const uint8
             fl_eng_attribute(e, f, fl_providers_by_http_cdn(e->prov, (fl_http_cdn)hf.cdn));
         fl_eng_flow_fact(e, f, ts, FL_C_http_responses, hf.responses);
         fl_eng_flow_fact(e, f, ts, FL_C_http_4xx, hf.status_4xx);
+        if (hf.status_5xx && hf.last_status >= 500 && hf.last_status <= 599)
+            fl_eng_why(e, "status %u", hf.last_status);
         fl_eng_flow_fact(e, f, ts, FL_C_http_5xx, hf.status_5xx);
     }
 }
@@ -130,8 +134,11 @@ static void tcp_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts)
         fl_eng_https_close(e, f, by_server, ts);
     if (f->app == FL_APP_TLS && fl_tls_wants_bytes(&f->u.tls)) {
         bool was_hs = fl_tls_in_handshake(&f->u.tls);
-        if (fl_tls_on_close(&f->u.tls, by_server) && was_hs)
+        if (fl_tls_on_close(&f->u.tls, by_server) && was_hs) {
+            fl_eng_why(e, "server %s during the handshake",
+                       (f->state & FL_FS_RST) ? "RST" : "FIN");
             fl_eng_flow_fact(e, f, ts, FL_C_tls_failures, 1);
+        }
         f->state &= ~FL_FS_TLS_TIMER;
     }
 }

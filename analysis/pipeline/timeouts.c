@@ -22,8 +22,10 @@ void fl_eng_check_tls_timeout(fl_engine *e, fl_flow *f, uint64_t ts)
     if (!(f->state & FL_FS_TLS_TIMER))
         return;
     f->state &= ~FL_FS_TLS_TIMER;
-    if (f->app == FL_APP_TLS && fl_tls_on_timeout(&f->u.tls))
+    if (f->app == FL_APP_TLS && fl_tls_on_timeout(&f->u.tls)) {
+        fl_eng_why(e, "no ServerHello within %g s", (double)e->tls_timeout_us / 1e6);
         fl_eng_flow_fact(e, f, ts, FL_C_tls_failures, 1);
+    }
 }
 
 static void timer_fire(fl_engine *e, const fl_timer *t, uint64_t count_ts)

@@ -145,8 +145,9 @@ pass "status --json: $n providers, counters of buckets $first..$last equal the r
 
 # ---- crafted keys under another prefix: exact values
 P=crafted
-rcli hset "$P:sensor:b" version 9.9 packets 7 drops 1 last_seen 1000000 held 2 dropped 0 connected 1 >/dev/null
-rcli hset "$P:sensor:a" version 9.8 packets 3 drops 0 last_seen 999000 held 0 dropped 0 connected 0 >/dev/null
+# b beat a second ago; a an hour ago (stale, though it said "connected").
+rcli hset "$P:sensor:b" version 9.9 packets 7 drops 1 last_seen 1000000 held 2 dropped 0 connected 1 wall "$(date +%s)" >/dev/null
+rcli hset "$P:sensor:a" version 9.8 packets 3 drops 0 last_seen 999000 held 0 dropped 0 connected 1 wall "$(($(date +%s) - 3600))" >/dev/null
 rcli hset "$P:cnt:Pa:999950" flows 10 tcp_attempts 10 tcp_refused 3 >/dev/null
 rcli hset "$P:cnt:Pa:999990" flows 5 dns_queries 5 dns_servfail 1 >/dev/null
 rcli hset "$P:cnt:Pa:1000000" tls_handshakes 2 tls_failures 2 tcp_resets 1 >/dev/null
@@ -154,20 +155,22 @@ rcli hset "$P:cnt:Pa:999930" flows 1000 >/dev/null   # ends at the window's star
 rcli hset "$P:cnt:Pa:1000010" flows 1000 >/dev/null  # after the newest packet: out
 rcli hset "$P:cnt:Qb:999940" flows 4 http_responses 4 http_5xx 4 >/dev/null
 rcli hset "$P:scnt:b:Pa:999950" flows 99 >/dev/null  # a sensor's share: not summed
-rcli hset "$P:state" Pa raised Zc resolved >/dev/null
+# Per sensor: b holds Pa raised; a resolved it (its own alert): Pa stays raised.
+rcli hset "$P:state:b" Pa raised Zc resolved >/dev/null
+rcli hset "$P:state:a" Pa resolved >/dev/null
 "$FL_BIN" status --json --redis "$REDIS_URL" --set redis_prefix=$P --set window_s=60 --bucket 10 >"$T/crafted.json" ||
     fail "status on crafted keys: exit $?"
 got=$(jq -c '[.ref_time, .first_bucket, .last_bucket,
               (.providers[] | [.provider, .state, .flows, .failures, .failure_ratio, .buckets, .counters]),
-              (.sensors[] | [.name, .version, .packets, .drops, .last_seen, .held, .connected])]' "$T/crafted.json")
+              (.sensors[] | [.name, .version, .packets, .drops, .last_seen, .held, .connected, .stale, .alerts])]' "$T/crafted.json")
 # Pa: flows 15; failures 3 refused + 1 servfail + 1 reset + (2 - 1) TLS
 # failures beyond the resets = 6, over flows + DNS queries = 20: 0.3.
 # Qb: 4 of 4 (5xx). Zc: state only.
-want='[1000000,999940,1000000,["Pa","raised",15,6,0.3,3,{"flows":15,"tcp_attempts":10,"tcp_refused":3,"tcp_resets":1,"tls_handshakes":2,"tls_failures":2,"dns_queries":5,"dns_servfail":1}],["Qb",null,4,4,1,1,{"flows":4,"http_responses":4,"http_5xx":4}],["Zc","resolved",0,0,0,0,{}],["a","9.8",3,0,999000,0,false],["b","9.9",7,1,1000000,2,true]]'
+want='[1000000,999940,1000000,["Pa","raised",15,6,0.3,3,{"flows":15,"tcp_attempts":10,"tcp_refused":3,"tcp_resets":1,"tls_handshakes":2,"tls_failures":2,"dns_queries":5,"dns_servfail":1}],["Qb",null,4,4,1,1,{"flows":4,"http_responses":4,"http_5xx":4}],["Zc","resolved",0,0,0,0,{}],["a","9.8",3,0,999000,0,false,true,"Pa resolved"],["b","9.9",7,1,1000000,2,true,false,"Pa raised, Zc resolved"]]'
 [ "$got" = "$want" ] || fail "status on crafted keys:
  got  $got
  want $want"
-pass "status --json on crafted keys: exact sums, window (999930, 1000000], ratio, state, sensors"
+pass "status --json on crafted keys: exact sums, window (999930, 1000000], ratio, per-sensor state (a's resolve leaves b's raise), stale sensor"
 
 # ---- errors
 check_err() { # name want_rc substring -- command

@@ -160,8 +160,8 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null \
           "$SRC/deploy/alertmanager_forwarder.sh" "$@" 2>>"$T/fwd.log"; }
   FL_START=begin fwd --once >"$T/out1"
   # 2025-10-20T09:05:00Z is 1760951100 (onset_at), 09:11:20Z is 1760951480.
-  expect1='[{"alertname":"ProviderOutage","provider":"Cloudflare","scope":"provider","severity":"critical"},"2025-10-20T09:05:00Z",null,"http://sensor1/faultline/1000-0","Cloudflare outage: http failures 28% (baseline 1%)"]'
-  expect2='[{"alertname":"ProviderOutage","provider":"Cloudflare","scope":"provider","severity":"critical"},"2025-10-20T09:05:00Z","2025-10-20T09:11:20Z","http://sensor1/faultline/2000-0","Cloudflare outage: http failures 69% (baseline 1%)"]'
+  expect1='[{"alertname":"ProviderOutage","provider":"Cloudflare","scope":"provider","severity":"critical"},"2025-10-20T09:05:00Z",null,"http://sensor1/faultline/1000-0","Cloudflare outage: http failures 28% (baseline 0.6%)"]'
+  expect2='[{"alertname":"ProviderOutage","provider":"Cloudflare","scope":"provider","severity":"critical"},"2025-10-20T09:05:00Z","2025-10-20T09:11:20Z","http://sensor1/faultline/2000-0","Cloudflare outage: http failures 69% (baseline 0.6%)"]'
   got=$(jq -c '.[0] | [.labels, .startsAt, .endsAt, .generatorURL, .annotations.summary]' "$T/out1" 2>/dev/null || true)
   if [ "$(jq -s length "$T/out1" 2>/dev/null)" = 2 ] && [ "$got" = "$expect1"$'\n'"$expect2" ]; then
     ok "forwarder: raised and resolved events become Alertmanager alerts"
@@ -183,6 +183,24 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null \
     ok "forwarder: an open alert is kept and re-sent (Alertmanager's resolve_timeout)"
   else
     bad "forwarder active alerts: $(cat "$T/out3" "$T/out4")"
+  fi
+  # An event with a sensor, a site and float noise, no GENERATOR_URL: labels
+  # say who saw it, numbers read as a human writes them, no generatorURL.
+  r XADD fl:alerts 4000-0 id 3 sensor site-a site paris provider Fastly scope provider \
+    signals '["connect"]' first_signal connect onset_at 1760953000.0 raised_at 1760953020.0 \
+    resolved_at null ratio 0.32500000000000001 peak_ratio 0.32500000000000001 \
+    baseline_ratio 0.0062999999999999999 failures 13.0 attempts 40 clients 7 \
+    client_share 0.33333333333333331 event raised >/dev/null
+  FL_REDIS_URL="unix://$sock" AM_URL=- STATE_DIR=$T/fwd \
+    "$SRC/deploy/alertmanager_forwarder.sh" --once >"$T/out5" 2>>"$T/fwd.log"
+  got=$(jq -c '.[] | select(.labels.provider == "Fastly") | [.labels.sensor, .labels.instance, .labels.site, has("generatorURL"),
+               .annotations.ratio, .annotations.baseline_ratio, .annotations.failures,
+               .annotations.ratio_definition, .annotations.summary]' "$T/out5" 2>/dev/null || true)
+  want='["site-a","site-a","paris",false,"0.325","0.0063","13","connection failures / TCP attempts","Fastly outage: connect failures 32.5% (baseline 0.6%) seen by site-a"]'
+  if [ "$got" = "$want" ] && [ -f "$T/fwd/active/site-a_Fastly_provider.json" ]; then
+    ok "forwarder: sensor/instance/site labels, human numbers, generatorURL only when configured"
+  else
+    bad "forwarder labels and numbers: got $got"; cat "$T/out5"
   fi
 else
   skip "alertmanager_forwarder.sh: needs redis-server, redis-cli, jq and curl"

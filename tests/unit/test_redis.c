@@ -714,7 +714,7 @@ START_TEST(test_alert)
     for (size_t i = 0; i < 8; i++)
         ck_assert_str_eq(kv->element[i]->str, fields[i]);
     freeReplyObject(rep);
-    char *state = cmd_str(c, "HGET fl:state %s", "Cloudflare");
+    char *state = cmd_str(c, "HGET fl:state:s1 %s", "Cloudflare");
     ck_assert_str_eq(state, "raised");
     free(state);
 
@@ -734,7 +734,7 @@ START_TEST(test_alert)
     ck_assert_str_eq(kv->element[2]->str, "state");
     ck_assert_str_eq(kv->element[3]->str, "resolved");
     freeReplyObject(rep);
-    state = cmd_str(c, "HGET fl:state %s", "Cloudflare");
+    state = cmd_str(c, "HGET fl:state:s1 %s", "Cloudflare");
     ck_assert_str_eq(state, "resolved");
     free(state);
 
@@ -770,7 +770,7 @@ START_TEST(test_heartbeat)
 
     redisContext *c = tconn(&s);
     const char *k = "fl:sensor:s1";
-    ck_assert_int_eq(cmd_int(c, "HLEN %s", k), 7);
+    ck_assert_int_eq(cmd_int(c, "HLEN %s", k), 8);
     char *v = cmd_str(c, "HGET %s version", k);
     ck_assert_str_eq(v, "0.1.0");
     free(v);
@@ -780,6 +780,9 @@ START_TEST(test_heartbeat)
     ck_assert_int_eq(hget(c, k, "held"), 0);
     ck_assert_int_eq(hget(c, k, "dropped"), 0);
     ck_assert_int_eq(hget(c, k, "connected"), 1);
+    /* wall clock of the heartbeat: 'status' judges staleness by it */
+    long long wall = hget(c, k, "wall");
+    ck_assert(wall > 1700000000 && wall <= (long long)time(NULL));
     long long ttl = cmd_int(c, "TTL %s", k);
     ck_assert(ttl > 0 && ttl <= 3600);
 
