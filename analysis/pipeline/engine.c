@@ -66,6 +66,9 @@ struct fl_engine {
     uint64_t now_us;          /* monotonic packet time */
     uint64_t next_housekeeping;
     bool started;
+    uint64_t ts_shift;        /* added (mod 2^64) to frame times after a rebase */
+    uint64_t jump_last;       /* last out-of-range time seen (shifted) */
+    uint32_t jump_run;        /* consecutive out-of-range frames agreeing */
 
     uint64_t syn_timeout_us, tls_timeout_us, dns_timeout_us;
     timer_ring timers_syn, timers_tls;
@@ -823,6 +826,40 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
     fl_flow_touch(e->flows, f, pkt->l4_proto == 17 ? FL_FC_UDP : FL_FC_OTHER, pkt->ts_us);
 }
 
+/* Capture clocks misbehave: a frame stamped years ahead (or behind) of its
+ * neighbours, or a capture that restarts with an unset clock. Trusting one
+ * such stamp would expire every timer and flow at once (a flood of false
+ * timeouts) and send every later fact to one late bucket. A frame more than
+ * FL_TIME_JUMP_US from the packet clock is counted (time_outliers) and
+ * processed at the clock's time; only when FL_TIME_REBASE_RUN frames in a
+ * row agree on the new time does the engine follow it, shifting later frames
+ * so the new era continues at the current clock (time_rebases). */
+#define FL_TIME_JUMP_US (7ULL * 86400 * US)
+#define FL_TIME_REBASE_RUN 16
+
+static bool time_near(uint64_t a, uint64_t b)
+{
+    return (a > b ? a - b : b - a) <= FL_TIME_JUMP_US;
+}
+
+static uint64_t frame_time(fl_engine *e, uint64_t ts)
+{
+    uint64_t t = ts + e->ts_shift; /* unsigned: wraps by design */
+    if (!e->started || time_near(t, e->now_us)) {
+        e->jump_run = 0;
+        return t;
+    }
+    e->st.time_outliers++;
+    e->jump_run = e->jump_run && time_near(t, e->jump_last) ? e->jump_run + 1 : 1;
+    e->jump_last = t;
+    if (e->jump_run >= FL_TIME_REBASE_RUN) {
+        e->ts_shift += e->now_us - t;
+        e->jump_run = 0;
+        e->st.time_rebases++;
+    }
+    return e->now_us;
+}
+
 void fl_engine_frame(fl_engine *e, const fl_frame *fr)
 {
     e->st.packets++;
@@ -831,23 +868,24 @@ void fl_engine_frame(fl_engine *e, const fl_frame *fr)
         e->st.first_ts_us = fr->ts_us;
     if (fr->ts_us > e->st.last_ts_us)
         e->st.last_ts_us = fr->ts_us;
+    uint64_t ts = frame_time(e, fr->ts_us);
     fl_packet pkt;
     fl_decode_error why = FL_DERR_COUNT;
     switch (fl_decode_packet(fr->linktype, fr->data, fr->caplen, &pkt, &why)) {
     case FL_DECODE_OK:
-        pkt.ts_us = fr->ts_us;
+        pkt.ts_us = ts;
         pkt.wire_len = fr->wire_len;
         fl_engine_packet(e, &pkt);
         return;
     case FL_DECODE_NOT_IP:
         e->st.not_ip++;
-        advance_time(e, fr->ts_us);
+        advance_time(e, ts);
         return;
     case FL_DECODE_ERROR:
         e->st.decode_errors++;
         if ((unsigned)why < FL_DERR_COUNT)
             e->st.decode_error[why]++;
-        advance_time(e, fr->ts_us);
+        advance_time(e, ts);
         return;
     }
 }
@@ -982,6 +1020,30 @@ void fl_engine_free(fl_engine *e)
     free(e->dq);
     free(e->dq_hash);
     free(e);
+}
+
+bool fl_engine_reset(fl_engine *e)
+{
+    e->closing = true;
+    fl_flow_drain(e->flows);
+    e->closing = false;
+    fl_aggregate_free(e->agg);
+    fl_detector_free(e->det);
+    fl_aggregate_options ao = {
+        .bucket_s = e->cfg->bucket_s ? e->cfg->bucket_s : 10,
+        .grace_buckets = e->cfg->grace_buckets,
+    };
+    e->agg = fl_aggregate_new(&ao, provider_name_cb, e->prov, bucket_cb, e);
+    e->det = fl_detector_new(e->cfg, alert_cb, e);
+    e->timers_syn.head = e->timers_syn.len = 0;
+    e->timers_tls.head = e->timers_tls.len = 0;
+    e->dq_head = e->dq_len = 0;
+    memset(e->dq_hash, 0xff, ((size_t)e->dq_hash_mask + 1) * sizeof *e->dq_hash);
+    e->now_us = e->next_housekeeping = e->ts_shift = e->jump_last = 0;
+    e->jump_run = 0;
+    e->started = e->draining = e->superseded = false;
+    memset(&e->st, 0, sizeof e->st);
+    return e->agg && e->det;
 }
 
 bool fl_engine_reload(fl_engine *e, const fl_config *cfg, char *err, size_t errlen)
