@@ -1,6 +1,7 @@
 /* fuzz_util.c - the scratch file the file-reading targets write each input
  * to (capture files and config files are opened by path). One file per
- * process, rewritten per input, removed at exit. */
+ * process, rewritten per input, removed at exit; in /dev/shm when there is
+ * one (a disk-backed /tmp made the file targets 4x slower), else $TMPDIR. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ const char *fl_fuzz_scratch(const uint8_t *data, size_t size, const char *suffix
 {
     if (!scratch_dir[0]) {
         const char *tmp = getenv("TMPDIR");
+        if (access("/dev/shm", W_OK) == 0)
+            tmp = "/dev/shm";
         snprintf(scratch_dir, sizeof scratch_dir, "%s/flfuzz.XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(scratch_dir)) {
             scratch_dir[0] = '\0';
