@@ -5,10 +5,11 @@
 #   deploy/install-deps.sh --runtime  only what the sensor needs to run
 set -euo pipefail
 
-runtime=(libpcap0.8 libndpi4.2 libhiredis0.14 libjansson4 libinih1 zlib1g redis-server)
+runtime=(libpcap0.8 libndpi4.2 libhiredis0.14 libjansson4 libinih1 zlib1g libgcrypt20 redis-server)
 build=(build-essential cmake pkg-config libpcap-dev libndpi-dev libhiredis-dev
-       libjansson-dev libinih-dev zlib1g-dev check)
-tests=(redis-server tcpreplay iproute2 procps chromium jq)
+       libjansson-dev libinih-dev zlib1g-dev libgcrypt20-dev check)
+tests=(redis-server tcpreplay iproute2 procps chromium jq clang-14 libclang-rt-14-dev
+       clang-tidy-14 clang-format-14 cppcheck)
 
 want=("${runtime[@]}")
 [ "${1:-}" = "--runtime" ] || want+=("${build[@]}" "${tests[@]}")

@@ -67,6 +67,7 @@ static const setting settings[] = {
     DBL("detector", resolve_fraction, "0.5", "below = under this fraction of the raise threshold"),
     DBL("detector", baseline_halflife_s, "1800", "EWMA half-life of the baseline, seconds"),
     DBL("detector", local_provider_share, "0.6", "share of active providers failing at once => local"),
+    STR("privacy", client_key_file, "", "file holding a secret key (16+ bytes): client addresses are then kept only as keyed hashes (HMAC-SHA256); empty: plain addresses"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -108,8 +109,10 @@ static bool apply(fl_config *c, const setting *s, const char *value, char *err, 
     }
     case T_DBL: {
         double v = strtod(value, &end);
-        if (errno || end == value || *end || !isfinite(v) || v < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a non-negative number", s->name, value);
+        /* Capped at 1e9 (31 years of seconds): timeouts become microseconds
+         * in 64 bits and are added to packet times, so 1e300 must not pass. */
+        if (errno || end == value || *end || !isfinite(v) || v < 0 || v > 1e9) {
+            snprintf(err, errlen, "%s: '%s' is not a number from 0 to 1e9", s->name, value);
             return false;
         }
         *(double *)(void *)base = v;

@@ -121,6 +121,10 @@ fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt,
     a->names_ctx = names_ctx;
     a->on_close = on_close;
     a->close_ctx = close_ctx;
+    /* grace_buckets comes from the config: capped so the ring size can
+     * neither wrap to 0 (a division by zero in slot_for) nor be huge */
+    if (a->opt.grace_buckets > 1024)
+        a->opt.grace_buckets = 1024;
     a->nring = a->opt.grace_buckets + 2;
     a->ring = calloc(a->nring, sizeof *a->ring);
     /* The service tables start small and double as they fill (up to twice
@@ -178,6 +182,8 @@ static bool ensure_provider(fl_aggregate *a, uint16_t provider)
     uint32_t n = a->nproviders, n2 = a->nproviders;
     if (!grow_array((void **)&a->totals, &n, provider + 1u, sizeof *a->totals))
         return false;
+    /* an array of pointers: each element is an fl_hll * */
+    // NOLINTNEXTLINE(bugprone-sizeof-expression)
     if (!grow_array((void **)&a->total_hll, &n2, provider + 1u, sizeof *a->total_hll))
         return false;
     a->nproviders = n < n2 ? n : n2;

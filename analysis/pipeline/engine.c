@@ -836,6 +836,9 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
  * so the new era continues at the current clock (time_rebases). */
 #define FL_TIME_JUMP_US (7ULL * 86400 * US)
 #define FL_TIME_REBASE_RUN 16
+/* Times are clamped below 2^62 us (146 000 years) so that adding a timeout
+ * (at most 1e9 s, see config.c) to the clock never wraps. */
+#define FL_TIME_MAX_US (1ULL << 62)
 
 static bool time_near(uint64_t a, uint64_t b)
 {
@@ -845,6 +848,8 @@ static bool time_near(uint64_t a, uint64_t b)
 static uint64_t frame_time(fl_engine *e, uint64_t ts)
 {
     uint64_t t = ts + e->ts_shift; /* unsigned: wraps by design */
+    if (t > FL_TIME_MAX_US)
+        t = FL_TIME_MAX_US;
     if (!e->started || time_near(t, e->now_us)) {
         e->jump_run = 0;
         return t;
