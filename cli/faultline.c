@@ -456,12 +456,6 @@ static void capture_health_warning(cli *c, fl_engine *e)
                 "only: the span port looks misconfigured (timeouts are unreliable)\n",
                 (unsigned long long)st.one_way_flows, (unsigned long long)flows,
                 100.0 * (double)st.one_way_flows / (double)flows);
-    if (!c->quiet && st.time_outliers)
-        fprintf(stderr,
-                "faultline: warning: %llu packets were stamped more than 7 days away from "
-                "their neighbours and were counted at the current packet time; the clock "
-                "followed a lasting jump %llu times\n",
-                (unsigned long long)st.time_outliers, (unsigned long long)st.time_rebases);
 }
 
 static int cmd_replay(cli *c, int argc, char **argv)

@@ -38,8 +38,6 @@ typedef struct fl_engine_stats {
     uint64_t dns_unmatched_responses;
     uint64_t timers_forced;                 /* timer ring full: expired early */
     uint64_t tcp_gaps;                      /* sequence gaps in dissected flows */
-    uint64_t time_outliers;                 /* frames stamped > 7 days off the clock */
-    uint64_t time_rebases;                  /* the clock followed a lasting jump */
 } fl_engine_stats;
 
 /* cfg must outlive the engine. */

@@ -66,9 +66,6 @@ struct fl_engine {
     uint64_t now_us;          /* monotonic packet time */
     uint64_t next_housekeeping;
     bool started;
-    uint64_t ts_shift;        /* added (mod 2^64) to frame times after a rebase */
-    uint64_t jump_last;       /* last out-of-range time seen (shifted) */
-    uint32_t jump_run;        /* consecutive out-of-range frames agreeing */
 
     uint64_t syn_timeout_us, tls_timeout_us, dns_timeout_us;
     timer_ring timers_syn, timers_tls;
@@ -826,43 +823,14 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
     fl_flow_touch(e->flows, f, pkt->l4_proto == 17 ? FL_FC_UDP : FL_FC_OTHER, pkt->ts_us);
 }
 
-/* Capture clocks misbehave: a frame stamped years ahead (or behind) of its
- * neighbours, or a capture that restarts with an unset clock. Trusting one
- * such stamp would expire every timer and flow at once (a flood of false
- * timeouts) and send every later fact to one late bucket. A frame more than
- * FL_TIME_JUMP_US from the packet clock is counted (time_outliers) and
- * processed at the clock's time; only when FL_TIME_REBASE_RUN frames in a
- * row agree on the new time does the engine follow it, shifting later frames
- * so the new era continues at the current clock (time_rebases). */
-#define FL_TIME_JUMP_US (7ULL * 86400 * US)
-#define FL_TIME_REBASE_RUN 16
 /* Times are clamped below 2^62 us (146 000 years) so that adding a timeout
- * (at most 1e9 s, see config.c) to the clock never wraps. */
+ * (at most 1e9 s, see config.c) to the clock never wraps. Handling captures
+ * whose clock jumps by years is left open (see the hardening notes). */
 #define FL_TIME_MAX_US (1ULL << 62)
 
-static bool time_near(uint64_t a, uint64_t b)
+static uint64_t frame_time(uint64_t ts)
 {
-    return (a > b ? a - b : b - a) <= FL_TIME_JUMP_US;
-}
-
-static uint64_t frame_time(fl_engine *e, uint64_t ts)
-{
-    uint64_t t = ts + e->ts_shift; /* unsigned: wraps by design */
-    if (t > FL_TIME_MAX_US)
-        t = FL_TIME_MAX_US;
-    if (!e->started || time_near(t, e->now_us)) {
-        e->jump_run = 0;
-        return t;
-    }
-    e->st.time_outliers++;
-    e->jump_run = e->jump_run && time_near(t, e->jump_last) ? e->jump_run + 1 : 1;
-    e->jump_last = t;
-    if (e->jump_run >= FL_TIME_REBASE_RUN) {
-        e->ts_shift += e->now_us - t;
-        e->jump_run = 0;
-        e->st.time_rebases++;
-    }
-    return e->now_us;
+    return ts > FL_TIME_MAX_US ? FL_TIME_MAX_US : ts;
 }
 
 void fl_engine_frame(fl_engine *e, const fl_frame *fr)
@@ -873,7 +841,7 @@ void fl_engine_frame(fl_engine *e, const fl_frame *fr)
         e->st.first_ts_us = fr->ts_us;
     if (fr->ts_us > e->st.last_ts_us)
         e->st.last_ts_us = fr->ts_us;
-    uint64_t ts = frame_time(e, fr->ts_us);
+    uint64_t ts = frame_time(fr->ts_us);
     fl_packet pkt;
     fl_decode_error why = FL_DERR_COUNT;
     switch (fl_decode_packet(fr->linktype, fr->data, fr->caplen, &pkt, &why)) {
@@ -1044,8 +1012,7 @@ bool fl_engine_reset(fl_engine *e)
     e->timers_tls.head = e->timers_tls.len = 0;
     e->dq_head = e->dq_len = 0;
     memset(e->dq_hash, 0xff, ((size_t)e->dq_hash_mask + 1) * sizeof *e->dq_hash);
-    e->now_us = e->next_housekeeping = e->ts_shift = e->jump_last = 0;
-    e->jump_run = 0;
+    e->now_us = e->next_housekeeping = 0;
     e->started = e->draining = e->superseded = false;
     memset(&e->st, 0, sizeof e->st);
     return e->agg && e->det;
