@@ -66,15 +66,20 @@ static int read_exact(FILE *fp, void *dst, size_t n)
     return got == 0 && !ferror(fp) ? 0 : -1;
 }
 
+/* Packet time in microseconds since the epoch. Every input is untrusted:
+ * ts counts units of 1/tps s (up to 2^64), if_tsoffset is a signed 64-bit
+ * count of seconds (pcapng draft section 4.2). The sum is computed in 128
+ * bits, where neither part can overflow, and clamped to 0..UINT64_MAX: a
+ * time before 1970 or beyond year 586 000 is nonsense either way, and the
+ * engine notes implausible jumps. */
 static uint64_t to_us(const ng_iface *f, uint64_t ts)
 {
-    uint64_t us;
-    if (f->tps == 1000000u)
-        us = ts;
-    else
-        us = ts / f->tps * 1000000u +
-             (uint64_t)((unsigned __int128)(ts % f->tps) * 1000000u / f->tps);
-    return us + (uint64_t)(f->offset * 1000000);
+    __int128 us = (__int128)(ts / f->tps) * 1000000 +
+                  (__int128)((unsigned __int128)(ts % f->tps) * 1000000u / f->tps);
+    us += (__int128)f->offset * 1000000;
+    if (us < 0)
+        return 0;
+    return us > (__int128)UINT64_MAX ? UINT64_MAX : (uint64_t)us;
 }
 
 /* Interface Description Block body: link type 2, reserved 2, snaplen 4, options. */

@@ -11,7 +11,9 @@ build=(build-essential cmake pkg-config libpcap-dev libndpi-dev libhiredis-dev
 tests=(redis-server tcpreplay iproute2 procps chromium jq curl socat prometheus prometheus-alertmanager
        # real-stack test beds (tests/realstack/): servers, clients, capture, oracle
        nginx-light libnginx-mod-http-echo nghttp2-client ngtcp2-server ngtcp2-client
-       openssl tcpdump tshark python3)
+       openssl tcpdump tshark python3
+       # fuzzing and static analysis (tests/fuzz, tests/static)
+       clang-14 libclang-rt-14-dev clang-tidy-14 clang-format-14 cppcheck)
 
 want=("${runtime[@]}")
 [ "${1:-}" = "--runtime" ] || want+=("${build[@]}" "${tests[@]}")

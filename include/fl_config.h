@@ -66,6 +66,8 @@ typedef struct fl_config {
     double resolve_fraction;    /* "below" = under this fraction of the raise level */
     double baseline_halflife_s;
     double local_provider_share;/* share of active providers failing => local */
+    /* [privacy] */
+    char client_key_file[FL_PATH_MAX]; /* key for client pseudonyms; "" = off */
 } fl_config;
 
 void fl_config_defaults(fl_config *c);

@@ -96,6 +96,13 @@ void fl_engine_finish(fl_engine *e);
  * next bucket). False, with err, if the files are bad: the old tables stay. */
 bool fl_engine_reload(fl_engine *e, const fl_config *cfg, char *err, size_t errlen);
 
+/* Forget every flow, timer, pending query, count, alert and statistic, as
+ * if the engine were new, but keep the provider tables and nDPI (building
+ * those is what costs: ~100 ms). Names learned from DNS answers are kept.
+ * For fuzzing and tests that analyse many small captures; false if out of
+ * memory (then only fl_engine_free may be called). */
+bool fl_engine_reset(fl_engine *e);
+
 void fl_engine_get_stats(const fl_engine *e, fl_engine_stats *st);
 fl_aggregate *fl_engine_aggregate(fl_engine *e);
 fl_providers *fl_engine_providers(fl_engine *e);

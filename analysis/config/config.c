@@ -75,6 +75,7 @@ static const setting settings[] = {
     DBL("detector", resolve_fraction, "0.5", "below = under this fraction of the raise threshold"),
     DBL("detector", baseline_halflife_s, "1800", "EWMA half-life of the baseline, seconds"),
     DBL("detector", local_provider_share, "0.6", "share of active providers failing at once => local"),
+    STR("privacy", client_key_file, "", "file holding a secret key (16+ bytes): client addresses are then kept only as keyed hashes (HMAC-SHA256); empty: plain addresses"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -116,8 +117,10 @@ static bool apply(fl_config *c, const setting *s, const char *value, char *err, 
     }
     case T_DBL: {
         double v = strtod(value, &end);
-        if (errno || end == value || *end || !isfinite(v) || v < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a non-negative number", s->name, value);
+        /* Capped at 1e9 (31 years of seconds): timeouts become microseconds
+         * in 64 bits and are added to packet times, so 1e300 must not pass. */
+        if (errno || end == value || *end || !isfinite(v) || v < 0 || v > 1e9) {
+            snprintf(err, errlen, "%s: '%s' is not a number from 0 to 1e9", s->name, value);
             return false;
         }
         *(double *)(void *)base = v;
@@ -187,11 +190,40 @@ static int on_ini_compat(void *user, const char *section, const char *name, cons
     return on_ini(user, section, name, value, 0);
 }
 
+/* Debian's inih is built with a 200-byte line buffer: a longer line is cut
+ * and its rest read as a line of its own ("syntax error" one line too far,
+ * found by fuzzing: a long bpf printed by `faultline config` did not load
+ * back). Say so plainly instead. Returns the first such line, 0 if none. */
+#define INI_LINE_MAX 199
+
+static int overlong_line(FILE *f)
+{
+    int line = 1, c;
+    size_t len = 0;
+    while ((c = getc(f)) != EOF) {
+        if (c == '\n') {
+            line++;
+            len = 0;
+        } else if (c != '\r' && ++len > INI_LINE_MAX) {
+            return line;
+        }
+    }
+    rewind(f);
+    return 0;
+}
+
 bool fl_config_load(fl_config *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open config file: %s", path, strerror(errno));
+        return false;
+    }
+    int longl = overlong_line(f);
+    if (longl) {
+        snprintf(err, errlen, "%s:%d: line longer than %d characters (the INI reader's limit); "
+                 "give long values with --set NAME=VALUE", path, longl, INI_LINE_MAX);
+        fclose(f);
         return false;
     }
     load_ctx lc = { c, err, errlen, false, path, 0 };

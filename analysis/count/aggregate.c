@@ -12,6 +12,8 @@
 
 #include "fl_aggregate.h"
 
+#define SVC_INITIAL 256u /* service table slots at start (a power of two) */
+
 typedef struct cell {
     fl_counts counts;
     bool used;
@@ -119,13 +121,18 @@ fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt,
     a->names_ctx = names_ctx;
     a->on_close = on_close;
     a->close_ctx = close_ctx;
+    /* grace_buckets comes from the config: capped so the ring size can
+     * neither wrap to 0 (a division by zero in slot_for) nor be huge */
+    if (a->opt.grace_buckets > 1024)
+        a->opt.grace_buckets = 1024;
     a->nring = a->opt.grace_buckets + 2;
     a->ring = calloc(a->nring, sizeof *a->ring);
-    a->svc_index_size = 1;
-    while (a->svc_index_size < 2 * a->opt.services_max)
-        a->svc_index_size <<= 1;
+    /* The service tables start small and double as they fill (up to twice
+     * services_max): allocating the 4.5 MB maximum up front cost more than
+     * analysing a small capture. */
+    a->svc_index_size = SVC_INITIAL;
     a->svc_index = calloc(a->svc_index_size, sizeof *a->svc_index);
-    a->tally_size = a->svc_index_size;
+    a->tally_size = SVC_INITIAL;
     a->tallies = calloc(a->tally_size, sizeof *a->tallies);
     if (!a->ring || !a->svc_index || !a->tallies) {
         fl_aggregate_free(a);
@@ -175,6 +182,8 @@ static bool ensure_provider(fl_aggregate *a, uint16_t provider)
     uint32_t n = a->nproviders, n2 = a->nproviders;
     if (!grow_array((void **)&a->totals, &n, provider + 1u, sizeof *a->totals))
         return false;
+    /* an array of pointers: each element is an fl_hll * */
+    // NOLINTNEXTLINE(bugprone-sizeof-expression)
     if (!grow_array((void **)&a->total_hll, &n2, provider + 1u, sizeof *a->total_hll))
         return false;
     a->nproviders = n < n2 ? n : n2;
@@ -406,9 +415,66 @@ void fl_aggregate_resolver(fl_aggregate *a, uint16_t resolver, fl_counter c, uin
     a->resolvers[resolver].v[c] += n;
 }
 
+/* Keep both open-addressing tables at most half full: double one (and
+ * re-insert its entries) before an insertion would pass that, while below
+ * twice services_max. False if the table cannot grow (full or no memory). */
+static bool svc_index_room(fl_aggregate *a)
+{
+    if ((a->nsvc + 1) * 2 <= a->svc_index_size)
+        return true;
+    if (a->svc_index_size >= 2 * a->opt.services_max)
+        return a->nsvc < a->svc_index_size - 1;
+    uint32_t ns = a->svc_index_size * 2, mask = ns - 1;
+    uint32_t *ni = calloc(ns, sizeof *ni);
+    if (!ni)
+        return a->nsvc < a->svc_index_size - 1;
+    for (uint32_t id = 1; id <= a->nsvc; id++) {
+        uint32_t i = (uint32_t)hash_str(a->svc_names[id - 1]) & mask;
+        while (ni[i])
+            i = (i + 1) & mask;
+        ni[i] = id;
+    }
+    free(a->svc_index);
+    a->svc_index = ni;
+    a->svc_index_size = ns;
+    return true;
+}
+
+static uint32_t tally_slot(uint64_t key, uint32_t mask)
+{
+    return (uint32_t)(key * 0x9e3779b97f4a7c15ULL >> 32) & mask;
+}
+
+static bool tallies_room(fl_aggregate *a)
+{
+    if ((a->ntallies + 1) * 2 <= a->tally_size)
+        return true;
+    if (a->tally_size >= 2 * a->opt.services_max)
+        return a->ntallies < a->tally_size - 1;
+    uint32_t ns = a->tally_size * 2, mask = ns - 1;
+    service_entry *nt = calloc(ns, sizeof *nt);
+    if (!nt)
+        return a->ntallies < a->tally_size - 1;
+    for (uint32_t j = 0; j < a->tally_size; j++) {
+        if (!a->tallies[j].used)
+            continue;
+        const fl_service_tally *t = &a->tallies[j].t;
+        uint32_t i = tally_slot(((uint64_t)t->provider << 32) | t->service, mask);
+        while (nt[i].used)
+            i = (i + 1) & mask;
+        nt[i] = a->tallies[j];
+    }
+    free(a->tallies);
+    a->tallies = nt;
+    a->tally_size = ns;
+    return true;
+}
+
 uint32_t fl_aggregate_service_id(fl_aggregate *a, const char *name)
 {
     if (!name || !*name)
+        return 0;
+    if (a->nsvc < a->opt.services_max && !svc_index_room(a))
         return 0;
     uint64_t h = hash_str(name);
     uint32_t mask = a->svc_index_size - 1;
@@ -436,9 +502,11 @@ const char *fl_aggregate_service_name(const fl_aggregate *a, uint32_t id)
 void fl_aggregate_service(fl_aggregate *a, uint16_t provider, uint32_t service,
                           uint32_t flows, uint32_t failures)
 {
+    if (a->ntallies < a->opt.services_max && !tallies_room(a))
+        return;
     uint64_t key = ((uint64_t)provider << 32) | service;
     uint32_t mask = a->tally_size - 1;
-    uint32_t i = (uint32_t)(key * 0x9e3779b97f4a7c15ULL >> 32) & mask;
+    uint32_t i = tally_slot(key, mask);
     for (;; i = (i + 1) & mask) {
         service_entry *e = &a->tallies[i];
         if (!e->used) {

@@ -90,6 +90,16 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
     fl_flow_touch(e->flows, f, pkt->l4_proto == IPPROTO_UDP ? FL_FC_UDP : FL_FC_OTHER, pkt->ts_us);
 }
 
+/* Times are clamped below 2^62 us (146 000 years) so that adding a timeout
+ * (at most 1e9 s, see config.c) to the clock never wraps. Handling captures
+ * whose clock jumps by years is left open (see the hardening notes). */
+#define FL_TIME_MAX_US (1ULL << 62)
+
+static uint64_t frame_time(uint64_t ts)
+{
+    return ts > FL_TIME_MAX_US ? FL_TIME_MAX_US : ts;
+}
+
 void fl_engine_frame(fl_engine *e, const fl_frame *fr)
 {
     e->st.packets++;
@@ -98,23 +108,24 @@ void fl_engine_frame(fl_engine *e, const fl_frame *fr)
         e->st.first_ts_us = fr->ts_us;
     if (fr->ts_us > e->st.last_ts_us)
         e->st.last_ts_us = fr->ts_us;
+    uint64_t ts = frame_time(fr->ts_us);
     fl_packet pkt;
     fl_decode_error why = FL_DERR_COUNT;
     switch (fl_decode_packet(fr->linktype, fr->data, fr->caplen, &pkt, &why)) {
     case FL_DECODE_OK:
-        pkt.ts_us = fr->ts_us;
+        pkt.ts_us = ts;
         pkt.wire_len = fr->wire_len;
         fl_engine_packet(e, &pkt);
         return;
     case FL_DECODE_NOT_IP:
         e->st.not_ip++;
-        advance_time(e, fr->ts_us);
+        advance_time(e, ts);
         return;
     case FL_DECODE_ERROR:
         e->st.decode_errors++;
         if ((unsigned)why < FL_DERR_COUNT)
             e->st.decode_error[why]++;
-        advance_time(e, fr->ts_us);
+        advance_time(e, ts);
         return;
     }
 }
@@ -257,6 +268,40 @@ void fl_engine_free(fl_engine *e)
     fl_dns_pending_free(e->dq);
     fl_eng_quic_free(e->quic);
     free(e);
+}
+
+/* Everything a run learned goes; what is costly to build and the same for
+ * every run (nDPI, the provider tables, the flow table's memory) stays. */
+bool fl_engine_reset(fl_engine *e)
+{
+    const fl_config *cfg = e->cfg;
+    e->closing = true;
+    fl_flow_drain(e->flows);
+    e->closing = false;
+    fl_aggregate_free(e->agg);
+    fl_detector_free(e->det);
+    fl_dns_pending_free(e->dq);
+    fl_eng_quic_free(e->quic);
+    fl_https_modes_free(e->https);
+    fl_timer_ring_free(&e->timers_syn);
+    fl_timer_ring_free(&e->timers_tls);
+    fl_timer_ring_free(&e->timers_https);
+    fl_aggregate_options ao = {
+        .bucket_s = cfg->bucket_s ? cfg->bucket_s : 10,
+        .grace_buckets = cfg->grace_buckets,
+    };
+    uint32_t tcap = cfg->flow_cap ? cfg->flow_cap : 1;
+    e->agg = fl_aggregate_new(&ao, provider_name_cb, e->prov, bucket_cb, e);
+    e->det = fl_detector_new(cfg, alert_cb, e);
+    e->dq = fl_dns_pending_new(cfg->dns_pending_cap ? cfg->dns_pending_cap : 1);
+    e->quic = fl_eng_quic_new(cfg, tcap);
+    e->https = fl_https_modes_new(0);
+    e->now_us = e->next_housekeeping = 0;
+    e->started = false;
+    memset(&e->st, 0, sizeof e->st);
+    return e->agg && e->det && e->dq && e->quic && e->https &&
+           fl_timer_ring_init(&e->timers_syn, tcap) && fl_timer_ring_init(&e->timers_tls, tcap) &&
+           fl_timer_ring_init(&e->timers_https, tcap);
 }
 
 bool fl_engine_reload(fl_engine *e, const fl_config *cfg, char *err, size_t errlen)

@@ -1,0 +1,434 @@
+/* test_hostile.c - hostile captures, generated here (nothing big committed):
+ * timestamps that step back, a flood of new flows with IPv6
+ * fragments at line rate, snaplen-truncated packets everywhere, and tunnels
+ * nested (ERSPAN, VXLAN, GRE) to the decoder's depth limit. Each case checks
+ * what the analysis must still get right, not merely that it survives. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fl_engine.h"
+#include "fl_test_util.h"
+
+/* ---------------------------------------------------------------- frames */
+
+typedef struct frame_buf {
+    uint8_t b[2048];
+    uint32_t n;
+} frame_buf;
+
+static void put(frame_buf *f, const void *p, uint32_t n)
+{
+    ck_assert_uint_le(f->n + n, sizeof f->b);
+    memcpy(f->b + f->n, p, n);
+    f->n += n;
+}
+
+static void put16(frame_buf *f, uint16_t v)
+{
+    uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+    put(f, b, 2);
+}
+
+static void put32(frame_buf *f, uint32_t v)
+{
+    put16(f, (uint16_t)(v >> 16));
+    put16(f, (uint16_t)v);
+}
+
+static void eth(frame_buf *f, uint16_t type)
+{
+    static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+    put(f, macs, 12);
+    put16(f, type);
+}
+
+/* IPv4 header (RFC 791) with total length = 20 + body. */
+static void ipv4(frame_buf *f, uint32_t src, uint32_t dst, uint8_t proto, uint32_t body)
+{
+    put16(f, 0x4500);
+    put16(f, (uint16_t)(20 + body));
+    put32(f, 0);
+    put16(f, (uint16_t)(64 << 8 | proto));
+    put16(f, 0);
+    put32(f, src);
+    put32(f, dst);
+}
+
+static void tcp(frame_buf *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+                uint8_t flags)
+{
+    put16(f, sport);
+    put16(f, dport);
+    put32(f, seq);
+    put32(f, ack);
+    put16(f, (uint16_t)(5 << 12 | flags));
+    put16(f, 65535);
+    put32(f, 0);
+}
+
+/* ------------------------------------------------------------ pcap files */
+
+typedef struct pcap_out {
+    char path[256];
+    FILE *fp;
+    uint32_t frames;
+} pcap_out;
+
+static void pcap_open(pcap_out *o, uint32_t linktype)
+{
+    snprintf(o->path, sizeof o->path, "%s/fl_hostile_%d.pcap",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    o->fp = fopen(o->path, "wb");
+    ck_assert_ptr_nonnull(o->fp);
+    uint32_t h[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, linktype };
+    ck_assert_uint_eq(fwrite(h, 4, 6, o->fp), 6);
+    o->frames = 0;
+}
+
+static void pcap_frame(pcap_out *o, uint64_t ts_us, const uint8_t *p, uint32_t caplen,
+                       uint32_t wire)
+{
+    uint32_t h[4] = { (uint32_t)(ts_us / 1000000), (uint32_t)(ts_us % 1000000), caplen, wire };
+    ck_assert_uint_eq(fwrite(h, 4, 4, o->fp), 4);
+    ck_assert_uint_eq(fwrite(p, 1, caplen, o->fp), caplen);
+    o->frames++;
+}
+
+static void pcap_close(pcap_out *o)
+{
+    ck_assert_int_eq(fclose(o->fp), 0);
+}
+
+/* ------------------------------------------------------------ the engine */
+
+typedef struct run_result {
+    fl_engine_stats st;
+    fl_flow_stats flows;
+    fl_counts totals;
+    uint64_t late;
+    uint64_t first_bucket, last_bucket;
+    size_t history;
+} run_result;
+
+static fl_config cfg;
+
+static void config_with(const char *const *overrides)
+{
+    fl_config_defaults(&cfg);
+    fl_config_resolve_paths(&cfg);
+    char err[256];
+    for (; overrides && overrides[0]; overrides += 2)
+        ck_assert_msg(fl_config_set(&cfg, overrides[0], overrides[1], err, sizeof err), "%s", err);
+}
+
+static void run_file(const char *path, run_result *r)
+{
+    char err[1024];
+    fl_engine *e = fl_engine_new(&cfg, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    fl_source_options opt = { 0 };
+    fl_source *s = fl_source_open_files(&path, 1, &opt, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    fl_frame fr;
+    while (fl_source_next(s, &fr) == FL_SRC_FRAME)
+        fl_engine_frame(e, &fr);
+    fl_source_close(s);
+    fl_engine_finish(e);
+    fl_engine_get_stats(e, &r->st);
+    fl_engine_flow_stats(e, &r->flows);
+    fl_aggregate *a = fl_engine_aggregate(e);
+    uint64_t clients;
+    fl_aggregate_grand_totals(a, &r->totals, &clients);
+    r->late = fl_aggregate_late_facts(a);
+    const fl_history_entry *h;
+    r->history = fl_aggregate_history(a, &h);
+    r->first_bucket = UINT64_MAX;
+    r->last_bucket = 0;
+    for (size_t i = 0; i < r->history; i++) {
+        if (h[i].start < r->first_bucket)
+            r->first_bucket = h[i].start;
+        if (h[i].start > r->last_bucket)
+            r->last_bucket = h[i].start;
+    }
+    fl_engine_free(e);
+}
+
+/* ------------------------------------------------------ time that jumps */
+
+#define T0 (1760950800ULL * 1000000) /* 2025-10-20 09:00 UTC */
+
+/* Small backward steps (reordering across merged interfaces): every
+ * attempt is still counted. */
+START_TEST(timestamps_small_steps_back)
+{
+    pcap_out o;
+    pcap_open(&o, 1);
+    frame_buf f;
+    for (uint32_t i = 0; i < 200; i++) {
+        uint64_t t = T0 + (uint64_t)i * 100000 - (i % 2 ? 2000000 : 0);
+        f.n = 0;
+        eth(&f, 0x0800);
+        ipv4(&f, 0x0a000001 + i, 0x5db8d822, 6, 20);
+        tcp(&f, (uint16_t)(30000 + i), 80, i, 0, 0x02);
+        pcap_frame(&o, t, f.b, f.n, f.n);
+    }
+    pcap_close(&o);
+    config_with(NULL);
+    run_result r;
+    run_file(o.path, &r);
+    unlink(o.path);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], 200);
+}
+END_TEST
+
+/* --------------------------------------- every packet a new flow, line rate */
+
+START_TEST(flood_of_new_flows_and_fragments)
+{
+    enum { N = 200000, CAP = 20000 };
+    pcap_out o;
+    pcap_open(&o, 1);
+    frame_buf f;
+    for (uint32_t i = 0; i < N; i++) {
+        /* 1 us apart: a 10 Gb/s link of minimum-size frames */
+        uint64_t t = T0 + i;
+        uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+        src[12] = (uint8_t)(i >> 24);
+        src[13] = (uint8_t)(i >> 16);
+        src[14] = (uint8_t)(i >> 8);
+        src[15] = (uint8_t)i;
+        static const uint8_t dst[16] = { 0x26, 0x06, 0x47, 0x00, [15] = 1 }; /* Cloudflare */
+        f.n = 0;
+        eth(&f, 0x86dd);
+        bool frag = i % 2;
+        put32(&f, 0x60000000);
+        put16(&f, frag ? 8 + 16 : 20);
+        put16(&f, (uint16_t)((frag ? 44 : 6) << 8 | 64));
+        put(&f, src, 16);
+        put(&f, dst, 16);
+        if (frag) {
+            /* RFC 8200 4.5: a non-first fragment (offset 1480) of UDP */
+            put16(&f, 17 << 8);
+            put16(&f, (uint16_t)(185 << 3 | 1));
+            put32(&f, i);
+            put32(&f, 0xdeadbeef);
+            put32(&f, 0xdeadbeef);
+            put32(&f, 0xdeadbeef);
+            put32(&f, 0xdeadbeef);
+        } else {
+            tcp(&f, (uint16_t)(1024 + i % 60000), 443, i, 0, 0x02);
+        }
+        pcap_frame(&o, t, f.b, f.n, f.n);
+    }
+    pcap_close(&o);
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d", CAP);
+    const char *ov[] = { "flow_cap", cap, NULL };
+    config_with(ov);
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    run_result r;
+    run_file(o.path, &r);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    getrusage(RUSAGE_SELF, &ru1);
+    unlink(o.path);
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    fprintf(stderr, "flood: %d frames in %.2f s, max RSS %ld -> %ld KiB, %llu evicted\n", N,
+            secs, ru0.ru_maxrss, ru1.ru_maxrss, (unsigned long long)r.flows.evicted);
+    ck_assert_uint_eq(r.st.packets, N);
+    ck_assert_uint_eq(r.st.fragments, N / 2);
+    ck_assert_uint_eq(r.flows.created, N / 2);          /* fragments make no flow */
+    ck_assert_uint_ge(r.flows.evicted, N / 2 - CAP);    /* the cap held */
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], N / 2);
+    /* bounded: well under a minute even under the sanitizers, and memory
+     * grows by the flow table, not by the packets */
+    ck_assert_msg(secs < 60, "took %.1f s", secs);
+    ck_assert_int_lt(ru1.ru_maxrss - ru0.ru_maxrss, 512 * 1024);
+}
+END_TEST
+
+/* --------------------------------------------- snaplen cuts everywhere */
+
+START_TEST(snaplen_truncated_everywhere)
+{
+    char *demo = fl_test_path("pcaps/demo/cloudflare-outage.pcap");
+    config_with(NULL);
+    run_result full;
+    run_file(demo, &full);
+    FILE *in = fopen(demo, "rb");
+    ck_assert_ptr_nonnull(in);
+    uint8_t gh[24];
+    ck_assert_uint_eq(fread(gh, 1, 24, in), 24);
+    size_t cap = 1 << 24, len = 0, got;
+    uint8_t *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    while ((got = fread(buf + len, 1, cap - len, in)) > 0 && (len += got) == cap) {
+        buf = realloc(buf, cap *= 2);
+        ck_assert_ptr_nonnull(buf);
+    }
+    fclose(in);
+    free(demo);
+    static const uint32_t snaps[] = { 1, 13, 14, 20, 34, 54, 73, 74, 128 };
+    for (size_t k = 0; k < sizeof snaps / sizeof snaps[0]; k++) {
+        pcap_out o;
+        pcap_open(&o, 1);
+        for (size_t off = 0; off + 16 <= len;) {
+            uint32_t h[4];
+            memcpy(h, buf + off, 16);
+            if (off + 16 + h[2] > len)
+                break;
+            uint32_t cut = h[2] < snaps[k] ? h[2] : snaps[k];
+            pcap_frame(&o, (uint64_t)h[0] * 1000000 + h[1], buf + off + 16, cut, h[3]);
+            off += 16 + h[2];
+        }
+        pcap_close(&o);
+        run_result r;
+        run_file(o.path, &r);
+        unlink(o.path);
+        ck_assert_uint_eq(r.st.packets, full.st.packets);
+        if (snaps[k] < 14) /* not even an Ethernet header */
+            ck_assert_uint_eq(r.st.decode_errors, r.st.packets);
+        if (snaps[k] >= 74) /* Ethernet + IPv6 + TCP: every SYN is seen */
+            ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], full.totals.v[FL_C_tcp_attempts]);
+        /* a cut payload never invents a failure */
+        ck_assert_uint_le(r.totals.v[FL_C_http_5xx], full.totals.v[FL_C_http_5xx]);
+        ck_assert_uint_le(r.totals.v[FL_C_tls_alerts], full.totals.v[FL_C_tls_alerts]);
+        ck_assert_uint_le(r.totals.v[FL_C_dns_servfail], full.totals.v[FL_C_dns_servfail]);
+    }
+    free(buf);
+}
+END_TEST
+
+/* ----------------------------------------------- tunnels within tunnels */
+
+/* An Ethernet frame carrying `depth` tunnels, cycling ERSPAN II (in GRE),
+ * VXLAN (in UDP) and plain GRE, around an inner TCP SYN 10.9.9.9:4321 ->
+ * 192.0.2.80:443. Built inside out. */
+static void nested(frame_buf *out, unsigned depth)
+{
+    frame_buf a, b;
+    a.n = 0;
+    ipv4(&a, 0x0a090909, 0xc0000250, 6, 20);
+    tcp(&a, 4321, 443, 1, 0, 0x02);
+    bool is_ip = true; /* what a holds: an IP packet or an Ethernet frame */
+    for (unsigned k = 0; k < depth; k++) {
+        b.n = 0;
+        switch (k % 3) {
+        case 0: /* GRE (RFC 2784) carrying IPv4, or Ethernet (TEB) */
+            eth(&b, 0x0800);
+            ipv4(&b, 0x0a000001 + k, 0x0a000101, 47, 4 + a.n);
+            put16(&b, 0);
+            put16(&b, is_ip ? 0x0800 : 0x6558);
+            break;
+        case 1: /* VXLAN (RFC 7348) carrying Ethernet */
+            if (is_ip) {
+                frame_buf e = { .n = 0 };
+                eth(&e, 0x0800);
+                put(&e, a.b, a.n);
+                a = e;
+            }
+            eth(&b, 0x0800);
+            ipv4(&b, 0x0a000001 + k, 0x0a000101, 17, 8 + 8 + a.n);
+            put16(&b, 40000);
+            put16(&b, 4789);
+            put16(&b, (uint16_t)(8 + 8 + a.n));
+            put16(&b, 0);
+            put32(&b, 0x08000000);
+            put32(&b, (uint32_t)k << 8);
+            break;
+        default: /* ERSPAN type II in GRE with the S bit */
+            if (is_ip) {
+                frame_buf e = { .n = 0 };
+                eth(&e, 0x0800);
+                put(&e, a.b, a.n);
+                a = e;
+            }
+            eth(&b, 0x0800);
+            ipv4(&b, 0x0a000001 + k, 0x0a000101, 47, 8 + 8 + a.n);
+            put16(&b, 0x1000);
+            put16(&b, 0x88be);
+            put32(&b, k);
+            put32(&b, 0x10000000u | k);
+            put32(&b, 0);
+            break;
+        }
+        put(&b, a.b, a.n);
+        /* b is an Ethernet frame; strip its MAC header unless outermost, so
+         * the next GRE layer can carry it as IP (or keep it for TEB) */
+        if (k + 1 < depth && (k + 1) % 3 == 0) {
+            memmove(a.b, b.b + 14, b.n - 14);
+            a.n = b.n - 14;
+            is_ip = true;
+        } else {
+            a = b;
+            is_ip = false;
+        }
+    }
+    if (is_ip) {
+        out->n = 0;
+        eth(out, 0x0800);
+        put(out, a.b, a.n);
+    } else {
+        *out = a;
+    }
+}
+
+START_TEST(nested_tunnels_to_the_limit)
+{
+    unsigned last_ok = 0;
+    for (unsigned depth = 1; depth <= 24; depth++) {
+        frame_buf f;
+        nested(&f, depth);
+        fl_packet pkt;
+        fl_decode_error why = FL_DERR_COUNT;
+        uint8_t *copy = fl_test_exact_copy(f.b, f.n);
+        fl_decode_result r = fl_decode_packet(1, copy, f.n, &pkt, &why);
+        if (r == FL_DECODE_OK) {
+            ck_assert_msg(last_ok == depth - 1, "depth %u decodes after a failure", depth);
+            last_ok = depth;
+            ck_assert(pkt.flags & FL_PKT_TUNNELED);
+            ck_assert_uint_eq(pkt.l4_proto, 6);
+            ck_assert_uint_eq(pkt.sport, 4321);
+            ck_assert_uint_eq(pkt.dport, 443);
+        } else {
+            ck_assert_int_eq(r, FL_DECODE_ERROR);
+            ck_assert_msg(why == FL_DERR_too_many_layers, "depth %u: %s", depth,
+                          fl_decode_error_name(why));
+        }
+        /* every prefix: an error or a packet, never a read past the end */
+        for (uint32_t n = 0; n < f.n; n++) {
+            uint8_t *p = fl_test_exact_copy(f.b, n);
+            (void)fl_decode_packet(1, p, n, &pkt, &why);
+            free(p);
+        }
+        free(copy);
+    }
+    /* the decoder opens a dozen tunnels, and refuses past its layer cap */
+    ck_assert_uint_ge(last_ok, 12);
+    ck_assert_uint_lt(last_ok, 24);
+}
+END_TEST
+
+static Suite *hostile_suite(void)
+{
+    Suite *s = suite_create("hostile");
+    TCase *t = tcase_create("captures");
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, timestamps_small_steps_back);
+    tcase_add_test(t, flood_of_new_flows_and_fragments);
+    tcase_add_test(t, snaplen_truncated_everywhere);
+    tcase_add_test(t, nested_tunnels_to_the_limit);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return fl_test_run(hostile_suite());
+}
