@@ -587,11 +587,19 @@ START_TEST(test_killed_midstream)
     uint32_t seed = 12345;
     const int N = 400;
 
-    for (int i = 0; i < N / 2; i++) {
+    for (int i = 0; i < N / 2; i++)
         put_random(r, &seed, i, total);
-        if (i == N / 4)
-            sleep_ms(5); /* let the writer get going */
+    /* Kill only once the writer is connected and has delivered something:
+     * on a loaded machine it may not have connected yet, and then there
+     * is no connection to lose (no reconnect to count). */
+    fl_redis_stats st0;
+    for (int t = 0; t < 1000; t++) {
+        fl_redis_get_stats(r, &st0);
+        if (st0.batches_applied > 0)
+            break;
+        sleep_ms(10);
     }
+    ck_assert_uint_gt(st0.batches_applied, 0);
     ck_assert(fl_redis_server_kill(&s)); /* SIGKILL, mid-stream */
     for (int i = N / 2; i < N; i++)
         put_random(r, &seed, i, total);
