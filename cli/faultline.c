@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fl_client_hash.h"
 #include "cmd_redis.h"
 #include "fl_config.h"
 #include "fl_engine.h"
@@ -268,6 +269,7 @@ typedef struct outputs {
     fl_outputs set;
     fl_report_source src;
     fl_live *live;             /* capture: health and watchdog; NULL replay */
+    fl_client_hasher *hasher;  /* [privacy] client_key_file; NULL off */
 } outputs;
 
 /* The run view, with what the CLI knows of the sensor's health. */
@@ -317,7 +319,15 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
     o->e = e;
     fl_engine_set_bucket_sink(e, on_bucket, o);
     fl_engine_set_alert_sink(e, on_alert, o);
-    fl_output_args args = { .cfg = &c->cfg, .quiet = c->quiet,
+    if (c->cfg.client_key_file[0]) {
+        char herr[512];
+        o->hasher = fl_client_hasher_from_file(c->cfg.client_key_file, herr, sizeof herr);
+        if (!o->hasher) {
+            fprintf(stderr, "faultline: [privacy] client_key_file: %s\n", herr);
+            return false;
+        }
+    }
+    fl_output_args args = { .cfg = &c->cfg, .quiet = c->quiet, .client_hasher = o->hasher,
                             .metrics_addr = c->metrics_addr, .events_path = c->events_path,
                             .live = strcmp(c->cmd, "capture") == 0 };
     char err[512];
@@ -346,6 +356,8 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
     if (!ok) {
         fprintf(stderr, "faultline: %s\n", err);
         fl_outputs_close(&o->set);
+        fl_client_hasher_free(o->hasher);
+        o->hasher = NULL;
     }
     return ok;
 }
@@ -404,6 +416,7 @@ static int outputs_finish(outputs *o)
         }
     }
     fl_outputs_close(&o->set);
+    fl_client_hasher_free(o->hasher);
     return r == FL_OUT_FAIL ? EXIT_RUNTIME : 0;
 }
 

@@ -28,6 +28,7 @@ typedef struct fl_failure_event {
     const char *provider;
     const char *service;        /* SNI / Host / DNS name; NULL unknown */
     const fl_addr *client, *server;
+    const char *client_text;    /* replaces client when set (a keyed pseudonym) */
     uint16_t client_port, server_port;
     uint8_t ip_proto;           /* 6 tcp, 17 udp */
     const char *reason;         /* "server RST before SYN-ACK", "fatal alert 40", ... */

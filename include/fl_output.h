@@ -26,6 +26,7 @@ typedef struct fl_output_args {
     const char *metrics_addr;  /* metrics: HOST:PORT to serve /metrics on */
     const char *events_path;   /* events: the JSON Lines file, "-" stdout */
     bool live;                 /* capture: a signal ends the run, exit is bounded */
+    struct fl_client_hasher *client_hasher; /* [privacy] client pseudonyms, NULL off */
 } fl_output_args;
 
 /* What fl_output_type.finish reports. */

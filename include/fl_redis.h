@@ -44,6 +44,9 @@ typedef struct fl_redis_options {
     uint64_t backlog_bytes;    /* memory budget for held batches, default 64 MiB */
     uint32_t stream_maxlen;    /* XADD MAXLEN ~, default 100000 */
     uint32_t timeout_ms;       /* connect/command timeout, default 2000 */
+    /* Client addresses leave as keyed pseudonyms (fl_client_hash.h) when
+     * set; used on the caller's thread only (fl_redis_put_bucket). */
+    struct fl_client_hasher *client_hasher;
 } fl_redis_options;
 
 typedef struct fl_redis_stats {

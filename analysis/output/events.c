@@ -104,7 +104,10 @@ size_t fl_events_format_failure(const fl_failure_event *f, char *buf, size_t cap
     else
         put_fmt(buf, cap, &n, "null");
     put_fmt(buf, cap, &n, ",\"client\":\"%s\",\"client_port\":%u",
-             f->client ? fl_addr_str(f->client, a, sizeof a) : "", f->client_port);
+             f->client_text ? f->client_text
+             : f->client   ? fl_addr_str(f->client, a, sizeof a)
+                           : "",
+             f->client_port);
     put_fmt(buf, cap, &n, ",\"server\":\"%s\",\"server_port\":%u",
              f->server ? fl_addr_str(f->server, a, sizeof a) : "", f->server_port);
     put_fmt(buf, cap, &n, ",\"protocol\":\"%s\",\"reason\":",

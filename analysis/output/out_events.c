@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_client_hash.h"
 #include "fl_events.h"
 #include "fl_output.h"
 #include "fl_report.h"
@@ -12,6 +13,7 @@
 typedef struct events_out {
     fl_events *ev;
     const fl_config *cfg;
+    struct fl_client_hasher *hasher; /* client pseudonyms; NULL plain */
 } events_out;
 
 static void *events_open(const fl_output_args *args, char *err, size_t errlen)
@@ -22,6 +24,7 @@ static void *events_open(const fl_output_args *args, char *err, size_t errlen)
         return NULL;
     }
     o->cfg = args->cfg;
+    o->hasher = args->client_hasher;
     o->ev = fl_events_open(args->events_path, err, errlen);
     if (!o->ev) {
         free(o);
@@ -44,11 +47,15 @@ static void events_failure(void *self, const fl_run_view *v, const fl_failure_in
 {
     events_out *o = self;
     const char *prov = fl_providers_name(v->prov, fi->provider);
+    char pseudonym[FL_CLIENT_HASH_STR];
+    if (o->hasher && fi->client)
+        fl_client_hash_str(o->hasher, fi->client, pseudonym);
     fl_failure_event f = {
         .ts_us = fi->ts_us, .signal = fi->signal, .provider = prov, .service = fi->service,
         .client = fi->client, .server = fi->server, .client_port = fi->client_port,
         .server_port = fi->server_port, .ip_proto = fi->ip_proto, .reason = fi->reason,
         .alert_id = alert_fed(v, prov),
+        .client_text = o->hasher && fi->client ? pseudonym : NULL,
     };
     fl_events_failure(o->ev, &f);
 }

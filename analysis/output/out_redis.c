@@ -32,6 +32,7 @@ static void *redis_open(const fl_output_args *args, char *err, size_t errlen)
         .backlog_bytes = (uint64_t)c->backlog_mb << 20,
         .stream_maxlen = c->stream_maxlen,
         .timeout_ms = COMMAND_TIMEOUT_MS,
+        .client_hasher = args->client_hasher,
     };
     char e[480];
     redis_out *o = calloc(1, sizeof *o);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_client_hash.h"
 #include "redis_writer_int.h"
 
 
@@ -275,7 +276,10 @@ void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n)
             if (e->clients[k].family != 4 && e->clients[k].family != 6)
                 continue;
             char text[64];
-            fl_addr_str(&e->clients[k], text, sizeof text);
+            if (r->client_hasher)
+                fl_client_hash_str(r->client_hasher, &e->clients[k], text);
+            else
+                fl_addr_str(&e->clients[k], text, sizeof text);
             ab_add(&b, text, strlen(text));
         }
     }

@@ -461,6 +461,7 @@ fl_redis *fl_redis_new(const fl_redis_options *opt, char *err, size_t errlen)
         sensor = host;
     }
     r->prefix = strdup(opt->prefix && *opt->prefix ? opt->prefix : FL_REDIS_DEFAULT_PREFIX);
+    r->client_hasher = opt->client_hasher;
     r->sensor = strdup(sensor);
     r->retention_s = opt->retention_s ? opt->retention_s : DEFAULT_RETENTION_S;
     r->backlog_bytes = opt->backlog_bytes ? opt->backlog_bytes : DEFAULT_BACKLOG_BYTES;

@@ -35,6 +35,7 @@ struct fl_redis {
     uint32_t retention_s, stream_maxlen, timeout_ms;
     uint64_t backlog_bytes;
     uint64_t run_id;
+    struct fl_client_hasher *client_hasher; /* caller's thread only */
     atomic_uint_fast64_t seq;
 
     pthread_mutex_t mu; /* guards everything below down to the writer part */
