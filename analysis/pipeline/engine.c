@@ -44,6 +44,7 @@ typedef struct dns_pending {
     uint64_t deadline_us;
     uint32_t flow, gen;
     fl_addr client;
+    fl_addr server;           /* the resolver asked (detector's resolver scope) */
     uint16_t id;
     uint16_t provider;
     uint16_t resolver;
@@ -245,6 +246,7 @@ static void dq_timeout(fl_engine *e, dns_pending *p, uint64_t ts)
     fl_aggregate_failing_client(e->agg, ts, p->provider, &p->client);
     if (p->resolver)
         fl_aggregate_resolver(e->agg, p->resolver, FL_C_dns_timeouts, 1);
+    fl_detector_dns(e->det, ts, &p->server, &p->client, true);
     fl_flow *f = fl_flow_at(e->flows, p->flow);
     if (f && f->gen == p->gen) {
         f->state |= FL_FS_FAILED;
@@ -302,6 +304,7 @@ static bool dq_add(fl_engine *e, fl_flow *f, uint16_t id, uint16_t provider, uin
     p->flow = fi;
     p->gen = f->gen;
     p->client = f->client;
+    p->server = f->server;
     p->id = id;
     p->provider = provider;
     p->resolver = f->resolver;
@@ -434,6 +437,9 @@ static void dns_message(fl_engine *e, fl_flow *f, bool from_client, const uint8_
         break;
     default: break;
     }
+    if (p)
+        fl_detector_dns(e->det, ts, &f->server, &f->client,
+                        rc == FL_C_dns_servfail || rc == FL_C_dns_refused);
     emit(e, ts, prov, FL_C_dns_responses, 1);
     if (res)
         fl_aggregate_resolver(e->agg, res, FL_C_dns_responses, 1);
