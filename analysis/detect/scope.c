@@ -125,8 +125,8 @@ static void open_local(fl_detector *d, const census *c, double ratio, double log
         a->failures = c->fails[0];
         a->attempts = c->total[0];
     }
-    if (c->elevated > a->providers_failing)
-        a->providers_failing = c->elevated;
+    if (c->conn_elevated > a->providers_failing)
+        a->providers_failing = c->conn_elevated;
     for (size_t i = 0; i < d->nprov; i++) {
         const prov_state *p = &d->prov[i];
         if (p->clients > a->clients)
@@ -157,16 +157,19 @@ static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double
     (void)bucket;
     double ratio, log_alpha = log(fl_detect_alpha(d));
     double lp = pooled_log_p(d, c, d->window, &ratio);
-    bool many = c->active >= cfg->local_min_providers && c->elevated >= cfg->local_min_providers &&
-                (double)c->elevated >= cfg->local_provider_share * c->active;
+    /* connections (any family but DNS's own) failing at most providers: a
+     * site's DNS failing alone is the resolver's verdict */
+    bool many = c->active >= cfg->local_min_providers &&
+                c->conn_elevated >= cfg->local_min_providers &&
+                (double)c->conn_elevated >= cfg->local_provider_share * c->active;
     bool now = many && lp <= log_alpha;
     if (d->local.alert >= 0) {
         double r3, loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
         double lp3 = pooled_log_p(d, c, RESOLVE_BUCKETS, &r3);
         bool still = many && lp3 <= loose;
         fl_detect_follow(d, &d->local, still, ratio, c->total[0], end);
-        if (d->local.alert >= 0 && c->elevated > d->alerts[d->local.alert].providers_failing)
-            d->alerts[d->local.alert].providers_failing = c->elevated;
+        if (d->local.alert >= 0 && c->conn_elevated > d->alerts[d->local.alert].providers_failing)
+            d->alerts[d->local.alert].providers_failing = c->conn_elevated;
         return true;
     }
     if (now)
