@@ -282,6 +282,24 @@ static const char *const counter_names[FL_C_COUNT] = {
 #undef FL_X
 };
 
+/* The counter, detail and packets rows of every provider in provmask. */
+void truth_counters(FILE *f, uint32_t provmask)
+{
+    for (int p = 0; p < NPROV; p++) {
+        if (!(provmask & 1u << p))
+            continue;
+        for (int c = 0; c < FL_C_COUNT; c++)
+            fprintf(f, "counter\t%s\t%s\t%llu\n", provs[p].name, counter_names[c],
+                    (unsigned long long)truth[p][c]);
+        fprintf(f, "detail\t%s\tdns_flows\t%llu\n", provs[p].name,
+                (unsigned long long)dns_flows[p]);
+        fprintf(f, "detail\t%s\tdns_tcp_flows\t%llu\n", provs[p].name,
+                (unsigned long long)dns_tcp_flows[p]);
+    }
+    for (int i = 0; i < ST_COUNT; i++)
+        fprintf(f, "packets\t*\t%s\t%llu\n", st_names[i], (unsigned long long)out.st[i]);
+}
+
 static void write_truth(const char *path, const scenario *sc, uint64_t seed)
 {
     FILE *f = fopen(path, "w");
@@ -298,19 +316,7 @@ static void write_truth(const char *path, const scenario *sc, uint64_t seed)
     fprintf(f, "meta\t-\tstart\t%llu\n", t0);
     fprintf(f, "meta\t-\tduration\t%u\n", opt.duration);
     fprintf(f, "meta\t-\tclients\t%u\n", opt.clients);
-    for (int p = 0; p < NPROV; p++) {
-        if (!(sc->provmask & 1u << p))
-            continue;
-        for (int c = 0; c < FL_C_COUNT; c++)
-            fprintf(f, "counter\t%s\t%s\t%llu\n", provs[p].name, counter_names[c],
-                    (unsigned long long)truth[p][c]);
-        fprintf(f, "detail\t%s\tdns_flows\t%llu\n", provs[p].name,
-                (unsigned long long)dns_flows[p]);
-        fprintf(f, "detail\t%s\tdns_tcp_flows\t%llu\n", provs[p].name,
-                (unsigned long long)dns_tcp_flows[p]);
-    }
-    for (int i = 0; i < ST_COUNT; i++)
-        fprintf(f, "packets\t*\t%s\t%llu\n", st_names[i], (unsigned long long)out.st[i]);
+    truth_counters(f, sc->provmask);
     fprintf(f, "# %s\n", sc->note);
     if (sc->incident)
         fprintf(f, "incident\t%s\t%llu\t%llu\n", sc->incident, on, off);
@@ -327,9 +333,12 @@ static void usage(void)
             "usage: flgen --seed N --scenario NAME --out FILE.pcap --truth FILE.tsv\n"
             "             [--start EPOCH] [--duration S] [--onset S] [--end S]\n"
             "             [--clients N] [--scale X]\n"
+            "       flgen --seed N --matrix KIND --out FILE.pcap --truth FILE.tsv\n"
             "scenarios:");
     for (size_t i = 0; i < NSCEN; i++)
         fprintf(stderr, " %s", scenarios[i].name);
+    fprintf(stderr, "\nmatrix kinds:");
+    matrix_kinds(stderr);
     fprintf(stderr, "\n");
     exit(2);
 }
@@ -345,7 +354,7 @@ static unsigned long long num_arg(const char *s)
 
 int main(int argc, char **argv)
 {
-    const char *scen = NULL, *pcap = NULL, *tsv = NULL;
+    const char *scen = NULL, *pcap = NULL, *tsv = NULL, *matrix = NULL;
     uint64_t seed = 0;
     bool have_seed = false;
     long long onset = -1, end = -1;
@@ -356,6 +365,7 @@ int main(int argc, char **argv)
         i++;
         if (!strcmp(a, "--seed")) { seed = num_arg(v); have_seed = true; }
         else if (!strcmp(a, "--scenario")) scen = v;
+        else if (!strcmp(a, "--matrix")) matrix = v;
         else if (!strcmp(a, "--out")) pcap = v;
         else if (!strcmp(a, "--truth")) tsv = v;
         else if (!strcmp(a, "--start")) opt.start = num_arg(v);
@@ -371,7 +381,15 @@ int main(int argc, char **argv)
         } else
             usage();
     }
-    if (!have_seed || !scen || !pcap || !tsv)
+    if (matrix && have_seed && pcap && tsv && !scen) {
+        if (!matrix_known(matrix))
+            usage();
+        matrix_run(matrix, seed, pcap, tsv);
+        free(out.fr);
+        free(out.bytes.p);
+        return 0;
+    }
+    if (!have_seed || !scen || !pcap || !tsv || matrix)
         usage();
     const scenario *sc = NULL;
     for (size_t i = 0; i < NSCEN; i++)

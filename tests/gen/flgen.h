@@ -170,6 +170,7 @@ extern uint64_t truth[NPROV][FL_C_COUNT];
 extern uint64_t dns_flows[NPROV], dns_tcp_flows[NPROV];
 
 void session(spec *sp);
+void truth_counters(FILE *f, uint32_t provmask);
 void base_session(spec *sp);
 
 /* --- the matrix (flgen_matrix.c) --------------------------------------- */
