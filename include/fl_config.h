@@ -63,8 +63,8 @@ typedef struct fl_config {
     double flap_swing;          /* ratio swing that makes a peak or trough */
     double local_provider_share;/* share of active providers failing => local */
     uint32_t local_min_providers;
-    double resolver_fail_ratio; /* a resolver failing this share of queries ... */
-    double resolver_ok_ratio;   /* ... while the others fail under this => resolver */
+    double resolver_fail_ratio; /* a resolver failing this share of queries => resolver */
+    double resolver_ok_ratio;   /* its alert: healthy again under this share */
 } fl_config;
 
 void fl_config_defaults(fl_config *c);

@@ -11,7 +11,7 @@
 #define MAX_WINDOW 64
 #define RESOLVE_BUCKETS 3     /* the "still failing?" window while open: 30 s */
 #define RESOLVERS_MAX 32      /* resolvers tracked (a site uses a handful) */
-#define RES_RING 16           /* buckets of resolver facts kept until read */
+#define RES_RING (MAX_WINDOW + 4) /* buckets of resolver facts: a window and the grace */
 
 /* What one provider x family showed in this bucket. */
 typedef struct judgement {
@@ -76,7 +76,9 @@ typedef struct resolver_state {
     res_tally ring[RES_RING];
     uint64_t ring_bucket[RES_RING];
     uint64_t wq, wf;              /* this bucket's window sums */
+    uint64_t sq, sf;              /* and of its last RESOLVE_BUCKETS */
     uint64_t clients;             /* distinct clients in the window */
+    fl_hll wclients;              /* and who they are */
 } resolver_state;
 
 struct fl_detector {
@@ -97,6 +99,8 @@ struct fl_detector {
     uint32_t elevated;            /* providers over the effect floor this bucket */
     resolver_state res[RESOLVERS_MAX];
     uint32_t nres;
+    uint32_t res_mask;            /* the resolvers of the open resolver alert */
+    uint64_t all_dns_clients;     /* distinct clients of every resolver, window */
 };
 
 /* detector.c */

@@ -19,6 +19,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "detect_int.h"
@@ -177,36 +178,94 @@ static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double
     return now;
 }
 
-/* Window sums of every resolver; returns the one failing worst. */
-static resolver_state *resolver_sums(fl_detector *d, uint64_t bucket, uint64_t *all_clients)
+/* Window sums of every resolver (and of its last RESOLVE_BUCKETS); the
+ * distinct clients of all of them. */
+static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
 {
-    resolver_state *worst = NULL;
     fl_hll every;
     memset(&every, 0, sizeof every);
     for (uint32_t i = 0; i < d->nres; i++) {
         resolver_state *r = &d->res[i];
         fl_hll mine;
         memset(&mine, 0, sizeof mine);
-        r->wq = r->wf = 0;
+        r->wq = r->wf = r->sq = r->sf = 0;
         for (uint32_t k = 0; k < RES_RING; k++) {
-            if (r->ring_bucket[k] > bucket || r->ring_bucket[k] + d->window <= bucket ||
-                !r->ring[k].queries)
+            uint64_t b = r->ring_bucket[k];
+            if (b > bucket || b + d->window <= bucket || !r->ring[k].queries)
                 continue;
             r->wq += r->ring[k].queries;
             r->wf += r->ring[k].failures;
+            if (b + RESOLVE_BUCKETS > bucket) {
+                r->sq += r->ring[k].queries;
+                r->sf += r->ring[k].failures;
+            }
             fl_hll_merge(&mine, &r->ring[k].clients);
         }
         r->clients = fl_hll_count(&mine);
+        r->wclients = mine;
         fl_hll_merge(&every, &mine);
-        if (r->wq && (!worst || fl_ratio(r->wf, r->wq) > fl_ratio(worst->wf, worst->wq)))
-            worst = r;
     }
-    *all_clients = fl_hll_count(&every);
-    return worst;
+    return fl_hll_count(&every);
 }
 
-static void open_resolver(fl_detector *d, const resolver_state *r, uint64_t all_clients,
-                          double start, double end)
+/* Resolvers failing most of their queries, beyond doubt: a bit each (a
+ * dual-stack resolver has two addresses, both fail). *answering: another
+ * resolver with queries fails under resolver_ok_ratio. */
+static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *answering)
+{
+    const fl_config *cfg = d->cfg;
+    uint32_t mask = 0;
+    *answering = false;
+    double log_alpha = log(fl_detect_alpha(d));
+    for (uint32_t i = 0; i < d->nres; i++) {
+        const resolver_state *r = &d->res[i];
+        /* the windows of 1 bucket up to the whole one, as for providers */
+        uint64_t q = 0, f = 0;
+        bool failing = false;
+        for (uint32_t len = 0; len < d->window && !failing; len++) {
+            uint32_t k = (uint32_t)((bucket - len) % RES_RING);
+            if (r->ring_bucket[k] != bucket - len)
+                continue;
+            q += r->ring[k].queries;
+            f += r->ring[k].failures;
+            failing = f >= cfg->min_failures && fl_ratio(f, q) >= cfg->resolver_fail_ratio &&
+                      fl_evidence_log_tail(f, q, cfg->baseline_prior) <= log_alpha;
+        }
+        if (failing)
+            mask |= 1u << i;
+        else if (r->wq >= cfg->min_failures && fl_ratio(r->wf, r->wq) < cfg->resolver_ok_ratio)
+            *answering = true;
+    }
+    return mask;
+}
+
+/* The alert names its resolvers and the share of DNS clients using them. */
+static void name_resolvers(const fl_detector *d, fl_alert *a)
+{
+    fl_hll mine;
+    memset(&mine, 0, sizeof mine);
+    size_t used = 0;
+    a->resolver[0] = '\0';
+    for (uint32_t i = 0; i < d->nres; i++) {
+        const resolver_state *r = &d->res[i];
+        if (!(d->res_mask & (1u << i)))
+            continue;
+        char buf[64];
+        fl_addr_str(&r->addr, buf, sizeof buf);
+        if (used + strlen(buf) + 2 < sizeof a->resolver)
+            used += (size_t)snprintf(a->resolver + used, sizeof a->resolver - used, "%s%s",
+                                     used ? " " : "", buf);
+        fl_hll_merge(&mine, &r->wclients);
+    }
+    uint64_t n = fl_hll_count(&mine);
+    if (n > a->clients)
+        a->clients = n;
+    if (d->all_dns_clients && (double)n / (double)d->all_dns_clients > a->resolver_client_share)
+        a->resolver_client_share = fmin(1.0, (double)n / (double)d->all_dns_clients);
+}
+
+static void open_resolver(fl_detector *d, uint32_t mask, uint64_t all_clients, double start,
+                          double end)
 {
     bool reopen = d->resolver.last >= 0 && d->alerts[d->resolver.last].resolved_at > 0;
     fl_alert *a = fl_detect_open(d, &d->resolver, end);
@@ -215,60 +274,63 @@ static void open_resolver(fl_detector *d, const resolver_state *r, uint64_t all_
     if (!reopen) {
         snprintf(a->provider, sizeof a->provider, "resolver");
         snprintf(a->scope, sizeof a->scope, "resolver");
-        fl_addr_str(&r->addr, a->resolver, sizeof a->resolver);
+        d->res_mask = mask;
+        name_resolvers(d, a);
+        for (uint32_t i = 0; i < d->nres; i++)
+            if (mask & (1u << i)) {
+                a->failures += d->res[i].wf;
+                a->attempts += d->res[i].wq;
+            }
         a->onset_at = start;
-        a->ratio = a->peak_ratio = fl_ratio(r->wf, r->wq);
+        a->ratio = a->peak_ratio = fl_ratio(a->failures, a->attempts);
         a->baseline_ratio = d->cfg->baseline_prior;
-        a->log10_p = fl_evidence_log_tail(r->wf, r->wq, d->cfg->baseline_prior) / log(10.0);
+        a->log10_p = fl_evidence_log_tail(a->failures, a->attempts, d->cfg->baseline_prior) / log(10.0);
         a->first_family = FL_FAM_DNS;
         a->families = (uint8_t)(1u << FL_FAM_DNS);
-        a->failures = r->wf;
-        a->attempts = r->wq;
-        a->clients = r->clients;
-        a->resolver_client_share = all_clients ? (double)r->clients / (double)all_clients : 0;
+        d->all_dns_clients = all_clients;
     }
     merge_into(d, a, end);
     fl_detect_emit(d, d->resolver.alert, false);
 }
 
-/* One resolver failing most of its queries, the others answering, DNS
- * failing at most active providers and connections not: resolver. */
+/* Resolvers failing most of their queries while connections are not
+ * failing at most providers, and either another resolver answers (DNS
+ * failing at one provider's names would fail at every resolver alike) or,
+ * with no resolver answering, DNS fails at most active providers (a site
+ * with one resolver). Its clients cannot resolve, so their connections are
+ * never tried: every provider shows DNS failures about the failing
+ * resolvers' share of clients, and no connection failures. */
 static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, double start,
                            double end)
 {
     const fl_config *cfg = d->cfg;
-    uint64_t all_clients = 0;
-    resolver_state *worst = resolver_sums(d, bucket, &all_clients);
-    bool others_ok = true;
-    for (uint32_t i = 0; i < d->nres; i++) {
-        const resolver_state *r = &d->res[i];
-        if (r != worst && r->wq && fl_ratio(r->wf, r->wq) >= cfg->resolver_ok_ratio)
-            others_ok = false;
+    uint64_t all_clients = resolver_sums(d, bucket);
+    d->all_dns_clients = all_clients;
+    if (d->resolver.alert >= 0) {
+        /* still failing: the named resolvers over the ok ratio lately */
+        uint64_t q = 0, f = 0;
+        for (uint32_t i = 0; i < d->nres; i++)
+            if (d->res_mask & (1u << i)) {
+                q += d->res[i].sq;
+                f += d->res[i].sf;
+            }
+        double r = fl_ratio(f, q);
+        bool answering;
+        d->res_mask |= failing_resolvers(d, bucket, &answering); /* the other address too */
+        name_resolvers(d, &d->alerts[d->resolver.alert]);
+        fl_detect_follow(d, &d->resolver, r >= cfg->resolver_ok_ratio, r, q, end);
+        return true;
     }
     bool dns_wide = c->dns_elevated >= cfg->local_min_providers &&
                     (double)c->dns_elevated >= cfg->local_provider_share * c->dns_active;
     bool conn_ok = c->conn_elevated < cfg->local_min_providers;
-    bool failing = worst && worst->wf >= cfg->min_failures &&
-                   fl_ratio(worst->wf, worst->wq) >= cfg->resolver_fail_ratio &&
-                   fl_evidence_log_tail(worst->wf, worst->wq, cfg->baseline_prior) <=
-                       log(fl_detect_alpha(d));
-    bool now = failing && others_ok && dns_wide && conn_ok;
-    if (d->resolver.alert >= 0) {
-        /* still failing: the named resolver over the ok ratio */
-        const fl_alert *a = &d->alerts[d->resolver.alert];
-        const resolver_state *mine = NULL;
-        for (uint32_t i = 0; i < d->nres; i++) {
-            char buf[FL_ALERT_PROVIDER_MAX];
-            if (!strcmp(fl_addr_str(&d->res[i].addr, buf, sizeof buf), a->resolver))
-                mine = &d->res[i];
-        }
-        double r = mine ? fl_ratio(mine->wf, mine->wq) : 0;
-        fl_detect_follow(d, &d->resolver, r >= cfg->resolver_ok_ratio, r, mine ? mine->wq : 0, end);
-        return true;
-    }
-    if (now)
-        open_resolver(d, worst, all_clients, start, end);
-    return now;
+    bool answering = false;
+    uint32_t mask = conn_ok ? failing_resolvers(d, bucket, &answering) : 0;
+    if (!(answering ? c->dns_elevated >= 1 : dns_wide))
+        mask = 0;
+    if (mask)
+        open_resolver(d, mask, all_clients, start, end);
+    return mask != 0;
 }
 
 bool fl_detect_scope(fl_detector *d, uint64_t bucket, double start, double end)
