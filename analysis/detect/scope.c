@@ -294,10 +294,12 @@ static void open_resolver(fl_detector *d, uint32_t mask, uint64_t all_clients, d
 }
 
 /* Resolvers failing most of their queries while connections are not
- * failing at most providers, and either another resolver answers (DNS
- * failing at one provider's names would fail at every resolver alike) or,
- * with no resolver answering, DNS fails at most active providers (a site
- * with one resolver). Its clients cannot resolve, so their connections are
+ * failing at most providers, and DNS failing at local_min_providers
+ * providers or more (one provider's names failing, like AWS's SERVFAIL of
+ * 2025-10-20, make the resolvers that carry them fail too, and a
+ * dual-stack resolver's other address can look like another resolver
+ * answering). With no resolver answering at all, DNS must fail at most
+ * active providers (a site with one resolver). Its clients cannot resolve, so their connections are
  * never tried: every provider shows DNS failures about the failing
  * resolvers' share of clients, and no connection failures. */
 static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, double start,
@@ -326,7 +328,7 @@ static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, dou
     bool conn_ok = c->conn_elevated < cfg->local_min_providers;
     bool answering = false;
     uint32_t mask = conn_ok ? failing_resolvers(d, bucket, &answering) : 0;
-    if (!(answering ? c->dns_elevated >= 1 : dns_wide))
+    if (!(answering ? c->dns_elevated >= cfg->local_min_providers : dns_wide))
         mask = 0;
     if (mask)
         open_resolver(d, mask, all_clients, start, end);
