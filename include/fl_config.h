@@ -45,9 +45,11 @@ typedef struct fl_config {
     uint32_t stream_maxlen;
     uint32_t heartbeat_s;
     /* [detector] (README "Detector": each one's reason) */
-    double window_s;            /* longest evidence window */
+    double window_s;            /* ratios shown (status, alert ratio and peaks) */
+    double evidence_window_s;   /* longest evidence window */
     double false_alerts_per_month; /* budget per provider on clean traffic */
     uint32_t min_failures;      /* failures in the deciding window */
+    double failures_per_client; /* beyond this per failing client: overdispersed */
     uint32_t min_clients;       /* distinct failing clients */
     double min_client_share;    /* failing clients / active clients */
     double min_effect;          /* ratio must exceed baseline + this ... */

@@ -10,19 +10,36 @@
 
 #define MAX_WINDOW 64
 #define RESOLVE_BUCKETS 3     /* the "still failing?" window while open: 30 s */
-#define RESOLVERS_MAX 32      /* resolvers tracked (a site uses a handful) */
+
+/* The window lengths tested, in buckets: every one up to 4, then about
+ * 1.5x apart, and the whole window (each is one more test in the
+ * budget's Bonferroni division). */
+static inline bool fl_detect_scanned(uint32_t len, uint32_t window)
+{
+    return len <= 4 || len == window || len == 6 || len == 9 || len == 12 || len == 18 ||
+           len == 24 || len == 36 || len == 48;
+}
+
+static inline uint32_t fl_detect_nscanned(uint32_t window)
+{
+    uint32_t n = 0;
+    for (uint32_t len = 1; len <= window; len++)
+        n += fl_detect_scanned(len, window);
+    return n;
+}
+#define RESOLVERS_MAX 16      /* resolver addresses tracked (a site uses a handful) */
 #define RES_RING (MAX_WINDOW + 4) /* buckets of resolver facts: a window and the grace */
 
 /* What one provider x family showed in this bucket. */
 typedef struct judgement {
-    uint64_t fails, total;    /* whole window, a noisy client set aside */
-    double ratio;             /* whole window */
+    uint64_t fails, total;    /* last window_s, a noisy client set aside */
+    double ratio;             /* last window_s */
     double p0;                /* the baseline judged against */
     double log_p;             /* best (lowest) log tail over the windows */
     uint32_t len;             /* buckets of that window */
     bool usable;              /* a baseline exists (dns_nodata: learned) */
     bool above;               /* significant, large and broad enough */
-    bool elevated;            /* whole window over the effect floor */
+    bool elevated;            /* a recent window over the floor (loose test) */
     bool still;               /* last RESOLVE_BUCKETS still failing (loose test) */
     double short_ratio;       /* ratio of the last RESOLVE_BUCKETS */
     uint64_t short_total;
@@ -60,15 +77,17 @@ typedef struct prov_state {
     uint64_t noisy[MAX_WINDOW];   /* failures of the window's two noisiest clients */
     judgement j[FL_FAM_COUNT];
     uint64_t clients;             /* distinct failing clients in the window */
+    uint64_t clients_len[MAX_WINDOW + 1]; /* ... in the last 1..window buckets */
     double share;                 /* of the window's active clients */
     follow fw;
     uint32_t deferred;            /* buckets a raise waited for the scope */
+    uint64_t evidence_from;       /* first bucket evidence may use (after a resolve) */
 } prov_state;
 
 /* One resolver's DNS outcomes in one bucket. */
 typedef struct res_tally {
     uint64_t queries, failures;
-    fl_hll clients;
+    fl_hll clients, failing;
 } res_tally;
 
 typedef struct resolver_state {
@@ -77,8 +96,10 @@ typedef struct resolver_state {
     uint64_t ring_bucket[RES_RING];
     uint64_t wq, wf;              /* this bucket's window sums */
     uint64_t sq, sf;              /* and of its last RESOLVE_BUCKETS */
+    uint64_t short_failing;       /* distinct failing clients then */
     uint64_t clients;             /* distinct clients in the window */
     fl_hll wclients;              /* and who they are */
+    uint64_t failing_clients;     /* distinct clients with a failure, window */
 } resolver_state;
 
 struct fl_detector {
@@ -113,6 +134,9 @@ void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio,
                       uint64_t attempts, double end);
 /* Raise (or reopen within its hold) the alert of fw. */
 fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end);
+
+/* An alert resolved: its evidence is spent, windows start after it. */
+void fl_detect_spent(fl_detector *d, prov_state *p, uint64_t bucket);
 
 /* scope.c: local and resolver verdicts; true if either holds now. */
 bool fl_detect_scope(fl_detector *d, uint64_t bucket, double start, double end);

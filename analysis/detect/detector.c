@@ -26,7 +26,7 @@ fl_detector *fl_detector_new(const fl_config *cfg, fl_alert_fn fn, void *ctx)
     d->fn = fn;
     d->ctx = ctx;
     d->bucket_s = cfg->bucket_s ? cfg->bucket_s : 10;
-    double w = ceil(cfg->window_s / d->bucket_s);
+    double w = ceil(cfg->evidence_window_s / d->bucket_s);
     d->window = w < RESOLVE_BUCKETS ? RESOLVE_BUCKETS : w > MAX_WINDOW ? MAX_WINDOW : (uint32_t)w;
     d->local.alert = d->local.last = -1;
     d->resolver.alert = d->resolver.last = -1;
@@ -97,7 +97,7 @@ void fl_detect_emit(fl_detector *d, int idx, bool resolved)
 double fl_detect_alpha(const fl_detector *d)
 {
     return fl_evidence_alpha(d->cfg->false_alerts_per_month, d->bucket_s,
-                             (double)FL_FAM_COUNT * d->window);
+                             (double)FL_FAM_COUNT * fl_detect_nscanned(d->window));
 }
 
 /* The ratio a window must reach to count as an effect, not a wobble. */
@@ -116,8 +116,10 @@ double fl_detect_threshold(const fl_config *cfg, double p0)
 static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *usable)
 {
     if (f == FL_FAM_DNS_NODATA) {
+        /* never below the prior: NODATA repeats per name (the same AAAA
+         * asked again), far from independent attempts */
         *usable = s->learned_n >= cfg->baseline_prior_weight;
-        return s->learned_n > 0 ? s->learned_f / s->learned_n : 0;
+        return fmax(cfg->baseline_prior, s->learned_n > 0 ? s->learned_f / s->learned_n : 0);
     }
     *usable = true;
     double w = cfg->baseline_prior_weight;
@@ -125,11 +127,11 @@ static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *us
     return n > 0 ? (w * cfg->baseline_prior + s->learned_f) / n : cfg->baseline_prior;
 }
 
-static void learn(const fl_detector *d, fam_state *s, uint64_t fails, uint64_t total)
+static void learn(const fl_detector *d, fam_state *s, double fails, uint64_t total)
 {
     double hl = d->cfg->baseline_halflife_s > 0 ? d->cfg->baseline_halflife_s : 1800;
     double keep = pow(2.0, -(double)d->bucket_s / hl);
-    s->learned_f = s->learned_f * keep + (double)fails;
+    s->learned_f = s->learned_f * keep + fails;
     s->learned_n = s->learned_n * keep + (double)total;
 }
 
@@ -188,6 +190,22 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fa
     free(t);
 }
 
+/* Failures and attempts as evidence: retries and a client failing over
+ * and over are not independent attempts, so when the failures outnumber
+ * failures_per_client x the distinct failing clients, both counts are
+ * divided by that excess (a quasi-binomial overdispersion factor): the
+ * ratio stays, the evidence shrinks. */
+static void as_evidence(const fl_config *cfg, uint64_t clients, uint64_t *fl, uint64_t *n)
+{
+    double m = cfg->failures_per_client > 0 ? cfg->failures_per_client : 2;
+    double cap = m * (double)(clients ? clients : 1);
+    if ((double)*fl <= cap)
+        return;
+    double phi = (double)*fl / cap;
+    *fl = (uint64_t)ceil(cap);
+    *n = (uint64_t)ceil((double)*n / phi);
+}
+
 /* One family: scan the windows ending at this bucket (1 bucket up to the
  * whole window) for the most improbable one that also clears the effect
  * floor and min_failures. Short windows find a step at high volume within
@@ -200,7 +218,10 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
     bool usable;
     j->p0 = baseline(cfg, &p->f[f], f, &usable);
     j->usable = usable;
-    double thr = fl_detect_threshold(cfg, j->p0), loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
+    double thr = fl_detect_threshold(cfg, j->p0);
+    double loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
+    uint32_t shown = (uint32_t)ceil(cfg->window_s / d->bucket_s);
+    uint32_t recent = shown < 1 ? 1 : shown > d->window ? d->window : shown;
     uint64_t F = 0, N = 0, Z = 0;
     j->log_p = 0;
     j->len = 0;
@@ -217,15 +238,17 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
             j->short_ratio = r;
             j->short_total = n;
         }
-        if (len == d->window) {
+        if (len == recent) {
             j->fails = fl;
             j->total = n;
             j->ratio = r;
         }
-        if (!usable || fl < 2 || r < thr)
+        if (!usable || fl < 2 || r < thr || !fl_detect_scanned(len, d->window) ||
+            bucket + 1 < p->evidence_from + len)
             continue;
+        as_evidence(cfg, p->clients_len[len], &fl, &n);
         double lp = fl_evidence_log_tail(fl, n, j->p0);
-        if (lp <= loose) {
+        if (lp <= loose && len <= recent) {
             j->elevated = true;
             if (len <= RESOLVE_BUCKETS)
                 j->still = true;
@@ -235,7 +258,9 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
             j->len = len;
         }
     }
-    j->above = usable && j->len && j->log_p <= log_alpha;
+    /* and it is still happening: a long window keeps the evidence of an
+     * incident that ended minutes ago */
+    j->above = usable && j->len && j->log_p <= log_alpha && j->fails && j->ratio >= thr;
 }
 
 /* Window sums, distinct failing clients and their share, and each family's
@@ -246,8 +271,11 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
     fl_hll merged;
     memset(&merged, 0, sizeof merged);
     uint64_t active_max = 0, all_fails = 0;
-    for (uint32_t k = 0; k < d->window; k++) {
+    for (uint32_t len = 1; len <= d->window; len++) {
+        uint32_t k = slot_back(d, bucket, len - 1);
         fl_hll_merge(&merged, &p->window_clients[k]);
+        if (fl_detect_scanned(len, d->window))
+            p->clients_len[len] = fl_hll_count(&merged);
         if (p->active[k] > active_max)
             active_max = p->active[k];
         all_fails += p->fails[FL_FAM_ANY][k];
@@ -406,7 +434,18 @@ static void raise_provider(fl_detector *d, prov_state *p, double end)
     fl_detect_emit(d, p->fw.alert, false);
 }
 
-static void follow_provider(fl_detector *d, prov_state *p, uint32_t slot, double end)
+void fl_detect_spent(fl_detector *d, prov_state *p, uint64_t bucket)
+{
+    if (p) {
+        p->evidence_from = bucket + 1;
+        return;
+    }
+    for (size_t i = 0; i < d->nprov; i++)
+        d->prov[i].evidence_from = bucket + 1;
+}
+
+static void follow_provider(fl_detector *d, prov_state *p, uint64_t bucket, uint32_t slot,
+                            double end)
 {
     fl_alert *a = &d->alerts[p->fw.alert];
     bool still = false;
@@ -429,12 +468,14 @@ static void follow_provider(fl_detector *d, prov_state *p, uint32_t slot, double
     if (p->share > a->client_share)
         a->client_share = p->share;
     fl_detect_follow(d, &p->fw, still, ratio, attempts, end);
+    if (p->fw.alert < 0)
+        fl_detect_spent(d, p, bucket);
 }
 
 /* Above for raise_buckets in a row, then raised, unless the scope is
  * local/resolver. When other providers are over their floor too, wait one
  * bucket: the local verdict may be forming, and it must come first. */
-static void decide_provider(fl_detector *d, prov_state *p, uint32_t slot, double start,
+static void decide_provider(fl_detector *d, prov_state *p, uint64_t bucket, double start,
                             double end, bool scoped)
 {
     const fl_config *cfg = d->cfg;
@@ -451,8 +492,8 @@ static void decide_provider(fl_detector *d, prov_state *p, uint32_t slot, double
             ready = true;
     }
     if (p->fw.alert >= 0) {
-        follow_provider(d, p, slot, end);
-    } else if (ready && strcmp(p->name, "unknown") != 0) {
+        follow_provider(d, p, bucket, (uint32_t)(bucket % d->window), end);
+    } else if (ready && p->name[0] && strcmp(p->name, "unknown") != 0) {
         /* "unknown" is many operators at once: nobody to call. */
         if (d->elevated >= 2 && p->deferred < 1) {
             p->deferred++;
@@ -465,17 +506,26 @@ static void decide_provider(fl_detector *d, prov_state *p, uint32_t slot, double
 }
 
 /* Learn from ordinary buckets only: nothing while this provider is above
- * or over its floor, alerting, or while the scope is local or resolver. */
+ * threshold or alerting, or while the scope is local or resolver. A bucket
+ * whose window is over the effect floor but not (yet) significant is
+ * learned with its failures scaled down to the floor: background noise
+ * under the floor (0-5 %, retries) is learned in full, while the first
+ * minutes of an incident at a branch office, or a capture that starts in
+ * the middle of one, can only creep the baseline up, by at most
+ * baseline_factor, as fast as the half-life allows. */
 static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
 {
     if (p->fw.alert >= 0 || d->scope_now || d->local.alert >= 0 || d->resolver.alert >= 0)
         return;
     for (int f = 0; f < FL_FAM_COUNT; f++) {
-        if (p->j[f].above || p->j[f].elevated)
+        const judgement *j = &p->j[f];
+        if (j->above)
             continue;
         uint64_t fails = p->fails[f][slot], total = p->total[f][slot];
         uint64_t z = f == FL_FAM_DNS_NODATA ? 0 : p->noisy[slot] < fails ? p->noisy[slot] : fails;
-        learn(d, &p->f[f], fails - z, total - z);
+        double thr = fl_detect_threshold(d->cfg, j->p0);
+        double scale = j->usable && j->ratio > thr ? thr / j->ratio : 1.0;
+        learn(d, &p->f[f], (double)(fails - z) * scale, total - z);
     }
 }
 
@@ -533,7 +583,7 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
         judge(d, &d->prov[i], bucket, log_alpha);
     bool scoped = fl_detect_scope(d, bucket, start, end);
     for (size_t i = 0; i < d->nprov; i++) {
-        decide_provider(d, &d->prov[i], slot, start, end, scoped);
+        decide_provider(d, &d->prov[i], bucket, start, end, scoped);
         learn_provider(d, &d->prov[i], slot);
     }
 }
@@ -587,8 +637,11 @@ void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver,
     r->ring[s].queries++;
     if (failed)
         r->ring[s].failures++;
-    if (client)
+    if (client) {
         fl_hll_add_addr(&r->ring[s].clients, client);
+        if (failed)
+            fl_hll_add_addr(&r->ring[s].failing, client);
+    }
 }
 
 size_t fl_detector_alerts(const fl_detector *d, const fl_alert **alerts)

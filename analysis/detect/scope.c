@@ -79,7 +79,7 @@ static double pooled_log_p(const fl_detector *d, const census *c, uint32_t max_l
         F += c->fails[len];
         N += c->total[len];
         double r = fl_ratio(F, N);
-        if (F >= d->cfg->min_failures && r >= thr)
+        if (F >= d->cfg->min_failures && r >= thr && fl_detect_scanned(len + 1, d->window))
             best = fmin(best, fl_evidence_log_tail(F, N, c->p0));
     }
     *ratio = fl_ratio(F, N);
@@ -155,7 +155,6 @@ static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double
                         double end)
 {
     const fl_config *cfg = d->cfg;
-    (void)bucket;
     double ratio, log_alpha = log(fl_detect_alpha(d));
     double lp = pooled_log_p(d, c, d->window, &ratio);
     /* connections (any family but DNS's own) failing at most providers: a
@@ -169,6 +168,8 @@ static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double
         double lp3 = pooled_log_p(d, c, RESOLVE_BUCKETS, &r3);
         bool still = many && lp3 <= loose;
         fl_detect_follow(d, &d->local, still, ratio, c->total[0], end);
+        if (d->local.alert < 0)
+            fl_detect_spent(d, NULL, bucket);
         if (d->local.alert >= 0 && c->conn_elevated > d->alerts[d->local.alert].providers_failing)
             d->alerts[d->local.alert].providers_failing = c->conn_elevated;
         return true;
@@ -186,8 +187,10 @@ static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
     memset(&every, 0, sizeof every);
     for (uint32_t i = 0; i < d->nres; i++) {
         resolver_state *r = &d->res[i];
-        fl_hll mine;
+        fl_hll mine, bad, recent_bad;
         memset(&mine, 0, sizeof mine);
+        memset(&bad, 0, sizeof bad);
+        memset(&recent_bad, 0, sizeof recent_bad);
         r->wq = r->wf = r->sq = r->sf = 0;
         for (uint32_t k = 0; k < RES_RING; k++) {
             uint64_t b = r->ring_bucket[k];
@@ -198,10 +201,14 @@ static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
             if (b + RESOLVE_BUCKETS > bucket) {
                 r->sq += r->ring[k].queries;
                 r->sf += r->ring[k].failures;
+                fl_hll_merge(&recent_bad, &r->ring[k].failing);
             }
             fl_hll_merge(&mine, &r->ring[k].clients);
+            fl_hll_merge(&bad, &r->ring[k].failing);
         }
         r->clients = fl_hll_count(&mine);
+        r->failing_clients = fl_hll_count(&bad);
+        r->short_failing = fl_hll_count(&recent_bad);
         r->wclients = mine;
         fl_hll_merge(&every, &mine);
     }
@@ -228,10 +235,11 @@ static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *a
                 continue;
             q += r->ring[k].queries;
             f += r->ring[k].failures;
-            failing = f >= cfg->min_failures && fl_ratio(f, q) >= cfg->resolver_fail_ratio &&
+            failing = fl_detect_scanned(len + 1, d->window) && f >= cfg->min_failures && fl_ratio(f, q) >= cfg->resolver_fail_ratio &&
                       fl_evidence_log_tail(f, q, cfg->baseline_prior) <= log_alpha;
         }
-        if (failing)
+        /* one client retrying a name that fails is not its resolver failing */
+        if (failing && r->failing_clients >= cfg->min_clients)
             mask |= 1u << i;
         else if (r->wq >= cfg->min_failures && fl_ratio(r->wf, r->wq) < cfg->resolver_ok_ratio)
             *answering = true;
@@ -310,17 +318,21 @@ static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, dou
     d->all_dns_clients = all_clients;
     if (d->resolver.alert >= 0) {
         /* still failing: the named resolvers over the ok ratio lately */
-        uint64_t q = 0, f = 0;
+        uint64_t q = 0, f = 0, who = 0;
         for (uint32_t i = 0; i < d->nres; i++)
             if (d->res_mask & (1u << i)) {
                 q += d->res[i].sq;
                 f += d->res[i].sf;
+                who += d->res[i].short_failing;
             }
         double r = fl_ratio(f, q);
         bool answering;
         d->res_mask |= failing_resolvers(d, bucket, &answering); /* the other address too */
         name_resolvers(d, &d->alerts[d->resolver.alert]);
-        fl_detect_follow(d, &d->resolver, r >= cfg->resolver_ok_ratio, r, q, end);
+        bool still = r >= cfg->resolver_ok_ratio && who >= cfg->min_clients;
+        fl_detect_follow(d, &d->resolver, still, r, q, end);
+        if (d->resolver.alert < 0)
+            fl_detect_spent(d, NULL, bucket);
         return true;
     }
     bool dns_wide = c->dns_elevated >= cfg->local_min_providers &&
