@@ -49,6 +49,7 @@ typedef struct fl_config {
     double evidence_window_s;   /* longest evidence window */
     double false_alerts_per_month; /* budget per provider on clean traffic */
     uint32_t min_failures;      /* failures in the deciding window */
+    double min_rate;            /* attempts a minute in the deciding window */
     double failures_per_client; /* beyond this per failing client: overdispersed */
     uint32_t min_clients;       /* distinct failing clients */
     double min_client_share;    /* failing clients / active clients */

@@ -191,13 +191,15 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fa
 }
 
 /* Failures and attempts as evidence: retries and a client failing over
- * and over are not independent attempts, so when the failures outnumber
- * failures_per_client x the distinct failing clients, both counts are
- * divided by that excess (a quasi-binomial overdispersion factor): the
- * ratio stays, the evidence shrinks. */
-static void as_evidence(const fl_config *cfg, uint64_t clients, uint64_t *fl, uint64_t *n)
+ * and over within seconds are not independent attempts, so when the
+ * failures outnumber the distinct failing clients times
+ * failures_per_client a minute (at least 2 each), both counts are divided
+ * by that excess (a quasi-binomial overdispersion factor): the ratio
+ * stays, the evidence shrinks. */
+static void as_evidence(const fl_config *cfg, uint64_t clients, double minutes, uint64_t *fl,
+                        uint64_t *n)
 {
-    double m = cfg->failures_per_client > 0 ? cfg->failures_per_client : 2;
+    double m = fmax(2.0, cfg->failures_per_client * minutes);
     double cap = m * (double)(clients ? clients : 1);
     if ((double)*fl <= cap)
         return;
@@ -246,14 +248,16 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         if (!usable || fl < 2 || r < thr || !fl_detect_scanned(len, d->window) ||
             bucket + 1 < p->evidence_from + len)
             continue;
-        as_evidence(cfg, p->clients_len[len], &fl, &n);
+        /* a nearly idle provider is nobody's outage to page about */
+        bool busy = (double)n * 60.0 >= cfg->min_rate * (double)(len * d->bucket_s);
+        as_evidence(cfg, p->clients_len[len], len * d->bucket_s / 60.0, &fl, &n);
         double lp = fl_evidence_log_tail(fl, n, j->p0);
         if (lp <= loose && len <= recent) {
             j->elevated = true;
             if (len <= RESOLVE_BUCKETS)
                 j->still = true;
         }
-        if (fl >= cfg->min_failures && lp < j->log_p) {
+        if (busy && fl >= cfg->min_failures && lp < j->log_p) {
             j->log_p = lp;
             j->len = len;
         }
@@ -506,20 +510,20 @@ static void decide_provider(fl_detector *d, prov_state *p, uint64_t bucket, doub
 }
 
 /* Learn from ordinary buckets only: nothing while this provider is above
- * threshold or alerting, or while the scope is local or resolver. A bucket
- * whose window is over the effect floor but not (yet) significant is
- * learned with its failures scaled down to the floor: background noise
- * under the floor (0-5 %, retries) is learned in full, while the first
- * minutes of an incident at a branch office, or a capture that starts in
- * the middle of one, can only creep the baseline up, by at most
- * baseline_factor, as fast as the half-life allows. */
+ * threshold, over its floor lately (the loose test) or alerting, or while
+ * the scope is local or resolver. A bucket whose window is over the effect
+ * floor without passing the loose test is learned with its failures scaled
+ * down to the floor: background noise under the floor (0-5 %, retries) is
+ * learned in full, while the start of a ramp or of an incident at a branch
+ * office, or a capture that starts in the middle of one, can only creep
+ * the baseline up as fast as the half-life allows. */
 static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
 {
     if (p->fw.alert >= 0 || d->scope_now || d->local.alert >= 0 || d->resolver.alert >= 0)
         return;
     for (int f = 0; f < FL_FAM_COUNT; f++) {
         const judgement *j = &p->j[f];
-        if (j->above)
+        if (j->above || j->elevated)
             continue;
         uint64_t fails = p->fails[f][slot], total = p->total[f][slot];
         uint64_t z = f == FL_FAM_DNS_NODATA ? 0 : p->noisy[slot] < fails ? p->noisy[slot] : fails;

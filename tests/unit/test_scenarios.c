@@ -52,7 +52,27 @@ static void run(const char *scenario, unsigned seed)
     size_t n = fl_detector_alerts(fl_engine_detector(e), &al);
     incident in;
     bool expected = find_incident(&truth, &in);
-    if (!expected) {
+    if (!expected && !strcmp(scenario, "low-volume")) {
+        /* Oracle: a few flows a minute, half of them failing for 5
+         * minutes. The generator's truth says no alert (the fixed-count
+         * rule of old); issue 9 asks for an alert when the evidence is
+         * overwhelming at low volume, and here it is (p < 1e-9 against a
+         * 2 % baseline, every client failing). Asserted: at most that one
+         * alert, for Oracle, raised while it fails. */
+        ck_assert_msg(n <= 1, "low-volume seed %u: %zu alerts", seed, n);
+        for (size_t i = 0; i < n; i++) {
+            double from = 0, to = 0;
+            for (int r = 0; r < truth.n; r++)
+                if (!strcmp(truth.rows[r].type, "expect")) {
+                    from = strtod(truth.rows[r].value, NULL);
+                    to = strtod(truth.rows[r].value2, NULL);
+                }
+            fprintf(stderr, "low-volume seed %u: alert %s raised %+.0f s into the failing window\n",
+                    seed, al[i].provider, al[i].raised_at - from);
+            ck_assert_str_eq(al[i].provider, "Oracle");
+            ck_assert(al[i].raised_at >= from && al[i].raised_at <= to + 60);
+        }
+    } else if (!expected) {
         for (size_t i = 0; i < n; i++)
             fprintf(stderr, "%s seed %u: false alert %s raised at %.0f\n", scenario, seed,
                     al[i].provider, al[i].raised_at);
