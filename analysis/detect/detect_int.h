@@ -132,8 +132,8 @@ double fl_detect_threshold(const fl_config *cfg, double p0);
 /* Follow an open alert one bucket: still failing or not, at `ratio`. */
 void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio,
                       uint64_t attempts, double end);
-/* Raise (or reopen within its hold) the alert of fw. */
-fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end);
+/* Raise (or reopen within its hold: *reopened) the alert of fw. */
+fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened);
 
 /* An alert resolved: its evidence is spent, windows start after it. */
 void fl_detect_spent(fl_detector *d, prov_state *p, uint64_t bucket);

@@ -364,9 +364,10 @@ void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio, uint
     fw->alert = -1;
 }
 
-fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end)
+fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened)
 {
     const fl_config *cfg = d->cfg;
+    *reopened = false;
     if (fw->last >= 0 && d->alerts[fw->last].resolved_at > 0 &&
         !d->alerts[fw->last].merged_into && end - fw->last_resolved <= cfg->flap_hold_s) {
         /* Back within the flap hold of its resolve: the same incident. */
@@ -382,6 +383,7 @@ fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end)
         fw->run_attempts = 0;
         fw->falling = false;
         fw->hi = 0;
+        *reopened = true;
         return a;
     }
     fl_alert *a = fl_detect_new_alert(d);
@@ -397,8 +399,8 @@ fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end)
 
 static void raise_provider(fl_detector *d, prov_state *p, double end)
 {
-    bool reopen = p->fw.last >= 0 && d->alerts[p->fw.last].resolved_at > 0;
-    fl_alert *a = fl_detect_open(d, &p->fw, end);
+    bool reopen;
+    fl_alert *a = fl_detect_open(d, &p->fw, end, &reopen);
     if (!a)
         return;
     int first = -1;

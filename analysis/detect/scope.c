@@ -110,8 +110,8 @@ static void merge_into(fl_detector *d, fl_alert *scope, double end)
 static void open_local(fl_detector *d, const census *c, double ratio, double log_p, double start,
                        double end)
 {
-    bool reopen = d->local.last >= 0 && d->alerts[d->local.last].resolved_at > 0;
-    fl_alert *a = fl_detect_open(d, &d->local, end);
+    bool reopen;
+    fl_alert *a = fl_detect_open(d, &d->local, end, &reopen);
     if (!a)
         return;
     if (!reopen) {
@@ -275,8 +275,8 @@ static void name_resolvers(const fl_detector *d, fl_alert *a)
 static void open_resolver(fl_detector *d, uint32_t mask, uint64_t all_clients, double start,
                           double end)
 {
-    bool reopen = d->resolver.last >= 0 && d->alerts[d->resolver.last].resolved_at > 0;
-    fl_alert *a = fl_detect_open(d, &d->resolver, end);
+    bool reopen;
+    fl_alert *a = fl_detect_open(d, &d->resolver, end, &reopen);
     if (!a)
         return;
     if (!reopen) {

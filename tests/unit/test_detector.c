@@ -387,6 +387,34 @@ START_TEST(test_starts_mid_incident)
 }
 END_TEST
 
+/* Two incidents 30 minutes apart are two alerts, each with its name. */
+static double twice_fail(int prov, double t, void *ctx)
+{
+    (void)ctx;
+    bool in = (t >= 3600 && t < 3900) || (t >= 5700 && t < 6000);
+    return prov == 0 && in ? 0.5 : 0.01;
+}
+
+START_TEST(test_two_incidents_two_alerts)
+{
+    fl_config cfg;
+    fl_config_defaults(&cfg);
+    incident unused = { 0 };
+    sim s = make_sim(5, 60, &unused, 7200);
+    s.fail_p = twice_fail;
+    fl_detector *d = run_sim(&s, &cfg, 800);
+    const fl_alert *al;
+    ck_assert_uint_eq(alerts_of(d, &al), 2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_str_eq(al[i].provider, "Cloudflare");
+        ck_assert_uint_eq(al[i].reopened, 0);
+        ck_assert(al[i].resolved_at > 0);
+    }
+    ck_assert(al[1].raised_at >= T0 + 5700);
+    fl_detector_free(d);
+}
+END_TEST
+
 /* ---- scope ---- */
 
 /* Cloudflare fails from 3600 s; from 3900 s to 4200 s every provider
@@ -523,6 +551,7 @@ static Suite *detector_suite(void)
     tcase_add_loop_test(tc, test_ramp, 0, 5);
     tcase_add_loop_test(tc, test_flapping_one_alert, 0, 3);
     tcase_add_loop_test(tc, test_starts_mid_incident, 0, 3);
+    tcase_add_test(tc, test_two_incidents_two_alerts);
     tcase_add_loop_test(tc, test_local_first_and_merge, 0, 3);
     tcase_add_loop_test(tc, test_resolver_scope, 0, 3);
     tcase_add_test(tc, test_deterministic);
