@@ -257,7 +257,10 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
             if (len <= RESOLVE_BUCKETS)
                 j->still = true;
         }
-        if (busy && fl >= cfg->min_failures && lp < j->log_p) {
+        /* breadth within the deciding window: a burst of retries by one or
+         * two clients is not made broad by others failing minutes apart */
+        bool broad = p->clients_len[len] >= cfg->min_clients;
+        if (busy && broad && fl >= cfg->min_failures && lp < j->log_p) {
             j->log_p = lp;
             j->len = len;
         }
