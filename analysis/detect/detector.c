@@ -413,7 +413,11 @@ static void raise_provider(fl_detector *d, prov_state *p, double end)
         if (!p->f[f].above_run)
             continue;
         a->families |= (uint8_t)(1u << f);
-        if (p->f[f].onset < first_onset || (first == FL_FAM_ANY && p->f[f].onset <= first_onset)) {
+        /* the family that crossed first; at a tie, not `any`, and the one
+         * failing most (the headline of the report) */
+        bool tie = p->f[f].onset == first_onset && first >= 0 && f != FL_FAM_ANY &&
+                   (first == FL_FAM_ANY || j->ratio > p->j[first].ratio);
+        if (p->f[f].onset < first_onset || tie) {
             first_onset = p->f[f].onset;
             first = f;
         }
