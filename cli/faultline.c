@@ -599,17 +599,7 @@ static void reload(cli *c, fl_engine *e, fl_config *live)
         FL_WARN("reload: bucket, flow cap, timeouts and Redis URL changes take effect at "
                 "the next restart");
     /* detector thresholds are read from the live config at every bucket */
-    live->min_volume = n.min_volume;
-    live->min_failures = n.min_failures;
-    live->min_clients = n.min_clients;
-    live->min_client_share = n.min_client_share;
-    live->ratio_floor = n.ratio_floor;
-    live->baseline_factor = n.baseline_factor;
-    live->baseline_sigmas = n.baseline_sigmas;
-    live->raise_buckets = n.raise_buckets;
-    live->resolve_buckets = n.resolve_buckets;
-    live->resolve_fraction = n.resolve_fraction;
-    live->local_provider_share = n.local_provider_share;
+    fl_config_copy_section(live, &n, "detector");
     snprintf(live->ranges_file, sizeof live->ranges_file, "%s", n.ranges_file);
     snprintf(live->rules_file, sizeof live->rules_file, "%s", n.rules_file);
     FL_NOTICE("reloaded %s and the provider rules",

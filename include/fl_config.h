@@ -52,20 +52,30 @@ typedef struct fl_config {
     uint32_t heartbeat_s;
     double flush_s;             /* end of run: delivery of held batches, at most */
     double stale_s;             /* status: a heartbeat older than this is stale */
-    /* [detector] */
-    double window_s;            /* sliding window for ratios */
-    uint32_t min_volume;        /* attempts in the window */
-    uint32_t min_failures;
+    /* [detector] (README "Detector": each one's reason) */
+    double window_s;            /* ratios shown (status, alert ratio and peaks) */
+    double evidence_window_s;   /* longest evidence window */
+    double false_alerts_per_month; /* budget per provider on clean traffic */
+    uint32_t min_failures;      /* failures in the deciding window */
+    double min_rate;            /* attempts a minute in the deciding window */
+    double failures_per_client; /* beyond this per failing client: overdispersed */
     uint32_t min_clients;       /* distinct failing clients */
     double min_client_share;    /* failing clients / active clients */
-    double ratio_floor;         /* absolute failure ratio floor */
-    double baseline_factor;     /* ratio must exceed baseline * this */
-    double baseline_sigmas;     /* and baseline + sigmas * spread */
-    uint32_t raise_buckets;     /* consecutive buckets above to raise */
-    uint32_t resolve_buckets;   /* consecutive buckets below to resolve */
-    double resolve_fraction;    /* "below" = under this fraction of the raise level */
+    double min_effect;          /* ratio must exceed baseline + this ... */
+    double baseline_factor;     /* ... and baseline * this */
+    double baseline_prior;      /* failure ratio assumed before learning */
+    double baseline_prior_weight; /* that prior's weight, in attempts */
     double baseline_halflife_s;
+    uint32_t raise_buckets;     /* consecutive buckets above to raise */
+    double resolve_alpha;       /* "still failing" test while an alert is open */
+    double resolve_hold_s;      /* back at baseline this long to resolve */
+    double flap_hold_s;         /* the hold's ceiling once troughs were seen */
+    double flap_hold_factor;    /* hold = this * the longest trough seen */
+    double flap_swing;          /* ratio swing that makes a peak or trough */
     double local_provider_share;/* share of active providers failing => local */
+    uint32_t local_min_providers;
+    double resolver_fail_ratio; /* a resolver failing this share of queries => resolver */
+    double resolver_ok_ratio;   /* its alert: healthy again under this share */
     /* [privacy] */
     char client_key_file[FL_PATH_MAX]; /* key for client pseudonyms; "" = off */
 } fl_config;
@@ -79,6 +89,10 @@ bool fl_config_set(fl_config *c, const char *name, const char *value,
 
 /* Load an INI file over the current values; false with "FILE:LINE: ..." */
 bool fl_config_load(fl_config *c, const char *path, char *err, size_t errlen);
+
+/* Copy every setting of one section ("detector") from src: what a reload
+ * may change while running. */
+void fl_config_copy_section(fl_config *dst, const fl_config *src, const char *section);
 
 /* The effective config as an INI file that fl_config_load reads back. */
 void fl_config_print(const fl_config *c, FILE *out);

@@ -62,20 +62,30 @@ static const setting settings[] = {
     U32("redis", heartbeat_s, "10", "heartbeat interval, seconds"),
     DBL("redis", flush_s, "30", "at exit, wait at most this long to deliver held batches (capture: 2 s when Redis is down)"),
     DBL("redis", stale_s, "60", "'status': a sensor whose heartbeat is older than this is stale"),
-    DBL("detector", window_s, "60", "sliding window for failure ratios, seconds"),
-    U32("detector", min_volume, "20", "attempts in the window before judging"),
-    U32("detector", min_failures, "10", "failures in the window before raising"),
+    DBL("detector", window_s, "60", "window of the ratios shown (status, alerts' ratio and peaks), seconds"),
+    DBL("detector", evidence_window_s, "300", "longest evidence window, seconds (windows of 1 bucket up to this are tested)"),
+    DBL("detector", false_alerts_per_month, "1", "false-alert budget per provider per 30 days of clean traffic; sets the significance"),
+    U32("detector", min_failures, "3", "failures in the deciding window before raising"),
+    DBL("detector", min_rate, "6", "attempts a minute in the deciding window: below, a nearly idle provider is not paged about"),
+    DBL("detector", failures_per_client, "4", "failures a minute per failing client (at least 2) beyond which they count as retries: the evidence is divided down"),
     U32("detector", min_clients, "3", "distinct failing clients before raising"),
-    DBL("detector", min_client_share, "0.2", "failing clients / active clients before raising"),
-    DBL("detector", ratio_floor, "0.1", "absolute failure ratio floor"),
-    DBL("detector", baseline_factor, "3", "ratio must exceed baseline times this"),
-    DBL("detector", baseline_sigmas, "4", "and the baseline plus this many spreads"),
-    U32("detector", raise_buckets, "2", "consecutive buckets above threshold to raise"),
-    U32("detector", resolve_buckets, "3", "consecutive buckets below to resolve"),
-    DBL("detector", resolve_fraction, "0.5", "below = under this fraction of the raise threshold"),
-    DBL("detector", baseline_halflife_s, "1800", "EWMA half-life of the baseline, seconds"),
+    DBL("detector", min_client_share, "0.05", "failing clients / active clients before raising"),
+    DBL("detector", min_effect, "0.05", "failure ratio must exceed the baseline by this much (absolute)"),
+    DBL("detector", baseline_factor, "3", "and the baseline times this"),
+    DBL("detector", baseline_prior, "0.01", "failure ratio assumed before anything is learned"),
+    DBL("detector", baseline_prior_weight, "100", "weight of that prior, in attempts"),
+    DBL("detector", baseline_halflife_s, "1800", "half-life of the learned baseline, seconds"),
+    U32("detector", raise_buckets, "1", "consecutive buckets above threshold to raise"),
+    DBL("detector", resolve_alpha, "0.001", "while open, a bucket still fails if its last 30 s are this improbable"),
+    DBL("detector", resolve_hold_s, "120", "back at baseline this long before resolving"),
+    DBL("detector", flap_hold_s, "420", "ceiling of the hold once the alert has flapped"),
+    DBL("detector", flap_hold_factor, "1.5", "after a trough, hold = this times the longest trough seen"),
+    DBL("detector", flap_swing, "0.15", "ratio swing that counts as a peak or a trough of a flapping alert"),
     DBL("detector", local_provider_share, "0.6", "share of active providers failing at once => local"),
     STR("privacy", client_key_file, "", "file holding a secret key (16+ bytes): client addresses are then kept only as keyed hashes (HMAC-SHA256); empty: plain addresses"),
+    U32("detector", local_min_providers, "3", "providers failing at once before it can be local"),
+    DBL("detector", resolver_fail_ratio, "0.3", "a resolver failing this share of its queries, DNS failing at most providers and connections not => resolver scope"),
+    DBL("detector", resolver_ok_ratio, "0.1", "a resolver alert's resolvers back under this share of failures are healthy"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -246,6 +256,17 @@ bool fl_config_load(fl_config *c, const char *path, char *err, size_t errlen)
         return false;
     }
     return true;
+}
+
+void fl_config_copy_section(fl_config *dst, const fl_config *src, const char *section)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting *s = &settings[i];
+        if (strcmp(s->section, section) != 0)
+            continue;
+        size_t size = s->type == T_U32 ? sizeof(uint32_t) : s->type == T_DBL ? sizeof(double) : s->size;
+        memcpy((char *)dst + s->offset, (const char *)src + s->offset, size);
+    }
 }
 
 void fl_config_print(const fl_config *c, FILE *out)

@@ -1,75 +1,21 @@
-/* detector.c - alert lifecycle on closed buckets (see fl_detector.h).
+/* detector.c - evidence per provider x family and the alert lifecycle
+ * (see fl_detector.h; the statistics are in evidence.c, scope in scope.c).
  *
- * Why these rules: a ratio alone pages on a provider with three flows; a
- * count alone pages on a busy provider's ordinary background errors; a
- * client count alone pages on one script retrying a closed port. Each
- * condition removes one of those false alarms, and the baseline removes the
- * "this name never has an AAAA record" kind of steady failure.
+ * Why these rules: a fixed count of failures misses a branch office (ten
+ * attempts a minute never reach it) and pages a data centre on its ordinary
+ * background errors; a test against the provider's own baseline given the
+ * attempts does neither. Significance alone would page a busy provider on a
+ * real but harmless wobble (1 % -> 1.5 % over 10^5 attempts), so the ratio
+ * must also clear an effect floor; and one client retrying a closed port is
+ * not an outage, so failures must be broad.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fl_detector.h"
-#include "fl_hll.h"
-
-#define MAX_WINDOW 64
-
-typedef struct fam_window {
-    uint64_t fails[MAX_WINDOW];
-    uint64_t total[MAX_WINDOW];
-} fam_window;
-
-typedef struct fam_state {
-    double baseline, spread;
-    uint32_t updates;          /* buckets learned from */
-    bool baseline_ready;
-    uint32_t above_run;        /* consecutive buckets above threshold */
-    double onset;              /* first bucket of the run */
-} fam_state;
-
-typedef struct judgement {
-    uint64_t fails, total;
-    double ratio, threshold;
-    bool above;
-} judgement;
-
-typedef struct prov_state {
-    char name[FL_ALERT_PROVIDER_MAX];
-    fam_window w[FL_FAM_COUNT];
-    fam_state f[FL_FAM_COUNT];
-    fl_hll window_clients[MAX_WINDOW]; /* failing clients per bucket in the window */
-    uint64_t active[MAX_WINDOW];  /* active clients per bucket */
-    fl_addr *fc[MAX_WINDOW];      /* failing clients per bucket ... */
-    uint32_t *fn[MAX_WINDOW];     /* ... and their failures */
-    uint32_t nfc[MAX_WINDOW];
-    int alert;                    /* index into alerts, -1 none */
-    uint32_t below_run, silent_run;
-    double threshold_at_raise;
-    uint8_t last_above;           /* families above in the last bucket */
-    judgement j[FL_FAM_COUNT];    /* this bucket's judgement */
-    uint64_t clients;             /* distinct failing clients in the window */
-    double share;                 /* of the window's active clients */
-} prov_state;
-
-struct fl_detector {
-    const fl_config *cfg;
-    fl_alert_fn fn;
-    void *ctx;
-    uint32_t window;              /* buckets in the window */
-    double alpha;                 /* EWMA weight per bucket */
-    uint64_t last_bucket;         /* number (start / width) of the last bucket */
-    bool started;
-    uint32_t bucket_s;
-    prov_state *prov;
-    size_t nprov, cap;
-    fl_alert *alerts;
-    size_t nalerts, alerts_cap;
-    int local_alert;
-    uint32_t local_run, local_below;
-    double local_onset;
-    uint32_t next_id;
-};
+#include "detect_int.h"
+#include "evidence.h"
 
 fl_detector *fl_detector_new(const fl_config *cfg, fl_alert_fn fn, void *ctx)
 {
@@ -80,11 +26,10 @@ fl_detector *fl_detector_new(const fl_config *cfg, fl_alert_fn fn, void *ctx)
     d->fn = fn;
     d->ctx = ctx;
     d->bucket_s = cfg->bucket_s ? cfg->bucket_s : 10;
-    double w = ceil(cfg->window_s / d->bucket_s);
-    d->window = w < 1 ? 1 : w > MAX_WINDOW ? MAX_WINDOW : (uint32_t)w;
-    double hl = cfg->baseline_halflife_s > 0 ? cfg->baseline_halflife_s : 1800;
-    d->alpha = 1.0 - pow(2.0, -(double)d->bucket_s / hl);
-    d->local_alert = -1;
+    double w = ceil(cfg->evidence_window_s / d->bucket_s);
+    d->window = w < RESOLVE_BUCKETS ? RESOLVE_BUCKETS : w > MAX_WINDOW ? MAX_WINDOW : (uint32_t)w;
+    d->local.alert = d->local.last = -1;
+    d->resolver.alert = d->resolver.last = -1;
     return d;
 }
 
@@ -118,11 +63,11 @@ static prov_state *provider(fl_detector *d, const char *name)
     prov_state *p = &d->prov[d->nprov++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
-    p->alert = -1;
+    p->fw.alert = p->fw.last = -1;
     return p;
 }
 
-static fl_alert *new_alert(fl_detector *d)
+fl_alert *fl_detect_new_alert(fl_detector *d)
 {
     if (d->nalerts == d->alerts_cap) {
         size_t nc = d->alerts_cap ? d->alerts_cap * 2 : 16;
@@ -135,64 +80,88 @@ static fl_alert *new_alert(fl_detector *d)
     fl_alert *a = &d->alerts[d->nalerts++];
     memset(a, 0, sizeof *a);
     a->id = ++d->next_id;
+    snprintf(a->scope, sizeof a->scope, "provider");
     return a;
 }
 
-static uint32_t slot_of(const fl_detector *d, uint64_t bucket)
-{
-    return (uint32_t)(bucket % d->window);
-}
-
-static double threshold(const fl_config *cfg, const fam_state *s)
-{
-    double t = cfg->ratio_floor;
-    if (s->baseline_ready) {
-        t = fmax(t, s->baseline * cfg->baseline_factor);
-        t = fmax(t, s->baseline + cfg->baseline_sigmas * s->spread);
-    }
-    return t;
-}
-
-static void emit(fl_detector *d, int idx, bool resolved)
+void fl_detect_emit(fl_detector *d, int idx, bool resolved)
 {
     if (d->fn && idx >= 0)
         d->fn(d->ctx, &d->alerts[idx], resolved);
 }
 
-static void update_baseline(fl_detector *d, fam_state *s, double ratio)
+/* Tests per provider and bucket: every family, every window length from
+ * one bucket to the whole window. Bonferroni over all of them and over the
+ * buckets of 30 days (overlapping windows are strongly correlated, so the
+ * real false-alert rate is lower than the budget: README "Detector"). */
+double fl_detect_alpha(const fl_detector *d)
 {
-    /* Seed with a plain mean over the first five minutes, then an EWMA with
-     * the configured half-life: a mean for longer would chase a slowly
-     * growing incident. */
-    double a = d->alpha;
-    uint32_t warmup = (uint32_t)(300 / d->bucket_s);
-    if (warmup < d->window)
-        warmup = d->window;
-    if (s->updates < warmup && 1.0 / (s->updates + 1) > a)
-        a = 1.0 / (s->updates + 1);
-    s->updates++;
-    double dev = fabs(ratio - s->baseline);
-    s->baseline += a * (ratio - s->baseline);
-    s->spread += a * (dev - s->spread);
-    if (s->updates >= d->window)
-        s->baseline_ready = true;
+    return fl_evidence_alpha(d->cfg->false_alerts_per_month, d->bucket_s,
+                             (double)FL_FAM_COUNT * fl_detect_nscanned(d->window));
 }
 
-/* Failures of the two clients that failed most over the whole window. */
-static uint64_t window_top2(const fl_detector *d, const prov_state *p)
+/* The ratio a window must reach to count as an effect, not a wobble. */
+double fl_detect_threshold(const fl_config *cfg, double p0)
 {
+    return fmax(p0 + cfg->min_effect, p0 * cfg->baseline_factor);
+}
+
+/* The baseline: learned failures and attempts (decayed sums) plus a weak
+ * prior of baseline_prior_weight attempts at baseline_prior. The prior is
+ * what a capture starting mid-incident is judged against: it weighs little
+ * once a few hundred ordinary attempts are learned, but nothing is learned
+ * from a window that is above threshold. dns_nodata and quic have no prior:
+ * how many names lack an AAAA record, and whether UDP/443 is let out, are
+ * properties of the site, so they are judged only once their own baseline
+ * is learned. */
+static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *usable)
+{
+    if (f == FL_FAM_DNS_NODATA || f == FL_FAM_QUIC) {
+        /* quic likewise: a site that blocks UDP/443 fails every QUIC
+         * handshake all day (its browsers fall back to TCP), a steady
+         * state that only its own learned baseline can tell from news */
+        /* never below the prior: NODATA repeats per name (the same AAAA
+         * asked again), far from independent attempts */
+        *usable = s->learned_n >= cfg->baseline_prior_weight;
+        return fmax(cfg->baseline_prior, s->learned_n > 0 ? s->learned_f / s->learned_n : 0);
+    }
+    *usable = true;
+    double w = cfg->baseline_prior_weight;
+    double n = w + s->learned_n;
+    return n > 0 ? (w * cfg->baseline_prior + s->learned_f) / n : cfg->baseline_prior;
+}
+
+static void learn(const fl_detector *d, fam_state *s, double fails, uint64_t total)
+{
+    double hl = d->cfg->baseline_halflife_s > 0 ? d->cfg->baseline_halflife_s : 1800;
+    double keep = pow(2.0, -(double)d->bucket_s / hl);
+    s->learned_f = s->learned_f * keep + fails;
+    s->learned_n = s->learned_n * keep + (double)total;
+}
+
+static uint32_t slot_back(const fl_detector *d, uint64_t bucket, uint32_t back)
+{
+    return (uint32_t)((bucket - back) % d->window);
+}
+
+/* Failures of the window's two noisiest clients, per bucket, if they fail
+ * far more than a typical failing client (on average 4 times as often:
+ * a script hammering a closed port, a broken URL retried forever). Early in
+ * a real outage failures are few but spread evenly: nothing is set aside. */
+static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fails)
+{
+    memset(p->noisy, 0, sizeof p->noisy);
     uint32_t total = 0;
     for (uint32_t k = 0; k < d->window; k++)
         total += p->nfc[k];
     if (!total)
-        return 0;
+        return;
     uint32_t size = 16;
     while (size < 2 * total)
         size <<= 1;
     struct tally { const fl_addr *a; uint64_t n; } *t = calloc(size, sizeof *t);
     if (!t)
-        return 0;
-    uint64_t top1 = 0, top2 = 0;
+        return;
     for (uint32_t k = 0; k < d->window; k++)
         for (uint32_t i = 0; i < p->nfc[k]; i++) {
             const fl_addr *a = &p->fc[k][i];
@@ -202,163 +171,387 @@ static uint64_t window_top2(const fl_detector *d, const prov_state *p)
             t[h].a = a;
             t[h].n += p->fn[k][i];
         }
+    const struct tally *top[2] = { NULL, NULL };
     for (uint32_t h = 0; h < size; h++) {
-        if (t[h].n > top1) {
-            top2 = top1;
-            top1 = t[h].n;
-        } else if (t[h].n > top2) {
-            top2 = t[h].n;
+        if (!t[h].a)
+            continue;
+        if (!top[0] || t[h].n > top[0]->n) {
+            top[1] = top[0];
+            top[0] = &t[h];
+        } else if (!top[1] || t[h].n > top[1]->n) {
+            top[1] = &t[h];
         }
     }
+    uint64_t top2 = (top[0] ? top[0]->n : 0) + (top[1] ? top[1]->n : 0);
+    double others = p->clients > 2 && all_fails > top2
+                        ? (double)(all_fails - top2) / (double)(p->clients - 2) : 0;
+    if (top2 && (double)top2 / 2.0 >= 4.0 * (others > 1.0 ? others : 1.0))
+        for (uint32_t k = 0; k < d->window; k++)
+            for (uint32_t i = 0; i < p->nfc[k]; i++)
+                for (int m = 0; m < 2; m++)
+                    if (top[m] && fl_addr_eq(&p->fc[k][i], top[m]->a))
+                        p->noisy[k] += p->fn[k][i];
     free(t);
-    return top1 + top2;
 }
 
-/* Window sums, distinct failing clients and their share, and whether each
- * family is above its threshold. Returns true if the provider has enough
- * connect or DNS volume to count as active for the local rule. */
-static bool judge(fl_detector *d, prov_state *p)
+/* Failures and attempts as evidence: retries and a client failing over
+ * and over within seconds are not independent attempts, so when the
+ * failures outnumber the distinct failing clients times
+ * failures_per_client a minute (at least 2 each), both counts are divided
+ * by that excess (a quasi-binomial overdispersion factor): the ratio
+ * stays, the evidence shrinks. */
+static void as_evidence(const fl_config *cfg, uint64_t clients, double minutes, uint64_t *fl,
+                        uint64_t *n)
+{
+    double m = fmax(2.0, cfg->failures_per_client * minutes);
+    double cap = m * (double)(clients ? clients : 1);
+    if ((double)*fl <= cap)
+        return;
+    double phi = (double)*fl / cap;
+    *fl = (uint64_t)ceil(cap);
+    *n = (uint64_t)ceil((double)*n / phi);
+}
+
+/* One family: scan the windows ending at this bucket (1 bucket up to the
+ * whole window) for the most improbable one that also clears the effect
+ * floor and min_failures. Short windows find a step at high volume within
+ * a bucket; long ones gather the evidence of a branch office. */
+static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bucket,
+                         double log_alpha)
+{
+    const fl_config *cfg = d->cfg;
+    judgement *j = &p->j[f];
+    bool usable;
+    j->p0 = baseline(cfg, &p->f[f], f, &usable);
+    j->usable = usable;
+    double thr = fl_detect_threshold(cfg, j->p0);
+    double loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
+    uint32_t shown = (uint32_t)ceil(cfg->window_s / d->bucket_s);
+    uint32_t recent = shown < 1 ? 1 : shown > d->window ? d->window : shown;
+    uint64_t F = 0, N = 0, Z = 0;
+    j->log_p = 0;
+    j->len = 0;
+    j->elevated = j->still = false;
+    for (uint32_t len = 1; len <= d->window; len++) {
+        uint32_t s = slot_back(d, bucket, len - 1);
+        F += p->fails[f][s];
+        N += p->total[f][s];
+        Z += p->noisy[s];
+        uint64_t z = f == FL_FAM_DNS_NODATA ? 0 : Z < F ? Z : F;
+        uint64_t fl = F - z, n = N - z;
+        double r = fl_ratio(fl, n);
+        if (len == RESOLVE_BUCKETS) {
+            j->short_ratio = r;
+            j->short_total = n;
+        }
+        if (len == recent) {
+            j->fails = fl;
+            j->total = n;
+            j->ratio = r;
+        }
+        if (!usable || fl < 2 || r < thr || !fl_detect_scanned(len, d->window) ||
+            bucket + 1 < p->evidence_from + len)
+            continue;
+        /* a nearly idle provider is nobody's outage to page about */
+        bool busy = (double)n * 60.0 >= cfg->min_rate * (double)(len * d->bucket_s);
+        as_evidence(cfg, p->clients_len[len], len * d->bucket_s / 60.0, &fl, &n);
+        double lp = fl_evidence_log_tail(fl, n, j->p0);
+        if (lp <= loose && len <= recent) {
+            j->elevated = true;
+            if (len <= RESOLVE_BUCKETS)
+                j->still = true;
+        }
+        /* breadth within the deciding window: a burst of retries by one or
+         * two clients is not made broad by others failing minutes apart */
+        bool broad = p->clients_len[len] >= cfg->min_clients;
+        if (busy && broad && fl >= cfg->min_failures && lp < j->log_p) {
+            j->log_p = lp;
+            j->len = len;
+        }
+    }
+    /* and it is still happening: a long window keeps the evidence of an
+     * incident that ended minutes ago */
+    j->above = usable && j->len && j->log_p <= log_alpha && j->fails && j->ratio >= thr;
+}
+
+/* Window sums, distinct failing clients and their share, and each family's
+ * judgement. Returns true if any family is above (before breadth). */
+static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alpha)
 {
     const fl_config *cfg = d->cfg;
     fl_hll merged;
     memset(&merged, 0, sizeof merged);
-    uint64_t active_max = 0;
-    for (uint32_t k = 0; k < d->window; k++) {
+    uint64_t active_max = 0, all_fails = 0;
+    for (uint32_t len = 1; len <= d->window; len++) {
+        uint32_t k = slot_back(d, bucket, len - 1);
         fl_hll_merge(&merged, &p->window_clients[k]);
+        if (fl_detect_scanned(len, d->window))
+            p->clients_len[len] = fl_hll_count(&merged);
         if (p->active[k] > active_max)
             active_max = p->active[k];
-    }
-    uint64_t top2 = window_top2(d, p);
-    /* One client is not an outage: when the two clients that failed most
-     * fail far more than a typical failing client (on average 4 times as
-     * often, or more: a script hammering a closed port, a broken URL
-     * retried forever), judge without them. Early in a real outage failures
-     * are few but spread evenly, and nothing is taken away. */
-    uint64_t all_fails = 0;
-    for (uint32_t k = 0; k < d->window; k++)
-        all_fails += p->w[FL_FAM_ANY].fails[k];
-    bool concentrated = false;
-    if (top2 && all_fails >= top2) {
-        double others = p->clients > 2 ? (double)(all_fails - top2) / (double)(p->clients - 2) : 0;
-        concentrated = (double)top2 / 2.0 >= 4.0 * (others > 1.0 ? others : 1.0);
+        all_fails += p->fails[FL_FAM_ANY][k];
     }
     p->clients = fl_hll_count(&merged);
     uint64_t denom = active_max > p->clients ? active_max : p->clients;
     p->share = denom ? (double)p->clients / (double)denom : 0;
-    p->last_above = 0;
-    bool volume = false;
+    set_aside_noisy(d, p, all_fails);
+    bool broad = p->clients >= cfg->min_clients && p->share >= cfg->min_client_share;
     for (int f = 0; f < FL_FAM_COUNT; f++) {
-        judgement *j = &p->j[f];
-        j->fails = j->total = 0;
-        for (uint32_t k = 0; k < d->window; k++) {
-            j->fails += p->w[f].fails[k];
-            j->total += p->w[f].total[k];
-        }
-        uint64_t noisy = 0;
-        if (concentrated && f != FL_FAM_DNS_NODATA)
-            noisy = top2 < j->fails ? top2 : j->fails;
-        j->fails -= noisy;
-        j->total -= noisy;
-        j->ratio = j->total ? (double)j->fails / (double)j->total : 0;
-        j->threshold = threshold(cfg, &p->f[f]);
-        j->above = j->total >= cfg->min_volume && j->fails >= cfg->min_failures &&
-                   p->clients >= cfg->min_clients && p->share >= cfg->min_client_share &&
-                   j->ratio >= j->threshold &&
-                   ((f != FL_FAM_DNS_NODATA && f != FL_FAM_QUIC) || p->f[f].baseline_ready);
-        if (j->above)
-            p->last_above |= (uint8_t)(1u << f);
-        if ((f == FL_FAM_CONNECT || f == FL_FAM_DNS) && j->total >= cfg->min_volume)
-            volume = true;
+        judge_family(d, p, f, bucket, log_alpha);
+        p->j[f].above = p->j[f].above && broad;
     }
-    return volume;
+}
+
+/* The hold: resolve_hold_s at first (a step incident resolves within
+ * 180 s of its end); once the alert has seen a trough, flap_hold_factor
+ * times the longest trough, up to flap_hold_s, so the next trough of the
+ * same cycle does not resolve it. */
+static double hold_of(const fl_config *cfg, const follow *fw)
+{
+    double h = cfg->resolve_hold_s;
+    if (fw->longest_trough > 0)
+        h = fmax(h, fmin(cfg->flap_hold_s, cfg->flap_hold_factor * fw->longest_trough));
+    return h;
+}
+
+/* Peaks and troughs of the window ratio, with a hysteresis of flap_swing:
+ * reported inside the alert instead of raising new ones. */
+static void track_cycles(const fl_config *cfg, follow *fw, fl_alert *a, double ratio)
+{
+    double swing = cfg->flap_swing > 0 ? cfg->flap_swing : 0.15;
+    if (!fw->falling) {
+        if (ratio > fw->hi) {
+            fw->hi = ratio;
+        } else if (ratio < fw->hi - swing) {
+            if (a->npeaks < FL_ALERT_PEAKS)
+                a->peaks[a->npeaks] = fw->hi;
+            a->npeaks++;
+            fw->falling = true;
+            fw->lo = ratio;
+        }
+    } else if (ratio < fw->lo) {
+        fw->lo = ratio;
+    } else if (ratio > fw->lo + swing) {
+        fw->falling = false;
+        fw->hi = ratio;
+        a->flaps++;
+    }
+}
+
+void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio, uint64_t attempts,
+                      double end)
+{
+    const fl_config *cfg = d->cfg;
+    fl_alert *a = &d->alerts[fw->alert];
+    if (ratio > a->peak_ratio)
+        a->peak_ratio = ratio;
+    track_cycles(cfg, fw, a, ratio);
+    if (still) {
+        double trough = (double)fw->healthy_run * d->bucket_s;
+        if (trough > fw->longest_trough)
+            fw->longest_trough = trough;
+        fw->healthy_run = 0;
+        fw->run_attempts = 0;
+        return;
+    }
+    fw->healthy_run++;
+    fw->run_attempts += attempts;
+    double hold = hold_of(cfg, fw), healthy = (double)fw->healthy_run * d->bucket_s;
+    /* No traffic is not evidence of health: with nothing tried during the
+     * hold, wait three holds. */
+    if (healthy < hold || (!fw->run_attempts && healthy < 3 * hold))
+        return;
+    a->resolved_at = end;
+    a->ratio = ratio;
+    a->hold_s = hold;
+    fl_detect_emit(d, fw->alert, true);
+    fw->last = fw->alert;
+    fw->last_resolved = end;
+    fw->last_hold = hold;
+    fw->alert = -1;
+}
+
+fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened)
+{
+    const fl_config *cfg = d->cfg;
+    *reopened = false;
+    if (fw->last >= 0 && d->alerts[fw->last].resolved_at > 0 &&
+        !d->alerts[fw->last].merged_into && end - fw->last_resolved <= cfg->flap_hold_s) {
+        /* Back within the flap hold of its resolve: the same incident. */
+        fl_alert *a = &d->alerts[fw->last];
+        double trough = end - fw->last_resolved + fw->last_hold;
+        if (trough > fw->longest_trough)
+            fw->longest_trough = trough;
+        a->resolved_at = 0;
+        a->reopened++;
+        a->flaps++;
+        fw->alert = fw->last;
+        fw->healthy_run = 0;
+        fw->run_attempts = 0;
+        fw->falling = false;
+        fw->hi = 0;
+        *reopened = true;
+        return a;
+    }
+    fl_alert *a = fl_detect_new_alert(d);
+    if (!a)
+        return NULL;
+    memset(fw, 0, sizeof *fw);
+    fw->alert = (int)(a - d->alerts);
+    fw->last = -1;
+    a->raised_at = end;
+    a->alpha = fl_detect_alpha(d);
+    return a;
 }
 
 static void raise_provider(fl_detector *d, prov_state *p, double end)
 {
-    fl_alert *a = new_alert(d);
+    bool reopen;
+    fl_alert *a = fl_detect_open(d, &p->fw, end, &reopen);
     if (!a)
         return;
-    snprintf(a->provider, sizeof a->provider, "%s", p->name);
+    int first = -1;
     double first_onset = end;
     for (int f = 0; f < FL_FAM_COUNT; f++) {
+        const judgement *j = &p->j[f];
         if (!p->f[f].above_run)
             continue;
         a->families |= (uint8_t)(1u << f);
-        if (p->f[f].onset < first_onset && (f != FL_FAM_ANY || first_onset == end)) {
+        /* the family that crossed first; at a tie, not `any`, and the one
+         * failing most (the headline of the report) */
+        bool tie = p->f[f].onset == first_onset && first >= 0 && f != FL_FAM_ANY &&
+                   (first == FL_FAM_ANY || j->ratio > p->j[first].ratio);
+        if (p->f[f].onset < first_onset || tie) {
             first_onset = p->f[f].onset;
-            a->first_family = (uint8_t)f;
+            first = f;
         }
-        if (p->j[f].ratio > a->ratio) {
-            a->ratio = p->j[f].ratio;
-            a->baseline_ratio = p->f[f].baseline;
-            p->threshold_at_raise = p->j[f].threshold;
-        }
-        a->failures += p->j[f].fails;
-        a->attempts += p->j[f].total;
-    }
-    a->onset_at = first_onset;
-    a->raised_at = end;
-    a->peak_ratio = a->ratio;
-    a->clients = p->clients;
-    a->client_share = p->share;
-    p->alert = (int)(a - d->alerts);
-    p->below_run = p->silent_run = 0;
-    emit(d, p->alert, false);
-}
-
-static void follow_provider_alert(fl_detector *d, prov_state *p, uint32_t slot, double end)
-{
-    const fl_config *cfg = d->cfg;
-    fl_alert *a = &d->alerts[p->alert];
-    bool below = true, silent = true;
-    double ratio = 0;
-    for (int f = 0; f < FL_FAM_COUNT; f++) {
-        if (!(a->families & (1u << f)))
+        if (reopen)
             continue;
-        const judgement *j = &p->j[f];
-        if (j->total >= cfg->min_volume)
-            silent = false;
-        if (j->ratio > ratio)
-            ratio = j->ratio;
-        if (j->ratio >= cfg->resolve_fraction * p->threshold_at_raise &&
-            j->fails * 2 >= cfg->min_failures)
-            below = false;
-        a->failures += p->w[f].fails[slot];
-        a->attempts += p->w[f].total[slot];
+        if (j->ratio > a->ratio || !a->log10_p) {
+            a->ratio = j->ratio;
+            a->baseline_ratio = j->p0;
+        }
+        if (j->log_p / log(10.0) < a->log10_p) {
+            a->log10_p = j->log_p / log(10.0);
+            a->window_s = j->len * d->bucket_s;
+        }
+        a->failures += j->fails;
+        a->attempts += j->total;
     }
-    if (ratio > a->peak_ratio)
-        a->peak_ratio = ratio;
+    if (!reopen) {
+        a->onset_at = first_onset;
+        a->first_family = (uint8_t)(first < 0 ? FL_FAM_ANY : first);
+        snprintf(a->provider, sizeof a->provider, "%s", p->name);
+        a->peak_ratio = a->ratio;
+    }
     if (p->clients > a->clients)
         a->clients = p->clients;
     if (p->share > a->client_share)
         a->client_share = p->share;
-    p->below_run = below ? p->below_run + 1 : 0;
-    p->silent_run = silent ? p->silent_run + 1 : 0;
-    /* A provider whose clients stopped trying is resolved only after a
-     * longer silence: no traffic is not evidence of health. */
-    if (p->below_run >= cfg->resolve_buckets &&
-        (!silent || p->silent_run >= 3 * cfg->resolve_buckets)) {
-        a->resolved_at = end;
-        a->ratio = ratio;
-        emit(d, p->alert, true);
-        p->alert = -1;
-        for (int f = 0; f < FL_FAM_COUNT; f++)
-            p->f[f].above_run = 0;
+    fl_detect_emit(d, p->fw.alert, false);
+}
+
+void fl_detect_spent(fl_detector *d, prov_state *p, uint64_t bucket)
+{
+    if (p) {
+        p->evidence_from = bucket + 1;
+        return;
+    }
+    for (size_t i = 0; i < d->nprov; i++)
+        d->prov[i].evidence_from = bucket + 1;
+}
+
+static void follow_provider(fl_detector *d, prov_state *p, uint64_t bucket, uint32_t slot,
+                            double end)
+{
+    fl_alert *a = &d->alerts[p->fw.alert];
+    bool still = false;
+    double ratio = 0;
+    uint64_t attempts = 0;
+    for (int f = 0; f < FL_FAM_COUNT; f++) {
+        const judgement *j = &p->j[f];
+        if (j->above)
+            a->families |= (uint8_t)(1u << f);
+        if (!(a->families & (1u << f)))
+            continue;
+        still = still || j->still;
+        ratio = fmax(ratio, j->ratio);
+        attempts += p->total[f][slot];
+        a->failures += p->fails[f][slot];
+        a->attempts += p->total[f][slot];
+    }
+    if (p->clients > a->clients)
+        a->clients = p->clients;
+    if (p->share > a->client_share)
+        a->client_share = p->share;
+    fl_detect_follow(d, &p->fw, still, ratio, attempts, end);
+    if (p->fw.alert < 0)
+        fl_detect_spent(d, p, bucket);
+}
+
+/* Above for raise_buckets in a row, then raised, unless the scope is
+ * local/resolver. When other providers are over their floor too, wait one
+ * bucket: the local verdict may be forming, and it must come first. */
+static void decide_provider(fl_detector *d, prov_state *p, uint64_t bucket, double start,
+                            double end, bool scoped)
+{
+    const fl_config *cfg = d->cfg;
+    bool ready = false;
+    for (int f = 0; f < FL_FAM_COUNT; f++) {
+        fam_state *s = &p->f[f];
+        if (p->j[f].above && !scoped) {
+            if (s->above_run++ == 0)
+                s->onset = start;
+        } else {
+            s->above_run = 0;
+        }
+        if (s->above_run >= (cfg->raise_buckets ? cfg->raise_buckets : 1))
+            ready = true;
+    }
+    if (p->fw.alert >= 0) {
+        follow_provider(d, p, bucket, (uint32_t)(bucket % d->window), end);
+    } else if (ready && p->name[0] && strcmp(p->name, "unknown") != 0) {
+        /* "unknown" is many operators at once: nobody to call. */
+        if (d->elevated >= 2 && p->deferred < 1) {
+            p->deferred++;
+            return;
+        }
+        raise_provider(d, p, end);
+    }
+    if (!ready)
+        p->deferred = 0;
+}
+
+/* Learn from ordinary buckets only: nothing while this provider is above
+ * threshold, over its floor lately (the loose test) or alerting, or while
+ * the scope is local or resolver. A bucket whose window is over the effect
+ * floor without passing the loose test is learned with its failures scaled
+ * down to the floor: background noise under the floor (0-5 %, retries) is
+ * learned in full, while the start of a ramp or of an incident at a branch
+ * office, or a capture that starts in the middle of one, can only creep
+ * the baseline up as fast as the half-life allows. */
+static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
+{
+    if (p->fw.alert >= 0 || d->scope_now || d->local.alert >= 0 || d->resolver.alert >= 0)
+        return;
+    for (int f = 0; f < FL_FAM_COUNT; f++) {
+        const judgement *j = &p->j[f];
+        if (j->above || j->elevated)
+            continue;
+        uint64_t fails = p->fails[f][slot], total = p->total[f][slot];
+        uint64_t z = f == FL_FAM_DNS_NODATA ? 0 : p->noisy[slot] < fails ? p->noisy[slot] : fails;
+        double thr = fl_detect_threshold(d->cfg, j->p0);
+        double scale = j->usable && j->ratio > thr ? thr / j->ratio : 1.0;
+        learn(d, &p->f[f], (double)(fails - z) * scale, total - z);
     }
 }
 
-/* One bucket for every provider; entries may be empty (a silent bucket). */
-static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entry *entries,
-                           size_t n)
+static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries, size_t n)
 {
-    const fl_config *cfg = d->cfg;
-    uint32_t slot = slot_of(d, bucket);
-    double start = (double)(bucket * d->bucket_s), end = start + d->bucket_s;
-
     for (size_t i = 0; i < d->nprov; i++) {
         prov_state *p = &d->prov[i];
         for (int f = 0; f < FL_FAM_COUNT; f++)
-            p->w[f].fails[slot] = p->w[f].total[slot] = 0;
+            p->fails[f][slot] = p->total[f][slot] = 0;
         memset(&p->window_clients[slot], 0, sizeof p->window_clients[slot]);
         p->active[slot] = 0;
         free(p->fc[slot]);
@@ -374,8 +567,8 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
         uint64_t fails[FL_FAM_COUNT], total[FL_FAM_COUNT];
         fl_family_counts(&entries[i].counts, fails, total);
         for (int f = 0; f < FL_FAM_COUNT; f++) {
-            p->w[f].fails[slot] = fails[f];
-            p->w[f].total[slot] = total[f];
+            p->fails[f][slot] = fails[f];
+            p->total[f][slot] = total[f];
         }
         for (uint32_t c = 0; c < entries[i].nclients; c++)
             fl_hll_add_addr(&p->window_clients[slot], &entries[i].clients[c]);
@@ -391,93 +584,24 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
             }
         }
     }
+}
 
-    uint32_t active = 0, failing = 0;
-    uint8_t families = 0;
+/* One bucket for every provider; entries may be empty (a silent bucket).
+ * Order: every provider judged, then the scope decided, then provider
+ * alerts raised or followed, then baselines learned. */
+static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entry *entries,
+                           size_t n)
+{
+    uint32_t slot = (uint32_t)(bucket % d->window);
+    double start = (double)(bucket * d->bucket_s), end = start + d->bucket_s;
+    ingest(d, slot, entries, n);
+    double log_alpha = log(fl_detect_alpha(d));
+    for (size_t i = 0; i < d->nprov; i++)
+        judge(d, &d->prov[i], bucket, log_alpha);
+    bool scoped = fl_detect_scope(d, bucket, start, end);
     for (size_t i = 0; i < d->nprov; i++) {
-        prov_state *p = &d->prov[i];
-        if (judge(d, p)) {
-            active++;
-            if (p->last_above) {
-                failing++;
-                families |= p->last_above;
-            }
-        }
-    }
-
-    /* Local: most active providers failing at once. */
-    bool local_now = active >= 3 && (double)failing >= cfg->local_provider_share * active;
-    if (local_now) {
-        if (d->local_run++ == 0)
-            d->local_onset = start;
-        d->local_below = 0;
-    } else {
-        d->local_run = 0;
-    }
-    if (d->local_alert < 0 && d->local_run >= cfg->raise_buckets) {
-        fl_alert *a = new_alert(d);
-        if (a) {
-            snprintf(a->provider, sizeof a->provider, "local");
-            a->local = true;
-            a->families = families;
-            for (int f = FL_FAM_COUNT - 1; f >= 0; f--)
-                if (families & (1u << f))
-                    a->first_family = (uint8_t)f;
-            a->raised_at = end;
-            a->onset_at = d->local_onset;
-            a->providers_failing = failing;
-            a->ratio = a->peak_ratio = active ? (double)failing / active : 0;
-            /* the figures of the failing providers together */
-            for (size_t i = 0; i < d->nprov; i++) {
-                const prov_state *p = &d->prov[i];
-                if (!p->last_above)
-                    continue;
-                a->failures += p->j[FL_FAM_ANY].fails;
-                a->attempts += p->j[FL_FAM_ANY].total;
-                a->clients = p->clients > a->clients ? p->clients : a->clients;
-            }
-            d->local_alert = (int)(a - d->alerts);
-            emit(d, d->local_alert, false);
-        }
-    } else if (d->local_alert >= 0) {
-        fl_alert *a = &d->alerts[d->local_alert];
-        if (failing > a->providers_failing)
-            a->providers_failing = failing;
-        a->families |= families;
-        if (!local_now && ++d->local_below >= cfg->resolve_buckets) {
-            a->resolved_at = end;
-            emit(d, d->local_alert, true);
-            d->local_alert = -1;
-        }
-    }
-    /* While it is local, provider alerts would only repeat it. */
-    bool suppress = local_now || d->local_alert >= 0;
-
-    for (size_t i = 0; i < d->nprov; i++) {
-        prov_state *p = &d->prov[i];
-        for (int f = 0; f < FL_FAM_COUNT; f++) {
-            fam_state *s = &p->f[f];
-            if (p->j[f].above && !suppress) {
-                if (s->above_run++ == 0)
-                    s->onset = start;
-            } else {
-                s->above_run = 0;
-            }
-        }
-        if (p->alert >= 0) {
-            follow_provider_alert(d, p, slot, end);
-        } else if (!suppress && strcmp(p->name, "unknown") != 0) {
-            /* "unknown" is many operators at once: nobody to call. */
-            for (int f = 0; f < FL_FAM_COUNT; f++)
-                if (p->f[f].above_run >= cfg->raise_buckets) {
-                    raise_provider(d, p, end);
-                    break;
-                }
-        }
-        /* Learn the baseline only from ordinary buckets. */
-        for (int f = 0; f < FL_FAM_COUNT; f++)
-            if (p->alert < 0 && !p->j[f].above && p->j[f].total >= cfg->min_volume)
-                update_baseline(d, &p->f[f], p->j[f].ratio);
+        decide_provider(d, &d->prov[i], bucket, start, end, scoped);
+        learn_provider(d, &d->prov[i], slot);
     }
 }
 
@@ -489,16 +613,52 @@ void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n
     if (d->started && bucket <= d->last_bucket)
         bucket = d->last_bucket + 1; /* never step back: late or merged input */
     if (d->started) {
-        /* silent buckets in between count as empty, up to a window's worth */
+        /* silent buckets in between count as empty, up to what any hold
+         * needs to run out */
         uint64_t gap = bucket - d->last_bucket - 1;
-        uint64_t fill = gap > d->window + d->cfg->resolve_buckets * 3
-                            ? d->window + d->cfg->resolve_buckets * 3 : gap;
+        double hold = 3 * fmax(d->cfg->flap_hold_s, d->cfg->resolve_hold_s);
+        uint64_t cap = d->window + (uint64_t)(hold / d->bucket_s) + 1;
+        uint64_t fill = gap > cap ? cap : gap;
         for (uint64_t k = bucket - fill; k < bucket; k++)
             process_bucket(d, k, NULL, 0);
     }
     d->started = true;
     d->last_bucket = bucket;
     process_bucket(d, bucket, entries, n);
+}
+
+void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver,
+                     const fl_addr *client, bool failed)
+{
+    if (!d || !resolver || !resolver->family)
+        return;
+    resolver_state *r = NULL;
+    for (uint32_t i = 0; i < d->nres && !r; i++)
+        if (fl_addr_eq(&d->res[i].addr, resolver))
+            r = &d->res[i];
+    if (!r) {
+        if (d->nres == RESOLVERS_MAX)
+            return; /* a site with more resolvers than this: judged without the rest */
+        r = &d->res[d->nres++];
+        memset(r, 0, sizeof *r);
+        r->addr = *resolver;
+    }
+    uint64_t bucket = ts_us / 1000000u / d->bucket_s;
+    if (d->started && bucket <= d->last_bucket)
+        bucket = d->last_bucket + 1; /* late: into the next bucket judged */
+    uint32_t s = (uint32_t)(bucket % RES_RING);
+    if (r->ring_bucket[s] != bucket) {
+        memset(&r->ring[s], 0, sizeof r->ring[s]);
+        r->ring_bucket[s] = bucket;
+    }
+    r->ring[s].queries++;
+    if (failed)
+        r->ring[s].failures++;
+    if (client) {
+        fl_hll_add_addr(&r->ring[s].clients, client);
+        if (failed)
+            fl_hll_add_addr(&r->ring[s].failing, client);
+    }
 }
 
 size_t fl_detector_alerts(const fl_detector *d, const fl_alert **alerts)

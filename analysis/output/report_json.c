@@ -140,7 +140,14 @@ static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_p
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
     json_object_set_new(o, "provider", json_string(a->provider));
-    json_object_set_new(o, "scope", json_string(a->local ? "local" : "provider"));
+    json_object_set_new(o, "scope", json_string(a->scope[0] ? a->scope : a->local ? "local" : "provider"));
+    if (a->resolver[0]) {
+        json_object_set_new(o, "resolver", json_string(a->resolver));
+        json_object_set_new(o, "resolver_client_share", json_real(a->resolver_client_share));
+    }
+    json_object_set_new(o, "flaps", json_integer(a->flaps));
+    if (a->merged_into)
+        json_object_set_new(o, "merged_into", json_integer(a->merged_into));
     json_t *sig = json_array();
     for (int f = 0; f < FL_FAM_COUNT; f++)
         if (a->families & (1u << f))

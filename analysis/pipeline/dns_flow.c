@@ -12,6 +12,7 @@ static void count_query(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16_t 
         .flow = fl_flow_index(e->flows, f),
         .gen = f->gen,
         .client = f->client,
+        .server = f->server,
         .id = m->id,
         .provider = prov,
         .resolver = f->resolver,
@@ -50,7 +51,8 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
                            uint64_t ts)
 {
     fl_dns_query q;
-    if (fl_dns_pending_answer(e->dq, fl_flow_index(e->flows, f), f->gen, m->id, &q)) {
+    bool matched = fl_dns_pending_answer(e->dq, fl_flow_index(e->flows, f), f->gen, m->id, &q);
+    if (matched) {
         /* the query decided the provider unless the answer knows better */
         if (prov == FL_PROVIDER_UNKNOWN)
             prov = q.provider;
@@ -59,6 +61,9 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
     }
     uint16_t res = f->resolver;
     fl_counter rc = rcode_counter(m);
+    if (matched)
+        fl_detector_dns(e->det, ts, &f->server, &f->client,
+                        rc == FL_C_dns_servfail || rc == FL_C_dns_refused);
     fl_eng_emit(e, ts, prov, FL_C_dns_responses, 1);
     if (res)
         fl_aggregate_resolver(e->agg, res, FL_C_dns_responses, 1);
@@ -128,6 +133,7 @@ void fl_eng_dns_expire(fl_engine *e, uint64_t now)
         fl_eng_emit(e, ts, q.provider, FL_C_dns_timeouts, 1);
         if (q.resolver)
             fl_aggregate_resolver(e->agg, q.resolver, FL_C_dns_timeouts, 1);
+        fl_detector_dns(e->det, ts, &q.server, &q.client, true);
         fl_flow *f = fl_flow_at(e->flows, q.flow);
         fl_eng_failure(e, f && f->gen == q.gen ? f : NULL, ts, q.provider, &q.client,
                        FL_C_dns_timeouts, 1);

@@ -1,0 +1,23 @@
+/* evidence.h - the statistics of the detector (private to analysis/detect).
+ *
+ * One question, asked per provider x family x window: are `fails` failures
+ * out of `n` attempts improbable if each attempt failed independently with
+ * the provider's baseline probability p0? The answer is the one-sided
+ * binomial upper tail P(X >= fails | n, p0), compared with a significance
+ * level derived from the false-alert budget (fl_evidence_alpha).
+ */
+#ifndef FL_DETECT_EVIDENCE_H
+#define FL_DETECT_EVIDENCE_H
+
+#include <stdint.h>
+
+/* log P(X >= k) for X ~ Binomial(n, p): 0 (probability 1) when k <= n p,
+ * exact terms summed in log space otherwise (no underflow at n = 10^6). */
+double fl_evidence_log_tail(uint64_t k, uint64_t n, double p);
+
+/* Per-test significance level for `budget` false alerts per 30 days, with
+ * `tests_per_bucket` tests every bucket of `bucket_s` seconds (Bonferroni:
+ * the budget divided by the tests in 30 days). */
+double fl_evidence_alpha(double budget, double bucket_s, double tests_per_bucket);
+
+#endif

@@ -1,0 +1,359 @@
+/* scope.c - before any provider alert: is it us (local), one resolver, or
+ * really the providers?
+ *
+ * Local: when our uplink or firewall fails, every provider's attempts fail
+ * at once, and a provider alert for each would be a storm of wrong answers.
+ * Judged on the `any` family pooled over all active providers: the pool has
+ * more attempts than any one provider, so its evidence is there first, and
+ * the verdict comes before the providers'. It also needs most active
+ * providers over their own effect floor: one big provider failing alone
+ * must stay a provider alert.
+ *
+ * Resolver: when the resolver a site uses fails (SERVFAIL, REFUSED or
+ * silence, RFC 1035 4.1.1), every provider's names fail to resolve at once,
+ * while connections to them still work. Judged per resolver address (the
+ * server of DNS flows): one failing most of its queries while the others
+ * answer. An uplink loss also makes public resolvers time out while the
+ * internal one answers from its cache; connections failing too make that
+ * local, and local is decided first.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_int.h"
+#include "evidence.h"
+
+typedef struct census {
+    uint32_t active, elevated, dns_active, dns_elevated, conn_elevated;
+    uint64_t fails[MAX_WINDOW], total[MAX_WINDOW]; /* pooled `any`, by age */
+    double p0;                                     /* attempt-weighted baseline */
+} census;
+
+static bool scoped_provider(const prov_state *p)
+{
+    return p->j[FL_FAM_ANY].total > 0;
+}
+
+static void take_census(fl_detector *d, uint64_t bucket, census *c)
+{
+    memset(c, 0, sizeof *c);
+    double p0sum = 0, n = 0;
+    for (size_t i = 0; i < d->nprov; i++) {
+        const prov_state *p = &d->prov[i];
+        if (!scoped_provider(p))
+            continue;
+        bool elevated = false, conn = false;
+        for (int f = 0; f < FL_FAM_COUNT; f++) {
+            elevated = elevated || p->j[f].elevated || p->j[f].above;
+            if (f != FL_FAM_DNS && f != FL_FAM_DNS_NODATA && f != FL_FAM_ANY)
+                conn = conn || p->j[f].elevated;
+        }
+        c->active++;
+        c->elevated += elevated;
+        c->conn_elevated += conn;
+        if (p->j[FL_FAM_DNS].total) {
+            c->dns_active++;
+            c->dns_elevated += p->j[FL_FAM_DNS].elevated;
+        }
+        for (uint32_t len = 0; len < d->window; len++) {
+            uint32_t s = (uint32_t)((bucket - len) % d->window);
+            c->fails[len] += p->fails[FL_FAM_ANY][s];
+            c->total[len] += p->total[FL_FAM_ANY][s];
+        }
+        p0sum += p->j[FL_FAM_ANY].p0 * (double)p->j[FL_FAM_ANY].total;
+        n += (double)p->j[FL_FAM_ANY].total;
+    }
+    c->p0 = n > 0 ? p0sum / n : d->cfg->baseline_prior;
+}
+
+/* Best log tail of the pooled windows up to max_len buckets that clear the
+ * effect floor; *ratio gets the whole window's. */
+static double pooled_log_p(const fl_detector *d, const census *c, uint32_t max_len,
+                           double *ratio)
+{
+    double thr = fl_detect_threshold(d->cfg, c->p0), best = 0;
+    uint64_t F = 0, N = 0;
+    for (uint32_t len = 0; len < max_len && len < d->window; len++) {
+        F += c->fails[len];
+        N += c->total[len];
+        double r = fl_ratio(F, N);
+        if (F >= d->cfg->min_failures && r >= thr && fl_detect_scanned(len + 1, d->window))
+            best = fmin(best, fl_evidence_log_tail(F, N, c->p0));
+    }
+    *ratio = fl_ratio(F, N);
+    return best;
+}
+
+/* Provider alerts open when a scope alert forms become part of it. */
+static void merge_into(fl_detector *d, fl_alert *scope, double end)
+{
+    for (size_t i = 0; i < d->nprov; i++) {
+        prov_state *p = &d->prov[i];
+        if (p->fw.alert < 0)
+            continue;
+        fl_alert *pa = &d->alerts[p->fw.alert];
+        pa->merged_into = scope->id;
+        pa->resolved_at = end;
+        if (scope->nmerged < FL_ALERT_MERGED)
+            scope->merged[scope->nmerged] = pa->id;
+        scope->nmerged++;
+        if (pa->onset_at < scope->onset_at)
+            scope->onset_at = pa->onset_at;
+        scope->families |= pa->families;
+        fl_detect_emit(d, p->fw.alert, true);
+        p->fw.alert = p->fw.last = -1;
+    }
+}
+
+static void open_local(fl_detector *d, const census *c, double ratio, double log_p, double start,
+                       double end)
+{
+    bool reopen;
+    fl_alert *a = fl_detect_open(d, &d->local, end, &reopen);
+    if (!a)
+        return;
+    if (!reopen) {
+        snprintf(a->provider, sizeof a->provider, "local");
+        snprintf(a->scope, sizeof a->scope, "local");
+        a->local = true;
+        a->onset_at = start;
+        a->ratio = a->peak_ratio = ratio;
+        a->baseline_ratio = c->p0;
+        a->log10_p = log_p / log(10.0);
+        a->first_family = FL_FAM_ANY;
+        a->failures = c->fails[0];
+        a->attempts = c->total[0];
+    }
+    if (c->conn_elevated > a->providers_failing)
+        a->providers_failing = c->conn_elevated;
+    for (size_t i = 0; i < d->nprov; i++) {
+        const prov_state *p = &d->prov[i];
+        if (p->clients > a->clients)
+            a->clients = p->clients;
+        for (int f = 0; f < FL_FAM_COUNT; f++)
+            if (p->j[f].elevated)
+                a->families |= (uint8_t)(1u << f);
+    }
+    merge_into(d, a, end);
+    if (d->resolver.alert >= 0) {
+        /* an uplink loss looked like a resolver first: it is local */
+        fl_alert *r = &d->alerts[d->resolver.alert];
+        r->merged_into = a->id;
+        r->resolved_at = end;
+        if (a->nmerged < FL_ALERT_MERGED)
+            a->merged[a->nmerged] = r->id;
+        a->nmerged++;
+        fl_detect_emit(d, d->resolver.alert, true);
+        d->resolver.alert = d->resolver.last = -1;
+    }
+    fl_detect_emit(d, d->local.alert, false);
+}
+
+static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double start,
+                        double end)
+{
+    const fl_config *cfg = d->cfg;
+    double ratio, log_alpha = log(fl_detect_alpha(d));
+    double lp = pooled_log_p(d, c, d->window, &ratio);
+    /* connections (any family but DNS's own) failing at most providers: a
+     * site's DNS failing alone is the resolver's verdict */
+    bool many = c->active >= cfg->local_min_providers &&
+                c->conn_elevated >= cfg->local_min_providers &&
+                (double)c->conn_elevated >= cfg->local_provider_share * c->active;
+    bool now = many && lp <= log_alpha;
+    if (d->local.alert >= 0) {
+        double r3, loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
+        double lp3 = pooled_log_p(d, c, RESOLVE_BUCKETS, &r3);
+        bool still = many && lp3 <= loose;
+        fl_detect_follow(d, &d->local, still, ratio, c->total[0], end);
+        if (d->local.alert < 0)
+            fl_detect_spent(d, NULL, bucket);
+        if (d->local.alert >= 0 && c->conn_elevated > d->alerts[d->local.alert].providers_failing)
+            d->alerts[d->local.alert].providers_failing = c->conn_elevated;
+        return true;
+    }
+    if (now)
+        open_local(d, c, ratio, lp, start, end);
+    return now;
+}
+
+/* Window sums of every resolver (and of its last RESOLVE_BUCKETS); the
+ * distinct clients of all of them. */
+static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
+{
+    fl_hll every;
+    memset(&every, 0, sizeof every);
+    for (uint32_t i = 0; i < d->nres; i++) {
+        resolver_state *r = &d->res[i];
+        fl_hll mine, bad, recent_bad;
+        memset(&mine, 0, sizeof mine);
+        memset(&bad, 0, sizeof bad);
+        memset(&recent_bad, 0, sizeof recent_bad);
+        r->wq = r->wf = r->sq = r->sf = 0;
+        for (uint32_t k = 0; k < RES_RING; k++) {
+            uint64_t b = r->ring_bucket[k];
+            if (b > bucket || b + d->window <= bucket || !r->ring[k].queries)
+                continue;
+            r->wq += r->ring[k].queries;
+            r->wf += r->ring[k].failures;
+            if (b + RESOLVE_BUCKETS > bucket) {
+                r->sq += r->ring[k].queries;
+                r->sf += r->ring[k].failures;
+                fl_hll_merge(&recent_bad, &r->ring[k].failing);
+            }
+            fl_hll_merge(&mine, &r->ring[k].clients);
+            fl_hll_merge(&bad, &r->ring[k].failing);
+        }
+        r->clients = fl_hll_count(&mine);
+        r->failing_clients = fl_hll_count(&bad);
+        r->short_failing = fl_hll_count(&recent_bad);
+        r->wclients = mine;
+        fl_hll_merge(&every, &mine);
+    }
+    return fl_hll_count(&every);
+}
+
+/* Resolvers failing most of their queries, beyond doubt: a bit each (a
+ * dual-stack resolver has two addresses, both fail). *answering: another
+ * resolver with queries fails under resolver_ok_ratio. */
+static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *answering)
+{
+    const fl_config *cfg = d->cfg;
+    uint32_t mask = 0;
+    *answering = false;
+    double log_alpha = log(fl_detect_alpha(d));
+    for (uint32_t i = 0; i < d->nres; i++) {
+        const resolver_state *r = &d->res[i];
+        /* the windows of 1 bucket up to the whole one, as for providers */
+        uint64_t q = 0, f = 0;
+        bool failing = false;
+        for (uint32_t len = 0; len < d->window && !failing; len++) {
+            uint32_t k = (uint32_t)((bucket - len) % RES_RING);
+            if (r->ring_bucket[k] != bucket - len)
+                continue;
+            q += r->ring[k].queries;
+            f += r->ring[k].failures;
+            failing = fl_detect_scanned(len + 1, d->window) && f >= cfg->min_failures && fl_ratio(f, q) >= cfg->resolver_fail_ratio &&
+                      fl_evidence_log_tail(f, q, cfg->baseline_prior) <= log_alpha;
+        }
+        /* one client retrying a name that fails is not its resolver failing */
+        if (failing && r->failing_clients >= cfg->min_clients)
+            mask |= 1u << i;
+        else if (r->wq >= cfg->min_failures && fl_ratio(r->wf, r->wq) < cfg->resolver_ok_ratio)
+            *answering = true;
+    }
+    return mask;
+}
+
+/* The alert names its resolvers and the share of DNS clients using them. */
+static void name_resolvers(const fl_detector *d, fl_alert *a)
+{
+    fl_hll mine;
+    memset(&mine, 0, sizeof mine);
+    size_t used = 0;
+    a->resolver[0] = '\0';
+    for (uint32_t i = 0; i < d->nres; i++) {
+        const resolver_state *r = &d->res[i];
+        if (!(d->res_mask & (1u << i)))
+            continue;
+        char buf[64];
+        fl_addr_str(&r->addr, buf, sizeof buf);
+        if (used + strlen(buf) + 2 < sizeof a->resolver)
+            used += (size_t)snprintf(a->resolver + used, sizeof a->resolver - used, "%s%s",
+                                     used ? " " : "", buf);
+        fl_hll_merge(&mine, &r->wclients);
+    }
+    uint64_t n = fl_hll_count(&mine);
+    if (n > a->clients)
+        a->clients = n;
+    if (d->all_dns_clients && (double)n / (double)d->all_dns_clients > a->resolver_client_share)
+        a->resolver_client_share = fmin(1.0, (double)n / (double)d->all_dns_clients);
+}
+
+static void open_resolver(fl_detector *d, uint32_t mask, uint64_t all_clients, double start,
+                          double end)
+{
+    bool reopen;
+    fl_alert *a = fl_detect_open(d, &d->resolver, end, &reopen);
+    if (!a)
+        return;
+    if (!reopen) {
+        snprintf(a->provider, sizeof a->provider, "resolver");
+        snprintf(a->scope, sizeof a->scope, "resolver");
+        d->res_mask = mask;
+        name_resolvers(d, a);
+        for (uint32_t i = 0; i < d->nres; i++)
+            if (mask & (1u << i)) {
+                a->failures += d->res[i].wf;
+                a->attempts += d->res[i].wq;
+            }
+        a->onset_at = start;
+        a->ratio = a->peak_ratio = fl_ratio(a->failures, a->attempts);
+        a->baseline_ratio = d->cfg->baseline_prior;
+        a->log10_p = fl_evidence_log_tail(a->failures, a->attempts, d->cfg->baseline_prior) / log(10.0);
+        a->first_family = FL_FAM_DNS;
+        a->families = (uint8_t)(1u << FL_FAM_DNS);
+        d->all_dns_clients = all_clients;
+    }
+    merge_into(d, a, end);
+    fl_detect_emit(d, d->resolver.alert, false);
+}
+
+/* Resolvers failing most of their queries while connections are not
+ * failing at most providers, and DNS failing at local_min_providers
+ * providers or more (one provider's names failing, like AWS's SERVFAIL of
+ * 2025-10-20, make the resolvers that carry them fail too, and a
+ * dual-stack resolver's other address can look like another resolver
+ * answering). With no resolver answering at all, DNS must fail at most
+ * active providers (a site with one resolver). Its clients cannot resolve, so their connections are
+ * never tried: every provider shows DNS failures about the failing
+ * resolvers' share of clients, and no connection failures. */
+static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, double start,
+                           double end)
+{
+    const fl_config *cfg = d->cfg;
+    uint64_t all_clients = resolver_sums(d, bucket);
+    d->all_dns_clients = all_clients;
+    if (d->resolver.alert >= 0) {
+        /* still failing: the named resolvers over the ok ratio lately */
+        uint64_t q = 0, f = 0, who = 0;
+        for (uint32_t i = 0; i < d->nres; i++)
+            if (d->res_mask & (1u << i)) {
+                q += d->res[i].sq;
+                f += d->res[i].sf;
+                who += d->res[i].short_failing;
+            }
+        double r = fl_ratio(f, q);
+        bool answering;
+        d->res_mask |= failing_resolvers(d, bucket, &answering); /* the other address too */
+        name_resolvers(d, &d->alerts[d->resolver.alert]);
+        bool still = r >= cfg->resolver_ok_ratio && who >= cfg->min_clients;
+        fl_detect_follow(d, &d->resolver, still, r, q, end);
+        if (d->resolver.alert < 0)
+            fl_detect_spent(d, NULL, bucket);
+        return true;
+    }
+    bool dns_wide = c->dns_elevated >= cfg->local_min_providers &&
+                    (double)c->dns_elevated >= cfg->local_provider_share * c->dns_active;
+    bool conn_ok = c->conn_elevated < cfg->local_min_providers;
+    bool answering = false;
+    uint32_t mask = conn_ok ? failing_resolvers(d, bucket, &answering) : 0;
+    if (!(answering ? c->dns_elevated >= cfg->local_min_providers : dns_wide))
+        mask = 0;
+    if (mask)
+        open_resolver(d, mask, all_clients, start, end);
+    return mask != 0;
+}
+
+bool fl_detect_scope(fl_detector *d, uint64_t bucket, double start, double end)
+{
+    census c;
+    take_census(d, bucket, &c);
+    d->elevated = c.elevated;
+    bool local = local_scope(d, &c, bucket, start, end);
+    bool resolver = !local && resolver_scope(d, &c, bucket, start, end);
+    d->scope_now = local || resolver;
+    return d->scope_now;
+}
