@@ -2,9 +2,11 @@
 """detect_matrix.py - match faultline alerts to flgen matrix truth, print one table.
 
   detect_matrix.py alerts REPLAY.json      print {"alerts": [...]} of a replay document
-  detect_matrix.py table DIR [--kinds a,b] [--tsv]
+  detect_matrix.py table DIR [--kinds a,b] [--check]
                                            DIR holds KIND-SEED.tsv (truth) and
-                                           KIND-SEED.alerts.json; print the table
+                                           KIND-SEED.alerts.json; print the table;
+                                           --check: exit 1 if a verdict is FAIL or a
+                                           capture failed
 
 Matching (the truth rows are described in tests/gen/flgen_matrix.c):
   - an alert matches a provider incident when it names that provider and its
@@ -243,7 +245,7 @@ def print_table(rows):
             print("|" + "|".join("-" * (x + 2) for x in w) + "|")
 
 
-def table(directory, kinds):
+def table(directory, kinds, check=False):
     runs = load(directory, kinds)
     results, unmatched, inc_hours = [], 0, 0.0
     for r in runs:
@@ -258,7 +260,8 @@ def table(directory, kinds):
         inc_hours += (r["end"] - r["start"]) / 3600.0
     order = kinds or sorted({r["kind"] for r in runs})
     print("Detection (incidents whose measured failure ratio is >= 20%; ramps: peak >= 25%)")
-    print_table(incident_table(results, [k for k in order if k not in QUIET_KINDS]))
+    it = incident_table(results, [k for k in order if k not in QUIET_KINDS])
+    print_table(it)
     print()
     fa, per_prov, hours = false_alert_rows(runs)
     if len(fa) > 1:
@@ -273,9 +276,11 @@ def table(directory, kinds):
           "(false); %d captures failed to generate or replay%s" % (
               len(results), inc_hours, unmatched, len(errors),
               (": " + " ".join(errors)) if errors else ""))
+    failed = [r for r in it[1:] + fa[1:] if "FAIL" in r[-1]] + errors
     print("times in seconds: ttd = raised_at - onset, ttr = resolved_at - end (never: still "
           "open at the end); det/in time over eligible incidents; weak det = detected/n of "
           "incidents below 20%")
+    return 1 if check and failed else 0
 
 
 def main(argv):
@@ -289,8 +294,7 @@ def main(argv):
         kinds = []
         if "--kinds" in argv:
             kinds = [k for k in argv[argv.index("--kinds") + 1].split(",") if k]
-        table(argv[1], kinds)
-        return 0
+        return table(argv[1], kinds, "--check" in argv)
     print(__doc__, file=sys.stderr)
     return 1
 
