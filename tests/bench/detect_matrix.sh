@@ -3,7 +3,7 @@
 #
 #   tests/bench/detect_matrix.sh [--seeds N] [--first S] [--kinds k1,k2,...]
 #                                [--cases kind:seed,...] [--jobs J] [--work DIR]
-#                                [--keep] [--check] [-- faultline options]
+#                                [--keep] [--check] [--https] [-- faultline options]
 #
 # For every kind and seed (seeds S .. S+N-1; default 20 seeds from 1, all
 # kinds, 2 jobs): flgen --matrix KIND --seed SEED writes a capture and its
@@ -12,7 +12,9 @@
 # matches alerts to the truth and prints one table with PASS/FAIL against
 # the targets. Options after `--` go to every `faultline replay` (e.g.
 # `-- --set detector.raise_buckets=1`). --cases runs exactly those
-# captures instead of kinds x seeds; --check exits 1 when a target fails.
+# captures instead of kinds x seeds; --check exits 1 when a target fails;
+# --https adds the https-5xx kind and gives every capture realistic HTTPS
+# application data (flgen --https).
 #
 # Binaries: FL_BIN (faultline) and FL_GEN (flgen), else build/faultline and
 # build/tests/gen/flgen under the source tree. Not a CI test: the default
@@ -31,10 +33,11 @@ work=
 keep=0
 cases=
 check=
+https=
 extra=()
 
 usage() {
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
     exit 1
 }
 
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --cases) cases=${2:?}; shift 2 ;;
     --check) check=--check; shift ;;
+    --https) https=--https; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "detect_matrix: unknown option $1" >&2; usage ;;
@@ -72,7 +76,7 @@ mkdir -p "$work"
 one() {
     local kind=$1 seed=$2 tag="$1-$2"
     local pcap="$work/$tag.pcap" tsv="$work/$tag.tsv"
-    if ! "$gen" --matrix "$kind" --seed "$seed" --out "$pcap" --truth "$tsv" 2>"$work/$tag.params"; then
+    if ! "$gen" --matrix "$kind" --seed "$seed" $https --out "$pcap" --truth "$tsv" 2>"$work/$tag.params"; then
         echo "detect_matrix: flgen failed for $tag (see $work/$tag.params)" >&2
         echo flgen >"$work/$tag.error"
         return 0
@@ -89,7 +93,7 @@ one() {
     [ "$keep" = 1 ] || rm -f "$pcap"
 }
 export -f one
-export work gen bin keep here
+export work gen bin keep here https
 export extra_str="${extra[*]:-}"
 
 start=$(date +%s)
@@ -105,6 +109,9 @@ list() {
         done
     done
 }
+if [ -n "$https" ] && [ -z "$cases" ] && [[ ,$kinds, != *,https-5xx,* ]]; then
+    kinds=$kinds,https-5xx
+fi
 if [ -n "$cases" ]; then
     kinds=$(tr ',' '\n' <<<"$cases" | cut -d: -f1 | awk '!seen[$0]++' | paste -sd,)
 fi

@@ -37,7 +37,14 @@
  * internal, resolver-public (one resolver answers SERVFAIL or not at all
  * for its clients, who then cannot connect; the other resolvers answer);
  * quiet (no incident: noise, a noisy client, retries, one-way capture);
- * clean-day (24 h, no incident, low rate, the whole day curve).
+ * clean-day (24 h, no incident, low rate, the whole day curve);
+ * https-5xx (one provider's HTTPS responses become its ~6.4 kB error page
+ * for a share of the affected clients' requests, the server often closing
+ * the connection after it and the client retrying on a new one; nothing
+ * else fails: only record sizes and closes show it, see flgen_https.c).
+ * --https gives every kind realistic HTTPS application data (TLS 1.3
+ * sessions: several requests, log-normal response sizes); https-5xx
+ * implies it. Without it, TLS sessions carry one small record each way.
  *
  * Truth: besides the counter rows, one row per incident and provider:
  *   incident PROVIDER|local|RESOLVER-ADDRESS SCOPE ONSET END ID KIND SHAPE
@@ -70,7 +77,7 @@ enum { SC_NONE, SC_PROVIDER, SC_LOCAL, SC_RESOLVER };
 
 static const char *const kinds[] = { "step", "ramp", "flap", "two", "uplink",
                                      "resolver-internal", "resolver-public", "quiet",
-                                     "clean-day" };
+                                     "clean-day", "https-5xx" };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static struct mp {
@@ -84,10 +91,13 @@ static struct mp {
     int noisy_prov, noisy_how;  /* -1: no noisy client */
     double noisy_rate, oneway, res_share[NRESOLVER];
     bool capped;                /* incident shortened to MAX_SESSIONS */
+    bool https, https_incident; /* HTTPS application data; the https-5xx kind */
+    double early;               /* https-5xx: share of error pages closed early */
 } m;
 
 static uint8_t affected[MAX_CLIENTS], res_of[MAX_CLIENTS];
 static uint64_t snap_on[NPROV][FL_C_COUNT], snap_off[NPROV][FL_C_COUNT];
+static uint64_t https_on[2][NPROV], https_off[2][NPROV];
 
 static double loguni(double lo, double hi) { return lo * pow(hi / lo, rnd_unit()); }
 static double uni(double lo, double hi) { return lo + (hi - lo) * rnd_unit(); }
@@ -207,6 +217,13 @@ static void draw_incident(void)
         dur = loguni(60, 1800);
     }
     m.resolver = !strcmp(k, "resolver-internal") ? R_INTERNAL : 1 + (int)rnd_below(2);
+    if (m.https_incident) {
+        m.shape = chance(0.5) ? SH_STEP : SH_FLAP;
+        if (m.shape == SH_FLAP && dur < 2 * m.period)
+            dur = 2 * m.period;
+        m.signals = 0;
+        m.early = uni(0.3, 0.8);
+    }
     if (m.scope == SC_RESOLVER) {
         m.affected = 1.0;       /* every client of that resolver */
         m.signals = chance(0.5) ? 1u << SIG_SERVFAIL | 1u << SIG_DNS_TIMEOUT
@@ -308,10 +325,24 @@ static bool apply_local(spec *sp)
 /* Returns false when the session is not made at all (a client whose
  * resolver fails has no address to connect to). Sets *failed when the
  * incident made it fail (for retries). */
+static bool apply_https(spec *sp, double lv, bool *failed)
+{
+    if (!sp->https || !hits_provider(sp->prov) || !affected[sp->client])
+        return true;
+    for (int i = 0; i < sp->nreq; i++)
+        if (chance(m.intensity * lv))
+            sp->err_mask |= (uint8_t)(1u << i);
+    sp->early_close = sp->err_mask && chance(m.early);
+    *failed = sp->early_close;
+    return true;
+}
+
 static bool apply(spec *sp, uint32_t s, bool *failed)
 {
     *failed = false;
     double lv = level(s);
+    if (m.https_incident)
+        return lv <= 0 || apply_https(sp, lv, failed);
     if (lv <= 0 || !chance(m.intensity * lv))
         return true;
     if (m.scope == SC_RESOLVER) {
@@ -367,6 +398,26 @@ static void noisy_client(uint32_t s)
     }
 }
 
+/* The client retries on a new connection after the server closed early,
+ * until it gets through (at most 3 times). */
+static void https_retry(const spec *first, uint32_t last_s)
+{
+    spec sp = *first;
+    for (int r = 0; r < 3; r++) {
+        sp.t += US + rnd_below(2 * US);
+        uint32_t rs = (uint32_t)(sp.t / US);
+        if (rs >= last_s)
+            return;
+        sp.err_mask = 0;
+        sp.early_close = 0;
+        bool failed;
+        apply(&sp, rs, &failed);
+        session(&sp);
+        if (!failed)
+            return;
+    }
+}
+
 /* A failed attempt retried with backoff (1-2 s, doubling), each retry
  * failing again with the incident's probability at that time. */
 static void retry_storm(const spec *first, uint32_t last_s)
@@ -405,6 +456,10 @@ static void one_second(uint32_t s, bool tail)
             if (sp.kind == K_DNS_TCP)
                 sp.resolver = R_INTERNAL;
             sp.oneway = !is_dns(&sp) && m.oneway > 0 && chance(m.oneway);
+            if (m.https && sp.kind == K_TLS && sp.tls13) {
+                sp.https = 1;
+                https_name(&sp);
+            }
             if (tail) {                     /* short and healthy near the end */
                 sp.out = O_OK;
                 session(&sp);
@@ -415,7 +470,9 @@ static void one_second(uint32_t s, bool tail)
             if (!apply(&sp, s, &failed))
                 continue;
             session(&sp);
-            if (failed && m.retries)
+            if (failed && m.https_incident)
+                https_retry(&sp, opt.duration - TAIL_S);
+            else if (failed && m.retries)
                 retry_storm(&sp, opt.duration - TAIL_S);
         }
     }
@@ -426,10 +483,16 @@ static void one_second(uint32_t s, bool tail)
 static void generate_matrix(void)
 {
     for (uint32_t s = 0; s + 6 < opt.duration; s++) {
-        if (s == opt.onset)
+        if (s == opt.onset) {
             memcpy(snap_on, truth, sizeof truth);
-        if (s == opt.end)
+            memcpy(https_on[0], https_responses, sizeof https_responses);
+            memcpy(https_on[1], https_errors, sizeof https_errors);
+        }
+        if (s == opt.end) {
             memcpy(snap_off, truth, sizeof truth);
+            memcpy(https_off[0], https_responses, sizeof https_responses);
+            memcpy(https_off[1], https_errors, sizeof https_errors);
+        }
         one_second(s, s + TAIL_S >= opt.duration);
     }
 }
@@ -485,6 +548,15 @@ static measure measure_provider(int p)
     return r;
 }
 
+/* https-5xx: the provider's HTTPS responses and error pages. */
+static measure measure_https(int p)
+{
+    double mins = (opt.end - opt.onset) / 60.0;
+    double att = (double)(https_off[0][p] - https_on[0][p]);
+    double fail = (double)(https_off[1][p] - https_on[1][p]);
+    return (measure){ "https", att > 0 ? fail / att : 0, att / mins };
+}
+
 /* local and resolver incidents: every provider's attempts pooled. */
 static measure measure_all(void)
 {
@@ -526,6 +598,7 @@ static void params(FILE *f, const char *pre)
                 pre, provs[p].name, m.phase[p]);
     for (int r = 0; r < NRESOLVER; r++)
         fprintf(f, "%sresolver_share_%s\t%.3f\n", pre, resolver_names[r], m.res_share[r]);
+    fprintf(f, "%shttps\t%d\n", pre, m.https);
     fprintf(f, "%snoisy_client\t%s\n%soneway_share\t%.3f\n%sretries\t%u\n", pre,
             m.noisy_prov < 0 ? "-" : provs[m.noisy_prov].name, pre, m.oneway, pre, m.retries);
     if (m.noisy_prov >= 0)
@@ -545,6 +618,8 @@ static void params(FILE *f, const char *pre)
             first = 0;
         }
     fprintf(f, "\n");
+    if (m.https_incident)
+        fprintf(f, "%searly_close\t%.3f\n", pre, m.early);
     if (m.shape == SH_FLAP)
         fprintf(f, "%speriod\t%.0f\n%strough\t%.3f\n", pre, m.period, pre, m.trough);
     if (m.capped)
@@ -567,8 +642,9 @@ static void write_matrix_truth(const char *path, uint64_t seed)
                "\tramp25_at\tclient_share\n");
     if (m.scope == SC_PROVIDER)
         for (int i = 0; i < m.nprov; i++)
-            incident_row(f, provs[m.prov[i]].name, "provider", measure_provider(m.prov[i]),
-                         m.affected);
+            incident_row(f, provs[m.prov[i]].name, "provider",
+                         m.https_incident ? measure_https(m.prov[i])
+                                          : measure_provider(m.prov[i]), m.affected);
     else if (m.scope == SC_LOCAL)
         incident_row(f, "local", "local", measure_all(), 1.0);
     else if (m.scope == SC_RESOLVER)
@@ -581,10 +657,13 @@ static void write_matrix_truth(const char *path, uint64_t seed)
         die("write error on --truth file");
 }
 
-void matrix_run(const char *kind, uint64_t seed, const char *pcap, const char *tsv)
+void matrix_run(const char *kind, uint64_t seed, bool https, const char *pcap,
+                const char *tsv)
 {
     memset(&m, 0, sizeof m);
     m.kind = kind;
+    m.https_incident = !strcmp(kind, "https-5xx");
+    m.https = https || m.https_incident;
     /* Each kind its own worlds: the seed mixed with an FNV-1a hash of the
      * kind's name. */
     uint64_t h = 0xcbf29ce484222325ULL;
