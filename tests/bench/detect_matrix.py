@@ -102,7 +102,7 @@ def judge(inc, alerts, cap_end):
     band, target = band_of(inc["per_min"])
     if inc["shape"] == "ramp":
         eligible = inc["ramp25"] is not None
-        target = inc["ramp25"] - inc["onset"] if eligible else None
+        target = inc["ramp25"] - inc["onset"] if eligible and target is not None else None
     else:
         eligible = inc["ratio"] >= 0.2
     r = {"band": band, "eligible": eligible, "target": target, "n_alerts": len(mine),

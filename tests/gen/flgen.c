@@ -16,6 +16,13 @@
  *
  * Nothing here is ever sent: the addresses are only written into the file.
  *
+ * Files: flgen.c (this: the fixed scenarios, their truth file, the command
+ * line), flgen_wire.c (randomness, frames, TCP, addresses, pcap writer),
+ * flgen_proto.c (TLS, HTTP, DNS sessions and the counters they add),
+ * flgen_https.c (TLS 1.3 application data of realistic sizes) and
+ * flgen_matrix.c (`--matrix KIND`: the randomized incident matrix that
+ * tests/bench/detect_matrix.sh replays; its truth rows are described there).
+ *
  * Server addresses (each inside a prefix of deploy/provider_ranges.tsv):
  *   Cloudflare 104.16.0.0/13, 172.64.0.0/13, 2606:4700::/32
  *   AWS        52.94.0.0/20, 3.5.0.0/18, 52.216.0.0/15, 2600:1f18::/33, 2600:1f14::/34

@@ -50,7 +50,9 @@
  *   incident PROVIDER|local|RESOLVER-ADDRESS SCOPE ONSET END ID KIND SHAPE
  *            FAMILY RATIO PER_MIN RAMP25_AT CLIENT_SHARE
  * FAMILY is the failure family most affected (connect, tls, dns, nodata,
- * http, or all for local/resolver), RATIO its failure ratio over the whole
+ * http; https for https-5xx: error pages among HTTPS responses; all for
+ * local: every provider's attempts pooled; dns for resolver: the failing
+ * resolver's own queries), RATIO its failure ratio over the whole
  * incident, PER_MIN its attempts per minute then, RAMP25_AT the epoch when
  * a ramp's ratio reaches 25 % (estimated: a linear ramp from 2 % of its
  * peak; the peak is taken as twice the mean measured), or "-". All are
@@ -98,6 +100,7 @@ static struct mp {
 static uint8_t affected[MAX_CLIENTS], res_of[MAX_CLIENTS];
 static uint64_t snap_on[NPROV][FL_C_COUNT], snap_off[NPROV][FL_C_COUNT];
 static uint64_t https_on[2][NPROV], https_off[2][NPROV];
+static uint64_t noisy_acc[NPROV][FL_C_COUNT];   /* the noisy client's share */
 
 static double loguni(double lo, double hi) { return lo * pow(hi / lo, rnd_unit()); }
 static double uni(double lo, double hi) { return lo + (hi - lo) * rnd_unit(); }
@@ -371,6 +374,22 @@ static void apply_noise(spec *sp)
 /* ------------------------------------------------------------------ */
 /* The capture.                                                        */
 
+/* DNS queries and failures per resolver during the incident: a resolver
+ * incident is judged by the failing resolver's own queries. */
+static uint64_t res_queries[NRESOLVER], res_failures[NRESOLVER];
+static bool noisy_now;          /* the noisy client's session: not counted */
+
+static void msession(spec *sp)
+{
+    session(sp);
+    uint32_t s = (uint32_t)(sp->t / US);
+    if (noisy_now || !is_dns(sp) || s < opt.onset || s >= opt.end)
+        return;
+    res_queries[sp->resolver]++;
+    if (sp->out == O_SERVFAIL || sp->out == O_DNS_TIMEOUT || sp->out == O_DNS_REFUSED)
+        res_failures[sp->resolver]++;
+}
+
 static void noisy_client(uint32_t s)
 {
     uint32_t n = rnd_poisson(m.noisy_rate);
@@ -394,7 +413,13 @@ static void noisy_client(uint32_t s)
             snprintf(sp.name, sizeof sp.name, "broken-api.%s",
                      strchr(provs[sp.prov].names[0], '.') + 1);
         }
-        session(&sp);
+        uint64_t before[FL_C_COUNT];
+        memcpy(before, truth[sp.prov], sizeof before);
+        noisy_now = true;
+        msession(&sp);
+        noisy_now = false;
+        for (int c = 0; c < FL_C_COUNT; c++)
+            noisy_acc[sp.prov][c] += truth[sp.prov][c] - before[c];
     }
 }
 
@@ -412,7 +437,7 @@ static void https_retry(const spec *first, uint32_t last_s)
         sp.early_close = 0;
         bool failed;
         apply(&sp, rs, &failed);
-        session(&sp);
+        msession(&sp);
         if (!failed)
             return;
     }
@@ -437,7 +462,7 @@ static void retry_storm(const spec *first, uint32_t last_s)
         bool failed;
         if (!apply(&again, rs, &failed) || !failed)
             return;                          /* got through: the storm stops */
-        session(&again);
+        msession(&again);
     }
 }
 
@@ -462,14 +487,14 @@ static void one_second(uint32_t s, bool tail)
             }
             if (tail) {                     /* short and healthy near the end */
                 sp.out = O_OK;
-                session(&sp);
+                msession(&sp);
                 continue;
             }
             apply_noise(&sp);
             bool failed;
             if (!apply(&sp, s, &failed))
                 continue;
-            session(&sp);
+            msession(&sp);
             if (failed && m.https_incident)
                 https_retry(&sp, opt.duration - TAIL_S);
             else if (failed && m.retries)
@@ -480,16 +505,25 @@ static void one_second(uint32_t s, bool tail)
         noisy_client(s);
 }
 
+/* The counters without the noisy client: the incident's measure is about
+ * the incident, not one client hammering a broken URL through it. */
+static void snapshot(uint64_t snap[NPROV][FL_C_COUNT])
+{
+    for (int p = 0; p < NPROV; p++)
+        for (int c = 0; c < FL_C_COUNT; c++)
+            snap[p][c] = truth[p][c] - noisy_acc[p][c];
+}
+
 static void generate_matrix(void)
 {
     for (uint32_t s = 0; s + 6 < opt.duration; s++) {
         if (s == opt.onset) {
-            memcpy(snap_on, truth, sizeof truth);
+            snapshot(snap_on);
             memcpy(https_on[0], https_responses, sizeof https_responses);
             memcpy(https_on[1], https_errors, sizeof https_errors);
         }
         if (s == opt.end) {
-            memcpy(snap_off, truth, sizeof truth);
+            snapshot(snap_off);
             memcpy(https_off[0], https_responses, sizeof https_responses);
             memcpy(https_off[1], https_errors, sizeof https_errors);
         }
@@ -557,7 +591,15 @@ static measure measure_https(int p)
     return (measure){ "https", att > 0 ? fail / att : 0, att / mins };
 }
 
-/* local and resolver incidents: every provider's attempts pooled. */
+/* resolver incidents: the failing resolver's queries (msession()). */
+static measure measure_resolver(void)
+{
+    double mins = (opt.end - opt.onset) / 60.0;
+    double q = (double)res_queries[m.resolver], x = (double)res_failures[m.resolver];
+    return (measure){ "dns", q > 0 ? x / q : 0, q / mins };
+}
+
+/* local incidents: every provider's attempts pooled. */
 static measure measure_all(void)
 {
     double att = 0, fail = 0, mins = (opt.end - opt.onset) / 60.0;
@@ -648,7 +690,7 @@ static void write_matrix_truth(const char *path, uint64_t seed)
     else if (m.scope == SC_LOCAL)
         incident_row(f, "local", "local", measure_all(), 1.0);
     else if (m.scope == SC_RESOLVER)
-        incident_row(f, resolver_v4[m.resolver], "resolver", measure_all(),
+        incident_row(f, resolver_v4[m.resolver], "resolver", measure_resolver(),
                      m.res_share[m.resolver]);
     else
         fprintf(f, "expect\t*\tno_alert\t%llu\t%llu\n", (unsigned long long)opt.start,
