@@ -8,7 +8,7 @@ set -euo pipefail
 runtime=(libpcap0.8 libndpi4.2 libhiredis0.14 libjansson4 libinih1 zlib1g redis-server)
 build=(build-essential cmake pkg-config libpcap-dev libndpi-dev libhiredis-dev
        libjansson-dev libinih-dev zlib1g-dev check)
-tests=(redis-server tcpreplay iproute2 procps chromium jq)
+tests=(redis-server tcpreplay iproute2 procps chromium jq python3)
 
 want=("${runtime[@]}")
 [ "${1:-}" = "--runtime" ] || want+=("${build[@]}" "${tests[@]}")
