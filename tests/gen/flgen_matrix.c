@@ -23,7 +23,9 @@
  *     retry storms (failed attempts retried 1..4 times with backoff), and
  *     one-way capture (a share of the TCP sessions to providers is seen in
  *     the client-to-server direction only, as a span port behind asymmetric
- *     routing sees it; DNS to the resolvers stays two-way);
+ *     routing sees it; DNS to the resolvers stays two-way; in captures with
+ *     an incident only providers outside it are seen one way, since a
+ *     failure no packet shows is not one a detector can be asked to find);
  *   - the incident: shape (step, ramp 2 % -> 100 % of its peak, flapping
  *     with a 1..10 min period between the peak and a trough of 0..60 % of
  *     it), 1..60 min long, 10..100 % of the clients affected, a failure
@@ -480,7 +482,8 @@ static void one_second(uint32_t s, bool tail)
             sp.resolver = res_of[sp.client];
             if (sp.kind == K_DNS_TCP)
                 sp.resolver = R_INTERNAL;
-            sp.oneway = !is_dns(&sp) && m.oneway > 0 && chance(m.oneway);
+            sp.oneway = !is_dns(&sp) && m.oneway > 0 && chance(m.oneway)
+                        && (m.scope == SC_NONE || (m.scope == SC_PROVIDER && !hits_provider(p)));
             if (m.https && sp.kind == K_TLS && sp.tls13) {
                 sp.https = 1;
                 https_name(&sp);
