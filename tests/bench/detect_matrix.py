@@ -13,9 +13,10 @@ Matching (the truth rows are described in tests/gen/flgen_matrix.c):
     span [raised_at, resolved_at or end of capture] overlaps [onset, end +
     RESOLVE_S]; a local incident is matched by scope "local", a resolver
     incident by scope "resolver";
-  - during a local or resolver incident, provider alerts that overlap it are
-    the storm the scope verdict should prevent: counted per incident, and
-    the scope is right only when there are none and the scoped alert exists;
+  - during a local or resolver incident, alerts of another scope (provider
+    alerts, or local for a resolver incident) that overlap it are the storm
+    the scope verdict should prevent: counted per incident, and the scope is
+    right only when there are none and the scoped alert exists;
     during a provider incident the scope is right when no local/resolver
     alert overlaps it;
   - every other alert is false. False alerts per day come from the
@@ -98,7 +99,7 @@ def judge(inc, alerts, cap_end):
         wrong = [a for a in alerts if a.get("scope") in ("local", "resolver")
                  and overlaps(a, *win, cap_end)]
     else:
-        wrong = [a for a in alerts if a.get("scope") == "provider" and overlaps(a, *win, cap_end)]
+        wrong = [a for a in alerts if a.get("scope") != inc["scope"] and overlaps(a, *win, cap_end)]
     band, target = band_of(inc["per_min"])
     if inc["shape"] == "ramp":
         eligible = inc["ramp25"] is not None
@@ -273,8 +274,9 @@ def table(directory, kinds, check=False):
         print()
     errors = [r["tag"] for r in runs if r["error"]]
     print("incident captures: %d incidents, %.1f h; %d alerts outside every incident "
-          "(false); %d captures failed to generate or replay%s" % (
-              len(results), inc_hours, unmatched, len(errors),
+          "(false: %.1f per day); %d captures failed to generate or replay%s" % (
+              len(results), inc_hours, unmatched, unmatched * 24 / inc_hours if inc_hours else 0,
+              len(errors),
               (": " + " ".join(errors)) if errors else ""))
     failed = [r for r in it[1:] + fa[1:] if "FAIL" in r[-1]] + errors
     print("times in seconds: ttd = raised_at - onset, ttr = resolved_at - end (never: still "
