@@ -182,7 +182,8 @@ def row_verdict(rows, scoped):
 
 def incident_table(results, kinds):
     hdr = ("kind", "volume", "n", "target", "det", "in time", "ttd med", "ttd p90",
-           "ttr med", "ttr p90", "alerts/inc", "scope", "weak det", "verdict")
+           "ttr med", "ttr p90", "alerts/inc", "scope", "other-scope alerts", "weak det",
+           "verdict")
     out = [hdr]
     for kind in kinds:
         rs = [r for r in results if r["inc"]["kind"] == kind]
@@ -207,6 +208,7 @@ def incident_table(results, kinds):
                 fmt_s(pct([r["ttr"] for r in det], 0.5)), fmt_s(pct([r["ttr"] for r in det], 0.9)),
                 "-" if not det else "%.2f" % (sum(r["n_alerts"] for r in det) / len(det)),
                 fmt_pct(sum(r["scope_ok"] for r in el), len(el)) if el else "-",
+                str(sum(r["storm"] for r in rows)),
                 "%d/%d" % (sum(r["detected"] for r in weak), len(weak)),
                 row_verdict(rows, scoped)))
     return out
