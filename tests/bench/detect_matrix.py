@@ -5,8 +5,9 @@
   detect_matrix.py table DIR [--kinds a,b] [--check]
                                            DIR holds KIND-SEED.tsv (truth) and
                                            KIND-SEED.alerts.json; print the table;
-                                           --check: exit 1 if a verdict is FAIL or a
-                                           capture failed
+                                           --check: exit 1 if a verdict is FAIL, an
+                                           incident capture has an alert outside its
+                                           incident, or a capture failed
 
 Matching (the truth rows are described in tests/gen/flgen_matrix.c):
   - an alert matches a provider incident when it names that provider and its
@@ -280,7 +281,8 @@ def table(directory, kinds, check=False):
               len(results), inc_hours, unmatched, unmatched * 24 / inc_hours if inc_hours else 0,
               len(errors),
               (": " + " ".join(errors)) if errors else ""))
-    failed = [r for r in it[1:] + fa[1:] if "FAIL" in r[-1]] + errors
+    failed = [r for r in it[1:] + fa[1:] if "FAIL" in r[-1]] + errors + (
+        ["false alerts in incident captures"] if unmatched else [])
     print("times in seconds: ttd = raised_at - onset, ttr = resolved_at - end (never: still "
           "open at the end); det/in time over eligible incidents; weak det = detected/n of "
           "incidents below 20%")
