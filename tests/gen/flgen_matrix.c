@@ -240,6 +240,13 @@ static void draw_incident(void)
         dur = room < 60 ? 60 : room;
         m.capped = true;
     }
+    if (m.shape == SH_FLAP) {
+        /* Whole cycles, ending on a peak: the incident ends when the last
+         * bad half-period does, so time to resolve means the same thing
+         * for every shape. */
+        double n = floor((dur - m.period / 2) / m.period);
+        dur = (n < 1 ? 1 : n) * m.period + m.period / 2;
+    }
     opt.onset = warm;
     opt.end = warm + (uint32_t)dur;
     opt.duration = opt.end + tail;
