@@ -17,7 +17,8 @@ Matching (the truth rows are described in tests/gen/flgen_matrix.c):
   - during a local or resolver incident, alerts of another scope (provider
     alerts, or local for a resolver incident) that overlap it are the storm
     the scope verdict should prevent: counted per incident, and the scope is
-    right only when there are none and the scoped alert exists;
+    right only when there are none and the scoped alert exists (a resolver
+    alert must also carry the failing resolver's address, in any field);
     during a provider incident the scope is right when no local/resolver
     alert overlaps it;
   - every other alert is false. False alerts per day come from the
@@ -107,9 +108,11 @@ def judge(inc, alerts, cap_end):
         target = inc["ramp25"] - inc["onset"] if eligible and target is not None else None
     else:
         eligible = inc["ratio"] >= 0.2
+    # A resolver verdict must name the resolver: its address anywhere in the alert.
+    named = inc["scope"] != "resolver" or any(inc["who"] in json.dumps(a) for a in mine)
     r = {"band": band, "eligible": eligible, "target": target, "n_alerts": len(mine),
          "detected": bool(mine), "ttd": None, "ttr": None, "storm": len(wrong),
-         "scope_ok": bool(mine) and not wrong, "inc": inc}
+         "scope_ok": bool(mine) and not wrong and named, "inc": inc}
     if mine:
         r["ttd"] = min(float(a["raised_at"]) for a in mine) - inc["onset"]
         last = max(span(a, cap_end)[1] for a in mine)
