@@ -203,7 +203,7 @@ def incident_table(results, kinds):
             intime = [r for r in timed if r["detected"] and r["ttd"] <= r["target"]]
             det = [r for r in el if r["detected"]]
             scoped = rows[0]["inc"]["scope"] != "provider"
-            tgt = "ramp25" if kind == "ramp" else (
+            tgt = "ramp25" if kind == "ramp" and timed else (
                 "-" if not timed else "%ds" % max(r["target"] for r in timed))
             out.append((
                 kind, band, str(len(el)), tgt, fmt_pct(len(det), len(el)),
