@@ -2,18 +2,23 @@
 """detect_matrix.py - match faultline alerts to flgen matrix truth, print one table.
 
   detect_matrix.py alerts REPLAY.json      print {"alerts": [...]} of a replay document
-  detect_matrix.py table DIR [--kinds a,b] [--tsv]
+  detect_matrix.py table DIR [--kinds a,b] [--check]
                                            DIR holds KIND-SEED.tsv (truth) and
-                                           KIND-SEED.alerts.json; print the table
+                                           KIND-SEED.alerts.json; print the table;
+                                           --check: exit 1 if a verdict is FAIL, an
+                                           incident capture has an alert outside its
+                                           incident, or a capture failed
 
 Matching (the truth rows are described in tests/gen/flgen_matrix.c):
   - an alert matches a provider incident when it names that provider and its
     span [raised_at, resolved_at or end of capture] overlaps [onset, end +
     RESOLVE_S]; a local incident is matched by scope "local", a resolver
     incident by scope "resolver";
-  - during a local or resolver incident, provider alerts that overlap it are
-    the storm the scope verdict should prevent: counted per incident, and
-    the scope is right only when there are none and the scoped alert exists;
+  - during a local or resolver incident, alerts of another scope (provider
+    alerts, or local for a resolver incident) that overlap it are the storm
+    the scope verdict should prevent: counted per incident, and the scope is
+    right only when there are none and the scoped alert exists (a resolver
+    alert must also carry the failing resolver's address, in any field);
     during a provider incident the scope is right when no local/resolver
     alert overlaps it;
   - every other alert is false. False alerts per day come from the
@@ -96,16 +101,18 @@ def judge(inc, alerts, cap_end):
         wrong = [a for a in alerts if a.get("scope") in ("local", "resolver")
                  and overlaps(a, *win, cap_end)]
     else:
-        wrong = [a for a in alerts if a.get("scope") == "provider" and overlaps(a, *win, cap_end)]
+        wrong = [a for a in alerts if a.get("scope") != inc["scope"] and overlaps(a, *win, cap_end)]
     band, target = band_of(inc["per_min"])
     if inc["shape"] == "ramp":
         eligible = inc["ramp25"] is not None
-        target = inc["ramp25"] - inc["onset"] if eligible else None
+        target = inc["ramp25"] - inc["onset"] if eligible and target is not None else None
     else:
         eligible = inc["ratio"] >= 0.2
+    # A resolver verdict must name the resolver: its address anywhere in the alert.
+    named = inc["scope"] != "resolver" or any(inc["who"] in json.dumps(a) for a in mine)
     r = {"band": band, "eligible": eligible, "target": target, "n_alerts": len(mine),
          "detected": bool(mine), "ttd": None, "ttr": None, "storm": len(wrong),
-         "scope_ok": bool(mine) and not wrong, "inc": inc}
+         "scope_ok": bool(mine) and not wrong and named, "inc": inc}
     if mine:
         r["ttd"] = min(float(a["raised_at"]) for a in mine) - inc["onset"]
         last = max(span(a, cap_end)[1] for a in mine)
@@ -179,7 +186,8 @@ def row_verdict(rows, scoped):
 
 def incident_table(results, kinds):
     hdr = ("kind", "volume", "n", "target", "det", "in time", "ttd med", "ttd p90",
-           "ttr med", "ttr p90", "alerts/inc", "scope", "weak det", "verdict")
+           "ttr med", "ttr p90", "alerts/inc", "scope", "other-scope alerts", "weak det",
+           "verdict")
     out = [hdr]
     for kind in kinds:
         rs = [r for r in results if r["inc"]["kind"] == kind]
@@ -195,7 +203,7 @@ def incident_table(results, kinds):
             intime = [r for r in timed if r["detected"] and r["ttd"] <= r["target"]]
             det = [r for r in el if r["detected"]]
             scoped = rows[0]["inc"]["scope"] != "provider"
-            tgt = "ramp25" if kind == "ramp" else (
+            tgt = "ramp25" if kind == "ramp" and timed else (
                 "-" if not timed else "%ds" % max(r["target"] for r in timed))
             out.append((
                 kind, band, str(len(el)), tgt, fmt_pct(len(det), len(el)),
@@ -204,6 +212,7 @@ def incident_table(results, kinds):
                 fmt_s(pct([r["ttr"] for r in det], 0.5)), fmt_s(pct([r["ttr"] for r in det], 0.9)),
                 "-" if not det else "%.2f" % (sum(r["n_alerts"] for r in det) / len(det)),
                 fmt_pct(sum(r["scope_ok"] for r in el), len(el)) if el else "-",
+                str(sum(r["storm"] for r in rows)),
                 "%d/%d" % (sum(r["detected"] for r in weak), len(weak)),
                 row_verdict(rows, scoped)))
     return out
@@ -243,7 +252,7 @@ def print_table(rows):
             print("|" + "|".join("-" * (x + 2) for x in w) + "|")
 
 
-def table(directory, kinds):
+def table(directory, kinds, check=False):
     runs = load(directory, kinds)
     results, unmatched, inc_hours = [], 0, 0.0
     for r in runs:
@@ -258,7 +267,8 @@ def table(directory, kinds):
         inc_hours += (r["end"] - r["start"]) / 3600.0
     order = kinds or sorted({r["kind"] for r in runs})
     print("Detection (incidents whose measured failure ratio is >= 20%; ramps: peak >= 25%)")
-    print_table(incident_table(results, [k for k in order if k not in QUIET_KINDS]))
+    it = incident_table(results, [k for k in order if k not in QUIET_KINDS])
+    print_table(it)
     print()
     fa, per_prov, hours = false_alert_rows(runs)
     if len(fa) > 1:
@@ -270,12 +280,16 @@ def table(directory, kinds):
         print()
     errors = [r["tag"] for r in runs if r["error"]]
     print("incident captures: %d incidents, %.1f h; %d alerts outside every incident "
-          "(false); %d captures failed to generate or replay%s" % (
-              len(results), inc_hours, unmatched, len(errors),
+          "(false: %.1f per day); %d captures failed to generate or replay%s" % (
+              len(results), inc_hours, unmatched, unmatched * 24 / inc_hours if inc_hours else 0,
+              len(errors),
               (": " + " ".join(errors)) if errors else ""))
+    failed = [r for r in it[1:] + fa[1:] if "FAIL" in r[-1]] + errors + (
+        ["false alerts in incident captures"] if unmatched else [])
     print("times in seconds: ttd = raised_at - onset, ttr = resolved_at - end (never: still "
           "open at the end); det/in time over eligible incidents; weak det = detected/n of "
           "incidents below 20%")
+    return 1 if check and failed else 0
 
 
 def main(argv):
@@ -289,8 +303,7 @@ def main(argv):
         kinds = []
         if "--kinds" in argv:
             kinds = [k for k in argv[argv.index("--kinds") + 1].split(",") if k]
-        table(argv[1], kinds)
-        return 0
+        return table(argv[1], kinds, "--check" in argv)
     print(__doc__, file=sys.stderr)
     return 1
 

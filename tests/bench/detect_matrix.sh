@@ -2,7 +2,8 @@
 # detect_matrix.sh - the detector on the randomized incident matrix.
 #
 #   tests/bench/detect_matrix.sh [--seeds N] [--first S] [--kinds k1,k2,...]
-#                                [--jobs J] [--work DIR] [--keep] [-- faultline options]
+#                                [--cases kind:seed,...] [--jobs J] [--work DIR]
+#                                [--keep] [--check] [--https] [-- faultline options]
 #
 # For every kind and seed (seeds S .. S+N-1; default 20 seeds from 1, all
 # kinds, 2 jobs): flgen --matrix KIND --seed SEED writes a capture and its
@@ -10,7 +11,10 @@
 # kept (the capture is deleted unless --keep). Then detect_matrix.py
 # matches alerts to the truth and prints one table with PASS/FAIL against
 # the targets. Options after `--` go to every `faultline replay` (e.g.
-# `-- --set detector.raise_buckets=1`).
+# `-- --set detector.raise_buckets=1`). --cases runs exactly those
+# captures instead of kinds x seeds; --check exits 1 when a target fails;
+# --https adds the https-5xx kind and gives every capture realistic HTTPS
+# application data (flgen --https).
 #
 # Binaries: FL_BIN (faultline) and FL_GEN (flgen), else build/faultline and
 # build/tests/gen/flgen under the source tree. Not a CI test: the default
@@ -27,10 +31,13 @@ jobs=2
 kinds=step,ramp,flap,two,uplink,resolver-internal,resolver-public,quiet,clean-day
 work=
 keep=0
+cases=
+check=
+https=
 extra=()
 
 usage() {
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 1
 }
 
@@ -42,6 +49,9 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=${2:?}; shift 2 ;;
     --work) work=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
+    --cases) cases=${2:?}; shift 2 ;;
+    --check) check=--check; shift ;;
+    --https) https=--https; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "detect_matrix: unknown option $1" >&2; usage ;;
@@ -50,6 +60,9 @@ done
 [[ $seeds =~ ^[0-9]+$ && $seeds -ge 1 ]] || { echo "detect_matrix: --seeds wants a number >= 1" >&2; exit 1; }
 [[ $first =~ ^[0-9]+$ ]] || { echo "detect_matrix: --first wants a number" >&2; exit 1; }
 [[ $jobs =~ ^[0-9]+$ && $jobs -ge 1 ]] || { echo "detect_matrix: --jobs wants a number >= 1" >&2; exit 1; }
+for t in jq python3; do
+    command -v "$t" >/dev/null || { echo "detect_matrix: $t is not installed (deploy/install-deps.sh)" >&2; exit 2; }
+done
 for b in "$bin" "$gen"; do
     [ -x "$b" ] || { echo "detect_matrix: $b not built (cmake --build build --target faultline flgen)" >&2; exit 2; }
 done
@@ -63,7 +76,7 @@ mkdir -p "$work"
 one() {
     local kind=$1 seed=$2 tag="$1-$2"
     local pcap="$work/$tag.pcap" tsv="$work/$tag.tsv"
-    if ! "$gen" --matrix "$kind" --seed "$seed" --out "$pcap" --truth "$tsv" 2>"$work/$tag.params"; then
+    if ! "$gen" --matrix "$kind" --seed "$seed" $https --out "$pcap" --truth "$tsv" 2>"$work/$tag.params"; then
         echo "detect_matrix: flgen failed for $tag (see $work/$tag.params)" >&2
         echo flgen >"$work/$tag.error"
         return 0
@@ -75,22 +88,37 @@ one() {
         echo "faultline exit $rc" >"$work/$tag.error"
         return 0
     fi
-    python3 "$here/detect_matrix.py" alerts "$work/$tag.json" >"$work/$tag.alerts.json"
+    jq -c '{alerts: (.alerts // [])}' "$work/$tag.json" >"$work/$tag.alerts.json"
     rm -f "$work/$tag.json"
     [ "$keep" = 1 ] || rm -f "$pcap"
 }
 export -f one
-export work gen bin keep here
+export work gen bin keep here https
 export extra_str="${extra[*]:-}"
 
 start=$(date +%s)
-IFS=, read -r -a kind_list <<<"$kinds"
-for k in "${kind_list[@]}"; do
-    for ((s = first; s < first + seeds; s++)); do
-        printf '%s %s\n' "$k" "$s"
+list() {
+    if [ -n "$cases" ]; then
+        tr ',' '\n' <<<"$cases" | sed 's/:/ /'
+        return
+    fi
+    IFS=, read -r -a kind_list <<<"$kinds"
+    for k in "${kind_list[@]}"; do
+        for ((s = first; s < first + seeds; s++)); do
+            printf '%s %s\n' "$k" "$s"
+        done
     done
-done | xargs -P "$jobs" -L 1 bash -c 'extra=($extra_str); one "$0" "$1"'
+}
+if [ -n "$https" ] && [ -z "$cases" ] && [[ ,$kinds, != *,https-5xx,* ]]; then
+    kinds=$kinds,https-5xx
+fi
+if [ -n "$cases" ]; then
+    kinds=$(tr ',' '\n' <<<"$cases" | cut -d: -f1 | awk '!seen[$0]++' | paste -sd,)
+fi
+list | xargs -P "$jobs" -L 1 bash -c 'extra=($extra_str); one "$0" "$1"'
 elapsed=$(( $(date +%s) - start ))
 
-python3 "$here/detect_matrix.py" table "$work" --kinds "$kinds"
+rc=0
+python3 "$here/detect_matrix.py" table "$work" --kinds "$kinds" $check || rc=$?
 echo "matrix: $(ls "$work"/*.tsv | wc -l) captures, $elapsed s wall clock with $jobs jobs; files in $work"
+exit "$rc"

@@ -49,7 +49,7 @@ mrun flap 5 mb
 cmp "$dir/ma.pcap" "$dir/mb.pcap" || fail "matrix: same seed, different pcap"
 cmp "$dir/ma.tsv" "$dir/mb.tsv" || fail "matrix: same seed, different truth"
 pass=$((pass + 1))
-for k in step ramp flap two uplink resolver-internal resolver-public quiet; do
+for k in step ramp flap two uplink resolver-internal resolver-public quiet https-5xx; do
     mrun "$k" 1 "m-$k"
     case $k in
     quiet) want='^expect	\*	no_alert	' ;;

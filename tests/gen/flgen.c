@@ -16,6 +16,13 @@
  *
  * Nothing here is ever sent: the addresses are only written into the file.
  *
+ * Files: flgen.c (this: the fixed scenarios, their truth file, the command
+ * line), flgen_wire.c (randomness, frames, TCP, addresses, pcap writer),
+ * flgen_proto.c (TLS, HTTP, DNS sessions and the counters they add),
+ * flgen_https.c (TLS 1.3 application data of realistic sizes) and
+ * flgen_matrix.c (`--matrix KIND`: the randomized incident matrix that
+ * tests/bench/detect_matrix.sh replays; its truth rows are described there).
+ *
  * Server addresses (each inside a prefix of deploy/provider_ranges.tsv):
  *   Cloudflare 104.16.0.0/13, 172.64.0.0/13, 2606:4700::/32
  *   AWS        52.94.0.0/20, 3.5.0.0/18, 52.216.0.0/15, 2600:1f18::/33, 2600:1f14::/34
@@ -333,7 +340,7 @@ static void usage(void)
             "usage: flgen --seed N --scenario NAME --out FILE.pcap --truth FILE.tsv\n"
             "             [--start EPOCH] [--duration S] [--onset S] [--end S]\n"
             "             [--clients N] [--scale X]\n"
-            "       flgen --seed N --matrix KIND --out FILE.pcap --truth FILE.tsv\n"
+            "       flgen --seed N --matrix KIND [--https] --out FILE.pcap --truth FILE.tsv\n"
             "scenarios:");
     for (size_t i = 0; i < NSCEN; i++)
         fprintf(stderr, " %s", scenarios[i].name);
@@ -356,10 +363,14 @@ int main(int argc, char **argv)
 {
     const char *scen = NULL, *pcap = NULL, *tsv = NULL, *matrix = NULL;
     uint64_t seed = 0;
-    bool have_seed = false;
+    bool have_seed = false, https = false;
     long long onset = -1, end = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--https")) {
+            https = true;
+            continue;
+        }
         if (!v)
             usage();
         i++;
@@ -384,12 +395,12 @@ int main(int argc, char **argv)
     if (matrix && have_seed && pcap && tsv && !scen) {
         if (!matrix_known(matrix))
             usage();
-        matrix_run(matrix, seed, pcap, tsv);
+        matrix_run(matrix, seed, https, pcap, tsv);
         free(out.fr);
         free(out.bytes.p);
         return 0;
     }
-    if (!have_seed || !scen || !pcap || !tsv || matrix)
+    if (!have_seed || !scen || !pcap || !tsv || matrix || https)
         usage();
     const scenario *sc = NULL;
     for (size_t i = 0; i < NSCEN; i++)

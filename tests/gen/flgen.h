@@ -160,6 +160,10 @@ typedef struct spec {
     uint8_t client_rst;     /* HTTP: client aborts with RST (not counted) */
     uint8_t resolver;       /* DNS: R_* the client asks */
     uint8_t oneway;         /* only the client's packets are captured */
+    uint8_t https;          /* TLS 1.3: realistic application data (flgen_https.c) */
+    uint8_t err_mask;       /* https: responses (bit i: response i) that are the
+                               provider's error page */
+    uint8_t early_close;    /* https: the server closes after the first error */
     uint16_t port;          /* K_TCP server port */
     uint16_t status[MAX_REQ];
     const char *path;       /* HTTP path override */
@@ -173,9 +177,15 @@ void session(spec *sp);
 void truth_counters(FILE *f, uint32_t provmask);
 void base_session(spec *sp);
 
+/* --- HTTPS application data (flgen_https.c) ---------------------------- */
+extern uint64_t https_responses[NPROV], https_errors[NPROV];
+bool https_exchange(conn *k, const spec *sp);
+void https_name(spec *sp);
+
 /* --- the matrix (flgen_matrix.c) --------------------------------------- */
 bool matrix_known(const char *kind);
 void matrix_kinds(FILE *f);
-void matrix_run(const char *kind, uint64_t seed, const char *pcap, const char *tsv);
+void matrix_run(const char *kind, uint64_t seed, bool https, const char *pcap,
+                const char *tsv);
 
 #endif

@@ -9,7 +9,10 @@
  *   - volume x0.2..x10: a provider of weight 1 at the day's peak carries
  *     0.5 sessions/s x volume (x1 = about 10 TLS handshakes, 10 DNS queries
  *     and 7 HTTP responses a minute: the "about 10 attempts per minute per
- *     family" of the latency target; x10 = about 100 a minute);
+ *     family" of the latency target; x10 = about 100 a minute). For one-
+ *     and two-provider kinds the volume is that of the failing providers;
+ *     the others carry its square root (x0.45..x3.2), which keeps captures
+ *     small without changing what the failing provider's counters show;
  *   - 10..2000 clients (the busy ones carry most sessions);
  *   - provider weights 0.3..2 (Oracle 0.02..0.1: a nearly idle provider),
  *     each on a day curve (trough 03:00, peak 15:00, x5 between them)
@@ -20,7 +23,9 @@
  *     retry storms (failed attempts retried 1..4 times with backoff), and
  *     one-way capture (a share of the TCP sessions to providers is seen in
  *     the client-to-server direction only, as a span port behind asymmetric
- *     routing sees it; DNS to the resolvers stays two-way);
+ *     routing sees it; DNS to the resolvers stays two-way; in captures with
+ *     an incident only providers outside it are seen one way, since a
+ *     failure no packet shows is not one a detector can be asked to find);
  *   - the incident: shape (step, ramp 2 % -> 100 % of its peak, flapping
  *     with a 1..10 min period between the peak and a trough of 0..60 % of
  *     it), 1..60 min long, 10..100 % of the clients affected, a failure
@@ -34,13 +39,22 @@
  * internal, resolver-public (one resolver answers SERVFAIL or not at all
  * for its clients, who then cannot connect; the other resolvers answer);
  * quiet (no incident: noise, a noisy client, retries, one-way capture);
- * clean-day (24 h, no incident, low rate, the whole day curve).
+ * clean-day (24 h, no incident, low rate, the whole day curve);
+ * https-5xx (one provider's HTTPS responses become its ~6.4 kB error page
+ * for a share of the affected clients' requests, the server often closing
+ * the connection after it and the client retrying on a new one; nothing
+ * else fails: only record sizes and closes show it, see flgen_https.c).
+ * --https gives every kind realistic HTTPS application data (TLS 1.3
+ * sessions: several requests, log-normal response sizes); https-5xx
+ * implies it. Without it, TLS sessions carry one small record each way.
  *
  * Truth: besides the counter rows, one row per incident and provider:
  *   incident PROVIDER|local|RESOLVER-ADDRESS SCOPE ONSET END ID KIND SHAPE
  *            FAMILY RATIO PER_MIN RAMP25_AT CLIENT_SHARE
  * FAMILY is the failure family most affected (connect, tls, dns, nodata,
- * http, or all for local/resolver), RATIO its failure ratio over the whole
+ * http; https for https-5xx: error pages among HTTPS responses; all for
+ * local: every provider's attempts pooled; dns for resolver: the failing
+ * resolver's own queries), RATIO its failure ratio over the whole
  * incident, PER_MIN its attempts per minute then, RAMP25_AT the epoch when
  * a ramp's ratio reaches 25 % (estimated: a linear ramp from 2 % of its
  * peak; the peak is taken as twice the mean measured), or "-". All are
@@ -54,7 +68,7 @@
 #include "flgen.h"
 
 #define BASE_RATE 0.5           /* sessions/s, weight 1, x1, day's peak */
-#define MAX_SESSIONS 100000.0   /* per capture: keeps memory and time small */
+#define MAX_SESSIONS 50000.0    /* per capture: keeps memory and time small */
 #define DAY0 1760918400ULL      /* 2025-10-20 00:00:00 UTC */
 
 enum { SH_NONE, SH_STEP, SH_RAMP, SH_FLAP };
@@ -67,7 +81,7 @@ enum { SC_NONE, SC_PROVIDER, SC_LOCAL, SC_RESOLVER };
 
 static const char *const kinds[] = { "step", "ramp", "flap", "two", "uplink",
                                      "resolver-internal", "resolver-public", "quiet",
-                                     "clean-day" };
+                                     "clean-day", "https-5xx" };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static struct mp {
@@ -81,10 +95,14 @@ static struct mp {
     int noisy_prov, noisy_how;  /* -1: no noisy client */
     double noisy_rate, oneway, res_share[NRESOLVER];
     bool capped;                /* incident shortened to MAX_SESSIONS */
+    bool https, https_incident; /* HTTPS application data; the https-5xx kind */
+    double early;               /* https-5xx: share of error pages closed early */
 } m;
 
 static uint8_t affected[MAX_CLIENTS], res_of[MAX_CLIENTS];
 static uint64_t snap_on[NPROV][FL_C_COUNT], snap_off[NPROV][FL_C_COUNT];
+static uint64_t https_on[2][NPROV], https_off[2][NPROV];
+static uint64_t noisy_acc[NPROV][FL_C_COUNT];   /* the noisy client's share */
 
 static double loguni(double lo, double hi) { return lo * pow(hi / lo, rnd_unit()); }
 static double uni(double lo, double hi) { return lo + (hi - lo) * rnd_unit(); }
@@ -95,17 +113,28 @@ static double day_curve(double h)
     return 0.2 + 0.8 * (0.5 - 0.5 * cos(2 * M_PI * (h - 3.0) / 24.0));
 }
 
+static bool hits_provider(int p);
+
+/* The volume multiplier of provider p (see the top of the file). */
+static double prov_scale(int p)
+{
+    if (m.scope != SC_PROVIDER || hits_provider(p))
+        return m.scale;
+    return sqrt(m.scale);
+}
+
 static double prov_rate(int p, uint32_t s)
 {
     double h = (m.start_tod + s) / 3600.0 + m.phase[p];
-    return BASE_RATE * m.scale * m.weight[p] * day_curve(h);
+    return BASE_RATE * prov_scale(p) * m.weight[p] * day_curve(h);
 }
 
+/* Sessions a second at every provider's peak: an upper bound. */
 static double total_rate(void)
 {
     double r = 0;
     for (int p = 0; p < NPROV; p++)
-        r += BASE_RATE * m.scale * m.weight[p];
+        r += BASE_RATE * prov_scale(p) * m.weight[p];
     return r;
 }
 
@@ -128,7 +157,7 @@ void matrix_kinds(FILE *f)
 
 static void draw_world(bool clean_day)
 {
-    m.scale = clean_day ? loguni(0.15, 0.5) : loguni(0.2, 10.0);
+    m.scale = clean_day ? loguni(0.1, 0.35) : loguni(0.2, 10.0);
     opt.clients = (uint32_t)lround(loguni(10, 2000));
     for (int p = 0; p < NPROV; p++) {
         m.weight[p] = p == P_ORACLE ? uni(0.02, 0.1) : loguni(0.3, 2.0);
@@ -193,6 +222,13 @@ static void draw_incident(void)
         dur = loguni(60, 1800);
     }
     m.resolver = !strcmp(k, "resolver-internal") ? R_INTERNAL : 1 + (int)rnd_below(2);
+    if (m.https_incident) {
+        m.shape = chance(0.5) ? SH_STEP : SH_FLAP;
+        if (m.shape == SH_FLAP && dur < 2 * m.period)
+            dur = 2 * m.period;
+        m.signals = 0;
+        m.early = uni(0.3, 0.8);
+    }
     if (m.scope == SC_RESOLVER) {
         m.affected = 1.0;       /* every client of that resolver */
         m.signals = chance(0.5) ? 1u << SIG_SERVFAIL | 1u << SIG_DNS_TIMEOUT
@@ -203,6 +239,13 @@ static void draw_incident(void)
     if (dur > room) {
         dur = room < 60 ? 60 : room;
         m.capped = true;
+    }
+    if (m.shape == SH_FLAP) {
+        /* Whole cycles, ending on a peak: the incident ends when the last
+         * bad half-period does, so time to resolve means the same thing
+         * for every shape. */
+        double n = floor((dur - m.period / 2) / m.period);
+        dur = (n < 1 ? 1 : n) * m.period + m.period / 2;
     }
     opt.onset = warm;
     opt.end = warm + (uint32_t)dur;
@@ -294,10 +337,24 @@ static bool apply_local(spec *sp)
 /* Returns false when the session is not made at all (a client whose
  * resolver fails has no address to connect to). Sets *failed when the
  * incident made it fail (for retries). */
+static bool apply_https(spec *sp, double lv, bool *failed)
+{
+    if (!sp->https || !hits_provider(sp->prov) || !affected[sp->client])
+        return true;
+    for (int i = 0; i < sp->nreq; i++)
+        if (chance(m.intensity * lv))
+            sp->err_mask |= (uint8_t)(1u << i);
+    sp->early_close = sp->err_mask && chance(m.early);
+    *failed = sp->early_close;
+    return true;
+}
+
 static bool apply(spec *sp, uint32_t s, bool *failed)
 {
     *failed = false;
     double lv = level(s);
+    if (m.https_incident)
+        return lv <= 0 || apply_https(sp, lv, failed);
     if (lv <= 0 || !chance(m.intensity * lv))
         return true;
     if (m.scope == SC_RESOLVER) {
@@ -326,6 +383,22 @@ static void apply_noise(spec *sp)
 /* ------------------------------------------------------------------ */
 /* The capture.                                                        */
 
+/* DNS queries and failures per resolver during the incident: a resolver
+ * incident is judged by the failing resolver's own queries. */
+static uint64_t res_queries[NRESOLVER], res_failures[NRESOLVER];
+static bool noisy_now;          /* the noisy client's session: not counted */
+
+static void msession(spec *sp)
+{
+    session(sp);
+    uint32_t s = (uint32_t)(sp->t / US);
+    if (noisy_now || !is_dns(sp) || s < opt.onset || s >= opt.end)
+        return;
+    res_queries[sp->resolver]++;
+    if (sp->out == O_SERVFAIL || sp->out == O_DNS_TIMEOUT || sp->out == O_DNS_REFUSED)
+        res_failures[sp->resolver]++;
+}
+
 static void noisy_client(uint32_t s)
 {
     uint32_t n = rnd_poisson(m.noisy_rate);
@@ -349,7 +422,33 @@ static void noisy_client(uint32_t s)
             snprintf(sp.name, sizeof sp.name, "broken-api.%s",
                      strchr(provs[sp.prov].names[0], '.') + 1);
         }
-        session(&sp);
+        uint64_t before[FL_C_COUNT];
+        memcpy(before, truth[sp.prov], sizeof before);
+        noisy_now = true;
+        msession(&sp);
+        noisy_now = false;
+        for (int c = 0; c < FL_C_COUNT; c++)
+            noisy_acc[sp.prov][c] += truth[sp.prov][c] - before[c];
+    }
+}
+
+/* The client retries on a new connection after the server closed early,
+ * until it gets through (at most 3 times). */
+static void https_retry(const spec *first, uint32_t last_s)
+{
+    spec sp = *first;
+    for (int r = 0; r < 3; r++) {
+        sp.t += US + rnd_below(2 * US);
+        uint32_t rs = (uint32_t)(sp.t / US);
+        if (rs >= last_s)
+            return;
+        sp.err_mask = 0;
+        sp.early_close = 0;
+        bool failed;
+        apply(&sp, rs, &failed);
+        msession(&sp);
+        if (!failed)
+            return;
     }
 }
 
@@ -372,7 +471,7 @@ static void retry_storm(const spec *first, uint32_t last_s)
         bool failed;
         if (!apply(&again, rs, &failed) || !failed)
             return;                          /* got through: the storm stops */
-        session(&again);
+        msession(&again);
     }
 }
 
@@ -390,18 +489,25 @@ static void one_second(uint32_t s, bool tail)
             sp.resolver = res_of[sp.client];
             if (sp.kind == K_DNS_TCP)
                 sp.resolver = R_INTERNAL;
-            sp.oneway = !is_dns(&sp) && m.oneway > 0 && chance(m.oneway);
+            sp.oneway = !is_dns(&sp) && m.oneway > 0 && chance(m.oneway)
+                        && (m.scope == SC_NONE || (m.scope == SC_PROVIDER && !hits_provider(p)));
+            if (m.https && sp.kind == K_TLS && sp.tls13) {
+                sp.https = 1;
+                https_name(&sp);
+            }
             if (tail) {                     /* short and healthy near the end */
                 sp.out = O_OK;
-                session(&sp);
+                msession(&sp);
                 continue;
             }
             apply_noise(&sp);
             bool failed;
             if (!apply(&sp, s, &failed))
                 continue;
-            session(&sp);
-            if (failed && m.retries)
+            msession(&sp);
+            if (failed && m.https_incident)
+                https_retry(&sp, opt.duration - TAIL_S);
+            else if (failed && m.retries)
                 retry_storm(&sp, opt.duration - TAIL_S);
         }
     }
@@ -409,13 +515,28 @@ static void one_second(uint32_t s, bool tail)
         noisy_client(s);
 }
 
+/* The counters without the noisy client: the incident's measure is about
+ * the incident, not one client hammering a broken URL through it. */
+static void snapshot(uint64_t snap[NPROV][FL_C_COUNT])
+{
+    for (int p = 0; p < NPROV; p++)
+        for (int c = 0; c < FL_C_COUNT; c++)
+            snap[p][c] = truth[p][c] - noisy_acc[p][c];
+}
+
 static void generate_matrix(void)
 {
     for (uint32_t s = 0; s + 6 < opt.duration; s++) {
-        if (s == opt.onset)
-            memcpy(snap_on, truth, sizeof truth);
-        if (s == opt.end)
-            memcpy(snap_off, truth, sizeof truth);
+        if (s == opt.onset) {
+            snapshot(snap_on);
+            memcpy(https_on[0], https_responses, sizeof https_responses);
+            memcpy(https_on[1], https_errors, sizeof https_errors);
+        }
+        if (s == opt.end) {
+            snapshot(snap_off);
+            memcpy(https_off[0], https_responses, sizeof https_responses);
+            memcpy(https_off[1], https_errors, sizeof https_errors);
+        }
         one_second(s, s + TAIL_S >= opt.duration);
     }
 }
@@ -471,7 +592,24 @@ static measure measure_provider(int p)
     return r;
 }
 
-/* local and resolver incidents: every provider's attempts pooled. */
+/* https-5xx: the provider's HTTPS responses and error pages. */
+static measure measure_https(int p)
+{
+    double mins = (opt.end - opt.onset) / 60.0;
+    double att = (double)(https_off[0][p] - https_on[0][p]);
+    double fail = (double)(https_off[1][p] - https_on[1][p]);
+    return (measure){ "https", att > 0 ? fail / att : 0, att / mins };
+}
+
+/* resolver incidents: the failing resolver's queries (msession()). */
+static measure measure_resolver(void)
+{
+    double mins = (opt.end - opt.onset) / 60.0;
+    double q = (double)res_queries[m.resolver], x = (double)res_failures[m.resolver];
+    return (measure){ "dns", q > 0 ? x / q : 0, q / mins };
+}
+
+/* local incidents: every provider's attempts pooled. */
 static measure measure_all(void)
 {
     double att = 0, fail = 0, mins = (opt.end - opt.onset) / 60.0;
@@ -512,6 +650,7 @@ static void params(FILE *f, const char *pre)
                 pre, provs[p].name, m.phase[p]);
     for (int r = 0; r < NRESOLVER; r++)
         fprintf(f, "%sresolver_share_%s\t%.3f\n", pre, resolver_names[r], m.res_share[r]);
+    fprintf(f, "%shttps\t%d\n", pre, m.https);
     fprintf(f, "%snoisy_client\t%s\n%soneway_share\t%.3f\n%sretries\t%u\n", pre,
             m.noisy_prov < 0 ? "-" : provs[m.noisy_prov].name, pre, m.oneway, pre, m.retries);
     if (m.noisy_prov >= 0)
@@ -531,6 +670,8 @@ static void params(FILE *f, const char *pre)
             first = 0;
         }
     fprintf(f, "\n");
+    if (m.https_incident)
+        fprintf(f, "%searly_close\t%.3f\n", pre, m.early);
     if (m.shape == SH_FLAP)
         fprintf(f, "%speriod\t%.0f\n%strough\t%.3f\n", pre, m.period, pre, m.trough);
     if (m.capped)
@@ -553,12 +694,13 @@ static void write_matrix_truth(const char *path, uint64_t seed)
                "\tramp25_at\tclient_share\n");
     if (m.scope == SC_PROVIDER)
         for (int i = 0; i < m.nprov; i++)
-            incident_row(f, provs[m.prov[i]].name, "provider", measure_provider(m.prov[i]),
-                         m.affected);
+            incident_row(f, provs[m.prov[i]].name, "provider",
+                         m.https_incident ? measure_https(m.prov[i])
+                                          : measure_provider(m.prov[i]), m.affected);
     else if (m.scope == SC_LOCAL)
         incident_row(f, "local", "local", measure_all(), 1.0);
     else if (m.scope == SC_RESOLVER)
-        incident_row(f, resolver_v4[m.resolver], "resolver", measure_all(),
+        incident_row(f, resolver_v4[m.resolver], "resolver", measure_resolver(),
                      m.res_share[m.resolver]);
     else
         fprintf(f, "expect\t*\tno_alert\t%llu\t%llu\n", (unsigned long long)opt.start,
@@ -567,10 +709,13 @@ static void write_matrix_truth(const char *path, uint64_t seed)
         die("write error on --truth file");
 }
 
-void matrix_run(const char *kind, uint64_t seed, const char *pcap, const char *tsv)
+void matrix_run(const char *kind, uint64_t seed, bool https, const char *pcap,
+                const char *tsv)
 {
     memset(&m, 0, sizeof m);
     m.kind = kind;
+    m.https_incident = !strcmp(kind, "https-5xx");
+    m.https = https || m.https_incident;
     /* Each kind its own worlds: the seed mixed with an FNV-1a hash of the
      * kind's name. */
     uint64_t h = 0xcbf29ce484222325ULL;

@@ -303,11 +303,16 @@ static void run_tls(const spec *sp)
             tls_random_record(&b, 23, 100 + rnd_below(600));
             send_data(&k, C, b.p, b.n);
         }
-        wait_rtt(&k);
-        b.n = 0;
-        tls_random_record(&b, 23, 200 + rnd_below(4000));
-        send_data(&k, S, b.p, b.n);
-        ack(&k, C);
+        if (sp->https) {                    /* flgen_https.c: the responses */
+            if (https_exchange(&k, sp))
+                break;                      /* the server closed first */
+        } else {
+            wait_rtt(&k);
+            b.n = 0;
+            tls_random_record(&b, 23, 200 + rnd_below(4000));
+            send_data(&k, S, b.p, b.n);
+            ack(&k, C);
+        }
         if (sp->out == O_RESET) {
             later(&k, 100000 + rnd_below(2000000));
             server_rst(&k, sp);
