@@ -1,4 +1,4 @@
-/* fl_counters.h - the signal counters of the DESIGN.md contract.
+/* fl_counters.h - the signal counters of the contract (README "Counters").
  *
  * One X-macro list so that the struct, the JSON keys, the Redis hash fields
  * and the table columns can never disagree.

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fl_log.h"
 #include "fl_config.h"
 
 typedef enum { T_U32, T_DBL, T_STR } setting_type;
@@ -174,6 +175,23 @@ typedef struct load_ctx {
     int line;
 } load_ctx;
 
+/* Settings of the fixed-count detector this version replaced (README
+ * "The detector"): a config written for it still loads, with a warning,
+ * so a sensor that is upgraded keeps running. */
+static const char *const retired[][2] = {
+    { "detector", "min_volume" },      { "detector", "ratio_floor" },
+    { "detector", "baseline_sigmas" }, { "detector", "resolve_buckets" },
+    { "detector", "resolve_fraction" },
+};
+
+static bool is_retired(const char *section, const char *name)
+{
+    for (size_t i = 0; i < sizeof retired / sizeof retired[0]; i++)
+        if (!strcmp(retired[i][0], section) && !strcmp(retired[i][1], name))
+            return true;
+    return false;
+}
+
 static int on_ini(void *user, const char *section, const char *name, const char *value,
                   int lineno)
 {
@@ -181,6 +199,11 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     lc->line = lineno;
     const setting *s = find_setting(section, name);
     char msg[512];
+    if (!s && is_retired(section, name)) {
+        FL_WARN("%s:%d: setting '%s.%s' is retired (the detector decides on evidence now: "
+                "README \"The detector\"); ignored", lc->path, lineno, section, name);
+        return 1;
+    }
     if (!s) {
         snprintf(lc->err, lc->errlen, "%s:%d: unknown setting '%s%s%s'", lc->path, lineno,
                  *section ? section : "", *section ? "." : "", name);

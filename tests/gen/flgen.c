@@ -7,7 +7,7 @@
  * Writes a classic pcap (DLT_EN10MB, microsecond timestamps, written here
  * with fwrite: no libpcap) of synthetic but protocol-correct traffic between
  * clients in 10.0.0.0/8 / fd00::/8 and servers at real provider addresses,
- * and a TSV file with the exact counts of the DESIGN.md "Signals" counters
+ * and a TSV file with the exact counts of the README "Counters" table
  * per provider, known by construction (from what each session was built to
  * be, not by re-parsing the output). Same arguments, same bytes: all
  * randomness comes from one splitmix64 stream seeded by --seed; no clock, no
@@ -43,7 +43,7 @@
  *   - every session is one 5-tuple, one flow; a DNS query and its response
  *     are one flow; client ports are never reused within a capture;
  *   - a DNS flow (UDP or TCP to the private resolver) and all its messages
- *     belong to the provider of the queried name (DESIGN.md); the truth also
+ *     belong to the provider of the queried name (README "How a flow is attributed"); the truth also
  *     lists how many flows per provider were DNS (detail rows);
  *   - retransmitted SYNs, ClientHellos, requests and RSTs (same sequence
  *     number) count once; the capture also says how many there were;
