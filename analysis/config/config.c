@@ -83,10 +83,10 @@ static const setting settings[] = {
     DBL("detector", flap_hold_factor, "1.5", "after a trough, hold = this times the longest trough seen"),
     DBL("detector", flap_swing, "0.15", "ratio swing that counts as a peak or a trough of a flapping alert"),
     DBL("detector", local_provider_share, "0.6", "share of active providers failing at once => local"),
-    STR("privacy", client_key_file, "", "file holding a secret key (16+ bytes): client addresses are then kept only as keyed hashes (HMAC-SHA256); empty: plain addresses"),
     U32("detector", local_min_providers, "3", "providers failing at once before it can be local"),
     DBL("detector", resolver_fail_ratio, "0.3", "a resolver failing this share of its queries, DNS failing at most providers and connections not => resolver scope"),
     DBL("detector", resolver_ok_ratio, "0.1", "a resolver alert's resolvers back under this share of failures are healthy"),
+    STR("privacy", client_key_file, "", "file holding a secret key (16+ bytes): client addresses are then kept only as keyed hashes (HMAC-SHA256); empty: plain addresses"),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
