@@ -4,7 +4,9 @@
 #   2. another seed gives a different pcap with the same set of truth rows
 #      (row type, provider, name), only the values differ;
 #   3. every scenario runs and writes a pcap with records and a truth file
-#      with non-zero flows.
+#      with non-zero flows;
+#   4. a matrix kind is a pure function of its seed too, and every matrix
+#      kind but the 24-hour clean-day writes its incident (or no-alert) row.
 # usage: determinism.sh FLGEN WORKDIR
 set -euo pipefail
 gen=$1
@@ -37,6 +39,26 @@ for s in mixed cloudflare-5xx aws-dns gradual local-uplink noisy-client low-volu
         || fail "$s: bad pcap magic"
     flows=$(awk -F'\t' '$1=="counter" && $3=="flows" {n+=$4} END {print n+0}' "$dir/s-$s.tsv")
     [ "$flows" -gt 100 ] || fail "$s: only $flows flows in truth"
+    pass=$((pass + 1))
+done
+mrun() { # kind seed tag
+    "$gen" --matrix "$1" --seed "$2" --out "$dir/$3.pcap" --truth "$dir/$3.tsv" 2>/dev/null
+}
+mrun flap 5 ma
+mrun flap 5 mb
+cmp "$dir/ma.pcap" "$dir/mb.pcap" || fail "matrix: same seed, different pcap"
+cmp "$dir/ma.tsv" "$dir/mb.tsv" || fail "matrix: same seed, different truth"
+pass=$((pass + 1))
+for k in step ramp flap two uplink resolver-internal resolver-public quiet https-5xx; do
+    mrun "$k" 1 "m-$k"
+    case $k in
+    quiet) want='^expect	\*	no_alert	' ;;
+    uplink) want='^incident	local	local	' ;;
+    resolver-*) want='^incident	[0-9.]+	resolver	' ;;
+    *) want='^incident	[A-Za-z]+	provider	[0-9]+	[0-9]+	1	'"$k"'	' ;;
+    esac
+    grep -qP "$want" "$dir/m-$k.tsv" || fail "matrix $k: no row matching $want"
+    rm -f "$dir/m-$k.pcap"
     pass=$((pass + 1))
 done
 echo "$pass passed, 0 failed"
