@@ -20,7 +20,7 @@
     X(tls_failures, 1)          \
     X(tls_alerts, 0)            \
     X(https_responses, 0)       \
-    X(https_suspect, 0)         \
+    X(https_suspect, 1)         \
     X(tls_early_closes, 1)      \
     X(tls_stalls, 1)            \
     X(tls_retries, 0)           \

@@ -11,11 +11,12 @@
  *   dns_nodata  dns_nodata                                   / dns_responses
  *   http        http_5xx                                     / http_responses
  *   quic        quic_failures                                / quic_handshakes
- *   https       tls_early_closes + tls_stalls / https_responses
+ *   https       https_suspect + tls_early_closes + tls_stalls
+ *                                             / https_responses
  *               + tls_early_closes + tls_stalls (a request closed early or
  *               stalled gets no response: it is an attempt of its own);
- *               https_suspect is counted but not judged yet (false modes
- *               on generated traffic)
+ *               https_suspect counts responses, not flows, so it stays out
+ *               of `any` (whose total is flows): no double counting
  *   any         every failure once                           / flows + dns_queries
  *
  * "Every failure once": a TLS handshake ended by a server RST is both a

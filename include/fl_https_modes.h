@@ -48,6 +48,15 @@
 #define FL_HTTPS_MODE_MIN 5u
 #define FL_HTTPS_BREADTH 2u
 #define FL_HTTPS_MODE_SHARE 0.10
+/* A new mode: its share of the provider's recent responses at least
+ * FL_HTTPS_MODE_RATIO times its baseline share, a binomial tail under
+ * e^FL_HTTPS_MODE_LN_P (about 1e-6), responses of FL_HTTPS_CLIENTS clients. */
+#define FL_HTTPS_MODE_RATIO 8.0
+#define FL_HTTPS_MODE_LN_P (-13.8)
+#define FL_HTTPS_CLIENTS 2u
+/* A bin is rare only under this fraction of what three bins of the
+ * histogram hold on average (3 / exp(entropy) of the shares). */
+#define FL_HTTPS_FLAT_FRACTION 0.3
 #define FL_HTTPS_LEARN_MIN 8u
 #define FL_HTTPS_LEARN_US 20000000ull
 #define FL_HTTPS_RETRY_US 10000000ull

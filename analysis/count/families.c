@@ -58,10 +58,10 @@ void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
     total[FL_FAM_HTTP] = v[FL_C_http_responses];
     fails[FL_FAM_QUIC] = v[FL_C_quic_failures];
     total[FL_FAM_QUIC] = v[FL_C_quic_handshakes];
-    /* https_suspect is counted but not judged yet: on generated traffic
-     * (uniformly random TLS response sizes) it still finds false modes. */
+    /* Suspect responses are among https_responses; early closes and stalls
+     * are requests that got no response, so they join the total. */
     uint64_t https_lost = v[FL_C_tls_early_closes] + v[FL_C_tls_stalls];
-    fails[FL_FAM_HTTPS] = https_lost;
+    fails[FL_FAM_HTTPS] = v[FL_C_https_suspect] + https_lost;
     total[FL_FAM_HTTPS] = v[FL_C_https_responses] + https_lost;
     /* A TLS handshake ended by a server RST is also a tcp_resets, and so is
      * an HTTPS request the server closed early with a RST: once. */

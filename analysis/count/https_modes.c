@@ -32,7 +32,8 @@ typedef struct hist {
 
 typedef struct rare_ent {
     uint64_t ts_us, tag;
-    uint32_t bytes, service;
+    uint64_t rank;               /* the provider's response count then */
+    uint32_t bytes, service, client;
     uint16_t bin;
     uint8_t counted;
     uint8_t pad;
@@ -51,6 +52,7 @@ typedef struct prov {
     uint8_t used;
     uint8_t rhead, rlen;
     float recent_n;              /* responses, decayed over FL_HTTPS_WINDOW_US */
+    uint64_t count;              /* responses ever */
     uint64_t recent_at;
     hist h;
     rare_ent rare[RARE_RING];
@@ -70,6 +72,7 @@ struct fl_https_modes {
     retry_slot retry[FL_HTTPS_RETRY_SLOTS];
     fl_https_observer obs;
     void *obs_ctx;
+    uint32_t cur_client;         /* client of the current response; 0 unknown */
     bool self_counted;           /* the current response was counted */
     uint64_t self_tag;
     fl_https_stats st;
@@ -262,16 +265,43 @@ static bool learned(const hist *h, uint64_t ts)
     return h->n >= FL_HTTPS_LEARN_MIN && ts >= h->first_us + FL_HTTPS_LEARN_US;
 }
 
-/* Under FL_HTTPS_RARE_SHARE of the learned responses in the bin and its
- * two neighbours. */
-static bool rare_in(const hist *h, uint32_t bin)
+/* Learned responses in the bin and its two neighbours. */
+static float near_mass(const hist *h, uint32_t bin)
 {
     float v = h->base[bin];
     if (bin > 0)
         v += h->base[bin - 1];
     if (bin + 1 < NBINS)
         v += h->base[bin + 1];
-    return v < (float)FL_HTTPS_RARE_SHARE * h->n;
+    return v;
+}
+
+/* Effective number of occupied bins, exp(entropy): 1 for one size, the
+ * width for a flat histogram. */
+static double eff_bins(const hist *h)
+{
+    double ent = 0.0;
+    for (uint32_t i = 0; i < NBINS; i++) {
+        if (h->base[i] <= 0.0f)
+            continue;
+        double q = (double)h->base[i] / (double)h->n;
+        ent -= q * log(q);
+    }
+    return exp(ent);
+}
+
+/* Under FL_HTTPS_RARE_SHARE of the learned responses in the bin and its
+ * two neighbours, and under what three bins of the histogram hold on
+ * average: on a wide, flat histogram (sizes spread evenly over many
+ * octaves) every bin holds under 3%, and a bin is not rare merely because
+ * the spread is wide. */
+static bool rare_in(const hist *h, uint32_t bin)
+{
+    float v = near_mass(h, bin);
+    if (v >= (float)FL_HTTPS_RARE_SHARE * h->n)
+        return false;
+    double typical = 3.0 / eff_bins(h);
+    return (double)v < typical * (double)h->n;
 }
 
 static bool near_bin(uint32_t a, uint32_t b)
@@ -301,23 +331,74 @@ static rare_ent *rare_at(prov *p, uint32_t k)
     return &p->rare[(p->rhead + k) % RARE_RING];
 }
 
-/* Rare responses of the provider within one bin of `bin`: how many, and
- * from how many distinct SNIs. */
-static void rare_near(prov *p, uint32_t bin, uint32_t *n, uint32_t *snis)
+/* Distinct values: adds v to set[0..*n) unless present. */
+static void add_distinct(uint32_t *set, uint32_t *n, uint32_t v)
 {
-    uint32_t seen[RARE_RING];
-    *n = *snis = 0;
+    uint32_t j = 0;
+    while (j < *n && set[j] != v)
+        j++;
+    if (j == *n)
+        set[(*n)++] = v;
+}
+
+/* Rare responses of the provider within one bin of `bin`: how many, from
+ * how many distinct SNIs and distinct clients (0, unknown, not counted). */
+static void rare_near(prov *p, uint32_t bin, uint32_t *n, uint32_t *snis, uint32_t *clients,
+                      uint64_t *since)
+{
+    uint32_t seen[RARE_RING], cl[RARE_RING];
+    *n = *snis = *clients = 0;
+    *since = p->count;
     for (uint32_t k = 0; k < p->rlen; k++) {
         const rare_ent *r = rare_at(p, k);
         if (!near_bin(r->bin, bin))
             continue;
+        if (!*n)
+            *since = r->rank;
         (*n)++;
-        uint32_t j = 0;
-        while (j < *snis && seen[j] != r->service)
-            j++;
-        if (j == *snis)
-            seen[(*snis)++] = r->service;
+        add_distinct(seen, snis, r->service);
+        if (r->client)
+            add_distinct(cl, clients, r->client);
     }
+}
+
+/* ln of a Chernoff upper bound on P(X >= k), X ~ Binomial(n, p0): the
+ * chance that k of n recent responses land in bins that held a share p0
+ * of the baseline, were the baseline still true. */
+static double binom_tail_ln(double k, double n, double p0)
+{
+    if (n < k)
+        n = k;
+    double a = k / n;
+    if (a <= p0)
+        return 0.0;
+    double kl = a * log(a / p0);
+    if (a < 1.0)
+        kl += (1.0 - a) * log((1.0 - a) / (1.0 - p0));
+    return -n * kl;
+}
+
+/* Is the cluster of `near` rare responses around `bin` a real new mode of
+ * the provider? Its share of the provider's responses since the first of
+ * them (`seen`, them included) must be far
+ * above the share those bins held in the baseline (a ratio and a binomial
+ * tail), the baseline share being taken with its uncertainty (one more
+ * response than seen, over the learned count) and never below what three
+ * bins of a flat histogram hold (FL_HTTPS_FLAT_FRACTION of it). */
+static bool concentrated(const prov *p, uint32_t bin, uint32_t near, uint64_t seen)
+{
+    double n = seen > near ? (double)seen : (double)near;
+    double share = (double)near / n;
+    if (share < FL_HTTPS_MODE_SHARE)
+        return false;
+    const hist *h = &p->h;
+    double p0 = ((double)near_mass(h, bin) + 1.0) / ((double)h->n + 2.0);
+    double flat = FL_HTTPS_FLAT_FRACTION * 3.0 / eff_bins(h);
+    if (p0 < flat)
+        p0 = flat;
+    if (p0 >= 1.0 || share < FL_HTTPS_MODE_RATIO * p0)
+        return false;
+    return binom_tail_ln((double)near, n, p0) < FL_HTTPS_MODE_LN_P;
 }
 
 /* Count the provider's held rare responses near `bin` as suspect. */
@@ -366,10 +447,15 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     uint64_t dt = ts > p->recent_at ? ts - p->recent_at : 0;
     p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
     p->recent_at = ts;
+    p->count++;
     while (p->rlen && rare_at(p, 0)->ts_us + FL_HTTPS_WINDOW_US < ts)
         rare_pop(m, p, true);
     uint32_t bin = fl_https_size_bin(bytes);
-    if (!is_rare(s, p, bin, ts)) {
+    /* A size usual for its SNI but rare for the provider (the SNI took it
+     * up lately) is held like a rare one and learned only if no mode
+     * forms: else one site absorbing an error template into the
+     * provider's baseline would hide it on all the others. */
+    if (!is_rare(s, p, bin, ts) && (!learned(&p->h, ts) || !rare_in(&p->h, bin))) {
         learn(&s->h, bin);
         learn(&p->h, bin);
         return 0;
@@ -381,11 +467,15 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     }
     rare_ent *r = rare_at(p, p->rlen++);
     *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
-                     .bin = (uint16_t)bin };
-    uint32_t near, snis;
-    rare_near(p, bin, &near, &snis);
+                     .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count };
+    uint32_t near, snis, clients;
+    uint64_t since;
+    rare_near(p, bin, &near, &snis, &clients, &since);
+    /* Clients are known when fed by fl_https_modes_facts; the responses of
+     * one client (a crawler, a test script) are no provider's outage. */
+    bool some_known = clients > 0;
     if (near < FL_HTTPS_MODE_MIN || snis < FL_HTTPS_BREADTH ||
-        (float)near < (float)FL_HTTPS_MODE_SHARE * p->recent_n)
+        (some_known && clients < FL_HTTPS_CLIENTS) || !concentrated(p, bin, near, p->count - since + 1))
         return 0;
     m->self_tag = tag;
     uint32_t n = release(m, p, bin, ts);
@@ -418,6 +508,7 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     retry_slot *slot = &m->retry[key % FL_HTTPS_RETRY_SLOTS];
     if (tf->first_request && slot->key == key && ts <= slot->until)
         out->retries = 1;
+    m->cur_client = client ? ((uint32_t)(retry_key(client, 0) >> 1) | 1u) : 0;
     for (uint32_t i = 0; i < tf->response && i < FL_TLSREC_MAX_RESP; i++) {
         const fl_tlsrec_resp *r = &tf->resp[i];
         out->responses++;
@@ -427,6 +518,7 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
         out->flagged = out->flagged || m->self_counted;
     }
     m->self_counted = false;
+    m->cur_client = 0;
     out->early_closes = tf->early_close;
     out->stalls = tf->stall;
     if (out->early_closes || out->stalls)

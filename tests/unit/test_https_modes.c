@@ -6,6 +6,7 @@
  * the size of a CDN's 5xx page) for a share of responses.
  */
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,12 +213,58 @@ START_TEST(test_retries)
 }
 END_TEST
 
+/* Sizes spread evenly over many octaves (log-uniform, 100 B to 1.6 MB):
+ * every bin holds a few percent of a wide, flat histogram, and chance
+ * clusters of "rare" sizes must not make modes. */
+static uint32_t flat_size(void)
+{
+    return (uint32_t)(100.0 * exp2((double)rnd(14000u) / 1000.0));
+}
+
+static uint32_t run_flat(fl_https_modes *m, uint32_t secs, uint32_t err_sites, uint32_t *errors)
+{
+    uint32_t suspect = 0;
+    *errors = 0;
+    uint64_t tag = 1;
+    for (uint32_t t = 0; t < secs; t++)
+        for (uint32_t i = 0; i < 8; i++) {
+            bool err = i < err_sites && t >= secs / 2 && (t & 1u);
+            *errors += err;
+            uint64_t ts = (uint64_t)t * S_US + i * 1000u;
+            suspect += fl_https_modes_response(m, 5, i + 1, err ? error_size() : flat_size(),
+                                               1000, ts, ts, tag++);
+        }
+    return suspect;
+}
+
+START_TEST(test_flat_histogram)
+{
+    fl_https_modes *m = fl_https_modes_new(0);
+    uint32_t errors;
+    /* 10 minutes of 8 sites with flat histograms: no mode at all */
+    ck_assert_uint_eq(run_flat(m, 600, 0, &errors), 0);
+    ck_assert_uint_eq(errors, 0);
+    fl_https_modes_free(m);
+    /* the same with 3 sites answering the template every other second in
+     * the second half: a real concentration above the flat baseline */
+    m = fl_https_modes_new(0);
+    uint32_t n = run_flat(m, 600, 3, &errors);
+    ck_assert_uint_eq(errors, 450);
+    ck_assert_uint_ge(n, errors * 8 / 10);
+    /* flat sizes that happen to fall in the template's bins are counted
+     * with it: at most one in ten */
+    ck_assert_uint_le(n, errors + errors / 10);
+    fl_https_modes_free(m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("https_modes");
     TCase *tc = tcase_create("modes");
     tcase_add_test(tc, test_bins);
     tcase_add_test(tc, test_provider_mode);
+    tcase_add_test(tc, test_flat_histogram);
     tcase_add_test(tc, test_one_site_is_no_outage);
     tcase_add_test(tc, test_cold_start);
     tcase_add_test(tc, test_lru_cap);
