@@ -269,8 +269,9 @@ START_TEST(snaplen_truncated_everywhere)
     uint8_t *buf = malloc(cap);
     ck_assert_ptr_nonnull(buf);
     while ((got = fread(buf + len, 1, cap - len, in)) > 0 && (len += got) == cap) {
-        buf = realloc(buf, cap *= 2);
-        ck_assert_ptr_nonnull(buf);
+        uint8_t *grown = realloc(buf, cap *= 2);
+        ck_assert_ptr_nonnull(grown);
+        buf = grown;
     }
     fclose(in);
     free(demo);

@@ -1190,9 +1190,13 @@ static int hexval(char c)
     return -1;
 }
 
-/* Decode a real conversation into a conv with heap segments. */
+#define MAX_REAL_SEGS 8
+
+/* Decode a real conversation into a conv with heap segments; segs holds
+ * MAX_REAL_SEGS entries, zeroed by the caller. */
 static conv real_to_conv(const struct real_conv *rc, seg *segs)
 {
+    ck_assert_int_le(rc->nsegs, MAX_REAL_SEGS);
     for (int i = 0; i < rc->nsegs; i++) {
         const char *h = rc->segs[i].hex;
         size_t n = strlen(h) / 2;
@@ -1212,18 +1216,17 @@ static conv real_to_conv(const struct real_conv *rc, seg *segs)
     return cv;
 }
 
-static void free_conv_segs(seg *segs, int n)
+/* Frees every entry of a zeroed segs[MAX_REAL_SEGS] (unused ones are NULL). */
+static void free_conv_segs(seg *segs)
 {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < MAX_REAL_SEGS; i++)
         free((void *)segs[i].p);
 }
-
-#define MAX_REAL_SEGS 8
 
 START_TEST(test_real_conversation)
 {
     const struct real_conv *rc = &reals[_i];
-    seg segs[MAX_REAL_SEGS];
+    seg segs[MAX_REAL_SEGS] = { 0 };
     ck_assert_int_le(rc->nsegs, MAX_REAL_SEGS);
     conv cv = real_to_conv(rc, segs);
 
@@ -1259,7 +1262,7 @@ START_TEST(test_real_conversation)
             }
         }
     }
-    free_conv_segs(segs, rc->nsegs);
+    free_conv_segs(segs);
 }
 END_TEST
 
@@ -1267,7 +1270,7 @@ END_TEST
 START_TEST(test_real_prefixes)
 {
     const struct real_conv *rc = &reals[_i];
-    seg segs[MAX_REAL_SEGS];
+    seg segs[MAX_REAL_SEGS] = { 0 };
     conv cv = real_to_conv(rc, segs);
     uint32_t total = conv_len(&cv);
     unsigned prev_fatal = 0;
@@ -1281,7 +1284,7 @@ START_TEST(test_real_prefixes)
         if (p == total)
             expect_outcome(&cv, &o, &cv.want, "full prefix");
     }
-    free_conv_segs(segs, rc->nsegs);
+    free_conv_segs(segs);
 }
 END_TEST
 
@@ -1295,10 +1298,10 @@ START_TEST(test_real_manifest_counts)
         for (int i = 0; i < NREALS; i++) {
             if (strcmp(reals[i].file, manifest[m].file) != 0)
                 continue;
-            seg segs[MAX_REAL_SEGS];
+            seg segs[MAX_REAL_SEGS] = { 0 };
             conv cv = real_to_conv(&reals[i], segs);
             sum += run_whole(&cv).fatal_alerts;
-            free_conv_segs(segs, reals[i].nsegs);
+            free_conv_segs(segs);
             convs_of_file++;
         }
         ck_assert_int_gt(convs_of_file, 0);
