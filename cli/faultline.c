@@ -129,6 +129,10 @@ static int parse_args(cli *c, int argc, char **argv)
 {
     fl_config_defaults(&c->cfg);
     c->sets = calloc((size_t)argc, sizeof *c->sets);
+    if (!c->sets) {
+        fprintf(stderr, "faultline: out of memory\n");
+        return EXIT_RUNTIME;
+    }
     char *(*pending)[2] = c->overrides;
     int npending = 0;
     int opt;
@@ -171,6 +175,10 @@ static int parse_args(cli *c, int argc, char **argv)
             break;
         }
         case OPT_SET:
+            /* --set is declared required_argument, so getopt never leaves
+             * optarg NULL here; checked anyway so apply_sets can rely on it */
+            if (!optarg)
+                return EXIT_USAGE;
             c->sets[c->nsets++] = optarg;
             break;
         case OPT_HELP: case 'h':

@@ -57,7 +57,9 @@ START_TEST(manifest_frame_counts)
     static char line[65536];
     ck_assert_ptr_nonnull(fgets(line, sizeof line, m));
     int col_file = -1, col_packets = -1, col_error = -1, col = 0;
-    for (char *tok = strtok(line, "\t\n"); tok; tok = strtok(NULL, "\t\n"), col++) {
+    char *save = NULL;
+    for (char *tok = strtok_r(line, "\t\n", &save); tok;
+         tok = strtok_r(NULL, "\t\n", &save), col++) {
         if (!strcmp(tok, "file"))
             col_file = col;
         else if (!strcmp(tok, "packets"))
