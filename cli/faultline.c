@@ -129,6 +129,11 @@ static int parse_args(cli *c, int argc, char **argv)
 {
     fl_config_defaults(&c->cfg);
     c->sets = calloc((size_t)argc, sizeof *c->sets);
+    if (!c->sets) {
+        fprintf(stderr, "faultline: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    c->nsets = 0; /* counts the entries stored in the fresh c->sets */
     char *(*pending)[2] = c->overrides;
     int npending = 0;
     int opt;
@@ -171,6 +176,10 @@ static int parse_args(cli *c, int argc, char **argv)
             break;
         }
         case OPT_SET:
+            /* --set is declared required_argument, so getopt never leaves
+             * optarg NULL here; checked anyway so apply_sets can rely on it */
+            if (!optarg)
+                return EXIT_USAGE;
             c->sets[c->nsets++] = optarg;
             break;
         case OPT_HELP: case 'h':
@@ -608,8 +617,10 @@ static void reload(cli *c, fl_engine *e, fl_config *live)
 
 static bool drop_privileges(const char *user)
 {
-    struct passwd *pw = getpwnam(user);
-    if (!pw) {
+    /* getpwnam_r: the reentrant form (POSIX); 16 KiB holds any sane entry */
+    struct passwd pwd, *pw = NULL;
+    static char pwbuf[16384];
+    if (getpwnam_r(user, &pwd, pwbuf, sizeof pwbuf, &pw) != 0 || !pw) {
         fprintf(stderr, "faultline: -Z %s: no such user\n", user);
         return false;
     }

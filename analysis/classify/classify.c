@@ -64,8 +64,8 @@ static bool count_name(rules_copy *rc, const fl_rule *r, char *err, size_t errle
     for (unsigned i = 0; i < rc->nnames; i++)
         if (strcasecmp(rc->names[i], r->name) == 0)
             return true;
-    for (u_int16_t id = 0; id < NDPI_MAX_SUPPORTED_PROTOCOLS; id++) {
-        const char *n = ndpi_get_proto_name(rc->ndpi, id);
+    for (unsigned id = 0; id < NDPI_MAX_SUPPORTED_PROTOCOLS; id++) {
+        const char *n = ndpi_get_proto_name(rc->ndpi, (u_int16_t)id);
         if (n && strcasecmp(n, r->name) == 0)
             return true;
     }

@@ -188,7 +188,9 @@ fl_provider_id fl_providers_intern(fl_providers *p, const char *name)
         return id;
     if (p->count >= FL_PROVIDER_MAX)
         return FL_PROVIDER_UNKNOWN;
-    strcpy(p->names[p->count], name);
+    /* fl_provider_name_valid() bounded the length; snprintf keeps the
+     * bound visible at the copy */
+    snprintf(p->names[p->count], sizeof p->names[p->count], "%s", name);
     return (fl_provider_id)p->count++;
 }
 
@@ -510,7 +512,7 @@ static fl_providers *providers_create(fl_classifier *cls, const fl_providers_opt
         return NULL;
     }
     p->cls = cls;
-    strcpy(p->names[0], "unknown");
+    snprintf(p->names[0], sizeof p->names[0], "%s", "unknown");
     p->count = 1;
     if (like) {
         memcpy(p->names, like->names, sizeof p->names);

@@ -49,9 +49,10 @@ static void mask_addr(fl_addr *a, int bits)
 static const char *parse_ip(char *v, fl_rule *r)
 {
     char buf[64];
-    if (strlen(v) >= sizeof buf)
+    size_t vlen = strlen(v);
+    if (vlen >= sizeof buf)
         return "address too long";
-    strcpy(buf, v);
+    memcpy(buf, v, vlen + 1);
     unsigned colons = 0;
     for (const char *c = buf; *c; c++)
         colons += *c == ':';
@@ -99,9 +100,10 @@ static const char *parse_port(const char *v)
 {
     char buf[16];
     unsigned lo, hi;
-    if (strlen(v) >= sizeof buf)
+    size_t vlen = strlen(v);
+    if (vlen >= sizeof buf)
         return "bad port in tcp:/udp: rule";
-    strcpy(buf, v);
+    memcpy(buf, v, vlen + 1);
     char *dash = strchr(buf, '-');
     if (dash)
         *dash++ = '\0';
@@ -176,9 +178,10 @@ static bool parse_line(char *line, unsigned lineno, const char *path, fl_rule_fn
             *comma = '\0';
         char *elem = trim(rest);
         char copy[512];
-        if (strlen(elem) >= sizeof copy)
+        size_t elen = strlen(elem);
+        if (elen >= sizeof copy)
             return fail(err, errlen, path, lineno, "rule too long", elem);
-        strcpy(copy, elem);
+        memcpy(copy, elem, elen + 1);
         memset(&r, 0, sizeof r);
         r.line = lineno;
         r.name = name;

@@ -1,4 +1,5 @@
 /* log.c - see fl_log.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,12 +44,18 @@ int fl_log_level_from_name(const char *name)
 
 bool fl_log_fd_is_journal(int fd, const char *journal_stream)
 {
-    unsigned long long dev, ino;
-    char extra;
     struct stat st;
 
-    if (!journal_stream ||
-        sscanf(journal_stream, "%llu:%llu%c", &dev, &ino, &extra) != 2)
+    /* JOURNAL_STREAM is "<device>:<inode>" in decimal (systemd.exec(5)) */
+    if (!journal_stream || !isdigit((unsigned char)journal_stream[0]))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long dev = strtoull(journal_stream, &end, 10);
+    if (errno || *end != ':' || !isdigit((unsigned char)end[1]))
+        return false;
+    unsigned long long ino = strtoull(end + 1, &end, 10);
+    if (errno || *end != '\0')
         return false;
     if (fstat(fd, &st) != 0)
         return false;

@@ -249,6 +249,12 @@ static void close_slot(fl_aggregate *a, slot *s)
  * oldest open bucket. */
 static slot *slot_for(fl_aggregate *a, uint64_t ts_us)
 {
+    /* nring >= 2 by construction (fl_aggregate_new); stated here so the
+     * modulo below is visibly safe to a reader and to the analyzer */
+    if (a->nring == 0)
+        return NULL;
+    /* a local copy: the close callbacks below cannot change the ring size */
+    const uint32_t nring = a->nring;
     uint64_t b = ts_us / 1000000u / a->opt.bucket_s;
     if (!a->started) {
         a->started = true;
@@ -256,26 +262,26 @@ static slot *slot_for(fl_aggregate *a, uint64_t ts_us)
     }
     if (b > a->newest) {
         /* Close everything that leaves the window [b - nring + 1, b]. */
-        uint64_t lo = b >= a->nring ? b - a->nring + 1 : 0;
-        for (uint32_t i = 0; i < a->nring; i++) {
+        uint64_t lo = b >= nring ? b - nring + 1 : 0;
+        for (uint32_t i = 0; i < nring; i++) {
             slot *s = &a->ring[i];
             if (s->open && s->bucket < lo)
                 close_slot(a, s);
         }
         a->newest = b;
     }
-    uint64_t oldest_allowed = a->newest >= a->nring - 1 ? a->newest - (a->nring - 1) : 0;
+    uint64_t oldest_allowed = a->newest >= nring - 1 ? a->newest - (nring - 1) : 0;
     if (b < oldest_allowed) {
         a->late++;
         /* the oldest open bucket, or the oldest allowed one */
         b = oldest_allowed;
-        for (uint32_t i = 0; i < a->nring; i++)
+        for (uint32_t i = 0; i < nring; i++)
             if (a->ring[i].open && a->ring[i].bucket < b)
                 b = a->ring[i].bucket;
         if (b < oldest_allowed)
             b = oldest_allowed;
     }
-    slot *s = &a->ring[b % a->nring];
+    slot *s = &a->ring[b % nring];
     if (s->open && s->bucket != b)
         close_slot(a, s);
     if (!s->open) {

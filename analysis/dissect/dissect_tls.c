@@ -352,7 +352,7 @@ bool fl_tls_looks_like_client_hello(const uint8_t *data, uint32_t len)
     /* The same judgement fl_tls_feed() makes on the client's first bytes,
      * on as many of the first 6 as there are (at least 3). */
     fl_cursor c = fl_cursor_make(data, len);
-    uint8_t hdr[TLS_HDR_LEN];
+    uint8_t hdr[TLS_HDR_LEN] = { 0 };
     if (fl_cur_left(&c) < 3)
         return false;
     uint32_t n = fl_cur_left(&c) < TLS_HDR_LEN ? fl_cur_left(&c) : TLS_HDR_LEN;

@@ -153,7 +153,7 @@ static size_t top_services(const fl_service_tally *t, size_t nt, uint16_t provid
             top[m - 1] = ti;
         else
             continue;
-        qsort(top, m, sizeof *top, svc_cmp);
+        qsort(top, m, sizeof(const fl_service_tally *), svc_cmp); /* an array of pointers */
     }
     return m;
 }
@@ -693,7 +693,7 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
     size_t np = fl_aggregate_provider_slots(agg);
     prov_view *pv = calloc(np ? np : 1, sizeof *pv);
     fl_incident *av = calloc(na ? na : 1, sizeof *av);
-    const fl_service_tally **top = calloc(TOP_SERVICES, sizeof *top);
+    const fl_service_tally **top = calloc(TOP_SERVICES, sizeof(const fl_service_tally *));
     fl_series s = { 0 };
     if (!pv || !av || !top)
         goto out;

@@ -123,7 +123,8 @@ static json_t *services_array(const fl_aggregate *agg, uint16_t provider,
     for (size_t i = 0; refs && i < n; i++)
         if (all[i].provider == provider)
             refs[m++].t = &all[i];
-    qsort(refs, m, sizeof *refs, svc_cmp);
+    if (m > 1) /* refs may be NULL (out of memory) with m == 0 */
+        qsort(refs, m, sizeof *refs, svc_cmp);
     json_t *arr = json_array();
     for (size_t i = 0; i < m && i < limit; i++) {
         json_t *o = json_object();

@@ -73,10 +73,13 @@ static int run_dir(const char *dir, size_t *n)
         if (!nn)
             break;
         names = nn;
-        names[count++] = strdup(de->d_name);
+        if (!(names[count] = strdup(de->d_name)))
+            break;
+        count++;
     }
     closedir(d);
-    qsort(names, count, sizeof *names, cmp_names);
+    if (count > 1) /* qsort wants a non-NULL base even for 0 elements */
+        qsort(names, count, sizeof *names, cmp_names);
     int rc = 0;
     for (size_t i = 0; i < count; i++) {
         char path[4096];

@@ -334,7 +334,7 @@ static void write_truth(const char *path, const scenario *sc, uint64_t seed)
         die("write error on --truth file");
 }
 
-static void usage(void)
+static _Noreturn void usage(void)
 {
     fprintf(stderr,
             "usage: flgen --seed N --scenario NAME --out FILE.pcap --truth FILE.tsv\n"

@@ -33,7 +33,8 @@ typedef struct buf {
     size_t n, cap;
 } buf;
 
-void die(const char *msg);
+/* the GNU spelling, not C11 _Noreturn: cppcheck 2.10 only reads this one */
+__attribute__((noreturn)) void die(const char *msg);
 void b_put(buf *b, const void *d, size_t n);
 void b_u8(buf *b, unsigned v);
 void b_u16(buf *b, unsigned v);

@@ -704,7 +704,7 @@ static void write_matrix_truth(const char *path, uint64_t seed)
                      m.res_share[m.resolver]);
     else
         fprintf(f, "expect\t*\tno_alert\t%llu\t%llu\n", (unsigned long long)opt.start,
-                (unsigned long long)(opt.start + opt.duration));
+                (unsigned long long)opt.start + opt.duration);
     if (fclose(f) != 0)
         die("write error on --truth file");
 }

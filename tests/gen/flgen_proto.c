@@ -515,6 +515,8 @@ static void dns_message(buf *b, uint16_t id, const spec *sp, bool response)
     static const uint8_t rcode[] = {
         [O_OK] = 0, [O_NODATA] = 0, [O_NXDOMAIN] = 3, [O_SERVFAIL] = 2, [O_DNS_REFUSED] = 5,
     };
+    if (response && (size_t)sp->out >= sizeof rcode)
+        die("DNS answer for an outcome with no RCODE");
     unsigned qtype = sp->aaaa ? 28 : 1;
     unsigned an = 0, ns = 0;
     b_u16(b, id);

@@ -26,6 +26,8 @@
  * tls_handshakes, and "incident PROVIDER FAMILY ONSET_S" when an alert is
  * expected. Same seed, same bytes: time is the seed's, not the clock's.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,7 +54,7 @@ static void rfill(uint8_t *p, size_t n)
         p[i] = (uint8_t)rnd64();
 }
 
-static void die(const char *m)
+static _Noreturn void die(const char *m)
 {
     fprintf(stderr, "flgen_quic: %s\n", m);
     exit(2);
@@ -411,6 +413,17 @@ static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
 
 /* ---- scenarios ---- */
 
+/* A numeric option value: the whole string must be a finite number. */
+static double num_arg(const char *v)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end != '\0' || !isfinite(d))
+        die("option value is not a number");
+    return d;
+}
+
 int main(int argc, char **argv)
 {
     const char *scen = NULL, *out = NULL, *tsv = NULL;
@@ -423,10 +436,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--scenario")) scen = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--truth")) tsv = v;
-        else if (!strcmp(a, "--duration")) duration = atof(v);
-        else if (!strcmp(a, "--onset")) onset = atof(v);
-        else if (!strcmp(a, "--end")) end = atof(v);
-        else if (!strcmp(a, "--clients")) clients = (unsigned)atoi(v);
+        else if (!strcmp(a, "--duration")) duration = num_arg(v);
+        else if (!strcmp(a, "--onset")) onset = num_arg(v);
+        else if (!strcmp(a, "--end")) end = num_arg(v);
+        else if (!strcmp(a, "--clients")) {
+            double n = num_arg(v);
+            /* out-of-range counts are refused by the range check below */
+            clients = n >= 0 && n <= 1000 ? (unsigned)n : 0;
+        }
         else die("unknown option (see the comment at the top of flgen_quic.c)");
     }
     if (argc % 2 == 0 || !scen || !out || !tsv)
@@ -434,7 +451,7 @@ int main(int argc, char **argv)
             "--out FILE.pcap --truth FILE.tsv [--duration S] [--onset S] [--end S] [--clients N]");
     bool blackhole = !strcmp(scen, "quic-blackhole"), office = !strcmp(scen, "quic-office");
     one_way = !strcmp(scen, "quic-oneway");
-    if (!blackhole && !office && !one_way && strcmp(scen, "quic-ok"))
+    if (!blackhole && !office && !one_way && strcmp(scen, "quic-ok") != 0)
         die("unknown scenario");
     if (clients < 1 || clients > 250 || duration <= 0 || duration > 86400)
         die("--clients must be 1..250 and --duration 0..86400");

@@ -55,7 +55,7 @@ uint32_t rnd_poisson(double mean)
 /* ------------------------------------------------------------------ */
 /* A growable byte buffer for building messages and holding frames.    */
 
-void die(const char *msg)
+_Noreturn void die(const char *msg)
 {
     fprintf(stderr, "flgen: %s\n", msg);
     exit(1);

@@ -125,7 +125,10 @@ static fl_detector *run_sim(const sim *s, const fl_config *cfg, uint64_t seed)
     ck_assert_ptr_nonnull(d);
     static fl_addr cl[MAXP][MAXC];
     static uint32_t cf[MAXP][MAXC];
-    for (double t = 0; t < s->duration; t += BUCKET) {
+    /* an integer bucket counter: t takes the same (whole) values as
+     * repeated addition of BUCKET would, without a float loop counter */
+    for (uint64_t k = 0; (double)(k * BUCKET) < s->duration; k++) {
+        double t = (double)(k * BUCKET);
         fl_bucket_entry e[MAXP];
         memset(e, 0, sizeof e);
         if (s->resolvers)

@@ -120,6 +120,7 @@ START_TEST(test_eviction_at_cap_takes_oldest)
         if (i == 0)
             first = f;
     }
+    ck_assert_ptr_nonnull(first);
     uint32_t gen0 = first->gen;
     /* flow 0 becomes the most recent: flow 1 is now the oldest */
     fl_flow_touch(t, first, FL_FC_TCP_OPENING, 10000000);

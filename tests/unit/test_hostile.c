@@ -165,7 +165,7 @@ static void run_file(const char *path, run_result *r)
  * attempt is still counted. */
 START_TEST(timestamps_small_steps_back)
 {
-    pcap_out o;
+    pcap_out o = { 0 };
     pcap_open(&o, 1);
     frame_buf f;
     for (uint32_t i = 0; i < 200; i++) {
@@ -190,7 +190,7 @@ END_TEST
 START_TEST(flood_of_new_flows_and_fragments)
 {
     enum { N = 200000, CAP = 20000 };
-    pcap_out o;
+    pcap_out o = { 0 };
     pcap_open(&o, 1);
     frame_buf f;
     for (uint32_t i = 0; i < N; i++) {
@@ -269,14 +269,15 @@ START_TEST(snaplen_truncated_everywhere)
     uint8_t *buf = malloc(cap);
     ck_assert_ptr_nonnull(buf);
     while ((got = fread(buf + len, 1, cap - len, in)) > 0 && (len += got) == cap) {
-        buf = realloc(buf, cap *= 2);
-        ck_assert_ptr_nonnull(buf);
+        uint8_t *grown = realloc(buf, cap *= 2);
+        ck_assert_ptr_nonnull(grown);
+        buf = grown;
     }
     fclose(in);
     free(demo);
     static const uint32_t snaps[] = { 1, 13, 14, 20, 34, 54, 73, 74, 128 };
     for (size_t k = 0; k < sizeof snaps / sizeof snaps[0]; k++) {
-        pcap_out o;
+        pcap_out o = { 0 };
         pcap_open(&o, 1);
         for (size_t off = 0; off + 16 <= len;) {
             uint32_t h[4];

@@ -131,7 +131,8 @@ START_TEST(sd_notify_sends_one_datagram)
     snprintf(path, sizeof path, "%s/notify", dir);
     int s = socket(AF_UNIX, SOCK_DGRAM, 0);
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    strcpy(sa.sun_path, path);
+    ck_assert_uint_lt(strlen(path), sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
     ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
 
     unsetenv("NOTIFY_SOCKET");

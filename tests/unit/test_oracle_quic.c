@@ -181,14 +181,14 @@ START_TEST(test_quic_captures_match_tshark)
                     listed = d;
             if (listed >= 0) {
                 used[listed] = true;
-                if (strcmp(cell(&diffs, listed, "tshark"), want) ||
-                    strcmp(cell(&diffs, listed, "faultline"), got)) {
+                if (strcmp(cell(&diffs, listed, "tshark"), want) != 0 ||
+                    strcmp(cell(&diffs, listed, "faultline"), got) != 0) {
                     fprintf(stderr, "STALE\t%s\t%s\tlisted %s/%s, now tshark %s faultline %s\n",
                             file, columns[c], cell(&diffs, listed, "tshark"),
                             cell(&diffs, listed, "faultline"), want, got);
                     failures++;
                 }
-            } else if (strcmp(want, got)) {
+            } else if (strcmp(want, got) != 0) {
                 fprintf(stderr, "DIFF\t%s\t%s\t%s\t%s\n", file, columns[c], want, got);
                 failures++;
             } else {

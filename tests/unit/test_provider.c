@@ -6,6 +6,7 @@
  * AWS, 96.6.0.0/15 Akamai, 151.101.0.0/16 Fastly), or the operators' own
  * documentation for resolver addresses. Unknown addresses are from the
  * documentation ranges (RFC 5737, RFC 3849). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,10 +613,18 @@ END_TEST
 static long rss_kib(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
+    long resident = 0;
+    char line[128];
     if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
+        /* statm: "size resident shared ..." in pages (proc(5)) */
+        if (fgets(line, sizeof line, f)) {
+            char *end;
+            (void)strtol(line, &end, 10);
+            errno = 0;
+            resident = strtol(end, &end, 10);
+            if (errno || resident < 0)
+                resident = 0;
+        }
         fclose(f);
     }
     return resident * (sysconf(_SC_PAGESIZE) / 1024);

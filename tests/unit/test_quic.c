@@ -8,6 +8,7 @@
  * is fed on an exact heap copy (over-reads crash under ASan).
  */
 #include <check.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,8 +129,9 @@ static size_t unhex(const char *h, uint8_t *out, size_t cap)
     size_t n = strlen(h) / 2;
     ck_assert_uint_le(n, cap);
     for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(h + 2 * i, "%2x", &v), 1);
+        char byte[3] = { h[2 * i], h[2 * i + 1], '\0' }, *end;
+        unsigned long v = strtoul(byte, &end, 16);
+        ck_assert_msg(*end == '\0' && isxdigit((unsigned char)byte[0]), "bad hex at %s", h + 2 * i);
         out[i] = (uint8_t)v;
     }
     return n;

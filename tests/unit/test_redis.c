@@ -497,8 +497,8 @@ START_TEST(test_down_at_start)
 
     for (int i = 0; i < 5; i++) {
         fl_bucket_entry e = entry(1700000100 + 10 * (uint64_t)i, "Oracle");
-        e.counts.v[FL_C_flows] = (uint64_t)(i + 1);
-        e.counts.v[FL_C_tcp_syn_timeouts] = (uint64_t)(10 * i + 1);
+        e.counts.v[FL_C_flows] = (uint64_t)i + 1;
+        e.counts.v[FL_C_tcp_syn_timeouts] = 10 * (uint64_t)i + 1;
         fl_redis_put_bucket(r, &e, 1);
     }
     ck_assert(!fl_redis_flush(r, 300));
@@ -657,7 +657,7 @@ START_TEST(test_backlog_budget)
     fl_redis *r = open_sink(s.url, "s1", 3 * one + one / 2);
     for (int i = 0; i < 10; i++) {
         e = entry(1700002000 + 10 * (uint64_t)i, "Alibaba");
-        e.counts.v[FL_C_dns_refused] = (uint64_t)(100 + i);
+        e.counts.v[FL_C_dns_refused] = 100 + (uint64_t)i;
         fl_redis_put_bucket(r, &e, 1);
     }
     fl_redis_get_stats(r, &st);

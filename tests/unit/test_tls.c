@@ -89,17 +89,16 @@
         0x2b, 0x00, 0x03, 0x02, 0x03, 0x04
 /* TLS 1.3 ServerHello: 0303, random, session_id<0>, 1301, 0, extensions<6>
  * {supported_versions len 2: 0304}: 2+32+1+2+1+2+6 = 46 (0x2e); record 50. */
-#define SH13_BODY(random)                                                     \
-    0x16, 0x03, 0x03, 0x00, 0x32, 0x02, 0x00, 0x00, 0x2e, 0x03, 0x03, random,  \
-        0x00, 0x13, 0x01, 0x00, 0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04
-#define REC_SH13 SH13_BODY(B32(0xb7))
+#define SH13_HEAD 0x16, 0x03, 0x03, 0x00, 0x32, 0x02, 0x00, 0x00, 0x2e, 0x03, 0x03
+#define SH13_TAIL 0x00, 0x13, 0x01, 0x00, 0x00, 0x06, 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04
+#define REC_SH13 SH13_HEAD, B32(0xb7), SH13_TAIL
 /* HelloRetryRequest: a ServerHello whose random is SHA-256 of
  * "HelloRetryRequest" (RFC 8446 4.1.3). */
 #define HRR_RANDOM                                                            \
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02,   \
         0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c,     \
         0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c
-#define REC_HRR SH13_BODY(HRR_RANDOM)
+#define REC_HRR SH13_HEAD, HRR_RANDOM, SH13_TAIL
 /* TLS 1.3 encrypted records all carry opaque type 23 (RFC 8446 5.2):
  * server EncryptedExtensions..Finished (64), client Finished (53),
  * NewSessionTicket (80), a client alert (2 + type + 16 tag = 19). */
@@ -1190,9 +1189,13 @@ static int hexval(char c)
     return -1;
 }
 
-/* Decode a real conversation into a conv with heap segments. */
+#define MAX_REAL_SEGS 8
+
+/* Decode a real conversation into a conv with heap segments; segs holds
+ * MAX_REAL_SEGS entries, zeroed by the caller. */
 static conv real_to_conv(const struct real_conv *rc, seg *segs)
 {
+    ck_assert_int_le(rc->nsegs, MAX_REAL_SEGS);
     for (int i = 0; i < rc->nsegs; i++) {
         const char *h = rc->segs[i].hex;
         size_t n = strlen(h) / 2;
@@ -1212,18 +1215,17 @@ static conv real_to_conv(const struct real_conv *rc, seg *segs)
     return cv;
 }
 
-static void free_conv_segs(seg *segs, int n)
+/* Frees every entry of a zeroed segs[MAX_REAL_SEGS] (unused ones are NULL). */
+static void free_conv_segs(seg *segs)
 {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < MAX_REAL_SEGS; i++)
         free((void *)segs[i].p);
 }
-
-#define MAX_REAL_SEGS 8
 
 START_TEST(test_real_conversation)
 {
     const struct real_conv *rc = &reals[_i];
-    seg segs[MAX_REAL_SEGS];
+    seg segs[MAX_REAL_SEGS] = { 0 };
     ck_assert_int_le(rc->nsegs, MAX_REAL_SEGS);
     conv cv = real_to_conv(rc, segs);
 
@@ -1259,7 +1261,7 @@ START_TEST(test_real_conversation)
             }
         }
     }
-    free_conv_segs(segs, rc->nsegs);
+    free_conv_segs(segs);
 }
 END_TEST
 
@@ -1267,7 +1269,7 @@ END_TEST
 START_TEST(test_real_prefixes)
 {
     const struct real_conv *rc = &reals[_i];
-    seg segs[MAX_REAL_SEGS];
+    seg segs[MAX_REAL_SEGS] = { 0 };
     conv cv = real_to_conv(rc, segs);
     uint32_t total = conv_len(&cv);
     unsigned prev_fatal = 0;
@@ -1281,7 +1283,7 @@ START_TEST(test_real_prefixes)
         if (p == total)
             expect_outcome(&cv, &o, &cv.want, "full prefix");
     }
-    free_conv_segs(segs, rc->nsegs);
+    free_conv_segs(segs);
 }
 END_TEST
 
@@ -1295,10 +1297,10 @@ START_TEST(test_real_manifest_counts)
         for (int i = 0; i < NREALS; i++) {
             if (strcmp(reals[i].file, manifest[m].file) != 0)
                 continue;
-            seg segs[MAX_REAL_SEGS];
+            seg segs[MAX_REAL_SEGS] = { 0 };
             conv cv = real_to_conv(&reals[i], segs);
             sum += run_whole(&cv).fatal_alerts;
-            free_conv_segs(segs, reals[i].nsegs);
+            free_conv_segs(segs);
             convs_of_file++;
         }
         ck_assert_int_gt(convs_of_file, 0);
