@@ -35,6 +35,7 @@ typedef struct judgement {
     uint64_t fails, total;    /* last window_s, a noisy client set aside */
     double ratio;             /* last window_s */
     double p0;                /* the baseline judged against */
+    double p0_n;              /* attempts behind it (learned + prior) */
     double log_p;             /* best (lowest) log tail over the windows */
     uint32_t len;             /* buckets of that window */
     bool usable;              /* a baseline exists (dns_nodata: learned) */

@@ -114,7 +114,8 @@ double fl_detect_threshold(const fl_config *cfg, double p0)
  * how many names lack an AAAA record, and whether UDP/443 is let out, are
  * properties of the site, so they are judged only once their own baseline
  * is learned. */
-static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *usable)
+static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *usable,
+                       double *weight)
 {
     if (f == FL_FAM_DNS_NODATA || f == FL_FAM_QUIC) {
         /* quic likewise: a site that blocks UDP/443 fails every QUIC
@@ -123,11 +124,13 @@ static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *us
         /* never below the prior: NODATA repeats per name (the same AAAA
          * asked again), far from independent attempts */
         *usable = s->learned_n >= cfg->baseline_prior_weight;
+        *weight = s->learned_n;
         return fmax(cfg->baseline_prior, s->learned_n > 0 ? s->learned_f / s->learned_n : 0);
     }
     *usable = true;
     double w = cfg->baseline_prior_weight;
     double n = w + s->learned_n;
+    *weight = n;
     return n > 0 ? (w * cfg->baseline_prior + s->learned_f) / n : cfg->baseline_prior;
 }
 
@@ -222,7 +225,7 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
     const fl_config *cfg = d->cfg;
     judgement *j = &p->j[f];
     bool usable;
-    j->p0 = baseline(cfg, &p->f[f], f, &usable);
+    j->p0 = baseline(cfg, &p->f[f], f, &usable, &j->p0_n);
     j->usable = usable;
     double thr = fl_detect_threshold(cfg, j->p0);
     double loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
@@ -255,7 +258,9 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         /* a nearly idle provider is nobody's outage to page about */
         bool busy = (double)n * 60.0 >= cfg->min_rate * (double)(len * d->bucket_s);
         as_evidence(cfg, p->clients_len[len], len * d->bucket_s / 60.0, &fl, &n);
-        double lp = fl_evidence_log_tail(fl, n, j->p0);
+        /* judged against what the baseline's own attempts make plausible,
+         * not a p0 known exactly: the posterior predictive (beta-binomial) */
+        double lp = fl_evidence_log_tail_beta(fl, n, j->p0, j->p0_n);
         if (lp <= loose && len <= recent) {
             j->elevated = true;
             if (len <= RESOLVE_BUCKETS)

@@ -42,6 +42,44 @@ double fl_evidence_log_tail(uint64_t k, uint64_t n, double p)
     return tail > 0 ? 0.0 : tail;
 }
 
+static double log_beta(double x, double y)
+{
+    return lgamma(x) + lgamma(y) - lgamma(x + y);
+}
+
+double fl_evidence_log_tail_beta(uint64_t k, uint64_t n, double p0, double m)
+{
+    if (!(m > 0) || m > 1e6 || !(p0 > 0) || p0 >= 1)
+        return fl_evidence_log_tail(k, n, p0);
+    if (k == 0 || n == 0)
+        return k == 0 ? 0.0 : -INFINITY;
+    if (k > n)
+        return -INFINITY;
+    if ((double)k <= (double)n * p0)
+        return 0.0; /* not above the expectation */
+    double a = p0 * m, b = (1 - p0) * m;
+    double dk = (double)k, dn = (double)n;
+    double first = lgamma(dn + 1) - lgamma(dk + 1) - lgamma(dn - dk + 1) +
+                   log_beta(dk + a, dn - dk + b) - log_beta(a, b);
+    /* t(i+1)/t(i) = (n-i)/(i+1) * (i+a)/(n-i-1+b); past the mode it is
+     * below 1 and falls, so once a term stops mattering the rest is
+     * bounded by a geometric series of that ratio. */
+    double sum = 1.0, t = 1.0;
+    uint64_t i = k;
+    for (uint32_t step = 0; i < n && step < TAIL_TERMS_MAX; step++, i++) {
+        double di = (double)i;
+        double r = (dn - di) / (di + 1) * (di + a) / (dn - di - 1 + b);
+        t *= r;
+        sum += t;
+        if (r < 1 && t < 1e-12 * sum) {
+            sum += t * r / (1 - r);
+            break;
+        }
+    }
+    double tail = first + log(sum);
+    return tail > 0 ? 0.0 : tail;
+}
+
 double fl_evidence_alpha(double budget, double bucket_s, double tests_per_bucket)
 {
     if (budget <= 0)

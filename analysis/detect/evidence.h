@@ -15,6 +15,15 @@
  * exact terms summed in log space otherwise (no underflow at n = 10^6). */
 double fl_evidence_log_tail(uint64_t k, uint64_t n, double p);
 
+/* log P(X >= k) when p itself is only known from `m` attempts (baseline
+ * p0 = a / m): X ~ BetaBinomial(n, a = p0 m, b = (1 - p0) m), the
+ * posterior predictive of a baseline learned from m attempts. A baseline
+ * learned from few attempts (a fresh start on the prior, a nearly idle
+ * provider) is uncertain, and a window a few points above it is far less
+ * surprising than the plain binomial says. Tends to fl_evidence_log_tail
+ * as m grows (used directly beyond 10^6 attempts). */
+double fl_evidence_log_tail_beta(uint64_t k, uint64_t n, double p0, double m);
+
 /* Per-test significance level for `budget` false alerts per 30 days, with
  * `tests_per_bucket` tests every bucket of `bucket_s` seconds (Bonferroni:
  * the budget divided by the tests in 30 days). */

@@ -237,6 +237,48 @@ START_TEST(test_tail_exact)
 }
 END_TEST
 
+/* The beta-binomial predictive tail: against a direct sum of its terms;
+ * never more extreme than the binomial (an uncertain baseline is weaker
+ * evidence in the tail), and the binomial again once the baseline's attempts are many. */
+START_TEST(test_tail_beta)
+{
+    const uint64_t ns[] = { 1, 7, 20, 90 };
+    const double ps[] = { 0.005, 0.03, 0.2 }, ms[] = { 50, 400, 5000 };
+    for (size_t a = 0; a < 4; a++)
+        for (size_t b = 0; b < 3; b++)
+            for (size_t c = 0; c < 3; c++)
+                for (uint64_t k = 0; k <= ns[a]; k++) {
+                    uint64_t n = ns[a];
+                    double p = ps[b], m = ms[c], al = p * m, be = (1 - p) * m, sum = 0;
+                    for (uint64_t i = k; i <= n; i++)
+                        sum += exp(lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) +
+                                   lgamma(i + al) + lgamma(n - i + be) - lgamma(n + al + be) -
+                                   (lgamma(al) + lgamma(be) - lgamma(al + be)));
+                    double got = fl_evidence_log_tail_beta(k, n, p, m);
+                    if ((double)k <= n * p) {
+                        ck_assert(got == 0.0);
+                        continue;
+                    }
+                    ck_assert_msg(fabs(got - log(sum)) < 1e-6 * fabs(log(sum)) + 1e-9,
+                                  "k %lu n %lu p %g m %g: %g want %g", (unsigned long)k,
+                                  (unsigned long)n, p, m, got, log(sum));
+                    /* in the tail the test is about (near the mean
+                     * overdispersion also moves mass to 0, either way) */
+                    double bin = fl_evidence_log_tail(k, n, p);
+                    if (bin < log(1e-3))
+                        ck_assert(got >= bin - 1e-9);
+                }
+    /* 11 of 369 at a 1 % prior worth 100 attempts: a binomial "certainty",
+     * a plausible sample when the baseline is that uncertain */
+    ck_assert(fl_evidence_log_tail(11, 369, 0.01) < log(1e-2));
+    ck_assert(fl_evidence_log_tail_beta(11, 369, 0.01, 100) > log(1e-2));
+    double big = fl_evidence_log_tail_beta(40, 1000, 0.02, 1e7);
+    ck_assert(fabs(big - fl_evidence_log_tail(40, 1000, 0.02)) < 1e-9);
+    ck_assert(fl_evidence_log_tail_beta(3, 2, 0.1, 100) == -INFINITY);
+    ck_assert(isfinite(fl_evidence_log_tail_beta(30000, 1000000, 0.01, 5000)));
+}
+END_TEST
+
 START_TEST(test_alpha_budget)
 {
     /* 1 false alert per 30 days, 10 s buckets, 6 families x 6 windows */
@@ -555,6 +597,7 @@ static Suite *detector_suite(void)
     TCase *tc = tcase_create("rule");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_tail_exact);
+    tcase_add_test(tc, test_tail_beta);
     tcase_add_test(tc, test_alpha_budget);
     tcase_add_test(tc, test_clean_day);
     tcase_add_test(tc, test_harmless_wobble);
