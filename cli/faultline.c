@@ -124,6 +124,43 @@ static bool apply_sets(cli *c)
     return true;
 }
 
+/* After the options: the config file, then the command line's values over
+ * it (--bucket, -i, ... in order, then every --set), then the checks that
+ * need the whole configuration, and the log set up from it. */
+static int finish_args(cli *c, int npending)
+{
+    char *(*pending)[2] = c->overrides;
+    if (c->config_file) {
+        char err[1024];
+        if (!fl_config_load(&c->cfg, c->config_file, err, sizeof err)) {
+            fprintf(stderr, "faultline: %s\n", err);
+            return EXIT_INPUT;
+        }
+    }
+    for (int i = 0; i < npending; i++)
+        if (!set_opt(c, pending[i][0], pending[i][1]))
+            return EXIT_USAGE;
+    c->noverrides = npending;
+    if (!apply_sets(c))
+        return EXIT_USAGE;
+    if (c->cfg.bucket_s == 0) {
+        fprintf(stderr, "faultline: bucket_s must be at least 1 second\n");
+        return EXIT_USAGE;
+    }
+    if (c->json && c->events_path && strcmp(c->events_path, "-") == 0) {
+        fprintf(stderr, "faultline: --json and --events - both want stdout: give --events a file\n");
+        return EXIT_USAGE;
+    }
+    if (fl_log_level_from_name(c->cfg.log_level) < 0) {
+        fprintf(stderr, "faultline: log_level '%s': want emerg, alert, crit, err, warning, "
+                        "notice, info or debug\n", c->cfg.log_level);
+        return EXIT_USAGE;
+    }
+    fl_log_setup(2, FL_LOG_STYLE_AUTO, (fl_log_level)fl_log_level_from_name(c->cfg.log_level));
+    fl_config_resolve_paths(&c->cfg);
+    return 0;
+}
+
 /* Parse options; config file first, then command-line values over it. */
 static int parse_args(cli *c, int argc, char **argv)
 {
@@ -200,35 +237,7 @@ static int parse_args(cli *c, int argc, char **argv)
             npending++;
         }
     }
-    if (c->config_file) {
-        char err[1024];
-        if (!fl_config_load(&c->cfg, c->config_file, err, sizeof err)) {
-            fprintf(stderr, "faultline: %s\n", err);
-            return EXIT_INPUT;
-        }
-    }
-    for (int i = 0; i < npending; i++)
-        if (!set_opt(c, pending[i][0], pending[i][1]))
-            return EXIT_USAGE;
-    c->noverrides = npending;
-    if (!apply_sets(c))
-        return EXIT_USAGE;
-    if (c->cfg.bucket_s == 0) {
-        fprintf(stderr, "faultline: bucket_s must be at least 1 second\n");
-        return EXIT_USAGE;
-    }
-    if (c->json && c->events_path && strcmp(c->events_path, "-") == 0) {
-        fprintf(stderr, "faultline: --json and --events - both want stdout: give --events a file\n");
-        return EXIT_USAGE;
-    }
-    if (fl_log_level_from_name(c->cfg.log_level) < 0) {
-        fprintf(stderr, "faultline: log_level '%s': want emerg, alert, crit, err, warning, "
-                        "notice, info or debug\n", c->cfg.log_level);
-        return EXIT_USAGE;
-    }
-    fl_log_setup(2, FL_LOG_STYLE_AUTO, (fl_log_level)fl_log_level_from_name(c->cfg.log_level));
-    fl_config_resolve_paths(&c->cfg);
-    return 0;
+    return finish_args(c, npending);
 }
 
 static uint64_t wall_us(void)
@@ -642,7 +651,12 @@ static void capture_tick(cli *c, outputs *out, fl_live *live, fl_source *src,
         char rerr[256] = "";
         fl_source_get_stats(src, ss);
         make_view(out, &v, rerr, sizeof rerr);
+        bool was_blind = fl_live_blind(live);
         fl_live_tick(live, now, &v, ss->kernel_drops, rerr);
+        /* the health outputs (metrics, Redis heartbeat) hear of a blind
+         * sensor, or of its return, at once, not at the next heartbeat */
+        if (fl_live_blind(live) != was_blind)
+            *next_beat = now;
     }
     if (now >= *next_beat) {
         heartbeat(out, ss->kernel_drops);
