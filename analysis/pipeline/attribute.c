@@ -16,10 +16,12 @@ void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uin
     fl_aggregate_count(e->agg, ts, provider, c, n);
 }
 
-/* The one place a failure is booked: the failing client is recorded for
- * provider at ts and the flow f (NULL if it has ended) is marked failed. */
+/* The reason of the next failure, for --events only: without an events
+ * sink nothing is formatted. */
 void fl_eng_why(fl_engine *e, const char *fmt, ...)
 {
+    if (!e->fail_sink)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->why, sizeof e->why, fmt, ap);
@@ -46,8 +48,9 @@ static void default_why(const fl_engine *e, fl_counter c, char *buf, size_t len)
     }
 }
 
-/* The one place a failure is counted for a client (and its flow): the
- * failing-client tallies, and the --events sink once per increment. */
+/* The one place a failure is booked for a client (and its flow): the
+ * failing-client tallies, the --events sink once per increment, and the
+ * flow (NULL if it has ended) marked failed. */
 void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
                     const fl_addr *client, fl_counter c, uint32_t n)
 {
