@@ -17,6 +17,7 @@
 #include "fl_counters.h"
 #include "fl_hll.h"
 #include "fl_packet.h"
+#include "fl_services.h"
 
 typedef struct fl_aggregate fl_aggregate;
 
@@ -55,9 +56,13 @@ void fl_aggregate_resolver(fl_aggregate *a, uint16_t resolver, fl_counter c, uin
 /* Services: intern a name (SNI/Host/DNS name or nDPI protocol); 0 = none. */
 uint32_t fl_aggregate_service_id(fl_aggregate *a, const char *name);
 const char *fl_aggregate_service_name(const fl_aggregate *a, uint32_t id);
-/* A flow of service at provider ended or failed: add to its tallies. */
-void fl_aggregate_service(fl_aggregate *a, uint16_t provider, uint32_t service,
-                          uint32_t flows, uint32_t failures);
+/* n of counter c for a service at packet time ts_us (fl_services.h: only
+ * flows, dns_queries and failures are kept per service). */
+void fl_aggregate_service_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
+                                uint32_t service, fl_counter c, uint32_t n);
+/* A flow of that service had its first failure at ts_us. */
+void fl_aggregate_service_failed_flow(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
+                                      uint32_t service);
 
 /* Packet time moved to now_us: close buckets whose grace is over. */
 void fl_aggregate_advance(fl_aggregate *a, uint64_t now_us);
@@ -82,13 +87,12 @@ uint64_t fl_aggregate_total_clients(const fl_aggregate *a, uint16_t provider);
 void fl_aggregate_grand_totals(const fl_aggregate *a, fl_counts *out, uint64_t *clients);
 const fl_counts *fl_aggregate_resolver_totals(const fl_aggregate *a, uint16_t resolver);
 
-typedef struct fl_service_tally {
-    uint16_t provider;
-    uint32_t service;
-    uint64_t flows, failures;
-} fl_service_tally;
-/* All (provider, service) tallies, unordered. */
+/* All (provider, service) run totals, unordered. */
 size_t fl_aggregate_services(const fl_aggregate *a, const fl_service_tally **tallies);
+/* One provider's services over the closed buckets starting in [t0, t1),
+ * malloc'd (fl_services_window). */
+size_t fl_aggregate_services_window(const fl_aggregate *a, uint16_t provider, double t0,
+                                    double t1, fl_service_tally **out, int *complete);
 
 uint64_t fl_aggregate_late_facts(const fl_aggregate *a);
 uint32_t fl_aggregate_bucket_s(const fl_aggregate *a);

@@ -21,6 +21,7 @@ typedef struct fl_dns_query {
     uint16_t id;
     uint16_t provider;
     uint16_t resolver;        /* public resolver operator, 0 if none */
+    uint32_t service;         /* the queried name's service id, 0 none */
 } fl_dns_query;
 
 typedef struct fl_dns_pending fl_dns_pending;

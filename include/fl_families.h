@@ -65,6 +65,12 @@ const char *fl_family_per(fl_family f);
 void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
                       uint64_t total[FL_FAM_COUNT]);
 
+/* The same before that floor: what was seen, for a reader who must say
+ * when failures outnumber attempts (several failures on one flow, or a
+ * flow that began before the window counted). */
+void fl_family_counts_raw(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
+                          uint64_t total[FL_FAM_COUNT]);
+
 /* One family's failures and attempts. */
 void fl_family_count(const fl_counts *c, fl_family f, uint64_t *fails, uint64_t *total);
 

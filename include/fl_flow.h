@@ -68,6 +68,7 @@ enum {
     FL_FS_CLIENT_SPOKE   = 1u << 22, /* client payload seen, app undecided */
     FL_FS_RESP_ONLY      = 1u << 23, /* HTTP known only from the server's side */
     FL_FS_HTTPS_TIMER    = 1u << 24, /* the TLS record walker's timer is pending */
+    FL_FS_SVC_COUNTED    = 1u << 25, /* counted among its service's flows */
 };
 
 typedef struct fl_flow {

@@ -32,11 +32,6 @@ typedef struct slot {
     uint32_t ncells;
 } slot;
 
-typedef struct service_entry {
-    fl_service_tally t;
-    bool used;
-} service_entry;
-
 struct fl_aggregate {
     fl_aggregate_options opt;
     fl_provider_name_fn names;
@@ -67,9 +62,7 @@ struct fl_aggregate {
     uint32_t *svc_index;    /* open addressing: name hash -> id */
     uint32_t svc_index_size;
 
-    service_entry *tallies; /* open addressing on (provider, service) */
-    uint32_t tally_size, ntallies;
-    fl_service_tally *tally_list; /* compacted for the read side */
+    fl_services *svcs;      /* per bucket and service (fl_services.h) */
 
     fl_bucket_entry *scratch;
     uint32_t nscratch;
@@ -132,9 +125,10 @@ fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt,
      * analysing a small capture. */
     a->svc_index_size = SVC_INITIAL;
     a->svc_index = calloc(a->svc_index_size, sizeof *a->svc_index);
-    a->tally_size = SVC_INITIAL;
-    a->tallies = calloc(a->tally_size, sizeof *a->tallies);
-    if (!a->ring || !a->svc_index || !a->tallies) {
+    /* service rows: ~160 B each, at most 2^18 (40 MB) however long the run */
+    a->svcs = fl_services_new(a->opt.bucket_s, a->opt.services_max,
+                              a->opt.history_max < (1u << 18) ? a->opt.history_max : 1u << 18);
+    if (!a->ring || !a->svc_index || !a->svcs) {
         fl_aggregate_free(a);
         return NULL;
     }
@@ -171,8 +165,7 @@ void fl_aggregate_free(fl_aggregate *a)
         free(a->svc_names[i]);
     free(a->svc_names);
     free(a->svc_index);
-    free(a->tallies);
-    free(a->tally_list);
+    fl_services_free(a->svcs);
     free(a->scratch);
     free(a);
 }
@@ -237,6 +230,8 @@ static void close_slot(fl_aggregate *a, slot *s)
             a->history_dropped++;
         }
     }
+    /* the services' rows first: an alert raised by on_close reads them */
+    fl_services_close(a->svcs, s->bucket);
     if (n && a->on_close)
         a->on_close(a->close_ctx, a->scratch, n);
     for (uint32_t p = 0; p < s->ncells; p++)
@@ -446,36 +441,6 @@ static bool svc_index_room(fl_aggregate *a)
     return true;
 }
 
-static uint32_t tally_slot(uint64_t key, uint32_t mask)
-{
-    return (uint32_t)(key * 0x9e3779b97f4a7c15ULL >> 32) & mask;
-}
-
-static bool tallies_room(fl_aggregate *a)
-{
-    if ((a->ntallies + 1) * 2 <= a->tally_size)
-        return true;
-    if (a->tally_size >= 2 * a->opt.services_max)
-        return a->ntallies < a->tally_size - 1;
-    uint32_t ns = a->tally_size * 2, mask = ns - 1;
-    service_entry *nt = calloc(ns, sizeof *nt);
-    if (!nt)
-        return a->ntallies < a->tally_size - 1;
-    for (uint32_t j = 0; j < a->tally_size; j++) {
-        if (!a->tallies[j].used)
-            continue;
-        const fl_service_tally *t = &a->tallies[j].t;
-        uint32_t i = tally_slot(((uint64_t)t->provider << 32) | t->service, mask);
-        while (nt[i].used)
-            i = (i + 1) & mask;
-        nt[i] = a->tallies[j];
-    }
-    free(a->tallies);
-    a->tallies = nt;
-    a->tally_size = ns;
-    return true;
-}
-
 uint32_t fl_aggregate_service_id(fl_aggregate *a, const char *name)
 {
     if (!name || !*name)
@@ -505,34 +470,26 @@ const char *fl_aggregate_service_name(const fl_aggregate *a, uint32_t id)
     return id && id <= a->nsvc ? a->svc_names[id - 1] : "(other)";
 }
 
-void fl_aggregate_service(fl_aggregate *a, uint16_t provider, uint32_t service,
-                          uint32_t flows, uint32_t failures)
+void fl_aggregate_service_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
+                                uint32_t service, fl_counter c, uint32_t n)
 {
-    if (a->ntallies < a->opt.services_max && !tallies_room(a))
-        return;
-    uint64_t key = ((uint64_t)provider << 32) | service;
-    uint32_t mask = a->tally_size - 1;
-    uint32_t i = tally_slot(key, mask);
-    for (;; i = (i + 1) & mask) {
-        service_entry *e = &a->tallies[i];
-        if (!e->used) {
-            if (a->ntallies >= a->opt.services_max) {
-                if (service == 0)
-                    return;
-                fl_aggregate_service(a, provider, 0, flows, failures);
-                return;
-            }
-            e->used = true;
-            e->t.provider = provider;
-            e->t.service = service;
-            a->ntallies++;
-        } else if (e->t.provider != provider || e->t.service != service) {
-            continue;
-        }
-        e->t.flows += flows;
-        e->t.failures += failures;
-        return;
-    }
+    /* the fact itself was counted (and, if late, said so) by
+     * fl_aggregate_count: not a second late fact */
+    uint64_t late = a->late;
+    slot *s = slot_for(a, ts_us);
+    a->late = late;
+    if (s)
+        fl_services_count(a->svcs, s->bucket, provider, service, c, n);
+}
+
+void fl_aggregate_service_failed_flow(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
+                                      uint32_t service)
+{
+    uint64_t late = a->late;
+    slot *s = slot_for(a, ts_us);
+    a->late = late;
+    if (s)
+        fl_services_failed_flow(a->svcs, s->bucket, provider, service);
 }
 
 void fl_aggregate_advance(fl_aggregate *a, uint64_t now_us)
@@ -605,15 +562,13 @@ const fl_counts *fl_aggregate_resolver_totals(const fl_aggregate *a, uint16_t re
 
 size_t fl_aggregate_services(const fl_aggregate *a, const fl_service_tally **tallies)
 {
-    fl_aggregate *m = (fl_aggregate *)a; /* compacted lazily for readers */
-    free(m->tally_list);
-    m->tally_list = malloc((a->ntallies ? a->ntallies : 1) * sizeof *m->tally_list);
-    size_t n = 0;
-    for (uint32_t i = 0; m->tally_list && i < a->tally_size; i++)
-        if (a->tallies[i].used)
-            m->tally_list[n++] = a->tallies[i].t;
-    *tallies = m->tally_list;
-    return n;
+    return fl_services_totals(a->svcs, tallies);
+}
+
+size_t fl_aggregate_services_window(const fl_aggregate *a, uint16_t provider, double t0,
+                                    double t1, fl_service_tally **out, int *complete)
+{
+    return fl_services_window(a->svcs, provider, t0, t1, out, complete);
 }
 
 uint64_t fl_aggregate_late_facts(const fl_aggregate *a)

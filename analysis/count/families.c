@@ -42,8 +42,8 @@ fl_family fl_family_from_name(const char *name)
     return FL_FAM_COUNT;
 }
 
-void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
-                      uint64_t total[FL_FAM_COUNT])
+void fl_family_counts_raw(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
+                          uint64_t total[FL_FAM_COUNT])
 {
     const uint64_t *v = c->v;
     fails[FL_FAM_CONNECT] = v[FL_C_tcp_refused] + v[FL_C_tcp_syn_timeouts] + v[FL_C_tcp_resets];
@@ -70,6 +70,12 @@ void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
     fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] +
                         v[FL_C_tls_stalls] + beyond_resets;
     total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries];
+}
+
+void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
+                      uint64_t total[FL_FAM_COUNT])
+{
+    fl_family_counts_raw(c, fails, total);
     for (int i = 0; i < FL_FAM_COUNT; i++)
         if (total[i] < fails[i])
             total[i] = fails[i];

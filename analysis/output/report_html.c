@@ -21,6 +21,7 @@
 
 #include "fl_report.h"
 #include "html_int.h"
+#include "fl_text.h"
 
 #define CHART_POINTS 600
 #define TOP_SERVICES 8
@@ -128,11 +129,19 @@ static int svc_cmp(const void *x, const void *y)
 {
     const fl_service_tally *a = *(const fl_service_tally *const *)x;
     const fl_service_tally *b = *(const fl_service_tally *const *)y;
-    if (a->failures != b->failures)
-        return a->failures > b->failures ? -1 : 1;
-    if (a->flows != b->flows)
-        return a->flows > b->flows ? -1 : 1;
+    if (a->fails[FL_FAM_ANY] != b->fails[FL_FAM_ANY])
+        return a->fails[FL_FAM_ANY] > b->fails[FL_FAM_ANY] ? -1 : 1;
+    if (a->attempts[FL_FAM_ANY] != b->attempts[FL_FAM_ANY])
+        return a->attempts[FL_FAM_ANY] > b->attempts[FL_FAM_ANY] ? -1 : 1;
     return a->service < b->service ? -1 : a->service > b->service;
+}
+
+/* A traffic name: odd bytes as \xNN (fl_text.h), then HTML-escaped. */
+static void esc_name(FILE *o, const char *name)
+{
+    char b[4 * 256 + 1];
+    fl_text_visible(name, b, sizeof b);
+    fl_html_esc(o, b);
 }
 
 /* Top services of provider (most failures, then most flows); returns how
@@ -311,7 +320,7 @@ static void alerts_table(FILE *o, const fl_incident *av, size_t nav, const fl_ag
             for (size_t k = 0; k < m && av[i].provider != FL_ALL_PROVIDERS; k++) {
                 if (k)
                     fputs(", ", o);
-                fl_html_esc(o, fl_aggregate_service_name(agg, top[k]->service));
+                esc_name(o, fl_aggregate_service_name(agg, top[k]->service));
             }
             fputs("</td></tr>", o);
         }
@@ -393,35 +402,56 @@ static void legend(FILE *o, const prov_view *pv, const fl_incident *av, size_t n
 
 }
 
+/* A service's failures beside its attempts (the `any` family: flows and
+ * DNS queries). Several failures can fall on one flow (HTTP 5xx on a
+ * kept-alive connection, a reset after a failed handshake of the same
+ * flow counted once but a 5xx before it): then failures outnumber the
+ * attempts, and the row says so and counts the failing flows instead of
+ * printing a ratio above 100 %. */
 static void services_table(FILE *o, const prov_view *pv, const fl_aggregate *agg,
                            const fl_service_tally *tallies, size_t ntallies,
                            const fl_service_tally **top)
 {
     const fl_counts *c = pv->c;
     char rp[16];
-    fputs("<div class=\"cols\"><div><table><thead><tr><th>Top services</th><th class=\"n\">Flows</th>"
-          "<th class=\"n\">Failures</th><th class=\"n\">Failing</th></tr></thead><tbody>", o);
+    fputs("<div class=\"cols\"><div><table><thead><tr><th>Top services</th>"
+          "<th class=\"n\">Attempts</th><th class=\"n\">Failures</th>"
+          "<th class=\"n\">Failing flows</th><th class=\"n\">Failing</th></tr></thead><tbody>", o);
     size_t all;
     size_t m = top_services(tallies, ntallies, pv->id, top, TOP_SERVICES, &all);
     /* a name seen once (an NXDOMAIN probe, say) that never failed says
      * nothing about the outage */
-    while (m > 1 && !top[m - 1]->failures && top[m - 1]->flows * 100 < c->v[FL_C_flows])
+    while (m > 1 && !top[m - 1]->fails[FL_FAM_ANY] &&
+           top[m - 1]->attempts[FL_FAM_ANY] * 100 < c->v[FL_C_flows])
         m--;
+    bool several = false;
     for (size_t k = 0; k < m; k++) {
-        char a[32], b[32];
-        fl_html_fmt_int(a, sizeof a, top[k]->flows);
-        fl_html_fmt_int(b, sizeof b, top[k]->failures);
-        fl_html_fmt_pct(rp, sizeof rp, top[k]->flows ? (double)top[k]->failures / (double)top[k]->flows : 0);
+        uint64_t fails = top[k]->fails[FL_FAM_ANY], tries = top[k]->attempts[FL_FAM_ANY];
+        char a[32], b[32], ff[32];
+        fl_html_fmt_int(a, sizeof a, tries);
+        fl_html_fmt_int(b, sizeof b, fails);
+        fl_html_fmt_int(ff, sizeof ff, top[k]->failed_flows);
+        fl_html_fmt_pct(rp, sizeof rp, fl_ratio(fails, tries));
         fputs("<tr><td class=\"name\">", o);
-        fl_html_esc(o, fl_aggregate_service_name(agg, top[k]->service));
-        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>", a,
-                b, top[k]->failures ? rp : "\xe2\x80\x94");
+        esc_name(o, fl_aggregate_service_name(agg, top[k]->service));
+        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
+                a, b, ff);
+        if (fails > tries) {
+            several = true;
+            fputs("<td class=\"n\">several per flow*</td></tr>", o);
+        } else {
+            fprintf(o, "<td class=\"n\">%s</td></tr>", fails ? rp : "\xe2\x80\x94");
+        }
     }
     if (!m)
-        fputs("<tr><td class=\"muted\" colspan=\"4\">no named service</td></tr>", o);
+        fputs("<tr><td class=\"muted\" colspan=\"5\">no named service</td></tr>", o);
     else if (all > m)
-        fprintf(o, "<tr><td class=\"muted\" colspan=\"4\">%zu more name%s</td></tr>", all - m,
+        fprintf(o, "<tr><td class=\"muted\" colspan=\"5\">%zu more name%s</td></tr>", all - m,
                 all - m == 1 ? "" : "s");
+    if (several)
+        fputs("<tr><td class=\"muted\" colspan=\"5\">* more failures than attempts: some "
+              "flows failed more than once (HTTP 5xx on one kept-alive connection, say); "
+              "compare the failing flows.</td></tr>", o);
 }
 
 static void signals_table(FILE *o, const fl_counts *c)

@@ -2,6 +2,7 @@
  * schema (README "An alert event"), built with jansson. Zero counters are
  * omitted. */
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "fl_families.h"
 #include "fl_redis.h"
 #include "fl_report.h"
+#include "fl_text.h"
 
 static json_t *counts_object(const fl_counts *c, bool with_zero)
 {
@@ -100,44 +102,82 @@ static json_t *source_object(const fl_run_view *v)
     return s;
 }
 
+/* A service name, odd bytes as \xNN (fl_text.h): jansson refuses invalid
+ * UTF-8, and a reader must see what the client sent. */
+static json_t *fl_json_name(const fl_aggregate *agg, uint32_t service)
+{
+    char b[4 * 256 + 1];
+    fl_text_visible(fl_aggregate_service_name(agg, service), b, sizeof b);
+    return json_string(b);
+}
+
 typedef struct svc_ref {
     const fl_service_tally *t;
+    uint64_t fails, attempts;
 } svc_ref;
 
 static int svc_cmp(const void *a, const void *b)
 {
-    const fl_service_tally *x = ((const svc_ref *)a)->t, *y = ((const svc_ref *)b)->t;
-    if (x->failures != y->failures)
-        return x->failures < y->failures ? 1 : -1;
-    if (x->flows != y->flows)
-        return x->flows < y->flows ? 1 : -1;
+    const svc_ref *x = a, *y = b;
+    if (x->fails != y->fails)
+        return x->fails < y->fails ? 1 : -1;
+    if (x->attempts != y->attempts)
+        return x->attempts < y->attempts ? 1 : -1;
     return 0;
 }
 
-/* Top services of one provider: most failures first, then most flows. */
-static json_t *services_array(const fl_aggregate *agg, uint16_t provider,
+/* Top services of one provider: most failures first, then most attempts.
+ * failures and attempts are those of the families in mask, summed as an
+ * alert sums its own (fl_service_sum), so the services of an alert add up
+ * with it; failed_flows beside them says when one flow failed several
+ * times (failures above attempts). */
+static json_t *services_array(const fl_aggregate *agg, uint16_t provider, unsigned mask,
                               const fl_service_tally *all, size_t n, size_t limit)
 {
     svc_ref *refs = malloc((n ? n : 1) * sizeof *refs);
     size_t m = 0;
     for (size_t i = 0; refs && i < n; i++)
-        if (all[i].provider == provider)
-            refs[m++].t = &all[i];
+        if (all[i].provider == provider) {
+            refs[m].t = &all[i];
+            fl_service_sum(&all[i], mask, &refs[m].fails, &refs[m].attempts);
+            m++;
+        }
     if (m > 1) /* refs may be NULL (out of memory) with m == 0 */
         qsort(refs, m, sizeof *refs, svc_cmp);
     json_t *arr = json_array();
     for (size_t i = 0; i < m && i < limit; i++) {
+        const fl_service_tally *t = refs[i].t;
         json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(fl_aggregate_service_name(agg, refs[i].t->service)));
-        json_object_set_new(o, "flows", json_integer((json_int_t)refs[i].t->flows));
-        json_object_set_new(o, "failures", json_integer((json_int_t)refs[i].t->failures));
+        json_object_set_new(o, "name", fl_json_name(agg, t->service));
+        json_object_set_new(o, "flows", json_integer((json_int_t)t->flows));
+        json_object_set_new(o, "attempts", json_integer((json_int_t)refs[i].attempts));
+        json_object_set_new(o, "failures", json_integer((json_int_t)refs[i].fails));
+        json_object_set_new(o, "failed_flows", json_integer((json_int_t)t->failed_flows));
         json_array_append_new(arr, o);
     }
     free(refs);
     return arr;
 }
 
-static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_providers *prov)
+/* An alert's services: those of its provider over [onset, until), counted
+ * live (at raise, the buckets up to the one that raised it), failures and
+ * attempts of the alert's families. */
+static json_t *alert_services(const fl_aggregate *agg, uint16_t provider, unsigned families,
+                              double onset, double until, json_t *o)
+{
+    fl_service_tally *t;
+    int complete;
+    size_t n = fl_aggregate_services_window(agg, provider, onset, until, &t, &complete);
+    json_t *svc = services_array(agg, provider, families, t, n, 5);
+    free(t);
+    if (!complete)
+        json_object_set_new(o, "top_services_partial", json_true());
+    return svc;
+}
+
+/* until: the end of the alert's services window (epoch seconds). */
+static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_providers *prov,
+                          double until)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
@@ -171,11 +211,9 @@ static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_p
     if (a->local)
         json_object_set_new(o, "providers_failing", json_integer(a->providers_failing));
     if (agg && prov && !a->local) {
-        const fl_service_tally *t;
-        size_t n = fl_aggregate_services(agg, &t);
         fl_provider_id id = fl_providers_find(prov, a->provider);
-        json_t *svc = services_array(agg, id, t, n, 5);
-        json_object_set_new(o, "top_services", svc);
+        json_object_set_new(o, "top_services", alert_services(agg, id, a->families, a->onset_at,
+                                                             until, o));
     }
     return o;
 }
@@ -212,7 +250,8 @@ char *fl_report_json(const fl_run_view *v)
                             json_integer((json_int_t)fl_aggregate_total_clients(agg, (uint16_t)p)));
         json_object_set_new(o, "counters", cnt);
         json_object_set_new(o, "failures", json_integer((json_int_t)fl_counts_failures(c)));
-        json_object_set_new(o, "services", services_array(agg, (uint16_t)p, tallies, ntallies, 20));
+        json_object_set_new(o, "services", services_array(agg, (uint16_t)p, 1u << FL_FAM_ANY, tallies,
+                                                         ntallies, 20));
         json_array_append_new(providers, o);
     }
     json_object_set_new(doc, "providers", providers);
@@ -243,7 +282,10 @@ char *fl_report_json(const fl_run_view *v)
     json_object_set_new(doc, "buckets", buckets);
     json_t *alerts = json_array();
     for (size_t i = 0; i < v->nalerts; i++)
-        json_array_append_new(alerts, alert_json(&v->alerts[i], agg, prov));
+        json_array_append_new(alerts, alert_json(&v->alerts[i], agg, prov,
+                                                 v->alerts[i].resolved_at
+                                                     ? v->alerts[i].resolved_at
+                                                     : HUGE_VAL));
     json_object_set_new(doc, "alerts", alerts);
 
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -256,7 +298,8 @@ void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_aler
 {
     memset(ev, 0, sizeof *ev);
     ev->state = resolved ? "resolved" : "raised";
-    json_t *j = alert_json(a, v ? v->agg : NULL, v ? v->prov : NULL);
+    json_t *j = alert_json(a, v ? v->agg : NULL, v ? v->prov : NULL,
+                           resolved ? a->resolved_at : a->raised_at);
     json_object_set_new(j, "event", json_string(ev->state));
     /* Who saw it: alerts of several sensors meet in one Redis and one
      * Alertmanager; the forwarder labels them by these. */

@@ -48,13 +48,34 @@ static void default_why(const fl_engine *e, fl_counter c, char *buf, size_t len)
     }
 }
 
+/* The service a failure belongs to: the queried name for DNS, else the
+ * flow's (counted among the service's flows first, so a failure never
+ * comes before its flow), else (other). */
+static uint32_t failure_service(fl_engine *e, fl_flow *f, uint64_t ts)
+{
+    if (e->why_service_id)
+        return e->why_service_id;
+    if (e->why_service)
+        return fl_aggregate_service_id(e->agg, e->why_service);
+    if (!f)
+        return 0;
+    fl_eng_service_flow(e, f, ts);
+    return f->service;
+}
+
 /* The one place a failure is booked for a client (and its flow): the
- * failing-client tallies, the --events sink once per increment, and the
- * flow (NULL if it has ended) marked failed. */
+ * failing-client tallies, the service's failures (live, so an alert raised
+ * before its flows end already names the services failing), the --events
+ * sink once per increment, and the flow (NULL if it has ended) marked
+ * failed. */
 void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
                     const fl_addr *client, fl_counter c, uint32_t n)
 {
     fl_aggregate_failing_client(e->agg, ts, provider, client);
+    uint32_t svc = failure_service(e, f, ts);
+    fl_aggregate_service_count(e->agg, ts, provider, svc, c, n);
+    if (f && !(f->state & FL_FS_FAILED) && svc == f->service)
+        fl_aggregate_service_failed_flow(e->agg, ts, provider, svc);
     if (e->fail_sink) {
         char why[64];
         if (e->why[0])
@@ -65,7 +86,7 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
             .ts_us = ts, .signal = c, .provider = provider, .client = client,
             .reason = why,
             .service = e->why_service ? e->why_service
-                       : f && f->service ? fl_aggregate_service_name(e->agg, f->service) : NULL,
+                       : svc ? fl_aggregate_service_name(e->agg, svc) : NULL,
         };
         if (f) {
             fi.server = &f->server;
@@ -78,11 +99,22 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
     }
     e->why[0] = '\0';
     e->why_service = NULL;
+    e->why_service_id = 0;
     if (!f)
         return;
     f->state |= FL_FS_FAILED;
     if (f->failures < UINT16_MAX)
         f->failures++;
+}
+
+void fl_eng_service_flow(fl_engine *e, fl_flow *f, uint64_t ts)
+{
+    if ((f->state & FL_FS_SVC_COUNTED) || !(f->state & FL_FS_ATTRIBUTED))
+        return;
+    f->state |= FL_FS_SVC_COUNTED;
+    fl_aggregate_service_count(e->agg, ts, f->provider, f->service, FL_C_flows, 1);
+    if (f->state & FL_FS_SYN)
+        fl_aggregate_service_count(e->agg, ts, f->provider, f->service, FL_C_tcp_attempts, 1);
 }
 
 /* A fact about flow f at ts, counted for the flow's provider. */
@@ -93,8 +125,13 @@ void fl_eng_flow_fact(fl_engine *e, fl_flow *f, uint64_t ts, fl_counter c, uint3
     if (!(f->state & FL_FS_ATTRIBUTED))
         fl_eng_attribute(e, f, 0);
     fl_eng_emit(e, ts, f->provider, c, n);
-    if (fl_counter_is_failure(c))
+    if (fl_counter_is_failure(c)) {
         fl_eng_failure(e, f, ts, f->provider, &f->client, c, n);
+    } else {
+        /* the attempts of the service, so its ratios are the provider's */
+        fl_eng_service_flow(e, f, ts);
+        fl_aggregate_service_count(e->agg, ts, f->provider, f->service, c, n);
+    }
 }
 
 /* Decide the flow's provider (the order of README "How a flow is
@@ -122,6 +159,8 @@ void fl_eng_attribute(fl_engine *e, fl_flow *f, uint16_t provider_hint)
         fl_eng_emit(e, f->first_us, f->provider, FL_C_http_requests, f->deferred_requests);
         f->deferred_requests = 0;
     }
+    if (f->service || (f->state & FL_FS_CLASSIFIED))
+        fl_eng_service_flow(e, f, f->first_us);
 }
 
 static void apply_classification(fl_engine *e, fl_flow *f, const fl_classification *c)
@@ -133,7 +172,13 @@ static void apply_classification(fl_engine *e, fl_flow *f, const fl_classificati
                                                                        : c->master_proto);
         f->service = fl_aggregate_service_id(e->agg, name);
     }
-    if (f->state & FL_FS_ATTRIBUTED || f->provider != FL_PROVIDER_UNKNOWN)
+    if (f->state & FL_FS_ATTRIBUTED) {
+        /* named now: a flow is counted in the bucket of the packet that
+         * named it (its first bucket may be closed already) */
+        fl_eng_service_flow(e, f, e->now_us > f->first_us ? e->now_us : f->first_us);
+        return;
+    }
+    if (f->provider != FL_PROVIDER_UNKNOWN)
         return;
     uint16_t p = fl_providers_by_ndpi(e->prov, c->app_proto, c->master_proto);
     if (!p && c->host[0])

@@ -16,6 +16,7 @@ static void count_query(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16_t 
         .id = m->id,
         .provider = prov,
         .resolver = f->resolver,
+        .service = m->has_question ? fl_aggregate_service_id(e->agg, m->qname) : 0,
     };
     if (q.deadline_us < e->now_us + e->dns_timeout_us)
         q.deadline_us = e->now_us + e->dns_timeout_us; /* keep the ring sorted */
@@ -25,6 +26,7 @@ static void count_query(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16_t 
     if (dropped)
         e->st.dns_pending_dropped++;
     fl_eng_emit(e, ts, prov, FL_C_dns_queries, 1);
+    fl_aggregate_service_count(e->agg, ts, prov, q.service, FL_C_dns_queries, 1);
     fl_aggregate_active_client(e->agg, ts, prov, &f->client);
     if (f->resolver)
         fl_aggregate_resolver(e->agg, f->resolver, FL_C_dns_queries, 1);
@@ -64,7 +66,10 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
     if (matched)
         fl_detector_dns(e->det, ts, &f->server, &f->client,
                         rc == FL_C_dns_servfail || rc == FL_C_dns_refused);
+    uint32_t svc = matched ? q.service
+                   : m->has_question ? fl_aggregate_service_id(e->agg, m->qname) : 0;
     fl_eng_emit(e, ts, prov, FL_C_dns_responses, 1);
+    fl_aggregate_service_count(e->agg, ts, prov, svc, FL_C_dns_responses, 1);
     if (res)
         fl_aggregate_resolver(e->agg, res, FL_C_dns_responses, 1);
     if (rc == FL_C_COUNT)
@@ -75,9 +80,10 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
     if (fl_counter_is_failure(rc)) {
         if (m->has_question)
             e->why_service = m->qname;
+        e->why_service_id = svc;
         fl_eng_failure(e, f, ts, prov, &f->client, rc, 1);
-        if (m->has_question)
-            fl_aggregate_service(e->agg, prov, fl_aggregate_service_id(e->agg, m->qname), 0, 1);
+    } else {
+        fl_aggregate_service_count(e->agg, ts, prov, svc, rc, 1);
     }
 }
 
@@ -135,6 +141,7 @@ void fl_eng_dns_expire(fl_engine *e, uint64_t now)
             fl_aggregate_resolver(e->agg, q.resolver, FL_C_dns_timeouts, 1);
         fl_detector_dns(e->det, ts, &q.server, &q.client, true);
         fl_flow *f = fl_flow_at(e->flows, q.flow);
+        e->why_service_id = q.service;
         fl_eng_failure(e, f && f->gen == q.gen ? f : NULL, ts, q.provider, &q.client,
                        FL_C_dns_timeouts, 1);
     }

@@ -38,6 +38,7 @@ struct fl_engine {
     void *fail_ctx;
     char why[64];             /* reason of the next failure, set where it is known */
     const char *why_service;  /* DNS: the queried name, for the next failure */
+    uint32_t why_service_id;  /* DNS timeout: the queried name's id, same use */
 
     uint64_t now_us;          /* monotonic packet time */
     uint64_t next_housekeeping;
@@ -64,6 +65,9 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
  * without it a default per counter is used. */
 void fl_eng_why(fl_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fl_eng_attribute(fl_engine *e, fl_flow *f, uint16_t provider_hint);
+/* The flow counted for its service, once: when attributed with its service
+ * known, else when nDPI names it, at its first failure, or at its end. */
+void fl_eng_service_flow(fl_engine *e, fl_flow *f, uint64_t ts);
 void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt);
 void fl_eng_classify_stop(fl_engine *e, fl_flow *f);
 

@@ -1,5 +1,6 @@
 /* flow_end.c - a flow's start (direction, dissector by port, provider by
- * address) and its end (pending timers settled, per-service totals). */
+ * address) and its end (pending timers settled, its service's flow counted
+ * if nothing counted it before). */
 #include <netinet/in.h>
 
 #include "engine_int.h"
@@ -73,7 +74,7 @@ void fl_eng_flow_end(void *ctx, fl_flow *f, fl_flow_end_why why)
     settle_timers(e, f, why);
     if (!(f->state & FL_FS_ATTRIBUTED))
         fl_eng_attribute(e, f, 0);
-    fl_aggregate_service(e->agg, f->provider, f->service, 1, f->failures);
+    fl_eng_service_flow(e, f, e->now_us > f->first_us ? e->now_us : f->first_us);
     bool client = f->pkts[0] != 0, server = f->pkts[1] != 0;
     bool syn_only = (f->state & FL_FS_SYN) && !(f->state & FL_FS_CLIENT_NON_SYN);
     if (client != server && !syn_only)

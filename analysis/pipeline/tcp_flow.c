@@ -154,6 +154,9 @@ static void client_segment(fl_engine *e, fl_flow *f, const fl_packet *pkt)
              * fl_eng_attribute() lets it out with the flow */
             if (f->state & FL_FS_ATTRIBUTED)
                 fl_eng_emit(e, ts, f->provider, FL_C_tcp_attempts, 1);
+            if (f->state & FL_FS_SVC_COUNTED)
+                fl_aggregate_service_count(e->agg, ts, f->provider, f->service,
+                                           FL_C_tcp_attempts, 1);
             f->client_isn = pkt->tcp_seq;
             f->next_seq[0] = pkt->tcp_seq + 1;
             f->state |= FL_FS_SEQ_CLIENT;
