@@ -239,12 +239,18 @@ START_TEST(test_hostile_service_name_escaped)
         "\"><script src=https://evil.example/x.js></script>",
         "a'b&c\x01\x7f\xff\xc0\xaf.example",   /* control bytes, invalid UTF-8 */
     };
+    fl_engine_stats st;
+    fl_engine_get_stats(e, &st);
     for (size_t i = 0; i < 3; i++) {
         uint32_t id = fl_aggregate_service_id(agg, hostile[i]);
         ck_assert_uint_ne(id, 0);
         /* more failures than any real service: it is in the top lists */
-        fl_aggregate_service(agg, cf, id, 100000, 90000 - (uint32_t)i);
+        fl_aggregate_service_count(agg, st.last_ts_us, cf, id, FL_C_flows, 100000);
+        fl_aggregate_service_count(agg, st.last_ts_us, cf, id, FL_C_tcp_attempts, 100000);
+        fl_aggregate_service_count(agg, st.last_ts_us, cf, id, FL_C_tcp_resets,
+                                   90000 - (uint32_t)i);
     }
+    fl_aggregate_finish(agg); /* the bucket they went to, closed */
     size_t len;
     char *html = render(e, pcap, &len);
     assert_well_formed_ends(html, len);
@@ -259,7 +265,8 @@ START_TEST(test_hostile_service_name_escaped)
     ck_assert_uint_eq(count(html, "&lt;img src=x onerror=alert(1)&gt;"), 2);
     ck_assert_uint_eq(count(html, "&quot;&gt;&lt;script src=https://evil.example/x.js&gt;"
                                   "&lt;/script&gt;"), 2);
-    ck_assert_uint_eq(count(html, "a&#39;b&amp;c&#xFFFD;&#xFFFD;&#xFFFD;&#xFFFD;&#xFFFD;.example"), 2);
+    /* odd bytes shown as \xNN (fl_text.h), not as replacement marks */
+    ck_assert_uint_eq(count(html, "a&#39;b&amp;c\\x01\\x7f\\xff\\xc0\\xaf.example"), 2);
     /* the only URL is the escaped one, inside text */
     size_t urls = 0;
     for (const char *u = strstr(html, "https://"); u; u = strstr(u + 1, "https://")) {
