@@ -24,6 +24,7 @@
 #include "fl_client_hash.h"
 #include "cmd_redis.h"
 #include "fl_config.h"
+#include "fl_drill.h"
 #include "fl_engine.h"
 #include "fl_log.h"
 #include "fl_output.h"
@@ -288,6 +289,7 @@ typedef struct outputs {
     fl_report_source src;
     fl_live *live;             /* capture: health and watchdog; NULL replay */
     fl_client_hasher *hasher;  /* [privacy] client_key_file; NULL off */
+    fl_drill *drill;           /* --report / --json: failing connections per alert */
 } outputs;
 
 /* The run view, with what the CLI knows of the sensor's health. */
@@ -302,6 +304,7 @@ static void make_view(outputs *o, fl_run_view *v, char *redis_err, size_t errlen
         v->health.redis_dropped = rs.batches_dropped;
     }
     v->health.blind = o->live && fl_live_blind(o->live);
+    v->drill = o->drill;
 }
 
 static void on_bucket(void *ctx, const fl_bucket_entry *entries, size_t n)
@@ -324,6 +327,7 @@ static void on_failure(void *ctx, const fl_failure_info *fi)
 {
     outputs *o = ctx;
     fl_run_view v;
+    fl_drill_add(o->drill, fi);
     make_view(o, &v, NULL, 0);
     fl_outputs_failure(&o->set, &v, fi);
 }
@@ -358,6 +362,13 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
         ok = fl_outputs_add(&o->set, &fl_output_events, &args, err, sizeof err);
         fl_engine_set_failure_sink(e, on_failure, o);
     }
+    /* the report and the document name the clients and servers behind each
+     * alert: the newest FL_DRILL_KEEP failures are kept for them */
+    if (ok && (c->report_html || c->json)) {
+        o->drill = fl_drill_new(FL_DRILL_KEEP, o->hasher);
+        if (o->drill)
+            fl_engine_set_failure_sink(e, on_failure, o);
+    }
     if (ok && !c->quiet) {
         args.out = stderr;
         ok = fl_outputs_add(&o->set, &fl_output_log, &args, err, sizeof err);
@@ -374,6 +385,8 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
     if (!ok) {
         fprintf(stderr, "faultline: %s\n", err);
         fl_outputs_close(&o->set);
+        fl_drill_free(o->drill);
+        o->drill = NULL;
         fl_client_hasher_free(o->hasher);
         o->hasher = NULL;
     }
@@ -434,6 +447,8 @@ static int outputs_finish(outputs *o)
         }
     }
     fl_outputs_close(&o->set);
+    fl_drill_free(o->drill);
+    o->drill = NULL;
     fl_client_hasher_free(o->hasher);
     return r == FL_OUT_FAIL ? EXIT_RUNTIME : 0;
 }

@@ -185,7 +185,7 @@ to_alert() {
                         + " from \($e | num("clients") | int) clients"
                         + " (\($e | num("client_share") | pct) of active clients); signals \($sig | join(", "))"
                         + (if ($svc | length) > 0
-                           then "; top services " + ([$svc[] | "\(.name) \(.failures)/\(.flows)"] | join(", "))
+                           then "; top services " + ([$svc[] | "\(.name) \(.failures) of \(.attempts // .flows)"] | join(", "))
                            else "" end)),
           signals: ($sig | join(",")),
           first_signal: ($e.first_signal // ""),

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fl_drill.h"
 #include "fl_families.h"
 #include "fl_redis.h"
 #include "fl_report.h"
@@ -175,9 +176,60 @@ static json_t *alert_services(const fl_aggregate *agg, uint16_t provider, unsign
     return svc;
 }
 
+static const char *proto_name(uint8_t p)
+{
+    return p == 6 ? "tcp" : p == 17 ? "udp" : "other";
+}
+
+/* Who failed behind an alert (fl_drill.h): its top failing clients (or
+ * their pseudonyms) and servers, and a sample of failing connections. */
+static void alert_drill(json_t *o, const fl_drill *d, uint16_t provider, double t0, double t1)
+{
+    fl_drill_view *dv = malloc(sizeof *dv);
+    if (!dv || !fl_drill_window(d, provider, t0, t1, dv)) {
+        free(dv);
+        return;
+    }
+    json_t *w = json_object();
+    json_object_set_new(w, "failures_kept", json_integer((json_int_t)dv->failures));
+    json_object_set_new(w, "partial", json_boolean(dv->partial));
+    json_object_set_new(w, "pseudonyms", json_boolean(fl_drill_pseudonyms(d)));
+    json_object_set_new(w, "failing_clients", json_integer((json_int_t)dv->distinct_clients));
+    json_object_set_new(w, "failing_servers", json_integer((json_int_t)dv->distinct_servers));
+    json_t *tc = json_array(), *ts = json_array(), *sm = json_array();
+    for (size_t i = 0; i < dv->nclients; i++)
+        json_array_append_new(tc, json_pack("{s:s,s:I}", "client", dv->clients[i].addr,
+                                            "failures", (json_int_t)dv->clients[i].failures));
+    for (size_t i = 0; i < dv->nservers; i++)
+        json_array_append_new(ts, json_pack("{s:s,s:I}", "server", dv->servers[i].addr,
+                                            "failures", (json_int_t)dv->servers[i].failures));
+    for (size_t i = 0; i < dv->nsample; i++) {
+        const fl_drill_rec *r = &dv->sample[i];
+        char sv[64] = "", why[4 * sizeof r->reason + 1];
+        if (r->has_server)
+            fl_addr_str(&r->server, sv, sizeof sv);
+        fl_text_visible(r->reason, why, sizeof why);
+        json_t *x = json_object();
+        json_object_set_new(x, "ts", json_real((double)r->ts_us / 1e6));
+        json_object_set_new(x, "client", json_string(dv->sample_client[i]));
+        json_object_set_new(x, "client_port", json_integer(r->client_port));
+        json_object_set_new(x, "server", r->has_server ? json_string(sv) : json_null());
+        json_object_set_new(x, "server_port", json_integer(r->server_port));
+        json_object_set_new(x, "protocol", json_string(proto_name(r->ip_proto)));
+        json_object_set_new(x, "signal", json_string(fl_counter_name((fl_counter)r->signal)));
+        json_object_set_new(x, "reason", json_string(why));
+        json_array_append_new(sm, x);
+    }
+    json_object_set_new(w, "top_clients", tc);
+    json_object_set_new(w, "top_servers", ts);
+    json_object_set_new(w, "sample", sm);
+    json_object_set_new(o, "failing", w);
+    free(dv);
+}
+
 /* until: the end of the alert's services window (epoch seconds). */
 static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_providers *prov,
-                          double until)
+                          double until, const fl_drill *drill)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
@@ -214,6 +266,8 @@ static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_p
         fl_provider_id id = fl_providers_find(prov, a->provider);
         json_object_set_new(o, "top_services", alert_services(agg, id, a->families, a->onset_at,
                                                              until, o));
+        if (drill)
+            alert_drill(o, drill, id, a->onset_at, until);
     }
     return o;
 }
@@ -285,7 +339,8 @@ char *fl_report_json(const fl_run_view *v)
         json_array_append_new(alerts, alert_json(&v->alerts[i], agg, prov,
                                                  v->alerts[i].resolved_at
                                                      ? v->alerts[i].resolved_at
-                                                     : HUGE_VAL));
+                                                     : HUGE_VAL,
+                                                 v->drill));
     json_object_set_new(doc, "alerts", alerts);
 
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -299,7 +354,7 @@ void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_aler
     memset(ev, 0, sizeof *ev);
     ev->state = resolved ? "resolved" : "raised";
     json_t *j = alert_json(a, v ? v->agg : NULL, v ? v->prov : NULL,
-                           resolved ? a->resolved_at : a->raised_at);
+                           resolved ? a->resolved_at : a->raised_at, NULL);
     json_object_set_new(j, "event", json_string(ev->state));
     /* Who saw it: alerts of several sensors meet in one Redis and one
      * Alertmanager; the forwarder labels them by these. */
