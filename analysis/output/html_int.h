@@ -60,4 +60,9 @@ typedef struct axis {
 void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_incident *av, size_t nav,
                    uint32_t provider, const bool *draw);
 
+/* report_drill.c: per alert, who failed (fl_drill.h); nothing without a
+ * drill store in the view. */
+struct fl_run_view;
+void fl_html_drill(FILE *o, const struct fl_run_view *rv, const fl_incident *av, size_t nav);
+
 #endif

@@ -744,6 +744,7 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
     fputc('\n', out);
     alerts_table(out, av, na, agg, tallies, ntallies);
     fputc('\n', out);
+    fl_html_drill(out, rv, av, na);
 
     if (npv) {
         char bs[32];
