@@ -5,7 +5,10 @@
  * 1035 / RFC 5890 A-labels for DNS, RFC 9110 for Host); any other byte is
  * a broken or hostile client, and the analyst should see which bytes it
  * sent, not a row of `?` or a replacement character: every byte outside
- * printable ASCII, and the backslash itself, is written as \xNN.
+ * printable ASCII is written as \xNN. A backslash is kept: the names'
+ * sources escape their own odd bytes the same way (the classifier as
+ * \xNN, DNS names as \DDD, RFC 1035 5.1), and escaping them twice would
+ * hide the bytes again.
  */
 #ifndef FL_TEXT_H
 #define FL_TEXT_H

@@ -259,15 +259,27 @@ static void fill_out(const ndpi_protocol *p, const struct ndpi_flow_struct *flow
     out->master_proto = p->master_protocol ? p->master_protocol : p->app_protocol;
     size_t n = 0;
     const size_t src_max = sizeof flow->host_server_name;
-    while (n < src_max && n + 1 < FL_HOST_MAX && flow->host_server_name[n]) {
-        unsigned char ch = (unsigned char)flow->host_server_name[n];
+    size_t o = 0;
+    /* Bytes outside printable ASCII become "\xNN": host names on the wire
+     * are ASCII (RFC 6066 3, RFC 5890), and the analyst must see what the
+     * client sent (a UTF-8 name, a broken one), not a row of '?'. Cut at a
+     * whole character. */
+    while (n < src_max && flow->host_server_name[n]) {
+        unsigned char ch = (unsigned char)flow->host_server_name[n++];
         if (ch >= 'A' && ch <= 'Z')
             ch = (unsigned char)(ch - 'A' + 'a');
-        else if (ch < 0x21 || ch > 0x7e)
-            ch = '?';
-        out->host[n++] = (char)ch;
+        if (ch >= 0x21 && ch <= 0x7e) {
+            if (o + 1 >= FL_HOST_MAX)
+                break;
+            out->host[o++] = (char)ch;
+        } else {
+            if (o + 4 >= FL_HOST_MAX)
+                break;
+            snprintf(out->host + o, 5, "\\x%02x", ch);
+            o += 4;
+        }
     }
-    out->host[n] = '\0';
+    out->host[o] = '\0';
 }
 
 bool fl_classifier_packet(fl_classifier *c, fl_ndpi_flow *f, const fl_packet *pkt,

@@ -11,7 +11,7 @@ bool fl_text_visible(const char *s, char *out, size_t outlen)
     if (!outlen)
         return false;
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+        if (*p >= 0x20 && *p < 0x7f) {
             if (n + 1 >= outlen)
                 break;
             out[n++] = (char)*p;

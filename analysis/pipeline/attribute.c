@@ -8,7 +8,9 @@
  * first response, whose headers may name the CDN.
  */
 #include <stdarg.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 #include "engine_int.h"
 
 void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n)
@@ -166,7 +168,9 @@ void fl_eng_attribute(fl_engine *e, fl_flow *f, uint16_t provider_hint)
 static void apply_classification(fl_engine *e, fl_flow *f, const fl_classification *c)
 {
     f->state |= FL_FS_CLASSIFIED;
-    if (!f->service) {
+    /* a DNS flow is "DNS": its queries are named by our own parser, which
+     * keeps odd bytes visible (\DDD), where nDPI's copy has lost them */
+    if (!f->service && f->app != FL_APP_DNS) {
         const char *name = c->host[0] ? c->host
                          : fl_classifier_proto_name(e->cls, c->app_proto ? c->app_proto
                                                                        : c->master_proto);
@@ -197,6 +201,23 @@ void fl_eng_classify_stop(fl_engine *e, fl_flow *f)
     apply_classification(e, f, &c);
 }
 
+/* nDPI prints the bytes of a name it cannot print as '?' (a UTF-8 LLMNR or
+ * mDNS name, RFC 4795 / RFC 6762, comes out as "????????????"). A UDP
+ * message in DNS format is named by our own parser instead, which keeps
+ * those bytes visible as \DDD (RFC 1035 5.1). */
+static void dns_format_name(fl_engine *e, const fl_packet *pkt, fl_classification *c)
+{
+    if (pkt->l4_proto != IPPROTO_UDP || !strchr(c->host, '?'))
+        return;
+    if (fl_dns_parse(pkt->payload, pkt->payload_len, &e->dns_msg) != FL_DNS_OK ||
+        !e->dns_msg.has_question || !e->dns_msg.qname[0])
+        return;
+    /* cut to the host buffer: a name that long is named by its start */
+    size_t n = strnlen(e->dns_msg.qname, sizeof c->host - 1);
+    memcpy(c->host, e->dns_msg.qname, n);
+    c->host[n] = '\0';
+}
+
 /* nDPI sees a flow only until it is classified, or for at most
  * classify_packets payload packets. */
 void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt)
@@ -213,6 +234,7 @@ void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt)
     }
     fl_classification c;
     if (fl_classifier_packet(e->cls, f->ndpi, pkt, &c)) {
+        dns_format_name(e, pkt, &c);
         fl_classifier_flow_free(e->cls, f->ndpi);
         f->ndpi = NULL;
         apply_classification(e, f, &c);
