@@ -104,6 +104,10 @@ static void alert_spans(FILE *o, const axis *ax, const fl_incident *av, size_t n
         const fl_alert *a = av[i].a;
         if (!a->local && av[i].provider != provider)
             continue;
+        /* a capture cut into parts: an alert of another part is not drawn */
+        if (a->onset_at >= (double)ax->t1 ||
+            (a->resolved_at > 0 && a->resolved_at <= (double)ax->t0))
+            continue;
         double x0 = ax_x(ax, a->onset_at);
         double x1 = ax_x(ax, a->resolved_at > 0 ? a->resolved_at : (double)ax->t1);
         double xr = ax_x(ax, a->raised_at);

@@ -475,7 +475,8 @@ static void signals_table(FILE *o, const fl_counts *c)
     fputs("</tbody></table></div></div></section>", o);
 }
 
-static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_series *s,
+static void provider_section(FILE *o, const axis *ax, size_t nparts, const prov_view *pv,
+                             fl_series *s,
                              const fl_incident *av, size_t nav, const fl_aggregate *agg,
                              const fl_providers *prov, const fl_service_tally *tallies, size_t ntallies,
                              const fl_service_tally **top)
@@ -502,9 +503,10 @@ static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_se
     fl_html_fmt_int(fa, sizeof fa, pv->failures);
     fl_html_fmt_int(cl, sizeof cl, fl_aggregate_total_clients(agg, pv->id));
     uint32_t act = 0;
-    for (size_t k = 0; k < s->n; k++)
-        if (s->active[k] > act)
-            act = s->active[k];
+    for (size_t p = 0; p < nparts; p++)
+        for (size_t k = 0; k < s[p].n; k++)
+            if (s[p].active[k] > act)
+                act = s[p].active[k];
     fputs("</h2>", o);
     fprintf(o, "<p class=\"sub\">%s flows \xc2\xb7 %s failures \xc2\xb7 %s distinct failing clients"
                " \xc2\xb7 up to %u active clients per bucket</p>",
@@ -512,7 +514,16 @@ static void provider_section(FILE *o, const axis *ax, const prov_view *pv, fl_se
 
     bool draw[FL_HTML_NFAMS];
     legend(o, pv, av, nav, alerted, local, draw);
-    fl_html_chart(o, ax, s, av, nav, pv->id, draw);
+    for (size_t p = 0; p < nparts; p++) {
+        if (nparts > 1) {
+            char a[32], b[32];
+            fl_html_fmt_time(a, sizeof a, (double)ax[p].t0, true);
+            fl_html_fmt_time(b, sizeof b, (double)ax[p].t1, true);
+            fprintf(o, "<p class=\"sub part\">Part %zu of %zu: %s \xe2\x80\x93 %s UTC</p>", p + 1,
+                    nparts, a, b);
+        }
+        fl_html_chart(o, &ax[p], &s[p], av, nav, pv->id, draw);
+    }
 
     for (size_t i = 0; i < nav; i++)
         if (!av[i].a->local && av[i].provider == pv->id)
@@ -629,21 +640,23 @@ static void verdict(FILE *o, const fl_incident *av, size_t nav, const prov_view 
 /* The page's time axis: every bucket of the history, at most
  * CHART_POINTS points (buckets merged). */
 static axis time_axis(const fl_aggregate *agg, const fl_history_entry *h, size_t nh,
-                      const fl_engine_stats *st)
+                      const fl_engine_stats *st, uint64_t from, uint64_t to)
 {
     axis ax = { .bucket_s = fl_aggregate_bucket_s(agg) };
     if (!ax.bucket_s)
         ax.bucket_s = 10;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < nh; i++) {
+        if (h[i].start < from || h[i].start > to)
+            continue;
         if (h[i].start < lo)
             lo = h[i].start;
         if (h[i].start > hi)
             hi = h[i].start;
     }
-    if (!nh && st->packets)
+    if (lo > hi && st->packets)
         lo = hi = st->first_ts_us / 1000000;
-    else if (!nh)
+    else if (lo > hi)
         lo = hi = 0;
     ax.t0 = lo - lo % ax.bucket_s;
     uint64_t nb = (hi - ax.t0) / ax.bucket_s + 1;
@@ -652,6 +665,58 @@ static axis time_axis(const fl_aggregate *agg, const fl_history_entry *h, size_t
     ax.n = (size_t)((nb + k - 1) / k);
     ax.t1 = ax.t0 + ax.n * ax.step;
     return ax;
+}
+
+/* A capture may hold traffic from far-apart times (two captures merged, a
+ * sensor off for a night, a clock that jumped). One axis over all of it
+ * would draw mostly nothing and merge the buckets that matter. Budget: a
+ * chart draws CHART_POINTS points, one per bucket when it can; a gap
+ * longer than that whole width (CHART_POINTS buckets, 100 min at 10 s)
+ * could only be drawn by merging buckets to show empty time, so the axis
+ * is cut there into parts, each charted on its own, and the page says so.
+ * At most MAX_PARTS are drawn (the rest are named, not charted). */
+#define MAX_PARTS 8
+typedef struct part {
+    uint64_t from, to;        /* first and last bucket start */
+    size_t buckets;
+} part;
+
+static int u64_cmp(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Parts of the history; returns how many there are (those beyond max are
+ * counted, not stored). 0 when there is no history. */
+static size_t time_parts(const fl_history_entry *h, size_t nh, uint32_t bucket_s, part *pt,
+                         size_t max)
+{
+    uint64_t *t = malloc((nh ? nh : 1) * sizeof *t);
+    if (!t || !nh) {
+        free(t);
+        return 0;
+    }
+    for (size_t i = 0; i < nh; i++)
+        t[i] = h[i].start;
+    qsort(t, nh, sizeof *t, u64_cmp);
+    uint64_t gap = (uint64_t)CHART_POINTS * bucket_s;
+    size_t n = 0;
+    for (size_t i = 0; i < nh; i++) {
+        if (i && t[i] == t[i - 1])
+            continue;
+        if (!i || t[i] - t[i - 1] > gap) {
+            if (n < max)
+                pt[n] = (part){ .from = t[i], .to = t[i], .buckets = 0 };
+            n++;
+        }
+        if (n <= max) {
+            pt[n - 1].to = t[i];
+            pt[n - 1].buckets++;
+        }
+    }
+    free(t);
+    return n;
 }
 
 /* The providers that carried traffic, with their first alert's onset;
@@ -698,7 +763,9 @@ static void page_head(FILE *out, const fl_run_view *rv)
 
     char t0[32], t1[32];
     fl_html_fmt_time(t0, sizeof t0, st.packets ? (double)st.first_ts_us / 1e6 : 0, true);
-    fl_html_fmt_time(t1, sizeof t1, st.packets ? (double)st.last_ts_us / 1e6 : 0, false);
+    /* the end's date too when it is another day (a capture spanning years) */
+    bool same_day = st.last_ts_us / 1000000 / 86400 == st.first_ts_us / 1000000 / 86400;
+    fl_html_fmt_time(t1, sizeof t1, st.packets ? (double)st.last_ts_us / 1e6 : 0, !same_day);
     fprintf(out, "<header class=\"top\"><div class=\"brand\">faultline \xc2\xb7 incident report</div>"
                  "<div>%s%s%s UTC</div></header>\n",
             st.packets ? t0 : "no packets", st.packets ? " \xe2\x80\x93 " : "", st.packets ? t1 : "");
@@ -717,14 +784,28 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
     size_t ntallies = fl_aggregate_services(agg, &tallies);
     int rc = -1;
 
-    axis ax = time_axis(agg, h, nh, &st);
+    uint32_t bucket_s = fl_aggregate_bucket_s(agg) ? fl_aggregate_bucket_s(agg) : 10;
+    part parts[MAX_PARTS];
+    axis axes[MAX_PARTS];
+    fl_series s[MAX_PARTS];
+    memset(s, 0, sizeof s);
+    size_t nparts_all = time_parts(h, nh, bucket_s, parts, MAX_PARTS);
+    size_t nparts = nparts_all < MAX_PARTS ? nparts_all : MAX_PARTS;
+    for (size_t k = 0; k < nparts; k++)
+        axes[k] = time_axis(agg, h, nh, &st, parts[k].from, parts[k].to);
+    if (!nparts) {
+        axes[0] = time_axis(agg, h, nh, &st, 0, UINT64_MAX);
+        nparts = 1;
+    }
+    axis ax = axes[0];
+    if (nparts > 1)
+        ax.t1 = axes[nparts - 1].t1; /* the end of the last part */
     uint64_t capture_end = st.packets ? st.last_ts_us / 1000000 + 1 : ax.t1;
 
     size_t np = fl_aggregate_provider_slots(agg);
     prov_view *pv = calloc(np ? np : 1, sizeof *pv);
     fl_incident *av = calloc(na ? na : 1, sizeof *av);
     const fl_service_tally **top = calloc(TOP_SERVICES, sizeof(const fl_service_tally *));
-    fl_series s = { 0 };
     if (!pv || !av || !top)
         goto out;
 
@@ -749,17 +830,34 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
     if (npv) {
         char bs[32];
         fl_html_fmt_dur(bs, sizeof bs, (double)ax.step);
+        bool merged = false;
+        for (size_t k = 0; k < nparts; k++)
+            merged = merged || axes[k].step != axes[k].bucket_s;
+        fl_html_fmt_dur(bs, sizeof bs, (double)ax.bucket_s);
         fprintf(out, "<section><h2>Providers</h2><p class=\"sub\">Failure ratio per signal over time "
-                     "(one point per %s%s), flows below. Hover for numbers. Times are UTC.</p></section>\n",
-                bs, ax.step != ax.bucket_s ? ", buckets merged" : "");
+                     "(one point per %s bucket%s), flows below. Hover for numbers. Times are UTC.",
+                bs, merged ? ", or several merged where a part is long" : "");
+        if (nparts_all > 1) {
+            char gap[32];
+            fl_html_fmt_dur(gap, sizeof gap, (double)CHART_POINTS * bucket_s);
+            fprintf(out, " <b>The capture is cut into %zu parts</b> at gaps longer than %s (one "
+                         "axis would show mostly empty time); each part has its own chart",
+                    nparts_all, gap);
+            if (nparts_all > nparts)
+                fprintf(out, " (the first %zu drawn; counters and tables cover all)", nparts);
+            fputc('.', out);
+        }
+        fputs("</p></section>\n", out);
     }
     for (size_t i = 0; i < npv; i++) {
-        if (fl_series_build(&s, h, nh, pv[i].id, ax.t0, ax.step, ax.n) < 0)
-            goto out;
+        for (size_t k = 0; k < nparts; k++)
+            if (fl_series_build(&s[k], h, nh, pv[i].id, axes[k].t0, axes[k].step, axes[k].n) < 0)
+                goto out;
         fputs("<section>", out);
-        provider_section(out, &ax, &pv[i], &s, av, na, agg, prov, tallies, ntallies, top);
+        provider_section(out, axes, nparts, &pv[i], s, av, na, agg, prov, tallies, ntallies, top);
         fputs("</section>\n", out);
-        fl_series_free(&s);
+        for (size_t k = 0; k < nparts; k++)
+            fl_series_free(&s[k]);
     }
     fprintf(out, "<footer>Generated by faultline %s from packet times alone (passive: nothing was "
                  "probed). %u s buckets. This page loads nothing from the network.</footer>\n"
@@ -767,7 +865,8 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
             FL_VERSION, ax.bucket_s);
     rc = ferror(out) ? -1 : 0;
 out:
-    fl_series_free(&s);
+    for (size_t k = 0; k < MAX_PARTS; k++)
+        fl_series_free(&s[k]);
     free(pv);
     free(av);
     free(top);
