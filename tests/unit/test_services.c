@@ -12,6 +12,7 @@
 #include "fl_services.h"
 #include "fl_source.h"
 #include "fl_test_util.h"
+#include "fl_text.h"
 
 static const fl_service_tally *find(const fl_service_tally *t, size_t n, uint16_t p,
                                     uint32_t svc)
@@ -228,6 +229,33 @@ START_TEST(demo_top_services_live_at_raise)
 }
 END_TEST
 
+/* Traffic names for reports: printable ASCII kept, every other byte as
+ * \xNN, at every output size cut at a whole escape, always terminated. */
+START_TEST(text_visible_escapes_and_cuts)
+{
+    char out[64];
+    ck_assert(!fl_text_visible("www.example.com", out, sizeof out));
+    ck_assert_str_eq(out, "www.example.com");
+    ck_assert(fl_text_visible("a\xe5\xb0\x8f\x01 b\x7f\\", out, sizeof out));
+    ck_assert_str_eq(out, "a\\xe5\\xb0\\x8f\\x01 b\\x7f\\");
+    const char *in = "ab\xff" "cd";
+    const char *full = "ab\\xffcd";
+    for (size_t cap = 1; cap <= strlen(full) + 1; cap++) {
+        char *b = malloc(cap);
+        fl_text_visible(in, b, cap);
+        size_t n = strlen(b);
+        ck_assert_uint_lt(n, cap);
+        ck_assert(strncmp(b, full, n) == 0);
+        /* "ab" fits from cap 3; the escape only whole, from cap 7 */
+        size_t want = cap - 1 <= 2 ? cap - 1 : cap - 1 < 6 ? 2 : cap - 1;
+        ck_assert_uint_eq(n, want);
+        free(b);
+    }
+    ck_assert(!fl_text_visible(NULL, out, sizeof out));
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("services");
@@ -235,6 +263,7 @@ static Suite *suite(void)
     tcase_add_test(tc, rows_windows_and_totals);
     tcase_add_test(tc, bounds_fold_and_drop);
     tcase_add_test(tc, demo_top_services_live_at_raise);
+    tcase_add_test(tc, text_visible_escapes_and_cuts);
     suite_add_tcase(s, tc);
     return s;
 }
