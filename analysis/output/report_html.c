@@ -833,10 +833,11 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
         bool merged = false;
         for (size_t k = 0; k < nparts; k++)
             merged = merged || axes[k].step != axes[k].bucket_s;
-        fl_html_fmt_dur(bs, sizeof bs, (double)ax.bucket_s);
+        /* one part: its step; several: each part has its own */
+        fl_html_fmt_dur(bs, sizeof bs, (double)(nparts == 1 ? ax.step : ax.bucket_s));
         fprintf(out, "<section><h2>Providers</h2><p class=\"sub\">Failure ratio per signal over time "
-                     "(one point per %s bucket%s), flows below. Hover for numbers. Times are UTC.",
-                bs, merged ? ", or several merged where a part is long" : "");
+                     "(one point per %s%s), flows below. Hover for numbers. Times are UTC.",
+                bs, !merged ? "" : nparts == 1 ? ", buckets merged" : " or more where a part is long");
         if (nparts_all > 1) {
             char gap[32];
             fl_html_fmt_dur(gap, sizeof gap, (double)CHART_POINTS * bucket_s);
