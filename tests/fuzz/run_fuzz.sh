@@ -13,7 +13,7 @@ shift || true
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode dns tls http capture config redis_url engine)
+[ ${#targets[@]} -gt 0 ] || targets=(decode dns tls http capture config redis_url engine quic tls_records)
 cc=${CC:-}
 if [ -z "$cc" ] || ! "$cc" --version 2>/dev/null | grep -q clang; then
   cc=$(command -v clang-14 || command -v clang || true)
