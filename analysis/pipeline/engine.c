@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "fl_log.h"
 #include "fl_run.h"
+#include "fl_tls_records.h"
 
 #define HOUSEKEEPING_US 50000ULL   /* run timers at most every 50 ms of packet time */
 
@@ -27,12 +29,57 @@ static void housekeeping(fl_engine *e)
     e->next_housekeeping = e->now_us + HOUSEKEEPING_US;
 }
 
+/* Settle everything pending as at the end of input: every flow ends, its
+ * timers run out (no answer came in this segment: counted at their
+ * deadlines, as tshark counts an unanswered SYN or query however the file
+ * goes on), pending DNS queries time out at theirs. */
+static void settle_all(fl_engine *e)
+{
+    fl_flow_drain(e->flows);
+    fl_eng_timers_run(e, &e->timers_syn, UINT64_MAX);
+    fl_eng_timers_run(e, &e->timers_tls, UINT64_MAX);
+    fl_eng_quic_timers_run(e, UINT64_MAX);
+    fl_eng_timers_run(e, &e->timers_https, UINT64_MAX);
+    fl_eng_dns_expire(e, UINT64_MAX);
+}
+
+/* Packet time stepped by more than jump_us, forward or back: a capture
+ * discontinuity (files of different years merged, a clock stepped), not
+ * time that passed. The segment before it ends as an input would; the
+ * bucket series ends and a new one starts at the new time. Nothing from the
+ * old segment is carried into the new one, so no timer fires across the
+ * jump (a forward jump) and no time stands still for years (a backward one:
+ * no flow would expire, no bucket close, every fact would be late). */
+static void discontinuity(fl_engine *e, uint64_t ts)
+{
+    e->st.time_jumps++;
+    /* the first few, then every power of two: a hostile capture that
+     * alternates between two years cannot flood the log */
+    uint64_t n = e->st.time_jumps;
+    if (n <= 8 || (n & (n - 1)) == 0) {
+        bool back = ts < e->now_us;
+        double by = (double)(back ? e->now_us - ts : ts - e->now_us) / 1e6;
+        FL_WARN("packet time jumps %s by %.0f s (%.1f days) at %.6f: a capture discontinuity; "
+                "flows and timers before it are settled as at the end of input, buckets start "
+                "again (jump %llu)",
+                back ? "back" : "forward", by, by / 86400, (double)ts / 1e6,
+                (unsigned long long)n);
+    }
+    settle_all(e);
+    fl_aggregate_restart(e->agg);
+    fl_eng_quic_forget(e);
+    e->now_us = ts;
+    e->next_housekeeping = ts + HOUSEKEEPING_US;
+}
+
 static void advance_time(fl_engine *e, uint64_t ts)
 {
     if (!e->started) {
         e->started = true;
         e->now_us = ts;
         e->next_housekeeping = ts + HOUSEKEEPING_US;
+    } else if (ts > e->now_us + e->jump_us || ts + e->jump_us < e->now_us) {
+        discontinuity(e, ts);
     }
     if (ts > e->now_us)
         e->now_us = ts;
@@ -91,8 +138,8 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
 }
 
 /* Times are clamped below 2^62 us (146 000 years) so that adding a timeout
- * (at most 1e9 s, see config.c) to the clock never wraps. Handling captures
- * whose clock jumps by years is left open (see the hardening notes). */
+ * (at most 1e9 s, see config.c) to the clock never wraps. A clock that
+ * jumps by years is a discontinuity (advance_time). */
 #define FL_TIME_MAX_US (1ULL << 62)
 
 static uint64_t frame_time(uint64_t ts)
@@ -138,14 +185,7 @@ void fl_engine_tick(fl_engine *e, uint64_t now_us)
 
 void fl_engine_finish(fl_engine *e)
 {
-    /* Every flow ends; pending timers run out (no answer came in the
-     * input); pending DNS queries time out at their deadlines. */
-    fl_flow_drain(e->flows);
-    fl_eng_timers_run(e, &e->timers_syn, UINT64_MAX);
-    fl_eng_timers_run(e, &e->timers_tls, UINT64_MAX);
-    fl_eng_quic_timers_run(e, UINT64_MAX);
-    fl_eng_timers_run(e, &e->timers_https, UINT64_MAX);
-    fl_eng_dns_expire(e, UINT64_MAX);
+    settle_all(e);
     fl_aggregate_finish(e->agg);
 }
 
@@ -193,6 +233,25 @@ fl_detector *fl_engine_detector(fl_engine *e)
     return e->det;
 }
 
+/* A step of packet time beyond twice the longest wait the engine models
+ * (timeouts, idle timeouts, the HTTPS stall mark), and at least
+ * FL_TIME_JUMP_MIN_US, is a discontinuity: a gap that long could not have
+ * changed a verdict anyway (every timer and flow would have run out), so
+ * only the bucket series and what straddles the jump see the difference. */
+static uint64_t jump_bound(const fl_config *cfg)
+{
+    const double waits[] = {cfg->syn_timeout_s, cfg->tls_timeout_s, cfg->dns_timeout_s,
+                            cfg->quic_timeout_s, cfg->tcp_opening_idle_s,
+                            cfg->tcp_established_idle_s, cfg->tcp_closed_idle_s,
+                            cfg->udp_idle_s, cfg->other_idle_s,
+                            (double)FL_TLSREC_STALL_US / FL_US};
+    double longest = 0;
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+        longest = waits[i] > longest ? waits[i] : longest;
+    uint64_t b = (uint64_t)(2 * longest * FL_US); /* config caps each at 1e9 s */
+    return b > FL_TIME_JUMP_MIN_US ? b : FL_TIME_JUMP_MIN_US;
+}
+
 fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
 {
     fl_engine *e = calloc(1, sizeof *e);
@@ -204,6 +263,7 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
     e->syn_timeout_us = (uint64_t)(cfg->syn_timeout_s * FL_US);
     e->tls_timeout_us = (uint64_t)(cfg->tls_timeout_s * FL_US);
     e->dns_timeout_us = (uint64_t)(cfg->dns_timeout_s * FL_US);
+    e->jump_us = jump_bound(cfg);
 
     e->cls = fl_classifier_new(cfg->rules_file[0] ? cfg->rules_file : NULL,
                                cfg->classify_cap, err, errlen);

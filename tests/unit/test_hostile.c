@@ -112,6 +112,7 @@ typedef struct run_result {
     uint64_t late;
     uint64_t first_bucket, last_bucket;
     size_t history;
+    uint64_t *starts;             /* of every history entry (static, reused) */
 } run_result;
 
 static fl_config cfg;
@@ -148,7 +149,12 @@ static void run_file(const char *path, run_result *r)
     r->history = fl_aggregate_history(a, &h);
     r->first_bucket = UINT64_MAX;
     r->last_bucket = 0;
+    static uint64_t *starts;
+    free(starts);
+    starts = r->starts = calloc(r->history + 1, sizeof *starts);
+    ck_assert_ptr_nonnull(starts);
     for (size_t i = 0; i < r->history; i++) {
+        starts[i] = h[i].start;
         if (h[i].start < r->first_bucket)
             r->first_bucket = h[i].start;
         if (h[i].start > r->last_bucket)
@@ -182,6 +188,140 @@ START_TEST(timestamps_small_steps_back)
     run_file(o.path, &r);
     unlink(o.path);
     ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], 200);
+}
+END_TEST
+
+/* A clock that jumps by years, both ways (a merged capture of files years
+ * apart, a sensor whose clock is stepped): each jump is a discontinuity
+ * (fl_engine.h FL_TIME_JUMP_MIN_US). Every segment holds complete
+ * exchanges, plus SYNs left unanswered long before the segment ends: those,
+ * and only those, are timeouts. */
+
+#define YEAR_US (365ULL * 86400 * 1000000)
+enum { SEG_CONNS = 20, SEG_LOST = 3, SEG_DNS = 10, SEG_LEN_S = 30 };
+
+static void udp(frame_buf *f, uint16_t sport, uint16_t dport, uint32_t body)
+{
+    put16(f, sport);
+    put16(f, dport);
+    put16(f, (uint16_t)(8 + body));
+    put16(f, 0);
+}
+
+/* A DNS query or its NOERROR answer (RFC 1035 4.1) for example.com A. */
+static void dns_msg(frame_buf *f, uint16_t id, bool response)
+{
+    static const uint8_t q[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+                                 0, 1, 0, 1 };
+    put16(f, id);
+    put16(f, response ? 0x8180 : 0x0100);
+    put16(f, 1);
+    put16(f, 0);
+    put32(f, 0);
+    put(f, q, sizeof q);
+}
+
+static void tcp_frame(pcap_out *o, uint64_t t, uint32_t cli, uint16_t cport, bool to_server,
+                      uint32_t seq, uint32_t ack, uint8_t flags)
+{
+    frame_buf f = { .n = 0 };
+    eth(&f, 0x0800);
+    if (to_server) {
+        ipv4(&f, cli, 0x68100001, 6, 20); /* 104.16.0.1, Cloudflare */
+        tcp(&f, cport, 443, seq, ack, flags);
+    } else {
+        ipv4(&f, 0x68100001, cli, 6, 20);
+        tcp(&f, 443, cport, seq, ack, flags);
+    }
+    pcap_frame(o, t, f.b, f.n, f.n);
+}
+
+/* One segment of SEG_LEN_S seconds from t0; seg numbers the clients. */
+static void segment(pcap_out *o, uint64_t t0, uint32_t seg)
+{
+    uint32_t cli = 0x0a000000u | seg << 8;
+    for (uint32_t i = 0; i < SEG_LOST; i++) /* at 0.1 s: deadlines well inside */
+        tcp_frame(o, t0 + 100000 + i * 1000, cli + 200 + i, (uint16_t)(50000 + i), true, 7, 0,
+                  0x02);
+    for (uint32_t i = 0; i < SEG_CONNS; i++) {
+        uint64_t t = t0 + 1000000 + (uint64_t)i * 1000000; /* one a second */
+        uint16_t cp = (uint16_t)(40000 + i);
+        tcp_frame(o, t, cli + i, cp, true, 1000, 0, 0x02);                /* SYN */
+        tcp_frame(o, t + 20000, cli + i, cp, false, 5000, 1001, 0x12);    /* SYN-ACK */
+        tcp_frame(o, t + 40000, cli + i, cp, true, 1001, 5001, 0x10);     /* ACK */
+        tcp_frame(o, t + 500000, cli + i, cp, true, 1001, 5001, 0x11);    /* FIN */
+        tcp_frame(o, t + 520000, cli + i, cp, false, 5001, 1002, 0x11);   /* FIN */
+        tcp_frame(o, t + 540000, cli + i, cp, true, 1002, 5002, 0x10);
+    }
+    for (uint32_t i = 0; i < SEG_DNS; i++) {
+        uint64_t t = t0 + 1500000 + (uint64_t)i * 2000000;
+        for (int answer = 0; answer < 2; answer++) {
+            frame_buf f = { .n = 0 };
+            eth(&f, 0x0800);
+            uint32_t c = cli + 100 + i, r = 0x01010101; /* 1.1.1.1 */
+            ipv4(&f, answer ? r : c, answer ? c : r, 17, 8 + 29);
+            udp(&f, answer ? 53 : (uint16_t)(33000 + i), answer ? (uint16_t)(33000 + i) : 53, 29);
+            dns_msg(&f, (uint16_t)(0x100 + i), answer);
+            pcap_frame(o, t + (answer ? 15000 : 0), f.b, f.n, f.n);
+        }
+    }
+}
+
+START_TEST(timestamps_jump_by_years)
+{
+    /* segment starts: +3 years, -2 years, then back and forth */
+    const uint64_t starts[] = { T0, T0 + 3 * YEAR_US, T0 + YEAR_US, T0 + 4 * YEAR_US,
+                                T0 + YEAR_US + 3600ULL * 1000000 * 24, T0 + 5 * YEAR_US };
+    enum { NSEG = sizeof starts / sizeof starts[0] };
+    pcap_out o = { 0 };
+    pcap_open(&o, 1);
+    for (uint32_t s = 0; s < NSEG; s++)
+        segment(&o, starts[s], s);
+    pcap_close(&o);
+    config_with(NULL);
+    run_result r;
+    run_file(o.path, &r);
+    unlink(o.path);
+    ck_assert_uint_eq(r.st.time_jumps, NSEG - 1);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], NSEG * (SEG_CONNS + SEG_LOST));
+    /* the unanswered SYNs are timeouts, nothing else */
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_syn_timeouts], NSEG * SEG_LOST);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_refused], 0);
+    ck_assert_uint_eq(r.totals.v[FL_C_dns_queries], NSEG * SEG_DNS);
+    ck_assert_uint_eq(r.totals.v[FL_C_dns_timeouts], 0);
+    ck_assert_uint_eq(r.st.flows_evicted, 0);
+    /* no fact pushed into a stuck bucket, and every bucket lies within a
+     * segment (its timeouts included): no bucket range spanning a jump */
+    ck_assert_uint_eq(r.late, 0);
+    ck_assert_uint_le(r.history, NSEG * (SEG_LEN_S / 10 + 2));
+    for (size_t i = 0; i < r.history; i++) {
+        bool inside = false;
+        for (uint32_t s = 0; s < NSEG; s++)
+            inside |= r.starts[i] + 10 > starts[s] / 1000000 &&
+                      r.starts[i] < starts[s] / 1000000 + SEG_LEN_S;
+        ck_assert_msg(inside, "bucket at %llu outside every segment",
+                      (unsigned long long)r.starts[i]);
+    }
+}
+END_TEST
+
+/* The same segments without jumps (an hour apart, under the bound):
+ * the counts are the same, and no jump is noted. */
+START_TEST(timestamps_hour_gaps_are_no_jump)
+{
+    pcap_out o = { 0 };
+    pcap_open(&o, 1);
+    for (uint32_t s = 0; s < 4; s++)
+        segment(&o, T0 + (uint64_t)s * 1800 * 1000000, s);
+    pcap_close(&o);
+    config_with(NULL);
+    run_result r;
+    run_file(o.path, &r);
+    unlink(o.path);
+    ck_assert_uint_eq(r.st.time_jumps, 0);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_syn_timeouts], 4 * SEG_LOST);
+    ck_assert_uint_eq(r.totals.v[FL_C_dns_timeouts], 0);
+    ck_assert_uint_eq(r.late, 0);
 }
 END_TEST
 
@@ -422,6 +562,8 @@ static Suite *hostile_suite(void)
     TCase *t = tcase_create("captures");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, timestamps_small_steps_back);
+    tcase_add_test(t, timestamps_jump_by_years);
+    tcase_add_test(t, timestamps_hour_gaps_are_no_jump);
     tcase_add_test(t, flood_of_new_flows_and_fragments);
     tcase_add_test(t, snaplen_truncated_everywhere);
     tcase_add_test(t, nested_tunnels_to_the_limit);
