@@ -29,47 +29,46 @@ static void housekeeping(fl_engine *e)
     e->next_housekeeping = e->now_us + HOUSEKEEPING_US;
 }
 
-/* Settle everything pending as at the end of input: every flow ends, its
- * timers run out (no answer came in this segment: counted at their
- * deadlines, as tshark counts an unanswered SYN or query however the file
- * goes on), pending DNS queries time out at theirs. */
-static void settle_all(fl_engine *e)
+/* Packet time stepped by more than jump_us, forward or back: a capture
+ * discontinuity (files of different years merged, a clock stepped), not
+ * time that passed. Within the segment before it everything runs as usual
+ * up to its last packet time: timers and DNS queries whose deadline came
+ * are counted. What was still pending then is cut without a verdict: its
+ * answer, if any, is on the other side of the jump (a stepped clock) or
+ * was never captured (a merged file ended); either way the capture cannot
+ * tell, and booking it as a timeout would make every jump a burst of
+ * failures. The bucket series ends and starts again at the new time, so no
+ * time stands still for years after a backward jump (no flow would expire,
+ * no bucket close, every fact would be late). */
+static void discontinuity(fl_engine *e, uint64_t ts)
 {
-    fl_flow_drain(e->flows);
+    bool back = ts < e->now_us;
+    double by = (double)(back ? e->now_us - ts : ts - e->now_us) / 1e6;
+    uint64_t unsettled = e->st.jump_unsettled;
+    housekeeping(e); /* at the segment's last packet time */
+    fl_flow_cut(e->flows);
+    /* the timers of cut flows find their flow gone: popped, nothing counted */
     fl_eng_timers_run(e, &e->timers_syn, UINT64_MAX);
     fl_eng_timers_run(e, &e->timers_tls, UINT64_MAX);
     fl_eng_quic_timers_run(e, UINT64_MAX);
     fl_eng_timers_run(e, &e->timers_https, UINT64_MAX);
-    fl_eng_dns_expire(e, UINT64_MAX);
-}
-
-/* Packet time stepped by more than jump_us, forward or back: a capture
- * discontinuity (files of different years merged, a clock stepped), not
- * time that passed. The segment before it ends as an input would; the
- * bucket series ends and a new one starts at the new time. Nothing from the
- * old segment is carried into the new one, so no timer fires across the
- * jump (a forward jump) and no time stands still for years (a backward one:
- * no flow would expire, no bucket close, every fact would be late). */
-static void discontinuity(fl_engine *e, uint64_t ts)
-{
-    e->st.time_jumps++;
-    /* the first few, then every power of two: a hostile capture that
-     * alternates between two years cannot flood the log */
-    uint64_t n = e->st.time_jumps;
-    if (n <= 8 || (n & (n - 1)) == 0) {
-        bool back = ts < e->now_us;
-        double by = (double)(back ? e->now_us - ts : ts - e->now_us) / 1e6;
-        FL_WARN("packet time jumps %s by %.0f s (%.1f days) at %.6f: a capture discontinuity; "
-                "flows and timers before it are settled as at the end of input, buckets start "
-                "again (jump %llu)",
-                back ? "back" : "forward", by, by / 86400, (double)ts / 1e6,
-                (unsigned long long)n);
-    }
-    settle_all(e);
+    fl_dns_query q;
+    while (fl_dns_pending_expire(e->dq, UINT64_MAX, &q))
+        e->st.jump_unsettled++;
     fl_aggregate_restart(e->agg);
     fl_eng_quic_forget(e);
     e->now_us = ts;
     e->next_housekeeping = ts + HOUSEKEEPING_US;
+    e->st.time_jumps++;
+    /* the first few, then every power of two: a hostile capture that
+     * alternates between two years cannot flood the log */
+    uint64_t n = e->st.time_jumps;
+    if (n <= 8 || (n & (n - 1)) == 0)
+        FL_WARN("packet time jumps %s by %.0f s (%.1f days) at %.6f: a capture discontinuity "
+                "(jump %llu); %llu pending handshakes or queries left without a verdict, "
+                "buckets start again",
+                back ? "back" : "forward", by, by / 86400, (double)ts / 1e6,
+                (unsigned long long)n, (unsigned long long)(e->st.jump_unsettled - unsettled));
 }
 
 static void advance_time(fl_engine *e, uint64_t ts)
@@ -185,7 +184,14 @@ void fl_engine_tick(fl_engine *e, uint64_t now_us)
 
 void fl_engine_finish(fl_engine *e)
 {
-    settle_all(e);
+    /* Every flow ends; pending timers run out (no answer came in the
+     * input); pending DNS queries time out at their deadlines. */
+    fl_flow_drain(e->flows);
+    fl_eng_timers_run(e, &e->timers_syn, UINT64_MAX);
+    fl_eng_timers_run(e, &e->timers_tls, UINT64_MAX);
+    fl_eng_quic_timers_run(e, UINT64_MAX);
+    fl_eng_timers_run(e, &e->timers_https, UINT64_MAX);
+    fl_eng_dns_expire(e, UINT64_MAX);
     fl_aggregate_finish(e->agg);
 }
 

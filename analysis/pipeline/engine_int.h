@@ -104,6 +104,7 @@ void fl_eng_quic_free(fl_eng_quic *q);
 bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_client);
 void fl_eng_quic_timers_run(fl_engine *e, uint64_t now);
 void fl_eng_quic_forget(fl_engine *e);
+bool fl_eng_quic_timer_pending(const fl_flow *f);
 void fl_eng_quic_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
 void fl_eng_quic_flow_end(fl_engine *e, fl_flow *f, bool drained);
 /* A TCP flow's first ClientHello segment: a fallback from QUIC? */

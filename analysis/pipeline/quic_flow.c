@@ -355,6 +355,11 @@ bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool fro
     return true;
 }
 
+bool fl_eng_quic_timer_pending(const fl_flow *f)
+{
+    return (f->u.quic.flags & QE_TIMER) != 0;
+}
+
 /* A discontinuity in packet time (engine.c): the QUIC failures remembered
  * for the fallback match are of another time line; a TCP ClientHello after
  * a backward jump must not match them. */
