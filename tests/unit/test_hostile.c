@@ -387,6 +387,82 @@ START_TEST(timestamps_hour_gaps_are_no_jump)
 }
 END_TEST
 
+/* pcapng blocks (draft-ietf-opsawg-pcapng 4), host byte order. */
+static void ng_block(FILE *fp, uint32_t type, const void *body, uint32_t n, const void *data,
+                     uint32_t dn)
+{
+    static const uint8_t pad[4] = { 0 };
+    uint32_t dpad = (4 - dn % 4) % 4, total = 12 + n + dn + dpad;
+    ck_assert_uint_eq(fwrite(&type, 4, 1, fp), 1);
+    ck_assert_uint_eq(fwrite(&total, 4, 1, fp), 1);
+    ck_assert_uint_eq(fwrite(body, 1, n, fp), n);
+    if (dn)
+        ck_assert_uint_eq(fwrite(data, 1, dn, fp), dn);
+    if (dpad)
+        ck_assert_uint_eq(fwrite(pad, 1, dpad, fp), dpad);
+    ck_assert_uint_eq(fwrite(&total, 4, 1, fp), 1);
+}
+
+static void ng_epb(FILE *fp, uint64_t ts_us, const frame_buf *f)
+{
+    uint32_t b[5] = { 0, (uint32_t)(ts_us >> 32), (uint32_t)ts_us, f->n, f->n };
+    ng_block(fp, 6, b, sizeof b, f->b, f->n);
+}
+
+/* A pcapng Simple Packet Block has no timestamp (read as 0): it takes the
+ * previous frame's time instead of being a jump to 1970 and back. */
+START_TEST(simple_packet_block_keeps_time)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/fl_hostile_spb_%d.pcapng",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    uint32_t shb[4] = { 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff }; /* BOM, 1.0, length -1 */
+    ng_block(fp, 0x0a0d0d0a, shb, sizeof shb, NULL, 0);
+    uint32_t idb[2] = { 1, 65535 }; /* Ethernet, snaplen */
+    ng_block(fp, 1, idb, sizeof idb, NULL, 0);
+    frame_buf syn = { .n = 0 }, synack = { .n = 0 }, ack = { .n = 0 };
+    eth(&syn, 0x0800);
+    ipv4(&syn, 0x0a000001, 0x68100001, 6, 20);
+    tcp(&syn, 40000, 443, 1000, 0, 0x02);
+    eth(&synack, 0x0800);
+    ipv4(&synack, 0x68100001, 0x0a000001, 6, 20);
+    tcp(&synack, 443, 40000, 5000, 1001, 0x12);
+    eth(&ack, 0x0800);
+    ipv4(&ack, 0x0a000001, 0x68100001, 6, 20);
+    tcp(&ack, 40000, 443, 1001, 5001, 0x10);
+    ng_epb(fp, T0, &syn);
+    uint32_t spb = synack.n; /* original length */
+    ng_block(fp, 3, &spb, 4, synack.b, synack.n);
+    ng_epb(fp, T0 + 40000, &ack);
+    ck_assert_int_eq(fclose(fp), 0);
+
+    char err[512];
+    fl_source_options opt = { 0 };
+    const char *paths[1] = { path };
+    fl_source *src = fl_source_open_files(paths, 1, &opt, err, sizeof err);
+    ck_assert_msg(src != NULL, "%s", err);
+    fl_frame fr;
+    const uint64_t want[3] = { T0, T0, T0 + 40000 };
+    unsigned n = 0;
+    while (fl_source_next(src, &fr) == FL_SRC_FRAME) {
+        ck_assert_uint_lt(n, 3);
+        ck_assert_uint_eq(fr.ts_us, want[n]);
+        n++;
+    }
+    fl_source_close(src);
+    ck_assert_uint_eq(n, 3);
+    config_with(NULL);
+    run_result r;
+    run_file(path, &r);
+    unlink(path);
+    ck_assert_uint_eq(r.st.time_jumps, 0);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], 1);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_syn_timeouts], 0);
+}
+END_TEST
+
 /* --------------------------------------- every packet a new flow, line rate */
 
 START_TEST(flood_of_new_flows_and_fragments)
@@ -626,6 +702,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(t, timestamps_small_steps_back);
     tcase_add_test(t, timestamps_jump_by_years);
     tcase_add_test(t, timestamps_hour_gaps_are_no_jump);
+    tcase_add_test(t, simple_packet_block_keeps_time);
     tcase_add_test(t, flood_of_new_flows_and_fragments);
     tcase_add_test(t, snaplen_truncated_everywhere);
     tcase_add_test(t, nested_tunnels_to_the_limit);
