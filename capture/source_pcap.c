@@ -48,7 +48,20 @@ typedef struct src_file {
     struct bpf_program prog;
     uint64_t nread;      /* frames read, before the filter */
     fl_frame head;       /* the next frame, when the file is in the heap */
+    uint64_t last_ts_us; /* of the file's last frame with a timestamp */
 } src_file;
+
+/* A pcapng Simple Packet Block has no timestamp: libpcap and our reader
+ * give it 0. It was captured after the file's previous frame, so it takes
+ * that frame's time, not 1970 (a jump back by decades and forward again,
+ * fl_engine.h FL_TIME_JUMP_MIN_US, would cut every flow twice). */
+static uint64_t frame_ts(src_file *f, uint64_t ts_us)
+{
+    if (ts_us == 0)
+        return f->last_ts_us;
+    f->last_ts_us = ts_us;
+    return ts_us;
+}
 
 struct fl_source {
     bool live;
@@ -296,7 +309,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
                     continue;
                 }
             }
-            f->head = (fl_frame){ pk.ts_us, pk.caplen, pk.wire_len, dlt, pk.data, idx };
+            f->head = (fl_frame){ frame_ts(f, pk.ts_us), pk.caplen, pk.wire_len, dlt, pk.data,
+                                  idx };
             return true;
         }
         if (!f->pc)
@@ -310,8 +324,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
                 s->st.filtered_out++;
                 continue;
             }
-            f->head = (fl_frame){ tv_us(&h->ts), h->caplen, h->len, pcap_datalink(f->pc), data,
-                                  idx };
+            f->head = (fl_frame){ frame_ts(f, tv_us(&h->ts)), h->caplen, h->len,
+                                  pcap_datalink(f->pc), data, idx };
             return true;
         }
         if (r == PCAP_ERROR_BREAK || r == 0)

@@ -68,6 +68,10 @@ void fl_aggregate_service_failed_flow(fl_aggregate *a, uint64_t ts_us, uint16_t 
 void fl_aggregate_advance(fl_aggregate *a, uint64_t now_us);
 /* End of input: close every open bucket. */
 void fl_aggregate_finish(fl_aggregate *a);
+/* A discontinuity in packet time (fl_engine.h, FL_TIME_JUMP_MIN_US): close
+ * every open bucket; the next fact starts a new series where it falls, so
+ * the history may step back in time there. Totals carry on. */
+void fl_aggregate_restart(fl_aggregate *a);
 
 /* ---- read side, for reports ---- */
 typedef struct fl_history_entry {

@@ -50,7 +50,18 @@ typedef struct fl_engine_stats {
         uint32_t nversions;
     } quic;
     uint64_t tls_out_of_step;               /* TLS flows whose record framing was lost */
+    uint64_t time_jumps;                    /* packet time discontinuities (below) */
+    uint64_t jump_unsettled;                /* handshakes, queries pending at one: no verdict */
 } fl_engine_stats;
+
+/* Packet time that steps, forward or back, by more than this (or twice the
+ * longest timeout or idle timeout configured, if longer) is a capture
+ * discontinuity, not elapsed time: what came due before it is counted, what
+ * was still pending is cut without a verdict (jump_unsettled), and the
+ * bucket series starts again (README: Tests, test_hostile). An hour: longer than any quiet spell within one conversation and
+ * than reordering across merged interfaces (seconds), far shorter than the
+ * clock errors it is for (days to years). */
+#define FL_TIME_JUMP_MIN_US (3600ULL * 1000000)
 
 /* One counted failure, for the analyst's event log (--events): who, what,
  * why. Pointers are valid during the call only. */

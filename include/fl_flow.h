@@ -121,6 +121,7 @@ typedef enum fl_flow_end_why {
     FL_FLOW_END_EVICTED,    /* pushed out at the cap for a new flow */
     FL_FLOW_END_REMOVED,    /* fl_flow_remove(): e.g. a new SYN reused the 5-tuple */
     FL_FLOW_END_DRAINED,    /* fl_flow_drain(): end of input */
+    FL_FLOW_END_CUT,        /* fl_flow_cut(): a discontinuity in packet time */
 } fl_flow_end_why;
 
 /* Called for a flow leaving the table, before its slot is recycled. */
@@ -155,6 +156,9 @@ void fl_flow_remove(fl_flow_table *t, fl_flow *f);
 
 /* End every flow (end of input). */
 void fl_flow_drain(fl_flow_table *t);
+/* End every flow with FL_FLOW_END_CUT: packet time jumped, so what the
+ * flows waited for can no longer be observed (fl_engine.h). */
+void fl_flow_cut(fl_flow_table *t);
 
 /* Slot index <-> flow, for timers that must survive slot reuse (check gen). */
 uint32_t fl_flow_index(const fl_flow_table *t, const fl_flow *f);

@@ -520,6 +520,12 @@ void fl_aggregate_finish(fl_aggregate *a)
     }
 }
 
+void fl_aggregate_restart(fl_aggregate *a)
+{
+    fl_aggregate_finish(a);
+    a->started = false; /* the next fact opens a new series, at its own time */
+}
+
 size_t fl_aggregate_history(const fl_aggregate *a, const fl_history_entry **entries)
 {
     *entries = a->history;

@@ -270,14 +270,24 @@ void fl_flow_remove(fl_flow_table *t, fl_flow *f)
     flow_end(t, f, FL_FLOW_END_REMOVED);
 }
 
-void fl_flow_drain(fl_flow_table *t)
+static void end_all(fl_flow_table *t, fl_flow_end_why why)
 {
     for (;;) {
         fl_flow *f = oldest_flow(t);
         if (!f)
             break;
-        flow_end(t, f, FL_FLOW_END_DRAINED);
+        flow_end(t, f, why);
     }
+}
+
+void fl_flow_drain(fl_flow_table *t)
+{
+    end_all(t, FL_FLOW_END_DRAINED);
+}
+
+void fl_flow_cut(fl_flow_table *t)
+{
+    end_all(t, FL_FLOW_END_CUT);
 }
 
 uint32_t fl_flow_index(const fl_flow_table *t, const fl_flow *f)

@@ -97,6 +97,8 @@ static json_t *source_object(const fl_run_view *v)
     json_object_set_new(s, "dns_pending_dropped", json_integer((json_int_t)sp->dns_pending_dropped));
     json_object_set_new(s, "tcp_gaps", json_integer((json_int_t)sp->tcp_gaps));
     json_object_set_new(s, "tls_out_of_step", json_integer((json_int_t)sp->tls_out_of_step));
+    json_object_set_new(s, "time_jumps", json_integer((json_int_t)sp->time_jumps));
+    json_object_set_new(s, "time_jump_unsettled", json_integer((json_int_t)sp->jump_unsettled));
     json_object_set_new(s, "late_facts",
                         json_integer((json_int_t)fl_aggregate_late_facts(v->agg)));
     json_object_set_new(s, "quic", quic_object(sp));

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "fl_log.h"
 #include "fl_run.h"
+#include "fl_tls_records.h"
 
 #define HOUSEKEEPING_US 50000ULL   /* run timers at most every 50 ms of packet time */
 
@@ -27,12 +29,56 @@ static void housekeeping(fl_engine *e)
     e->next_housekeeping = e->now_us + HOUSEKEEPING_US;
 }
 
+/* Packet time stepped by more than jump_us, forward or back: a capture
+ * discontinuity (files of different years merged, a clock stepped), not
+ * time that passed. Within the segment before it everything runs as usual
+ * up to its last packet time: timers and DNS queries whose deadline came
+ * are counted. What was still pending then is cut without a verdict: its
+ * answer, if any, is on the other side of the jump (a stepped clock) or
+ * was never captured (a merged file ended); either way the capture cannot
+ * tell, and booking it as a timeout would make every jump a burst of
+ * failures. The bucket series ends and starts again at the new time, so no
+ * time stands still for years after a backward jump (no flow would expire,
+ * no bucket close, every fact would be late). */
+static void discontinuity(fl_engine *e, uint64_t ts)
+{
+    bool back = ts < e->now_us;
+    double by = (double)(back ? e->now_us - ts : ts - e->now_us) / 1e6;
+    uint64_t unsettled = e->st.jump_unsettled;
+    housekeeping(e); /* at the segment's last packet time */
+    fl_flow_cut(e->flows);
+    /* the timers of cut flows find their flow gone: popped, nothing counted */
+    fl_eng_timers_run(e, &e->timers_syn, UINT64_MAX);
+    fl_eng_timers_run(e, &e->timers_tls, UINT64_MAX);
+    fl_eng_quic_timers_run(e, UINT64_MAX);
+    fl_eng_timers_run(e, &e->timers_https, UINT64_MAX);
+    fl_dns_query q;
+    while (fl_dns_pending_expire(e->dq, UINT64_MAX, &q))
+        e->st.jump_unsettled++;
+    fl_aggregate_restart(e->agg);
+    fl_eng_quic_forget(e);
+    e->now_us = ts;
+    e->next_housekeeping = ts + HOUSEKEEPING_US;
+    e->st.time_jumps++;
+    /* the first few, then every power of two: a hostile capture that
+     * alternates between two years cannot flood the log */
+    uint64_t n = e->st.time_jumps;
+    if (n <= 8 || (n & (n - 1)) == 0)
+        FL_WARN("packet time jumps %s by %.0f s (%.1f days) at %.6f: a capture discontinuity "
+                "(jump %llu); %llu pending handshakes or queries left without a verdict, "
+                "buckets start again",
+                back ? "back" : "forward", by, by / 86400, (double)ts / 1e6,
+                (unsigned long long)n, (unsigned long long)(e->st.jump_unsettled - unsettled));
+}
+
 static void advance_time(fl_engine *e, uint64_t ts)
 {
     if (!e->started) {
         e->started = true;
         e->now_us = ts;
         e->next_housekeeping = ts + HOUSEKEEPING_US;
+    } else if (ts > e->now_us + e->jump_us || ts + e->jump_us < e->now_us) {
+        discontinuity(e, ts);
     }
     if (ts > e->now_us)
         e->now_us = ts;
@@ -91,8 +137,8 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
 }
 
 /* Times are clamped below 2^62 us (146 000 years) so that adding a timeout
- * (at most 1e9 s, see config.c) to the clock never wraps. Handling captures
- * whose clock jumps by years is left open (see the hardening notes). */
+ * (at most 1e9 s, see config.c) to the clock never wraps. A clock that
+ * jumps by years is a discontinuity (advance_time). */
 #define FL_TIME_MAX_US (1ULL << 62)
 
 static uint64_t frame_time(uint64_t ts)
@@ -193,6 +239,25 @@ fl_detector *fl_engine_detector(fl_engine *e)
     return e->det;
 }
 
+/* A step of packet time beyond twice the longest wait the engine models
+ * (timeouts, idle timeouts, the HTTPS stall mark), and at least
+ * FL_TIME_JUMP_MIN_US, is a discontinuity: a gap that long could not have
+ * changed a verdict anyway (every timer and flow would have run out), so
+ * only the bucket series and what straddles the jump see the difference. */
+static uint64_t jump_bound(const fl_config *cfg)
+{
+    const double waits[] = {cfg->syn_timeout_s, cfg->tls_timeout_s, cfg->dns_timeout_s,
+                            cfg->quic_timeout_s, cfg->tcp_opening_idle_s,
+                            cfg->tcp_established_idle_s, cfg->tcp_closed_idle_s,
+                            cfg->udp_idle_s, cfg->other_idle_s,
+                            (double)FL_TLSREC_STALL_US / FL_US};
+    double longest = 0;
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+        longest = waits[i] > longest ? waits[i] : longest;
+    uint64_t b = (uint64_t)(2 * longest * FL_US); /* config caps each at 1e9 s */
+    return b > FL_TIME_JUMP_MIN_US ? b : FL_TIME_JUMP_MIN_US;
+}
+
 fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
 {
     fl_engine *e = calloc(1, sizeof *e);
@@ -204,6 +269,7 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
     e->syn_timeout_us = (uint64_t)(cfg->syn_timeout_s * FL_US);
     e->tls_timeout_us = (uint64_t)(cfg->tls_timeout_s * FL_US);
     e->dns_timeout_us = (uint64_t)(cfg->dns_timeout_s * FL_US);
+    e->jump_us = jump_bound(cfg);
 
     e->cls = fl_classifier_new(cfg->rules_file[0] ? cfg->rules_file : NULL,
                                cfg->classify_cap, err, errlen);

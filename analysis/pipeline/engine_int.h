@@ -40,8 +40,9 @@ struct fl_engine {
     const char *why_service;  /* DNS: the queried name, for the next failure */
     uint32_t why_service_id;  /* DNS timeout: the queried name's id, same use */
 
-    uint64_t now_us;          /* monotonic packet time */
+    uint64_t now_us;          /* monotonic packet time (within a segment) */
     uint64_t next_housekeeping;
+    uint64_t jump_us;         /* a larger step of packet time: a discontinuity */
     bool started;
 
     uint64_t syn_timeout_us, tls_timeout_us, dns_timeout_us;
@@ -106,6 +107,8 @@ void fl_eng_quic_free(fl_eng_quic *q);
 /* A UDP packet of a flow that is QUIC or may become it; true if it was. */
 bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_client);
 void fl_eng_quic_timers_run(fl_engine *e, uint64_t now);
+void fl_eng_quic_forget(fl_engine *e);
+bool fl_eng_quic_timer_pending(const fl_flow *f);
 void fl_eng_quic_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
 void fl_eng_quic_flow_end(fl_engine *e, fl_flow *f, bool drained);
 /* A TCP flow's first ClientHello segment: a fallback from QUIC? */

@@ -40,8 +40,9 @@ static void free_flow_state(fl_flow *f)
 
 /* Timers still pending. At the end of input they have run out (the input
  * holds no answer): counted at their deadlines. A SYN superseded by a new
- * SYN on the same 5-tuple was given up unanswered: counted now. An evicted
- * or idle flow's outcome is unknown unless its deadline passed. */
+ * SYN on the same 5-tuple was given up unanswered: counted now. An evicted,
+ * idle or cut flow's outcome is unknown unless its deadline passed (cut:
+ * packet time jumped before the deadline came, engine.c). */
 static void settle_timers(fl_engine *e, fl_flow *f, fl_flow_end_why why)
 {
     bool drained = why == FL_FLOW_END_DRAINED;
@@ -70,6 +71,10 @@ void fl_eng_flow_end(void *ctx, fl_flow *f, fl_flow_end_why why)
     }
     if (why == FL_FLOW_END_EVICTED)
         e->st.flows_evicted++;
+    if (why == FL_FLOW_END_CUT &&
+        ((f->state & (FL_FS_SYN_TIMER | FL_FS_TLS_TIMER | FL_FS_HTTPS_TIMER)) != 0 ||
+         (f->app == FL_APP_QUIC && fl_eng_quic_timer_pending(f))))
+        e->st.jump_unsettled++;
     fl_eng_classify_stop(e, f);
     settle_timers(e, f, why);
     if (!(f->state & FL_FS_ATTRIBUTED))

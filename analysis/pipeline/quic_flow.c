@@ -355,6 +355,23 @@ bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool fro
     return true;
 }
 
+bool fl_eng_quic_timer_pending(const fl_flow *f)
+{
+    return (f->u.quic.flags & QE_TIMER) != 0;
+}
+
+/* A discontinuity in packet time (engine.c): the QUIC failures remembered
+ * for the fallback match are of another time line; a TCP ClientHello after
+ * a backward jump must not match them. */
+void fl_eng_quic_forget(fl_engine *e)
+{
+    fl_eng_quic *q = e->quic;
+    if (q && q->fb_live) {
+        memset(q->fb, 0, ((size_t)q->fb_mask + 1) * sizeof *q->fb);
+        q->fb_live = 0;
+    }
+}
+
 void fl_eng_quic_timers_run(fl_engine *e, uint64_t now)
 {
     fl_timer t;

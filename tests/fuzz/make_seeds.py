@@ -125,6 +125,158 @@ def streams(lt, pkts, port, limit):
     return [segments(c, limit) for c in convs.values()]
 
 
+def read_pcapng(path):
+    """(linktype, [(ts_sec, ts_usec, caplen, wirelen, data)]) of the first
+    interface's link type, microsecond time (the default if_tsresol)."""
+    raw = open(path, "rb").read()
+    if raw[:4] != b"\x0a\x0d\x0d\x0a" or len(raw) < 12:
+        return None
+    e = "<" if raw[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+    lts, pkts, off = [], [], 0
+    while off + 12 <= len(raw):
+        bt, bl = struct.unpack(e + "II", raw[off:off + 8])
+        if bl < 12 or off + bl > len(raw):
+            break
+        body = raw[off + 8:off + bl - 4]
+        if bt == 1 and len(body) >= 2:
+            lts.append(struct.unpack(e + "H", body[:2])[0])
+        elif bt == 6 and len(body) >= 20:
+            _, hi, lo, cl, wl = struct.unpack(e + "IIIII", body[:20])
+            t = hi << 32 | lo
+            pkts.append((t // 1000000, t % 1000000, cl, wl, body[20:20 + cl]))
+        off += bl
+    return (lts[0] if lts else 1), pkts
+
+
+def read_any(path):
+    if path.endswith(".pcapng"):
+        return read_pcapng(path)
+    r = read_pcap(path)
+    return (r[0], r[1]) if r else None
+
+
+def quic_flows(lt, pkts, port=443):
+    """UDP flows to or from port: [[(from_server, datagram)]] in capture order."""
+    flows = {}
+    for *_, d in pkts:
+        r = l4(lt, d)
+        if not r or r[0] != 17 or not r[5]:
+            continue
+        _, src, dst, sp, dp, pay = r
+        if dp == port:
+            key, srv = (src, sp, dst, dp), False
+        elif sp == port:
+            key, srv = (dst, dp, src, sp), True
+        else:
+            continue
+        flows.setdefault(key, []).append((srv, pay))
+    return list(flows.values())
+
+
+def quic_input(mode, dgrams, limit=8192):
+    """fuzz_quic.c's encoding: mode byte, then [2-byte header, bytes]."""
+    out = bytearray([mode])
+    for srv, sealed, p in dgrams:
+        p = p[:0x3FFF]
+        if len(out) + 2 + len(p) > limit:
+            break
+        out += struct.pack(">H", (0x8000 if srv else 0) | (0x4000 if sealed else 0) | len(p)) + p
+    return bytes(out)
+
+
+def crypto_frame(off, data):
+    """RFC 9000 19.6, offset and length as 4-byte varints."""
+    return b"\x06" + struct.pack(">II", 0x80000000 | off, 0x80000000 | len(data)) + data
+
+
+def tcp_flows(lt, pkts, port):
+    """In-order payload per TCP connection: [[(from_server, usec, bytes)]]."""
+    convs, nxt = {}, {}
+    for s, f, _, _, d in pkts:
+        r = l4(lt, d)
+        if not r or r[0] != 6 or not r[5]:
+            continue
+        _, src, dst, sp, dp, pay = r
+        o = l3(lt, d)
+        ihl = (d[o] & 15) * 4 if d[o] >> 4 == 4 else 40
+        seq = struct.unpack(">I", d[o + ihl + 4:o + ihl + 8])[0]
+        if dp == port:
+            key, srv = (src, sp, dst, dp), False
+        elif sp == port:
+            key, srv = (dst, dp, src, sp), True
+        else:
+            continue
+        k2 = (key, srv)
+        if k2 in nxt and seq != nxt[k2]:
+            continue  # retransmission or gap: keep the stream in order
+        nxt[k2] = (seq + len(pay)) & 0xFFFFFFFF
+        convs.setdefault(key, []).append((srv, s * 1000000 + f, pay))
+    return list(convs.values())
+
+
+def records_input(conv, limit=8192):
+    """fuzz_tls_records.c's encoding: [dir|len][time step][bytes]."""
+    out, last = bytearray(), None
+    for srv, us, p in conv:
+        dt = 0 if last is None else max(0, us - last)
+        last = us
+        t = min(63, round((dt / 50) ** (1 / 3)))
+        while p and len(out) < limit:
+            n = min(len(p), 127)
+            out += bytes([(0x80 if srv else 0) | n, t]) + p[:n]
+            p, t = p[n:], 0
+    return bytes(out[:limit])
+
+
+def quic_and_records_seeds():
+    # QUIC: datagrams as captured (real Initials decrypt), from real stacks
+    for sub in ("real-quic", "quic-stack"):
+        d = os.path.join(ROOT, "pcaps", sub)
+        for fn in sorted(os.listdir(d)):
+            if ".pcap" not in fn:
+                continue
+            r = read_any(os.path.join(d, fn))
+            if not r:
+                continue
+            for i, fl in enumerate(quic_flows(*r)[:2]):
+                save("quic", quic_input(i * 4, [(srv, False, p) for srv, p in fl[:6]]),
+                     {"real-quic": "rquic", "quic-stack": "qstack"}[sub] + "-" + fn.split(".")[0][:20])
+    # sealed Initials around real ClientHellos and ServerHellos (TLS over TCP
+    # from pcaps/https carry the same handshake messages, RFC 9001 4)
+    r = read_any(os.path.join(ROOT, "pcaps", "https", "incident.pcap"))
+    hellos = []
+    for conv in tcp_flows(*r, 443)[:40]:
+        ch = next((p for srv, _, p in conv if not srv), b"")
+        sh = next((p for srv, _, p in conv if srv), b"")
+        if ch[:1] == b"\x16" and sh[:1] == b"\x16":
+            chm = ch[5:5 + struct.unpack(">H", ch[3:5])[0]]
+            shm = sh[5:5 + struct.unpack(">H", sh[3:5])[0]]
+            hellos.append((chm, shm))
+    ack = b"\x02\x00\x00\x00\x00"
+    for i, (chm, shm) in enumerate(hellos[:4]):
+        half = len(chm) // 2
+        one = [(False, True, crypto_frame(0, chm) + b"\x00" * 40),
+               (True, True, ack + crypto_frame(0, shm))]
+        two = [(False, True, crypto_frame(half, chm[half:])),  # out of order
+               (False, True, crypto_frame(0, chm[:half])),
+               (True, True, ack + b"\x1c\x41\x28\x06\x00")]  # CONNECTION_CLOSE 0x128
+        save("quic", quic_input(i & 3, one), "sealed-hello")
+        save("quic", quic_input(4 | (i & 3), two), "sealed-split-close")
+    # TLS record walker: whole connections (handshake, requests, responses)
+    for name in ("incident", "deploy-clean"):
+        r = read_any(os.path.join(ROOT, "pcaps", "https", name + ".pcap"))
+        for conv in tcp_flows(*r, 443)[:6]:
+            save("tls_records", records_input(conv), "https-" + name)
+    # and a compact TLS 1.3-shaped one: tiny handshake, a request, a
+    # two-record response, an encrypted alert
+    rec = lambda t, n: bytes([t, 3, 3, n >> 8, n & 255]) + b"\x00" * n
+    conv = [(False, 0, rec(22, 4)), (True, 1000, rec(22, 4) + rec(20, 1) + rec(23, 60)),
+            (False, 2000, rec(20, 1) + rec(23, 53)), (False, 3000, rec(23, 120)),
+            (True, 40000, rec(23, 300)), (True, 41000, rec(23, 90)),
+            (True, 3000000, rec(23, 19))]
+    save("tls_records", records_input(conv) + b"\x00", "tls13-shape")
+
+
 def main():
     real = os.path.join(ROOT, "pcaps", "real")
     files = sorted(f for f in os.listdir(real) if ".pcap" in f)
@@ -193,4 +345,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:] == ["quic"]:  # only the QUIC and TLS record walker corpora
+        sys.exit(quic_and_records_seeds())
+    main()
+    sys.exit(quic_and_records_seeds())

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz every target for a bounded time with libFuzzer (clang, ASan+UBSan).
 #   tests/fuzz/run_fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-# Builds the instrumented targets in build-fuzz/ (FL_FUZZ=ON), then runs two
-# targets at a time, each on a scratch copy of its seed corpus plus its
+# Builds the instrumented targets in build-fuzz/ (FL_FUZZ=ON), then runs
+# FL_FUZZ_JOBS targets at a time (default 2; niced by FL_FUZZ_NICE, default 0), each on a scratch copy of its seed corpus plus its
 # regression inputs, with its dictionary when there is one. Prints one line
 # per target: executions, executions per second, coverage (libFuzzer's
 # final "cov:"), and exits non-zero if any target found a crash, a leak or
@@ -13,7 +13,7 @@ shift || true
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode dns tls http capture config redis_url engine)
+[ ${#targets[@]} -gt 0 ] || targets=(decode dns tls http capture config redis_url engine quic tls_records)
 cc=${CC:-}
 if [ -z "$cc" ] || ! "$cc" --version 2>/dev/null | grep -q clang; then
   cc=$(command -v clang-14 || command -v clang || true)
@@ -43,7 +43,7 @@ run_one() {
   [ -f "$here/dict/$t.dict" ] && dict=(-dict="$here/dict/$t.dict")
   local rc=0
   # max_len 8 KiB: the seeds are small; rss_limit guards the shared machine
-  "$build/tests/fuzz/fuzz_$t" "$work" "${dict[@]}" -max_total_time="$secs" -max_len=8192 \
+  nice -n "${FL_FUZZ_NICE:-0}" "$build/tests/fuzz/fuzz_$t" "$work" "${dict[@]}" -max_total_time="$secs" -max_len=8192 \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$build/findings/$t-" >"$build/logs/$t.log" 2>&1 || rc=$?
   local last execs rate cov
@@ -61,7 +61,7 @@ pids=()
 for t in "${targets[@]}"; do
   run_one "$t" &
   pids+=($!)
-  if [ ${#pids[@]} -ge 2 ]; then
+  if [ ${#pids[@]} -ge "${FL_FUZZ_JOBS:-2}" ]; then
     wait "${pids[0]}" || fail=1
     pids=("${pids[@]:1}")
   fi

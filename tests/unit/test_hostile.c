@@ -112,6 +112,7 @@ typedef struct run_result {
     uint64_t late;
     uint64_t first_bucket, last_bucket;
     size_t history;
+    uint64_t *starts;             /* of every history entry (static, reused) */
 } run_result;
 
 static fl_config cfg;
@@ -148,7 +149,12 @@ static void run_file(const char *path, run_result *r)
     r->history = fl_aggregate_history(a, &h);
     r->first_bucket = UINT64_MAX;
     r->last_bucket = 0;
+    static uint64_t *starts;
+    free(starts);
+    starts = r->starts = calloc(r->history + 1, sizeof *starts);
+    ck_assert_ptr_nonnull(starts);
     for (size_t i = 0; i < r->history; i++) {
+        starts[i] = h[i].start;
         if (h[i].start < r->first_bucket)
             r->first_bucket = h[i].start;
         if (h[i].start > r->last_bucket)
@@ -182,6 +188,278 @@ START_TEST(timestamps_small_steps_back)
     run_file(o.path, &r);
     unlink(o.path);
     ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], 200);
+}
+END_TEST
+
+/* A clock that jumps by years, both ways (a merged capture of files years
+ * apart, a sensor whose clock is stepped): each jump is a discontinuity
+ * (fl_engine.h FL_TIME_JUMP_MIN_US). Every segment holds complete
+ * exchanges, SYNs left unanswered long before the segment ends (those, and
+ * only those, are timeouts), and a SYN and a query answered across the
+ * jump. */
+
+#define YEAR_US (365ULL * 86400 * 1000000)
+enum { SEG_CONNS = 20, SEG_LOST = 3, SEG_DNS = 10, SEG_LEN_S = 30 };
+
+static void udp(frame_buf *f, uint16_t sport, uint16_t dport, uint32_t body)
+{
+    put16(f, sport);
+    put16(f, dport);
+    put16(f, (uint16_t)(8 + body));
+    put16(f, 0);
+}
+
+/* A DNS query or its NOERROR answer (RFC 1035 4.1) for example.com A. */
+static void dns_msg(frame_buf *f, uint16_t id, bool response)
+{
+    static const uint8_t q[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
+                                 0, 1, 0, 1 };
+    put16(f, id);
+    put16(f, response ? 0x8180 : 0x0100);
+    put16(f, 1);
+    put16(f, 0);
+    put32(f, 0);
+    put(f, q, sizeof q);
+}
+
+/* Frames of one segment, written in time order. */
+typedef struct timed_frame {
+    uint64_t t;
+    frame_buf f;
+} timed_frame;
+
+static timed_frame seg_frames[256];
+static uint32_t seg_n;
+
+static int by_time(const void *a, const void *b)
+{
+    uint64_t x = ((const timed_frame *)a)->t, y = ((const timed_frame *)b)->t;
+    return x < y ? -1 : x > y;
+}
+
+static void seg_flush(pcap_out *o)
+{
+    qsort(seg_frames, seg_n, sizeof seg_frames[0], by_time);
+    for (uint32_t i = 0; i < seg_n; i++)
+        pcap_frame(o, seg_frames[i].t, seg_frames[i].f.b, seg_frames[i].f.n, seg_frames[i].f.n);
+    seg_n = 0;
+}
+
+static frame_buf *seg_add(uint64_t t)
+{
+    ck_assert_uint_lt(seg_n, sizeof seg_frames / sizeof seg_frames[0]);
+    seg_frames[seg_n].t = t;
+    seg_frames[seg_n].f.n = 0;
+    return &seg_frames[seg_n++].f;
+}
+
+static void tcp_frame(uint64_t t, uint32_t cli, uint16_t cport, bool to_server, uint32_t seq,
+                      uint32_t ack, uint8_t flags)
+{
+    frame_buf *f = seg_add(t);
+    eth(f, 0x0800);
+    if (to_server) {
+        ipv4(f, cli, 0x68100001, 6, 20); /* 104.16.0.1, Cloudflare */
+        tcp(f, cport, 443, seq, ack, flags);
+    } else {
+        ipv4(f, 0x68100001, cli, 6, 20);
+        tcp(f, 443, cport, seq, ack, flags);
+    }
+}
+
+static void dns_frame(uint64_t t, uint32_t cli, uint16_t cport, uint16_t id, bool answer)
+{
+    frame_buf *f = seg_add(t);
+    eth(f, 0x0800);
+    uint32_t r = 0x01010101; /* 1.1.1.1 */
+    ipv4(f, answer ? r : cli, answer ? cli : r, 17, 8 + 29);
+    udp(f, answer ? 53 : cport, answer ? cport : 53, 29);
+    dns_msg(f, id, answer);
+}
+
+/* One segment of SEG_LEN_S seconds from t0; seg numbers the clients. With
+ * straddle, the segment ends with a SYN and a query whose answers open the
+ * next one (a clock stepped between question and answer). */
+static void segment(pcap_out *o, uint64_t t0, uint32_t seg, bool answers_first, bool straddle)
+{
+    uint32_t cli = 0x0a000000u | seg << 8;
+    if (answers_first) { /* to the previous segment's straddling SYN and query */
+        uint32_t prev = 0x0a000000u | (seg - 1) << 8;
+        tcp_frame(t0, prev + 250, 45000, false, 9000, 1001, 0x12);
+        dns_frame(t0 + 1000, prev + 251, 34000, 0x4242, true);
+    }
+    for (uint32_t i = 0; i < SEG_LOST; i++) /* at 0.1 s: deadlines well inside */
+        tcp_frame(t0 + 100000 + i * 1000, cli + 200 + i, (uint16_t)(50000 + i), true, 7, 0, 0x02);
+    for (uint32_t i = 0; i < SEG_CONNS; i++) {
+        uint64_t t = t0 + 1000000 + (uint64_t)i * 1000000; /* one a second */
+        uint16_t cp = (uint16_t)(40000 + i);
+        tcp_frame(t, cli + i, cp, true, 1000, 0, 0x02);                /* SYN */
+        tcp_frame(t + 20000, cli + i, cp, false, 5000, 1001, 0x12);    /* SYN-ACK */
+        tcp_frame(t + 40000, cli + i, cp, true, 1001, 5001, 0x10);     /* ACK */
+        tcp_frame(t + 500000, cli + i, cp, true, 1001, 5001, 0x11);    /* FIN */
+        tcp_frame(t + 520000, cli + i, cp, false, 5001, 1002, 0x11);   /* FIN */
+        tcp_frame(t + 540000, cli + i, cp, true, 1002, 5002, 0x10);
+    }
+    for (uint32_t i = 0; i < SEG_DNS; i++) {
+        uint64_t t = t0 + 1500000 + (uint64_t)i * 2000000;
+        dns_frame(t, cli + 100 + i, (uint16_t)(33000 + i), (uint16_t)(0x100 + i), false);
+        dns_frame(t + 15000, cli + 100 + i, (uint16_t)(33000 + i), (uint16_t)(0x100 + i), true);
+    }
+    if (straddle) {
+        uint64_t t = t0 + (SEG_LEN_S - 1) * 1000000ULL;
+        tcp_frame(t, cli + 250, 45000, true, 1000, 0, 0x02);
+        dns_frame(t + 1000, cli + 251, 34000, 0x4242, false);
+    }
+    seg_flush(o);
+}
+
+START_TEST(timestamps_jump_by_years)
+{
+    /* segment starts: +3 years, -2 years, then back and forth */
+    const uint64_t starts[] = { T0, T0 + 3 * YEAR_US, T0 + YEAR_US, T0 + 4 * YEAR_US,
+                                T0 + YEAR_US + 3600ULL * 1000000 * 24, T0 + 5 * YEAR_US };
+    enum { NSEG = sizeof starts / sizeof starts[0] };
+    pcap_out o = { 0 };
+    pcap_open(&o, 1);
+    for (uint32_t s = 0; s < NSEG; s++)
+        segment(&o, starts[s], s, s > 0, s + 1 < NSEG);
+    pcap_close(&o);
+    config_with(NULL);
+    run_result r;
+    run_file(o.path, &r);
+    unlink(o.path);
+    fprintf(stderr,
+            "jumps: %llu noted, %llu SYN timeouts (%d real), %llu DNS timeouts, %llu late "
+            "facts, %zu history entries, %llu evicted\n",
+            (unsigned long long)r.st.time_jumps,
+            (unsigned long long)r.totals.v[FL_C_tcp_syn_timeouts], NSEG * SEG_LOST,
+            (unsigned long long)r.totals.v[FL_C_dns_timeouts], (unsigned long long)r.late,
+            r.history, (unsigned long long)r.st.flows_evicted);
+    ck_assert_uint_eq(r.st.time_jumps, NSEG - 1);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], NSEG * (SEG_CONNS + SEG_LOST) + NSEG - 1);
+    /* the unanswered SYNs are timeouts, nothing else: a SYN or query whose
+     * answer lies across a jump is left without a verdict, and noted */
+    ck_assert_uint_eq(r.st.jump_unsettled, 2 * (NSEG - 1));
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_syn_timeouts], NSEG * SEG_LOST);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_refused], 0);
+    ck_assert_uint_eq(r.totals.v[FL_C_dns_queries], NSEG * SEG_DNS + NSEG - 1);
+    ck_assert_uint_eq(r.totals.v[FL_C_dns_timeouts], 0);
+    ck_assert_uint_eq(r.st.flows_evicted, 0);
+    /* no fact pushed into a stuck bucket, and every bucket lies within a
+     * segment (its timeouts included): no bucket range spanning a jump */
+    ck_assert_uint_eq(r.late, 0);
+    size_t distinct = 0; /* bucket starts (entries are per provider) */
+    for (size_t i = 0; i < r.history; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen |= r.starts[j] == r.starts[i];
+        distinct += !seen;
+    }
+    ck_assert_uint_le(distinct, NSEG * (SEG_LEN_S / 10 + 1));
+    for (size_t i = 0; i < r.history; i++) {
+        bool inside = false;
+        for (uint32_t s = 0; s < NSEG; s++)
+            inside |= r.starts[i] + 10 > starts[s] / 1000000 &&
+                      r.starts[i] < starts[s] / 1000000 + SEG_LEN_S;
+        ck_assert_msg(inside, "bucket at %llu outside every segment",
+                      (unsigned long long)r.starts[i]);
+    }
+}
+END_TEST
+
+/* The same segments without jumps (an hour apart, under the bound):
+ * the counts are the same, and no jump is noted. */
+START_TEST(timestamps_hour_gaps_are_no_jump)
+{
+    pcap_out o = { 0 };
+    pcap_open(&o, 1);
+    for (uint32_t s = 0; s < 4; s++)
+        segment(&o, T0 + (uint64_t)s * 1800 * 1000000, s, false, false);
+    pcap_close(&o);
+    config_with(NULL);
+    run_result r;
+    run_file(o.path, &r);
+    unlink(o.path);
+    ck_assert_uint_eq(r.st.time_jumps, 0);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_syn_timeouts], 4 * SEG_LOST);
+    ck_assert_uint_eq(r.totals.v[FL_C_dns_timeouts], 0);
+    ck_assert_uint_eq(r.late, 0);
+}
+END_TEST
+
+/* pcapng blocks (draft-ietf-opsawg-pcapng 4), host byte order. */
+static void ng_block(FILE *fp, uint32_t type, const void *body, uint32_t n, const void *data,
+                     uint32_t dn)
+{
+    static const uint8_t pad[4] = { 0 };
+    uint32_t dpad = (4 - dn % 4) % 4, total = 12 + n + dn + dpad;
+    ck_assert_uint_eq(fwrite(&type, 4, 1, fp), 1);
+    ck_assert_uint_eq(fwrite(&total, 4, 1, fp), 1);
+    ck_assert_uint_eq(fwrite(body, 1, n, fp), n);
+    if (dn)
+        ck_assert_uint_eq(fwrite(data, 1, dn, fp), dn);
+    if (dpad)
+        ck_assert_uint_eq(fwrite(pad, 1, dpad, fp), dpad);
+    ck_assert_uint_eq(fwrite(&total, 4, 1, fp), 1);
+}
+
+static void ng_epb(FILE *fp, uint64_t ts_us, const frame_buf *f)
+{
+    uint32_t b[5] = { 0, (uint32_t)(ts_us >> 32), (uint32_t)ts_us, f->n, f->n };
+    ng_block(fp, 6, b, sizeof b, f->b, f->n);
+}
+
+/* A pcapng Simple Packet Block has no timestamp (read as 0): it takes the
+ * previous frame's time instead of being a jump to 1970 and back. */
+START_TEST(simple_packet_block_keeps_time)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/fl_hostile_spb_%d.pcapng",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    uint32_t shb[4] = { 0x1a2b3c4d, 1, 0xffffffff, 0xffffffff }; /* BOM, 1.0, length -1 */
+    ng_block(fp, 0x0a0d0d0a, shb, sizeof shb, NULL, 0);
+    uint32_t idb[2] = { 1, 65535 }; /* Ethernet, snaplen */
+    ng_block(fp, 1, idb, sizeof idb, NULL, 0);
+    frame_buf syn = { .n = 0 }, synack = { .n = 0 }, ack = { .n = 0 };
+    eth(&syn, 0x0800);
+    ipv4(&syn, 0x0a000001, 0x68100001, 6, 20);
+    tcp(&syn, 40000, 443, 1000, 0, 0x02);
+    eth(&synack, 0x0800);
+    ipv4(&synack, 0x68100001, 0x0a000001, 6, 20);
+    tcp(&synack, 443, 40000, 5000, 1001, 0x12);
+    eth(&ack, 0x0800);
+    ipv4(&ack, 0x0a000001, 0x68100001, 6, 20);
+    tcp(&ack, 40000, 443, 1001, 5001, 0x10);
+    ng_epb(fp, T0, &syn);
+    uint32_t spb = synack.n; /* original length */
+    ng_block(fp, 3, &spb, 4, synack.b, synack.n);
+    ng_epb(fp, T0 + 40000, &ack);
+    ck_assert_int_eq(fclose(fp), 0);
+
+    char err[512];
+    fl_source_options opt = { 0 };
+    const char *paths[1] = { path };
+    fl_source *src = fl_source_open_files(paths, 1, &opt, err, sizeof err);
+    ck_assert_msg(src != NULL, "%s", err);
+    fl_frame fr;
+    const uint64_t want[3] = { T0, T0, T0 + 40000 };
+    unsigned n = 0;
+    while (fl_source_next(src, &fr) == FL_SRC_FRAME) {
+        ck_assert_uint_lt(n, 3);
+        ck_assert_uint_eq(fr.ts_us, want[n]);
+        n++;
+    }
+    fl_source_close(src);
+    ck_assert_uint_eq(n, 3);
+    config_with(NULL);
+    run_result r;
+    run_file(path, &r);
+    unlink(path);
+    ck_assert_uint_eq(r.st.time_jumps, 0);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], 1);
+    ck_assert_uint_eq(r.totals.v[FL_C_tcp_syn_timeouts], 0);
 }
 END_TEST
 
@@ -422,6 +700,9 @@ static Suite *hostile_suite(void)
     TCase *t = tcase_create("captures");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, timestamps_small_steps_back);
+    tcase_add_test(t, timestamps_jump_by_years);
+    tcase_add_test(t, timestamps_hour_gaps_are_no_jump);
+    tcase_add_test(t, simple_packet_block_keeps_time);
     tcase_add_test(t, flood_of_new_flows_and_fragments);
     tcase_add_test(t, snaplen_truncated_everywhere);
     tcase_add_test(t, nested_tunnels_to_the_limit);
