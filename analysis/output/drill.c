@@ -88,8 +88,8 @@ static uint64_t top_addrs(const fl_drill *d, fl_addr *v, size_t n, bool client,
 {
     qsort(v, n, sizeof *v, addr_cmp);
     uint64_t distinct = 0;
-    uint64_t best[FL_DRILL_TOP];
-    size_t bi[FL_DRILL_TOP];
+    uint64_t best[FL_DRILL_TOP] = { 0 };
+    size_t bi[FL_DRILL_TOP] = { 0 };
     *ntop = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;

@@ -786,7 +786,7 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
 
     uint32_t bucket_s = fl_aggregate_bucket_s(agg) ? fl_aggregate_bucket_s(agg) : 10;
     part parts[MAX_PARTS];
-    axis axes[MAX_PARTS];
+    axis axes[MAX_PARTS] = { { 0 } };
     fl_series s[MAX_PARTS];
     memset(s, 0, sizeof s);
     size_t nparts_all = time_parts(h, nh, bucket_s, parts, MAX_PARTS);

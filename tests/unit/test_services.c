@@ -113,6 +113,7 @@ START_TEST(bounds_fold_and_drop)
     int complete;
     n = fl_services_window(s, 1, 10, 60, &w, &complete);
     ck_assert_int_eq(complete, 0);
+    ck_assert_uint_ge(n, 1);
     free(w);
     n = fl_services_window(s, 1, 40, 60, &w, &complete);
     ck_assert_int_eq(complete, 1);
