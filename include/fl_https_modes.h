@@ -57,7 +57,14 @@
 /* A bin is rare only under this fraction of what three bins of the
  * histogram hold on average (3 / exp(entropy) of the shares). */
 #define FL_HTTPS_FLAT_FRACTION 0.3
+/* Responses of one template differ by at most this many bytes (HTTP/2
+ * header compression state, HTTP/1.1 header digits) or one bin. */
+#define FL_HTTPS_NEAR_BYTES 96u
+/* Smaller responses are HTTP/2 control records, not judged. */
+#define FL_HTTPS_MIN_BYTES 64u
 #define FL_HTTPS_LEARN_MIN 8u
+#define FL_HTTPS_COLD_MIN 32u
+#define FL_HTTPS_COLD_SNIS 3u
 #define FL_HTTPS_LEARN_US 20000000ull
 #define FL_HTTPS_RETRY_US 10000000ull
 #define FL_HTTPS_RETRY_SLOTS 4096u

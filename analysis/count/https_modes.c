@@ -8,6 +8,7 @@
  * (RARE_RING entries) when the response is rare.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,7 @@ typedef struct prov {
     uint16_t id;
     uint8_t used;
     uint8_t rhead, rlen;
+    uint32_t snis;               /* SNIs ever seen (for the cold start) */
     float recent_n;              /* responses, decayed over FL_HTTPS_WINDOW_US */
     uint64_t count;              /* responses ever */
     uint64_t recent_at;
@@ -198,9 +200,11 @@ static sni *sni_find(fl_https_modes *m, uint16_t provider, uint32_t service)
 
 /* The SNI's entry, created (evicting the least recently used at the cap)
  * if new; moved to the LRU tail. */
-static sni *sni_get(fl_https_modes *m, uint16_t provider, uint32_t service, uint64_t ts)
+static sni *sni_get(fl_https_modes *m, uint16_t provider, uint32_t service, uint64_t ts,
+                    bool *created)
 {
     sni *s = sni_find(m, provider, service);
+    *created = !s;
     if (s) {
         uint32_t i = (uint32_t)(s - m->e);
         lru_unlink(m, i);
@@ -265,15 +269,30 @@ static bool learned(const hist *h, uint64_t ts)
     return h->n >= FL_HTTPS_LEARN_MIN && ts >= h->first_us + FL_HTTPS_LEARN_US;
 }
 
+/* A provider's baseline is usable after FL_HTTPS_LEARN_US like an SNI's,
+ * or sooner once it holds the first FL_HTTPS_COLD_MIN responses of at
+ * least FL_HTTPS_COLD_SNIS sites: a capture (or a restart) that begins a
+ * few seconds before an incident is judged against its first responses
+ * instead of learning the incident as the baseline. */
+static bool prov_learned(const prov *p, uint64_t ts)
+{
+    return learned(&p->h, ts) ||
+           (p->h.n >= FL_HTTPS_COLD_MIN && p->snis >= FL_HTTPS_COLD_SNIS);
+}
+
+/* Learned responses in bins lo..hi and the one beside each end. */
+static float range_mass(const hist *h, uint32_t lo, uint32_t hi)
+{
+    float v = 0.0f;
+    for (uint32_t i = lo > 0 ? lo - 1 : 0; i <= hi + 1 && i < NBINS; i++)
+        v += h->base[i];
+    return v;
+}
+
 /* Learned responses in the bin and its two neighbours. */
 static float near_mass(const hist *h, uint32_t bin)
 {
-    float v = h->base[bin];
-    if (bin > 0)
-        v += h->base[bin - 1];
-    if (bin + 1 < NBINS)
-        v += h->base[bin + 1];
-    return v;
+    return range_mass(h, bin, bin);
 }
 
 /* Effective number of occupied bins, exp(entropy): 1 for one size, the
@@ -307,6 +326,19 @@ static bool rare_in(const hist *h, uint32_t bin)
 static bool near_bin(uint32_t a, uint32_t b)
 {
     return a + 1 >= b && b + 1 >= a;
+}
+
+/* Two responses of one template: within one bin (4.4%), or within
+ * FL_HTTPS_NEAR_BYTES of each other. The second matters for small bodies:
+ * the same 127-byte JSON error costs 111-198 bytes on the wire as its
+ * HTTP/2 HEADERS frame is literal (first response of a connection) or
+ * indexed (RFC 7541 2.3), tens of bytes that are several bins at 150 B. */
+static bool near_resp(const rare_ent *r, uint32_t bin, uint32_t bytes)
+{
+    if (near_bin(r->bin, bin))
+        return true;
+    uint32_t d = r->bytes > bytes ? r->bytes - bytes : bytes - r->bytes;
+    return d <= FL_HTTPS_NEAR_BYTES;
 }
 
 /* The oldest rare response leaves the provider's ring: when it expired,
@@ -343,16 +375,21 @@ static void add_distinct(uint32_t *set, uint32_t *n, uint32_t v)
 
 /* Rare responses of the provider within one bin of `bin`: how many, from
  * how many distinct SNIs and distinct clients (0, unknown, not counted). */
-static void rare_near(prov *p, uint32_t bin, uint32_t *n, uint32_t *snis, uint32_t *clients,
-                      uint64_t *since)
+static void rare_near(prov *p, uint32_t bin, uint32_t bytes, uint32_t *n, uint32_t *snis,
+                      uint32_t *clients, uint64_t *since, uint32_t *lo, uint32_t *hi)
 {
     uint32_t seen[RARE_RING], cl[RARE_RING];
     *n = *snis = *clients = 0;
     *since = p->count;
+    *lo = *hi = bin;
     for (uint32_t k = 0; k < p->rlen; k++) {
         const rare_ent *r = rare_at(p, k);
-        if (!near_bin(r->bin, bin))
+        if (!near_resp(r, bin, bytes))
             continue;
+        if (r->bin < *lo)
+            *lo = r->bin;
+        if (r->bin > *hi)
+            *hi = r->bin;
         if (!*n)
             *since = r->rank;
         (*n)++;
@@ -385,15 +422,15 @@ static double binom_tail_ln(double k, double n, double p0)
  * tail), the baseline share being taken with its uncertainty (one more
  * response than seen, over the learned count) and never below what three
  * bins of a flat histogram hold (FL_HTTPS_FLAT_FRACTION of it). */
-static bool concentrated(const prov *p, uint32_t bin, uint32_t near, uint64_t seen)
+static bool concentrated(const prov *p, uint32_t lo, uint32_t hi, uint32_t near, uint64_t seen)
 {
     double n = seen > near ? (double)seen : (double)near;
     double share = (double)near / n;
     if (share < FL_HTTPS_MODE_SHARE)
         return false;
     const hist *h = &p->h;
-    double p0 = ((double)near_mass(h, bin) + 1.0) / ((double)h->n + 2.0);
-    double flat = FL_HTTPS_FLAT_FRACTION * 3.0 / eff_bins(h);
+    double p0 = ((double)range_mass(h, lo, hi) + 1.0) / ((double)h->n + 2.0);
+    double flat = FL_HTTPS_FLAT_FRACTION * (double)(hi - lo + 3) / eff_bins(h);
     if (p0 < flat)
         p0 = flat;
     if (p0 >= 1.0 || share < FL_HTTPS_MODE_RATIO * p0)
@@ -402,12 +439,12 @@ static bool concentrated(const prov *p, uint32_t bin, uint32_t near, uint64_t se
 }
 
 /* Count the provider's held rare responses near `bin` as suspect. */
-static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint64_t ts)
+static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts)
 {
     uint32_t n = 0;
     for (uint32_t k = 0; k < p->rlen; k++) {
         rare_ent *r = rare_at(p, k);
-        if (r->counted || !near_bin(r->bin, bin))
+        if (r->counted || !near_resp(r, bin, bytes))
             continue;
         r->counted = 1;
         n++;
@@ -425,7 +462,7 @@ static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint64_t ts)
  * is judged by what the provider's sites answer). */
 static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
 {
-    if (!learned(&p->h, ts))
+    if (!prov_learned(p, ts))
         return false;
     if (learned(&s->h, ts))
         return rare_in(&s->h, bin);
@@ -443,19 +480,27 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     prov *p = prov_get(m, provider, ts);
     if (!p)
         return 0;
-    sni *s = sni_get(m, provider, service, ts);
+    bool created;
+    sni *s = sni_get(m, provider, service, ts, &created);
+    if (created && p->snis < UINT32_MAX)
+        p->snis++;
     uint64_t dt = ts > p->recent_at ? ts - p->recent_at : 0;
     p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
     p->recent_at = ts;
     p->count++;
     while (p->rlen && rare_at(p, 0)->ts_us + FL_HTTPS_WINDOW_US < ts)
         rare_pop(m, p, true);
+    /* Server-initiated HTTP/2 control records (SETTINGS, its ACK and a
+     * WINDOW_UPDATE: 49 bytes from nginx, RFC 9113 6.5) that follow a
+     * request look like a tiny response: counted, never judged. */
+    if (bytes < FL_HTTPS_MIN_BYTES)
+        return 0;
     uint32_t bin = fl_https_size_bin(bytes);
     /* A size usual for its SNI but rare for the provider (the SNI took it
      * up lately) is held like a rare one and learned only if no mode
      * forms: else one site absorbing an error template into the
      * provider's baseline would hide it on all the others. */
-    if (!is_rare(s, p, bin, ts) && (!learned(&p->h, ts) || !rare_in(&p->h, bin))) {
+    if (!is_rare(s, p, bin, ts) && (!prov_learned(p, ts) || !rare_in(&p->h, bin))) {
         learn(&s->h, bin);
         learn(&p->h, bin);
         return 0;
@@ -468,17 +513,19 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     rare_ent *r = rare_at(p, p->rlen++);
     *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
                      .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count };
-    uint32_t near, snis, clients;
+    uint32_t near, snis, clients, lo, hi;
     uint64_t since;
-    rare_near(p, bin, &near, &snis, &clients, &since);
+    rare_near(p, bin, bytes, &near, &snis, &clients, &since, &lo, &hi);
+    if (getenv("FLDBG"))
+        fprintf(stderr, "DBG p=%u svc=%u bytes=%u near=%u snis=%u cl=%u seen=%llu lo=%u hi=%u pn=%.0f conc=%d\n", p->id, service, bytes, near, snis, clients, (unsigned long long)(p->count - since + 1), lo, hi, p->h.n, concentrated(p, lo, hi, near, p->count - since + 1));
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
     bool some_known = clients > 0;
     if (near < FL_HTTPS_MODE_MIN || snis < FL_HTTPS_BREADTH ||
-        (some_known && clients < FL_HTTPS_CLIENTS) || !concentrated(p, bin, near, p->count - since + 1))
+        (some_known && clients < FL_HTTPS_CLIENTS) || !concentrated(p, lo, hi, near, p->count - since + 1))
         return 0;
     m->self_tag = tag;
-    uint32_t n = release(m, p, bin, ts);
+    uint32_t n = release(m, p, bin, bytes, ts);
     m->self_tag = 0;
     m->st.suspect += n;
     return n;
