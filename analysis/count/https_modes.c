@@ -35,12 +35,14 @@ typedef struct rare_ent {
     uint64_t ts_us, tag;
     uint64_t rank;               /* the provider's response count then */
     uint32_t bytes, service, client;
+    uint32_t srank;              /* its SNI's response count then */
     uint16_t bin;
     uint8_t counted;
     uint8_t pad;
 } rare_ent;
 
 typedef struct sni {
+    uint32_t count;              /* responses while tracked */
     uint32_t service;
     uint16_t provider;
     uint16_t pad;
@@ -373,32 +375,6 @@ static void add_distinct(uint32_t *set, uint32_t *n, uint32_t v)
         set[(*n)++] = v;
 }
 
-/* Rare responses of the provider within one bin of `bin`: how many, from
- * how many distinct SNIs and distinct clients (0, unknown, not counted). */
-static void rare_near(prov *p, uint32_t bin, uint32_t bytes, uint32_t *n, uint32_t *snis,
-                      uint32_t *clients, uint64_t *since, uint32_t *lo, uint32_t *hi)
-{
-    uint32_t seen[RARE_RING], cl[RARE_RING];
-    *n = *snis = *clients = 0;
-    *since = p->count;
-    *lo = *hi = bin;
-    for (uint32_t k = 0; k < p->rlen; k++) {
-        const rare_ent *r = rare_at(p, k);
-        if (!near_resp(r, bin, bytes))
-            continue;
-        if (r->bin < *lo)
-            *lo = r->bin;
-        if (r->bin > *hi)
-            *hi = r->bin;
-        if (!*n)
-            *since = r->rank;
-        (*n)++;
-        add_distinct(seen, snis, r->service);
-        if (r->client)
-            add_distinct(cl, clients, r->client);
-    }
-}
-
 /* ln of a Chernoff upper bound on P(X >= k), X ~ Binomial(n, p0): the
  * chance that k of n recent responses land in bins that held a share p0
  * of the baseline, were the baseline still true. */
@@ -422,7 +398,8 @@ static double binom_tail_ln(double k, double n, double p0)
  * tail), the baseline share being taken with its uncertainty (one more
  * response than seen, over the learned count) and never below what three
  * bins of a flat histogram hold (FL_HTTPS_FLAT_FRACTION of it). */
-static bool concentrated(const prov *p, uint32_t lo, uint32_t hi, uint32_t near, uint64_t seen)
+static bool concentrated(const prov *p, uint32_t lo, uint32_t hi, uint32_t near, uint64_t seen,
+                         double ln_tries)
 {
     double n = seen > near ? (double)seen : (double)near;
     double share = (double)near / n;
@@ -435,7 +412,57 @@ static bool concentrated(const prov *p, uint32_t lo, uint32_t hi, uint32_t near,
         p0 = flat;
     if (p0 >= 1.0 || share < FL_HTTPS_MODE_RATIO * p0)
         return false;
-    return binom_tail_ln((double)near, n, p0) < FL_HTTPS_MODE_LN_P;
+    return binom_tail_ln((double)near, n, p0) + ln_tries < FL_HTTPS_MODE_LN_P;
+}
+
+/* The SNIs of a cluster, each with its response count now and the rank
+ * of its oldest member so far. */
+typedef struct cl_sni {
+    uint32_t service, now, first;
+} cl_sni;
+
+/* Is there a new mode around the response just held (bin, bytes)? The
+ * held rare responses near it are walked from the newest back; at each
+ * start the cluster (that member and every newer one) is judged against
+ * the responses its own SNIs answered since their first member in it:
+ * an error template is a share of the failing sites' responses, whatever
+ * the share of the provider's other sites, and a stray old response of
+ * the same size must not dilute a burst (a scan over start points: the
+ * bound is taken with the number of starts tried). Needs
+ * FL_HTTPS_MODE_MIN members from FL_HTTPS_BREADTH SNIs (and
+ * FL_HTTPS_CLIENTS clients when clients are known). */
+static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
+{
+    cl_sni sn[RARE_RING];
+    uint32_t cl[RARE_RING];
+    uint32_t nsni = 0, ncl = 0, members = 0, lo = bin, hi = bin;
+    for (uint32_t k = p->rlen; k-- > 0;) {
+        const rare_ent *r = rare_at(p, k);
+        if (!near_resp(r, bin, bytes))
+            continue;
+        members++;
+        lo = r->bin < lo ? r->bin : lo;
+        hi = r->bin > hi ? r->bin : hi;
+        if (r->client)
+            add_distinct(cl, &ncl, r->client);
+        uint32_t j = 0;
+        while (j < nsni && sn[j].service != r->service)
+            j++;
+        if (j == nsni) {
+            const sni *s = sni_find(m, p->id, r->service);
+            sn[nsni++] = (cl_sni){ .service = r->service, .now = s ? s->count : 0 };
+        }
+        sn[j].first = r->srank;
+        if (members < FL_HTTPS_MODE_MIN || nsni < FL_HTTPS_BREADTH ||
+            (ncl && ncl < FL_HTTPS_CLIENTS))
+            continue;
+        uint64_t seen = 0;
+        for (uint32_t i = 0; i < nsni; i++)
+            seen += sn[i].now >= sn[i].first ? sn[i].now - sn[i].first + 1 : 1;
+        if (concentrated(p, lo, hi, members, seen, log((double)p->rlen)))
+            return true;
+    }
+    return false;
 }
 
 /* Count the provider's held rare responses near `bin` as suspect. */
@@ -484,6 +511,8 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     sni *s = sni_get(m, provider, service, ts, &created);
     if (created && p->snis < UINT32_MAX)
         p->snis++;
+    if (s->count < UINT32_MAX)
+        s->count++;
     uint64_t dt = ts > p->recent_at ? ts - p->recent_at : 0;
     p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
     p->recent_at = ts;
@@ -512,17 +541,11 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     }
     rare_ent *r = rare_at(p, p->rlen++);
     *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
-                     .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count };
-    uint32_t near, snis, clients, lo, hi;
-    uint64_t since;
-    rare_near(p, bin, bytes, &near, &snis, &clients, &since, &lo, &hi);
-    if (getenv("FLDBG"))
-        fprintf(stderr, "DBG p=%u svc=%u bytes=%u near=%u snis=%u cl=%u seen=%llu lo=%u hi=%u pn=%.0f conc=%d\n", p->id, service, bytes, near, snis, clients, (unsigned long long)(p->count - since + 1), lo, hi, p->h.n, concentrated(p, lo, hi, near, p->count - since + 1));
+                     .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count,
+                     .srank = s->count };
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
-    bool some_known = clients > 0;
-    if (near < FL_HTTPS_MODE_MIN || snis < FL_HTTPS_BREADTH ||
-        (some_known && clients < FL_HTTPS_CLIENTS) || !concentrated(p, lo, hi, near, p->count - since + 1))
+    if (!new_mode(m, p, bin, bytes))
         return 0;
     m->self_tag = tag;
     uint32_t n = release(m, p, bin, bytes, ts);
