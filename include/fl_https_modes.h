@@ -61,7 +61,7 @@
  * header compression state, HTTP/1.1 header digits) or one bin. */
 #define FL_HTTPS_NEAR_BYTES 96u
 /* Smaller responses are HTTP/2 control records, not judged. */
-#define FL_HTTPS_MIN_BYTES 64u
+#define FL_HTTPS_MIN_BYTES 96u
 #define FL_HTTPS_LEARN_MIN 8u
 #define FL_HTTPS_COLD_MIN 32u
 #define FL_HTTPS_COLD_SNIS 3u

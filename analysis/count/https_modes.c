@@ -8,7 +8,6 @@
  * (RARE_RING entries) when the response is rare.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -391,33 +390,30 @@ static double binom_tail_ln(double k, double n, double p0)
     return -n * kl;
 }
 
-/* Is the cluster of `near` rare responses around `bin` a real new mode of
- * the provider? Its share of the provider's responses since the first of
- * them (`seen`, them included) must be far
- * above the share those bins held in the baseline (a ratio and a binomial
- * tail), the baseline share being taken with its uncertainty (one more
- * response than seen, over the learned count) and never below what three
- * bins of a flat histogram hold (FL_HTTPS_FLAT_FRACTION of it). */
-static bool concentrated(const prov *p, uint32_t lo, uint32_t hi, uint32_t near, uint64_t seen,
-                         double ln_tries)
+/* Are `near` responses of `seen` a real new mode? Their share must be at
+ * least FL_HTTPS_MODE_SHARE and far above p0, the share the baseline
+ * expects (a ratio and a binomial tail, the tail's bound paid for the
+ * `ln_tries` start points tried). */
+static bool concentrated(uint32_t near, uint64_t seen, double p0, double ln_tries)
 {
     double n = seen > near ? (double)seen : (double)near;
     double share = (double)near / n;
-    if (share < FL_HTTPS_MODE_SHARE)
-        return false;
-    const hist *h = &p->h;
-    double p0 = ((double)range_mass(h, lo, hi) + 1.0) / ((double)h->n + 2.0);
-    double flat = FL_HTTPS_FLAT_FRACTION * (double)(hi - lo + 3) / eff_bins(h);
-    if (p0 < flat)
-        p0 = flat;
-    if (p0 >= 1.0 || share < FL_HTTPS_MODE_RATIO * p0)
+    if (share < FL_HTTPS_MODE_SHARE || p0 >= 1.0 || share < FL_HTTPS_MODE_RATIO * p0)
         return false;
     return binom_tail_ln((double)near, n, p0) + ln_tries < FL_HTTPS_MODE_LN_P;
+}
+
+/* The share bins lo..hi (and one beside each end) held in a baseline,
+ * with its uncertainty: one more response than learned, of two more. */
+static double base_share(const hist *h, uint32_t lo, uint32_t hi)
+{
+    return ((double)range_mass(h, lo, hi) + 1.0) / ((double)h->n + 2.0);
 }
 
 /* The SNIs of a cluster, each with its response count now and the rank
  * of its oldest member so far. */
 typedef struct cl_sni {
+    const sni *s;
     uint32_t service, now, first;
 } cl_sni;
 
@@ -450,16 +446,32 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
             j++;
         if (j == nsni) {
             const sni *s = sni_find(m, p->id, r->service);
-            sn[nsni++] = (cl_sni){ .service = r->service, .now = s ? s->count : 0 };
+            sn[nsni++] = (cl_sni){ .s = s, .service = r->service, .now = s ? s->count : 0 };
         }
         sn[j].first = r->srank;
         if (members < FL_HTTPS_MODE_MIN || nsni < FL_HTTPS_BREADTH ||
             (ncl && ncl < FL_HTTPS_CLIENTS))
             continue;
+        /* Expected share: each SNI's baseline share of these bins,
+         * weighted by its responses since its first member. */
         uint64_t seen = 0;
-        for (uint32_t i = 0; i < nsni; i++)
-            seen += sn[i].now >= sn[i].first ? sn[i].now - sn[i].first + 1 : 1;
-        if (concentrated(p, lo, hi, members, seen, log((double)p->rlen)))
+        double expect = 0.0, pp = base_share(&p->h, lo, hi);
+        for (uint32_t i = 0; i < nsni; i++) {
+            uint32_t c = sn[i].now >= sn[i].first ? sn[i].now - sn[i].first + 1 : 1;
+            seen += c;
+            const sni *e = sn[i].s;
+            /* Its baseline shrunk toward the provider's share by
+             * FL_HTTPS_LEARN_MIN responses' worth (plus one response of
+             * doubt): a young site is judged by its provider, a known one
+             * by itself. */
+            double es = pp;
+            if (e)
+                es = ((double)range_mass(&e->h, lo, hi) + FL_HTTPS_LEARN_MIN * pp + 1.0) /
+                     ((double)e->h.n + FL_HTTPS_LEARN_MIN + 2.0);
+            expect += c * es;
+        }
+        double p0 = expect / (double)seen;
+        if (concentrated(members, seen, p0, log((double)members)))
             return true;
     }
     return false;
