@@ -107,6 +107,22 @@ uint32_t fl_https_size_bin(uint32_t bytes);
 /* Lower bound in bytes of a bin. */
 uint32_t fl_https_bin_floor(uint32_t bin);
 
+/* The provider's last mode of suspect responses (reports: what moved). */
+#define FL_HTTPS_MODE_SITES 16u
+typedef struct fl_https_mode_summary {
+    uint32_t lo_bytes, hi_bytes;   /* sizes of its responses */
+    uint64_t first_us, last_us;    /* its first response, its last count */
+    uint32_t suspect;              /* responses counted in it */
+    uint64_t responses;            /* the provider's responses since its first */
+    double ttfb_mode_us;           /* mean time to first byte in it */
+    double ttfb_base_us;           /* usual, when it began */
+    uint32_t services[FL_HTTPS_MODE_SITES], nservices;
+    uint32_t more_services;        /* 1: more sites than listed */
+} fl_https_mode_summary;
+/* False when the provider has had no suspect response. */
+bool fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
+                            fl_https_mode_summary *out);
+
 typedef struct fl_https_stats {
     uint32_t snis;           /* SNIs tracked now */
     uint64_t sni_evicted;    /* forgotten at the cap */

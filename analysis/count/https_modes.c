@@ -35,6 +35,7 @@ typedef struct rare_ent {
     uint64_t rank;               /* the provider's response count then */
     uint32_t bytes, service, client;
     uint32_t srank;              /* its SNI's response count then */
+    uint32_t ttfb_us;
     uint16_t bin;
     uint8_t counted;
     uint8_t pad;
@@ -57,6 +58,10 @@ typedef struct prov {
     float recent_n;              /* responses, decayed over FL_HTTPS_WINDOW_US */
     uint64_t count;              /* responses ever */
     uint64_t recent_at;
+    float ttfb_base_us;          /* mean of learned responses, decayed */
+    fl_https_mode_summary mode;  /* the last mode counted, for the report */
+    uint64_t mode_rank;          /* the provider's count at its first */
+    double mode_ttfb_sum;
     hist h;
     rare_ent rare[RARE_RING];
 } prov;
@@ -477,6 +482,57 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
     return false;
 }
 
+/* What the report says of the provider's mode: its size range, when it
+ * began, its sites and its time to first byte. A suspect response more
+ * than a window after the last one starts a new summary. */
+static void note_mode(prov *p, const rare_ent *r, uint64_t ts)
+{
+    fl_https_mode_summary *ms = &p->mode;
+    if (!ms->suspect || r->ts_us > ms->last_us + FL_HTTPS_WINDOW_US) {
+        memset(ms, 0, sizeof *ms);
+        ms->lo_bytes = ms->hi_bytes = r->bytes;
+        ms->first_us = r->ts_us;
+        ms->ttfb_base_us = p->ttfb_base_us;
+        p->mode_rank = r->rank;
+        p->mode_ttfb_sum = 0.0;
+    }
+    ms->lo_bytes = r->bytes < ms->lo_bytes ? r->bytes : ms->lo_bytes;
+    ms->hi_bytes = r->bytes > ms->hi_bytes ? r->bytes : ms->hi_bytes;
+    ms->first_us = r->ts_us < ms->first_us ? r->ts_us : ms->first_us;
+    ms->last_us = ts > ms->last_us ? ts : ms->last_us;
+    ms->suspect++;
+    ms->responses = p->count >= p->mode_rank ? p->count - p->mode_rank + 1 : ms->suspect;
+    p->mode_ttfb_sum += r->ttfb_us;
+    ms->ttfb_mode_us = p->mode_ttfb_sum / ms->suspect;
+    uint32_t j = 0;
+    while (j < ms->nservices && ms->services[j] != r->service)
+        j++;
+    if (j == ms->nservices && j < FL_HTTPS_MODE_SITES)
+        ms->services[ms->nservices++] = r->service;
+    else if (j == ms->nservices)
+        ms->more_services = 1;
+}
+
+bool fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
+                            fl_https_mode_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return false;
+    uint32_t mask = FL_HTTPS_PROVIDER_CAP - 1;
+    uint32_t i = (uint32_t)fl_mix64(provider) & mask;
+    for (uint32_t k = 0; k < FL_HTTPS_PROVIDER_CAP; k++, i = (i + 1) & mask) {
+        const prov *p = &m->provs[i];
+        if (!p->used)
+            return false;
+        if (p->id == provider) {
+            *out = p->mode;
+            return out->suspect > 0;
+        }
+    }
+    return false;
+}
+
 /* Count the provider's held rare responses near `bin` as suspect. */
 static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts)
 {
@@ -487,6 +543,7 @@ static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes
             continue;
         r->counted = 1;
         n++;
+        note_mode(p, r, ts);
         if (r->tag == m->self_tag)
             m->self_counted = true;
         if (m->obs)
@@ -544,6 +601,9 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     if (!is_rare(s, p, bin, ts) && (!prov_learned(p, ts) || !rare_in(&p->h, bin))) {
         learn(&s->h, bin);
         learn(&p->h, bin);
+        /* the usual time to first byte, over the last few dozen */
+        p->ttfb_base_us = p->h.n <= 1.0f ? (float)ttfb_us
+                                         : p->ttfb_base_us + ((float)ttfb_us - p->ttfb_base_us) / 32.0f;
         return 0;
     }
     m->st.rare++;
@@ -554,7 +614,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     rare_ent *r = rare_at(p, p->rlen++);
     *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
                      .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count,
-                     .srank = s->count };
+                     .srank = s->count, .ttfb_us = ttfb_us };
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
     if (!new_mode(m, p, bin, bytes))
