@@ -107,8 +107,9 @@ uint32_t fl_https_size_bin(uint32_t bytes);
 /* Lower bound in bytes of a bin. */
 uint32_t fl_https_bin_floor(uint32_t bin);
 
-/* The provider's last mode of suspect responses (reports: what moved). */
+/* The provider's modes of suspect responses (reports: what moved). */
 #define FL_HTTPS_MODE_SITES 16u
+#define FL_HTTPS_MODE_SLOTS 4u
 typedef struct fl_https_mode_summary {
     uint32_t lo_bytes, hi_bytes;   /* sizes of its responses */
     uint64_t first_us, last_us;    /* its first response, its last count */
@@ -119,9 +120,10 @@ typedef struct fl_https_mode_summary {
     uint32_t services[FL_HTTPS_MODE_SITES], nservices;
     uint32_t more_services;        /* 1: more sites than listed */
 } fl_https_mode_summary;
-/* False when the provider has had no suspect response. */
-bool fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
-                            fl_https_mode_summary *out);
+/* Up to max of the provider's modes (FL_HTTPS_MODE_SLOTS kept, the
+ * latest of each size range); 0 when it has had no suspect response. */
+uint32_t fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
+                                fl_https_mode_summary *out, uint32_t max);
 
 typedef struct fl_https_stats {
     uint32_t snis;           /* SNIs tracked now */

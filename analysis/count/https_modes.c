@@ -50,6 +50,12 @@ typedef struct sni {
     hist h;
 } sni;
 
+typedef struct mode_slot {
+    fl_https_mode_summary ms;
+    uint64_t rank;               /* the provider's count at its first */
+    double ttfb_sum;
+} mode_slot;
+
 typedef struct prov {
     uint16_t id;
     uint8_t used;
@@ -59,9 +65,7 @@ typedef struct prov {
     uint64_t count;              /* responses ever */
     uint64_t recent_at;
     float ttfb_base_us;          /* mean of learned responses, decayed */
-    fl_https_mode_summary mode;  /* the last mode counted, for the report */
-    uint64_t mode_rank;          /* the provider's count at its first */
-    double mode_ttfb_sum;
+    mode_slot modes[FL_HTTPS_MODE_SLOTS]; /* for the report */
     hist h;
     rare_ent rare[RARE_RING];
 } prov;
@@ -482,28 +486,52 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
     return false;
 }
 
-/* What the report says of the provider's mode: its size range, when it
- * began, its sites and its time to first byte. A suspect response more
- * than a window after the last one starts a new summary. */
+/* Does a suspect response of `bytes` belong to a summary's mode: within
+ * its range widened as near_resp widens a cluster? */
+static bool in_summary(const fl_https_mode_summary *ms, uint32_t bytes)
+{
+    uint64_t lo = ms->lo_bytes - ms->lo_bytes / 16u, hi = ms->hi_bytes + ms->hi_bytes / 16u;
+    lo = lo > FL_HTTPS_NEAR_BYTES ? lo - FL_HTTPS_NEAR_BYTES : 0;
+    return bytes >= lo && bytes <= hi + FL_HTTPS_NEAR_BYTES;
+}
+
+/* What the report says of the provider's modes (FL_HTTPS_MODE_SLOTS, an
+ * error template and a JSON error body are two): each one's size range,
+ * when it began, its sites and its time to first byte. A suspect response
+ * joins the slot whose range it is near, else takes the slot quiet
+ * longest (a window after its last count, a new mode starts afresh). */
 static void note_mode(prov *p, const rare_ent *r, uint64_t ts)
 {
-    fl_https_mode_summary *ms = &p->mode;
-    if (!ms->suspect || r->ts_us > ms->last_us + FL_HTTPS_WINDOW_US) {
-        memset(ms, 0, sizeof *ms);
+    mode_slot *sl = NULL, *old = &p->modes[0];
+    for (uint32_t k = 0; k < FL_HTTPS_MODE_SLOTS; k++) {
+        mode_slot *c = &p->modes[k];
+        if (c->ms.suspect && in_summary(&c->ms, r->bytes) &&
+            r->ts_us <= c->ms.last_us + FL_HTTPS_WINDOW_US) {
+            sl = c;
+            break;
+        }
+        if (c->ms.last_us < old->ms.last_us || !c->ms.suspect)
+            old = !old->ms.suspect ? old : c;
+    }
+    fl_https_mode_summary *ms;
+    if (!sl) {
+        sl = old;
+        ms = &sl->ms;
+        memset(sl, 0, sizeof *sl);
         ms->lo_bytes = ms->hi_bytes = r->bytes;
         ms->first_us = r->ts_us;
         ms->ttfb_base_us = p->ttfb_base_us;
-        p->mode_rank = r->rank;
-        p->mode_ttfb_sum = 0.0;
+        sl->rank = r->rank;
     }
+    ms = &sl->ms;
     ms->lo_bytes = r->bytes < ms->lo_bytes ? r->bytes : ms->lo_bytes;
     ms->hi_bytes = r->bytes > ms->hi_bytes ? r->bytes : ms->hi_bytes;
     ms->first_us = r->ts_us < ms->first_us ? r->ts_us : ms->first_us;
     ms->last_us = ts > ms->last_us ? ts : ms->last_us;
     ms->suspect++;
-    ms->responses = p->count >= p->mode_rank ? p->count - p->mode_rank + 1 : ms->suspect;
-    p->mode_ttfb_sum += r->ttfb_us;
-    ms->ttfb_mode_us = p->mode_ttfb_sum / ms->suspect;
+    ms->responses = p->count >= sl->rank ? p->count - sl->rank + 1 : ms->suspect;
+    sl->ttfb_sum += r->ttfb_us;
+    ms->ttfb_mode_us = sl->ttfb_sum / ms->suspect;
     uint32_t j = 0;
     while (j < ms->nservices && ms->services[j] != r->service)
         j++;
@@ -513,24 +541,26 @@ static void note_mode(prov *p, const rare_ent *r, uint64_t ts)
         ms->more_services = 1;
 }
 
-bool fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
-                            fl_https_mode_summary *out)
+uint32_t fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
+                                fl_https_mode_summary *out, uint32_t max)
 {
-    memset(out, 0, sizeof *out);
     if (!m)
-        return false;
+        return 0;
     uint32_t mask = FL_HTTPS_PROVIDER_CAP - 1;
     uint32_t i = (uint32_t)fl_mix64(provider) & mask;
     for (uint32_t k = 0; k < FL_HTTPS_PROVIDER_CAP; k++, i = (i + 1) & mask) {
         const prov *p = &m->provs[i];
         if (!p->used)
-            return false;
-        if (p->id == provider) {
-            *out = p->mode;
-            return out->suspect > 0;
-        }
+            return 0;
+        if (p->id != provider)
+            continue;
+        uint32_t n = 0;
+        for (uint32_t s = 0; s < FL_HTTPS_MODE_SLOTS && n < max; s++)
+            if (p->modes[s].ms.suspect)
+                out[n++] = p->modes[s].ms;
+        return n;
     }
-    return false;
+    return 0;
 }
 
 /* Count the provider's held rare responses near `bin` as suspect. */
