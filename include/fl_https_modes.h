@@ -56,7 +56,9 @@
 #define FL_HTTPS_CLIENTS 2u
 /* A bin is rare only under this fraction of what three bins of the
  * histogram hold on average (3 / exp(entropy) of the shares). */
-#define FL_HTTPS_FLAT_FRACTION 0.3
+#define FL_HTTPS_FLAT_FRACTION 0.1
+/* A mode piles up: at least this many members per bin they occupy. */
+#define FL_HTTPS_PILE 2u
 /* Responses of one template differ by at most this many bytes (HTTP/2
  * header compression state, HTTP/1.1 header digits) or one bin. */
 #define FL_HTTPS_NEAR_BYTES 96u

@@ -440,12 +440,18 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
 {
     cl_sni sn[RARE_RING];
     uint32_t cl[RARE_RING];
-    uint32_t nsni = 0, ncl = 0, members = 0, lo = bin, hi = bin;
+    uint32_t nsni = 0, ncl = 0, members = 0, lo = bin, hi = bin, occupied = 0;
+    uint64_t bits[(NBINS + 63) / 64] = { 0 };
+    double flat = FL_HTTPS_FLAT_FRACTION / eff_bins(&p->h);
     for (uint32_t k = p->rlen; k-- > 0;) {
         const rare_ent *r = rare_at(p, k);
         if (!near_resp(r, bin, bytes))
             continue;
         members++;
+        if (!(bits[r->bin / 64] & (1ull << (r->bin % 64)))) {
+            bits[r->bin / 64] |= 1ull << (r->bin % 64);
+            occupied++;
+        }
         lo = r->bin < lo ? r->bin : lo;
         hi = r->bin > hi ? r->bin : hi;
         if (r->client)
@@ -480,7 +486,14 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
             expect += c * es;
         }
         double p0 = expect / (double)seen;
-        if (concentrated(members, seen, p0, log((double)members)))
+        /* Never below what the bins the members occupy (and one beside
+         * each end) hold on a flat histogram (FL_HTTPS_FLAT_FRACTION of
+         * it): chance members of a wide spread each sit in a bin of their
+         * own, a template's pile up in a few. */
+        if (p0 < flat * (occupied + 2))
+            p0 = flat * (occupied + 2);
+        if (members >= FL_HTTPS_PILE * occupied &&
+            concentrated(members, seen, p0, log((double)members)))
             return true;
     }
     return false;
