@@ -436,7 +436,7 @@ typedef struct cl_sni {
  * bound is taken with the number of starts tried). Needs
  * FL_HTTPS_MODE_MIN members from FL_HTTPS_BREADTH SNIs (and
  * FL_HTTPS_CLIENTS clients when clients are known). */
-static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
+static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts)
 {
     cl_sni sn[RARE_RING];
     uint32_t cl[RARE_RING];
@@ -471,18 +471,23 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
          * weighted by its responses since its first member. */
         uint64_t seen = 0;
         double expect = 0.0, pp = base_share(&p->h, lo, hi);
+        uint32_t young = 0;
         for (uint32_t i = 0; i < nsni; i++) {
             uint32_t c = sn[i].now >= sn[i].first ? sn[i].now - sn[i].first + 1 : 1;
             seen += c;
             const sni *e = sn[i].s;
             /* Its baseline shrunk toward the provider's share by
-             * FL_HTTPS_LEARN_MIN responses' worth (plus one response of
-             * doubt): a young site is judged by its provider, a known one
-             * by itself. */
+             * FL_HTTPS_LEARN_MIN responses' worth, plus one response of
+             * doubt once learned: a young site is judged by its provider
+             * (whose share has its own doubt), a known one by itself. */
             double es = pp;
-            if (e)
+            if (e && learned(&e->h, ts))
                 es = ((double)range_mass(&e->h, lo, hi) + FL_HTTPS_LEARN_MIN * pp + 1.0) /
                      ((double)e->h.n + FL_HTTPS_LEARN_MIN + 2.0);
+            else if (e)
+                es = ((double)range_mass(&e->h, lo, hi) + FL_HTTPS_LEARN_MIN * pp) /
+                     ((double)e->h.n + FL_HTTPS_LEARN_MIN);
+            young += !e || !learned(&e->h, ts);
             expect += c * es;
         }
         double p0 = expect / (double)seen;
@@ -492,6 +497,11 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes)
          * own, a template's pile up in a few. */
         if (p0 < flat * (occupied + 2))
             p0 = flat * (occupied + 2);
+        /* Sites judged by their provider (not learned yet) need one more
+         * site of breadth: the provider's baseline knows little of
+         * their sizes. */
+        if (young && nsni < FL_HTTPS_BREADTH + 1)
+            continue;
         if (members >= FL_HTTPS_PILE * occupied &&
             concentrated(members, seen, p0, log((double)members)))
             return true;
@@ -660,7 +670,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
                      .srank = s->count, .ttfb_us = ttfb_us };
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
-    if (!new_mode(m, p, bin, bytes))
+    if (!new_mode(m, p, bin, bytes, ts))
         return 0;
     m->self_tag = tag;
     uint32_t n = release(m, p, bin, bytes, ts);
