@@ -45,7 +45,7 @@
 #define FL_HTTPS_BINS_PER_OCTAVE 16u
 #define FL_HTTPS_RARE_SHARE 0.03
 #define FL_HTTPS_WINDOW_US 60000000ull
-#define FL_HTTPS_MODE_MIN 5u
+#define FL_HTTPS_MODE_MIN 8u
 #define FL_HTTPS_BREADTH 2u
 #define FL_HTTPS_MODE_SHARE 0.10
 /* A new mode: its share of the provider's recent responses at least
