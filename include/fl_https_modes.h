@@ -12,12 +12,16 @@
  *    bin and the two beside it held under FL_HTTPS_RARE_SHARE of the
  *    learned responses: of its SNI once the SNI has FL_HTTPS_LEARN_MIN
  *    responses over FL_HTTPS_LEARN_US, before that of its provider (a site
- *    seen little is judged by what its provider's sites answer). Nothing is rare before
- *    the provider's baseline is learned (cold start: no suspect). Rare
- *    responses are kept, FL_HTTPS_WINDOW_US per provider: when at least
- *    FL_HTTPS_MODE_MIN of them within one bin of each other come from at
- *    least FL_HTTPS_BREADTH SNIs, they are an error template across the
- *    provider's sites (a CDN's 5xx page, a small JSON error body) and are
+ *    seen little is judged by what its provider's sites answer). Nothing
+ *    is rare before the provider's baseline is usable: after
+ *    FL_HTTPS_LEARN_US, or once it holds FL_HTTPS_COLD_MIN responses of
+ *    FL_HTTPS_COLD_SNIS sites (cold start). Rare responses are kept,
+ *    FL_HTTPS_WINDOW_US per provider: when at least FL_HTTPS_MODE_MIN of
+ *    them near each other (one bin or FL_HTTPS_NEAR_BYTES) from at least
+ *    FL_HTTPS_BREADTH SNIs pile up in few bins and are far more of their
+ *    own sites' responses than those sites' baselines expect (README
+ *    "Inside HTTPS"), they are an error template across the provider's
+ *    sites (a CDN's 5xx page, a small JSON error body) and are
  *    all counted, the earlier ones when this becomes known. One site
  *    changing its sizes (a deploy, a new download) never makes a mode on
  *    its own. Rare responses never counted are learned when they leave the
