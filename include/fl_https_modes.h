@@ -12,12 +12,16 @@
  *    bin and the two beside it held under FL_HTTPS_RARE_SHARE of the
  *    learned responses: of its SNI once the SNI has FL_HTTPS_LEARN_MIN
  *    responses over FL_HTTPS_LEARN_US, before that of its provider (a site
- *    seen little is judged by what its provider's sites answer). Nothing is rare before
- *    the provider's baseline is learned (cold start: no suspect). Rare
- *    responses are kept, FL_HTTPS_WINDOW_US per provider: when at least
- *    FL_HTTPS_MODE_MIN of them within one bin of each other come from at
- *    least FL_HTTPS_BREADTH SNIs, they are an error template across the
- *    provider's sites (a CDN's 5xx page, a small JSON error body) and are
+ *    seen little is judged by what its provider's sites answer). Nothing
+ *    is rare before the provider's baseline is usable: after
+ *    FL_HTTPS_LEARN_US, or once it holds FL_HTTPS_COLD_MIN responses of
+ *    FL_HTTPS_COLD_SNIS sites (cold start). Rare responses are kept,
+ *    FL_HTTPS_WINDOW_US per provider: when at least FL_HTTPS_MODE_MIN of
+ *    them near each other (one bin or FL_HTTPS_NEAR_BYTES) from at least
+ *    FL_HTTPS_BREADTH SNIs pile up in few bins and are far more of their
+ *    own sites' responses than those sites' baselines expect (README
+ *    "Inside HTTPS"), they are an error template across the provider's
+ *    sites (a CDN's 5xx page, a small JSON error body) and are
  *    all counted, the earlier ones when this becomes known. One site
  *    changing its sizes (a deploy, a new download) never makes a mode on
  *    its own. Rare responses never counted are learned when they leave the
@@ -45,7 +49,7 @@
 #define FL_HTTPS_BINS_PER_OCTAVE 16u
 #define FL_HTTPS_RARE_SHARE 0.03
 #define FL_HTTPS_WINDOW_US 60000000ull
-#define FL_HTTPS_MODE_MIN 5u
+#define FL_HTTPS_MODE_MIN 8u
 #define FL_HTTPS_BREADTH 2u
 #define FL_HTTPS_MODE_SHARE 0.10
 /* A new mode: its share of the provider's recent responses at least
@@ -56,8 +60,17 @@
 #define FL_HTTPS_CLIENTS 2u
 /* A bin is rare only under this fraction of what three bins of the
  * histogram hold on average (3 / exp(entropy) of the shares). */
-#define FL_HTTPS_FLAT_FRACTION 0.3
+#define FL_HTTPS_FLAT_FRACTION 0.1
+/* A mode piles up: at least this many members per bin they occupy. */
+#define FL_HTTPS_PILE 2u
+/* Responses of one template differ by at most this many bytes (HTTP/2
+ * header compression state, HTTP/1.1 header digits) or one bin. */
+#define FL_HTTPS_NEAR_BYTES 96u
+/* Smaller responses are HTTP/2 control records, not judged. */
+#define FL_HTTPS_MIN_BYTES 96u
 #define FL_HTTPS_LEARN_MIN 8u
+#define FL_HTTPS_COLD_MIN 32u
+#define FL_HTTPS_COLD_SNIS 3u
 #define FL_HTTPS_LEARN_US 20000000ull
 #define FL_HTTPS_RETRY_US 10000000ull
 #define FL_HTTPS_RETRY_SLOTS 4096u
@@ -99,6 +112,24 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
 uint32_t fl_https_size_bin(uint32_t bytes);
 /* Lower bound in bytes of a bin. */
 uint32_t fl_https_bin_floor(uint32_t bin);
+
+/* The provider's modes of suspect responses (reports: what moved). */
+#define FL_HTTPS_MODE_SITES 16u
+#define FL_HTTPS_MODE_SLOTS 4u
+typedef struct fl_https_mode_summary {
+    uint32_t lo_bytes, hi_bytes;   /* sizes of its responses */
+    uint64_t first_us, last_us;    /* its first response, its last count */
+    uint32_t suspect;              /* responses counted in it */
+    uint64_t responses;            /* the provider's responses since its first */
+    double ttfb_mode_us;           /* mean time to first byte in it */
+    double ttfb_base_us;           /* usual, when it began */
+    uint32_t services[FL_HTTPS_MODE_SITES], nservices;
+    uint32_t more_services;        /* 1: more sites than listed */
+} fl_https_mode_summary;
+/* Up to max of the provider's modes (FL_HTTPS_MODE_SLOTS kept, the
+ * latest of each size range); 0 when it has had no suspect response. */
+uint32_t fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
+                                fl_https_mode_summary *out, uint32_t max);
 
 typedef struct fl_https_stats {
     uint32_t snis;           /* SNIs tracked now */

@@ -44,6 +44,7 @@ typedef struct fl_run_view {
     fl_report_source src;
     fl_run_health health;
     const struct fl_drill *drill; /* failing connections kept for the report, or NULL */
+    const struct fl_https_modes *https; /* modes inside HTTPS (report_https.c) */
 } fl_run_view;
 
 /* The view of e now; src may be NULL (a zeroed source). Cheap: a few

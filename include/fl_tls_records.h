@@ -52,6 +52,10 @@
 #define FL_TLSREC_OVERHEAD 17u
 /* A server record body under this is not full: it ends a response. */
 #define FL_TLSREC_FULL_BODY 16384u
+/* A response that holds this much before a short record is a bulk one:
+ * two full records (nginx's 32 kB output chunk); short records no longer
+ * end it. */
+#define FL_TLSREC_BULK_BYTES 32768u
 /* Server silence that ends a response. */
 #define FL_TLSREC_QUIET_US 1000000ull
 /* A request with no server record for this long, the flow open: a stall. */

@@ -34,12 +34,15 @@ typedef struct rare_ent {
     uint64_t ts_us, tag;
     uint64_t rank;               /* the provider's response count then */
     uint32_t bytes, service, client;
+    uint32_t srank;              /* its SNI's response count then */
+    uint32_t ttfb_us;
     uint16_t bin;
     uint8_t counted;
     uint8_t pad;
 } rare_ent;
 
 typedef struct sni {
+    uint32_t count;              /* responses while tracked */
     uint32_t service;
     uint16_t provider;
     uint16_t pad;
@@ -47,13 +50,22 @@ typedef struct sni {
     hist h;
 } sni;
 
+typedef struct mode_slot {
+    fl_https_mode_summary ms;
+    uint64_t rank;               /* the provider's count at its first */
+    double ttfb_sum;
+} mode_slot;
+
 typedef struct prov {
     uint16_t id;
     uint8_t used;
     uint8_t rhead, rlen;
+    uint32_t snis;               /* SNIs ever seen (for the cold start) */
     float recent_n;              /* responses, decayed over FL_HTTPS_WINDOW_US */
     uint64_t count;              /* responses ever */
     uint64_t recent_at;
+    float ttfb_base_us;          /* mean of learned responses, decayed */
+    mode_slot modes[FL_HTTPS_MODE_SLOTS]; /* for the report */
     hist h;
     rare_ent rare[RARE_RING];
 } prov;
@@ -198,9 +210,11 @@ static sni *sni_find(fl_https_modes *m, uint16_t provider, uint32_t service)
 
 /* The SNI's entry, created (evicting the least recently used at the cap)
  * if new; moved to the LRU tail. */
-static sni *sni_get(fl_https_modes *m, uint16_t provider, uint32_t service, uint64_t ts)
+static sni *sni_get(fl_https_modes *m, uint16_t provider, uint32_t service, uint64_t ts,
+                    bool *created)
 {
     sni *s = sni_find(m, provider, service);
+    *created = !s;
     if (s) {
         uint32_t i = (uint32_t)(s - m->e);
         lru_unlink(m, i);
@@ -265,15 +279,30 @@ static bool learned(const hist *h, uint64_t ts)
     return h->n >= FL_HTTPS_LEARN_MIN && ts >= h->first_us + FL_HTTPS_LEARN_US;
 }
 
+/* A provider's baseline is usable after FL_HTTPS_LEARN_US like an SNI's,
+ * or sooner once it holds the first FL_HTTPS_COLD_MIN responses of at
+ * least FL_HTTPS_COLD_SNIS sites: a capture (or a restart) that begins a
+ * few seconds before an incident is judged against its first responses
+ * instead of learning the incident as the baseline. */
+static bool prov_learned(const prov *p, uint64_t ts)
+{
+    return learned(&p->h, ts) ||
+           (p->h.n >= FL_HTTPS_COLD_MIN && p->snis >= FL_HTTPS_COLD_SNIS);
+}
+
+/* Learned responses in bins lo..hi and the one beside each end. */
+static float range_mass(const hist *h, uint32_t lo, uint32_t hi)
+{
+    float v = 0.0f;
+    for (uint32_t i = lo > 0 ? lo - 1 : 0; i <= hi + 1 && i < NBINS; i++)
+        v += h->base[i];
+    return v;
+}
+
 /* Learned responses in the bin and its two neighbours. */
 static float near_mass(const hist *h, uint32_t bin)
 {
-    float v = h->base[bin];
-    if (bin > 0)
-        v += h->base[bin - 1];
-    if (bin + 1 < NBINS)
-        v += h->base[bin + 1];
-    return v;
+    return range_mass(h, bin, bin);
 }
 
 /* Effective number of occupied bins, exp(entropy): 1 for one size, the
@@ -309,6 +338,19 @@ static bool near_bin(uint32_t a, uint32_t b)
     return a + 1 >= b && b + 1 >= a;
 }
 
+/* Two responses of one template: within one bin (4.4%), or within
+ * FL_HTTPS_NEAR_BYTES of each other. The second matters for small bodies:
+ * the same 127-byte JSON error costs 111-198 bytes on the wire as its
+ * HTTP/2 HEADERS frame is literal (first response of a connection) or
+ * indexed (RFC 7541 2.3), tens of bytes that are several bins at 150 B. */
+static bool near_resp(const rare_ent *r, uint32_t bin, uint32_t bytes)
+{
+    if (near_bin(r->bin, bin))
+        return true;
+    uint32_t d = r->bytes > bytes ? r->bytes - bytes : bytes - r->bytes;
+    return d <= FL_HTTPS_NEAR_BYTES;
+}
+
 /* The oldest rare response leaves the provider's ring: when it expired,
  * learned (by the provider and, if still tracked, its SNI) unless it was
  * counted suspect; pushed out by a full ring, forgotten (a flood of rare
@@ -341,27 +383,6 @@ static void add_distinct(uint32_t *set, uint32_t *n, uint32_t v)
         set[(*n)++] = v;
 }
 
-/* Rare responses of the provider within one bin of `bin`: how many, from
- * how many distinct SNIs and distinct clients (0, unknown, not counted). */
-static void rare_near(prov *p, uint32_t bin, uint32_t *n, uint32_t *snis, uint32_t *clients,
-                      uint64_t *since)
-{
-    uint32_t seen[RARE_RING], cl[RARE_RING];
-    *n = *snis = *clients = 0;
-    *since = p->count;
-    for (uint32_t k = 0; k < p->rlen; k++) {
-        const rare_ent *r = rare_at(p, k);
-        if (!near_bin(r->bin, bin))
-            continue;
-        if (!*n)
-            *since = r->rank;
-        (*n)++;
-        add_distinct(seen, snis, r->service);
-        if (r->client)
-            add_distinct(cl, clients, r->client);
-    }
-}
-
 /* ln of a Chernoff upper bound on P(X >= k), X ~ Binomial(n, p0): the
  * chance that k of n recent responses land in bins that held a share p0
  * of the baseline, were the baseline still true. */
@@ -378,39 +399,204 @@ static double binom_tail_ln(double k, double n, double p0)
     return -n * kl;
 }
 
-/* Is the cluster of `near` rare responses around `bin` a real new mode of
- * the provider? Its share of the provider's responses since the first of
- * them (`seen`, them included) must be far
- * above the share those bins held in the baseline (a ratio and a binomial
- * tail), the baseline share being taken with its uncertainty (one more
- * response than seen, over the learned count) and never below what three
- * bins of a flat histogram hold (FL_HTTPS_FLAT_FRACTION of it). */
-static bool concentrated(const prov *p, uint32_t bin, uint32_t near, uint64_t seen)
+/* Are `near` responses of `seen` a real new mode? Their share must be at
+ * least FL_HTTPS_MODE_SHARE and far above p0, the share the baseline
+ * expects (a ratio and a binomial tail, the tail's bound paid for the
+ * `ln_tries` start points tried). */
+static bool concentrated(uint32_t near, uint64_t seen, double p0, double ln_tries)
 {
     double n = seen > near ? (double)seen : (double)near;
     double share = (double)near / n;
-    if (share < FL_HTTPS_MODE_SHARE)
+    if (share < FL_HTTPS_MODE_SHARE || p0 >= 1.0 || share < FL_HTTPS_MODE_RATIO * p0)
         return false;
-    const hist *h = &p->h;
-    double p0 = ((double)near_mass(h, bin) + 1.0) / ((double)h->n + 2.0);
-    double flat = FL_HTTPS_FLAT_FRACTION * 3.0 / eff_bins(h);
-    if (p0 < flat)
-        p0 = flat;
-    if (p0 >= 1.0 || share < FL_HTTPS_MODE_RATIO * p0)
-        return false;
-    return binom_tail_ln((double)near, n, p0) < FL_HTTPS_MODE_LN_P;
+    return binom_tail_ln((double)near, n, p0) + ln_tries < FL_HTTPS_MODE_LN_P;
+}
+
+/* The share bins lo..hi (and one beside each end) held in a baseline,
+ * with its uncertainty: one more response than learned, of two more. */
+static double base_share(const hist *h, uint32_t lo, uint32_t hi)
+{
+    return ((double)range_mass(h, lo, hi) + 1.0) / ((double)h->n + 2.0);
+}
+
+/* The SNIs of a cluster, each with its response count now and the rank
+ * of its oldest member so far. */
+typedef struct cl_sni {
+    const sni *s;
+    uint32_t service, now, first;
+} cl_sni;
+
+/* Is there a new mode around the response just held (bin, bytes)? The
+ * held rare responses near it are walked from the newest back; at each
+ * start the cluster (that member and every newer one) is judged against
+ * the responses its own SNIs answered since their first member in it:
+ * an error template is a share of the failing sites' responses, whatever
+ * the share of the provider's other sites, and a stray old response of
+ * the same size must not dilute a burst (a scan over start points: the
+ * bound is taken with the number of starts tried). Needs
+ * FL_HTTPS_MODE_MIN members from FL_HTTPS_BREADTH SNIs (and
+ * FL_HTTPS_CLIENTS clients when clients are known). */
+static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts)
+{
+    cl_sni sn[RARE_RING];
+    uint32_t cl[RARE_RING];
+    uint32_t nsni = 0, ncl = 0, members = 0, lo = bin, hi = bin, occupied = 0;
+    uint64_t bits[(NBINS + 63) / 64] = { 0 };
+    double flat = FL_HTTPS_FLAT_FRACTION / eff_bins(&p->h);
+    for (uint32_t k = p->rlen; k-- > 0;) {
+        const rare_ent *r = rare_at(p, k);
+        if (!near_resp(r, bin, bytes))
+            continue;
+        members++;
+        if (!(bits[r->bin / 64] & (1ull << (r->bin % 64)))) {
+            bits[r->bin / 64] |= 1ull << (r->bin % 64);
+            occupied++;
+        }
+        lo = r->bin < lo ? r->bin : lo;
+        hi = r->bin > hi ? r->bin : hi;
+        if (r->client)
+            add_distinct(cl, &ncl, r->client);
+        uint32_t j = 0;
+        while (j < nsni && sn[j].service != r->service)
+            j++;
+        if (j == nsni) {
+            const sni *s = sni_find(m, p->id, r->service);
+            sn[nsni++] = (cl_sni){ .s = s, .service = r->service, .now = s ? s->count : 0 };
+        }
+        sn[j].first = r->srank;
+        if (members < FL_HTTPS_MODE_MIN || nsni < FL_HTTPS_BREADTH ||
+            (ncl && ncl < FL_HTTPS_CLIENTS))
+            continue;
+        /* Expected share: each SNI's baseline share of these bins,
+         * weighted by its responses since its first member. */
+        uint64_t seen = 0;
+        double expect = 0.0, pp = base_share(&p->h, lo, hi);
+        uint32_t young = 0;
+        for (uint32_t i = 0; i < nsni; i++) {
+            uint32_t c = sn[i].now >= sn[i].first ? sn[i].now - sn[i].first + 1 : 1;
+            seen += c;
+            const sni *e = sn[i].s;
+            /* Its baseline shrunk toward the provider's share by
+             * FL_HTTPS_LEARN_MIN responses' worth, plus one response of
+             * doubt once learned: a young site is judged by its provider
+             * (whose share has its own doubt), a known one by itself. */
+            double es = pp;
+            if (e && learned(&e->h, ts))
+                es = ((double)range_mass(&e->h, lo, hi) + FL_HTTPS_LEARN_MIN * pp + 1.0) /
+                     ((double)e->h.n + FL_HTTPS_LEARN_MIN + 2.0);
+            else if (e)
+                es = ((double)range_mass(&e->h, lo, hi) + FL_HTTPS_LEARN_MIN * pp) /
+                     ((double)e->h.n + FL_HTTPS_LEARN_MIN);
+            young += !e || !learned(&e->h, ts);
+            expect += c * es;
+        }
+        double p0 = expect / (double)seen;
+        /* Never below what the bins the members occupy (and one beside
+         * each end) hold on a flat histogram (FL_HTTPS_FLAT_FRACTION of
+         * it): chance members of a wide spread each sit in a bin of their
+         * own, a template's pile up in a few. */
+        if (p0 < flat * (occupied + 2))
+            p0 = flat * (occupied + 2);
+        /* Sites judged by their provider (not learned yet) need one more
+         * site of breadth: the provider's baseline knows little of
+         * their sizes. */
+        if (young && nsni < FL_HTTPS_BREADTH + 1)
+            continue;
+        if (members >= FL_HTTPS_PILE * occupied &&
+            concentrated(members, seen, p0, log((double)members)))
+            return true;
+    }
+    return false;
+}
+
+/* Does a suspect response of `bytes` belong to a summary's mode: within
+ * its range widened as near_resp widens a cluster? */
+static bool in_summary(const fl_https_mode_summary *ms, uint32_t bytes)
+{
+    uint64_t lo = ms->lo_bytes - ms->lo_bytes / 16u, hi = ms->hi_bytes + ms->hi_bytes / 16u;
+    lo = lo > FL_HTTPS_NEAR_BYTES ? lo - FL_HTTPS_NEAR_BYTES : 0;
+    return bytes >= lo && bytes <= hi + FL_HTTPS_NEAR_BYTES;
+}
+
+/* What the report says of the provider's modes (FL_HTTPS_MODE_SLOTS, an
+ * error template and a JSON error body are two): each one's size range,
+ * when it began, its sites and its time to first byte. A suspect response
+ * joins the slot whose range it is near, else takes the slot quiet
+ * longest (a window after its last count, a new mode starts afresh). */
+static void note_mode(prov *p, const rare_ent *r, uint64_t ts)
+{
+    mode_slot *sl = NULL, *old = &p->modes[0];
+    for (uint32_t k = 0; k < FL_HTTPS_MODE_SLOTS; k++) {
+        mode_slot *c = &p->modes[k];
+        if (c->ms.suspect && in_summary(&c->ms, r->bytes) &&
+            r->ts_us <= c->ms.last_us + FL_HTTPS_WINDOW_US) {
+            sl = c;
+            break;
+        }
+        if (c->ms.last_us < old->ms.last_us || !c->ms.suspect)
+            old = !old->ms.suspect ? old : c;
+    }
+    fl_https_mode_summary *ms;
+    if (!sl) {
+        sl = old;
+        ms = &sl->ms;
+        memset(sl, 0, sizeof *sl);
+        ms->lo_bytes = ms->hi_bytes = r->bytes;
+        ms->first_us = r->ts_us;
+        ms->ttfb_base_us = p->ttfb_base_us;
+        sl->rank = r->rank;
+    }
+    ms = &sl->ms;
+    ms->lo_bytes = r->bytes < ms->lo_bytes ? r->bytes : ms->lo_bytes;
+    ms->hi_bytes = r->bytes > ms->hi_bytes ? r->bytes : ms->hi_bytes;
+    ms->first_us = r->ts_us < ms->first_us ? r->ts_us : ms->first_us;
+    ms->last_us = ts > ms->last_us ? ts : ms->last_us;
+    ms->suspect++;
+    ms->responses = p->count >= sl->rank ? p->count - sl->rank + 1 : ms->suspect;
+    sl->ttfb_sum += r->ttfb_us;
+    ms->ttfb_mode_us = sl->ttfb_sum / ms->suspect;
+    uint32_t j = 0;
+    while (j < ms->nservices && ms->services[j] != r->service)
+        j++;
+    if (j == ms->nservices && j < FL_HTTPS_MODE_SITES)
+        ms->services[ms->nservices++] = r->service;
+    else if (j == ms->nservices)
+        ms->more_services = 1;
+}
+
+uint32_t fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
+                                fl_https_mode_summary *out, uint32_t max)
+{
+    if (!m)
+        return 0;
+    uint32_t mask = FL_HTTPS_PROVIDER_CAP - 1;
+    uint32_t i = (uint32_t)fl_mix64(provider) & mask;
+    for (uint32_t k = 0; k < FL_HTTPS_PROVIDER_CAP; k++, i = (i + 1) & mask) {
+        const prov *p = &m->provs[i];
+        if (!p->used)
+            return 0;
+        if (p->id != provider)
+            continue;
+        uint32_t n = 0;
+        for (uint32_t s = 0; s < FL_HTTPS_MODE_SLOTS && n < max; s++)
+            if (p->modes[s].ms.suspect)
+                out[n++] = p->modes[s].ms;
+        return n;
+    }
+    return 0;
 }
 
 /* Count the provider's held rare responses near `bin` as suspect. */
-static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint64_t ts)
+static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts)
 {
     uint32_t n = 0;
     for (uint32_t k = 0; k < p->rlen; k++) {
         rare_ent *r = rare_at(p, k);
-        if (r->counted || !near_bin(r->bin, bin))
+        if (r->counted || !near_resp(r, bin, bytes))
             continue;
         r->counted = 1;
         n++;
+        note_mode(p, r, ts);
         if (r->tag == m->self_tag)
             m->self_counted = true;
         if (m->obs)
@@ -425,7 +611,7 @@ static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint64_t ts)
  * is judged by what the provider's sites answer). */
 static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
 {
-    if (!learned(&p->h, ts))
+    if (!prov_learned(p, ts))
         return false;
     if (learned(&s->h, ts))
         return rare_in(&s->h, bin);
@@ -443,21 +629,34 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     prov *p = prov_get(m, provider, ts);
     if (!p)
         return 0;
-    sni *s = sni_get(m, provider, service, ts);
+    bool created;
+    sni *s = sni_get(m, provider, service, ts, &created);
+    if (created && p->snis < UINT32_MAX)
+        p->snis++;
+    if (s->count < UINT32_MAX)
+        s->count++;
     uint64_t dt = ts > p->recent_at ? ts - p->recent_at : 0;
     p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
     p->recent_at = ts;
     p->count++;
     while (p->rlen && rare_at(p, 0)->ts_us + FL_HTTPS_WINDOW_US < ts)
         rare_pop(m, p, true);
+    /* Server-initiated HTTP/2 control records (SETTINGS, its ACK and a
+     * WINDOW_UPDATE: 49 bytes from nginx, RFC 9113 6.5) that follow a
+     * request look like a tiny response: counted, never judged. */
+    if (bytes < FL_HTTPS_MIN_BYTES)
+        return 0;
     uint32_t bin = fl_https_size_bin(bytes);
     /* A size usual for its SNI but rare for the provider (the SNI took it
      * up lately) is held like a rare one and learned only if no mode
      * forms: else one site absorbing an error template into the
      * provider's baseline would hide it on all the others. */
-    if (!is_rare(s, p, bin, ts) && (!learned(&p->h, ts) || !rare_in(&p->h, bin))) {
+    if (!is_rare(s, p, bin, ts) && (!prov_learned(p, ts) || !rare_in(&p->h, bin))) {
         learn(&s->h, bin);
         learn(&p->h, bin);
+        /* the usual time to first byte, over the last few dozen */
+        p->ttfb_base_us = p->h.n <= 1.0f ? (float)ttfb_us
+                                         : p->ttfb_base_us + ((float)ttfb_us - p->ttfb_base_us) / 32.0f;
         return 0;
     }
     m->st.rare++;
@@ -467,18 +666,14 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     }
     rare_ent *r = rare_at(p, p->rlen++);
     *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
-                     .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count };
-    uint32_t near, snis, clients;
-    uint64_t since;
-    rare_near(p, bin, &near, &snis, &clients, &since);
+                     .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count,
+                     .srank = s->count, .ttfb_us = ttfb_us };
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
-    bool some_known = clients > 0;
-    if (near < FL_HTTPS_MODE_MIN || snis < FL_HTTPS_BREADTH ||
-        (some_known && clients < FL_HTTPS_CLIENTS) || !concentrated(p, bin, near, p->count - since + 1))
+    if (!new_mode(m, p, bin, bytes, ts))
         return 0;
     m->self_tag = tag;
-    uint32_t n = release(m, p, bin, ts);
+    uint32_t n = release(m, p, bin, bytes, ts);
     m->self_tag = 0;
     m->st.suspect += n;
     return n;

@@ -179,7 +179,12 @@ static void piece(fl_tls_walk *w, uint32_t len, uint64_t now_us, fl_tlsrec_facts
     }
     uint32_t add = len - FL_TLSREC_OVERHEAD;
     w->resp_bytes = w->resp_bytes > UINT32_MAX - add ? UINT32_MAX : w->resp_bytes + add;
-    if (len < FL_TLSREC_FULL_BODY)
+    /* A short record ends the response, except in a bulk one: a server
+     * writing a big body flushes it in chunks (nginx 32 kB at a time, each
+     * chunk's tail a short record), which must not cut it into pieces of
+     * one size on every site (a false "mode"). A response past
+     * FL_TLSREC_BULK_BYTES ends at the next request, a close or silence. */
+    if (len < FL_TLSREC_FULL_BODY && w->resp_bytes < FL_TLSREC_BULK_BYTES + add)
         end_response(w, f, FL_TLSREC_REQUEST);
 }
 

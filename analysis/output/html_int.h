@@ -57,6 +57,10 @@ typedef struct axis {
 
 /* One provider's chart: alert spans, failure ratio per family drawn (draw
  * has FL_HTML_NFAMS entries), volume, hover text. */
+/* report_https.c: what moved inside HTTPS for an alert of family https. */
+struct fl_run_view;
+void fl_report_https_moved(FILE *o, const struct fl_run_view *rv, const fl_incident *inc);
+
 void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_incident *av, size_t nav,
                    uint32_t provider, const bool *draw);
 

@@ -856,6 +856,9 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
                 goto out;
         fputs("<section>", out);
         provider_section(out, axes, nparts, &pv[i], s, av, na, agg, prov, tallies, ntallies, top);
+        for (size_t k = 0; k < na; k++)
+            if (!av[k].a->local && av[k].provider == pv[i].id)
+                fl_report_https_moved(out, rv, &av[k]);
         fputs("</section>\n", out);
         for (size_t k = 0; k < nparts; k++)
             fl_series_free(&s[k]);

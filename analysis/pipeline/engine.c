@@ -415,6 +415,7 @@ void fl_engine_view(const fl_engine *e, const fl_report_source *src, fl_run_view
     v->nalerts = fl_detector_alerts(e->det, &v->alerts);
     v->stats = e->st;
     fl_flow_get_stats(e->flows, &v->flows);
+    v->https = e->https;
     if (src)
         v->src = *src;
 }

@@ -45,6 +45,11 @@ static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uin
 void fl_eng_https_feed(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,
                        uint32_t len, uint64_t ts)
 {
+#ifdef FL_BENCH_NO_TLSWALK
+    /* Benchmark builds only (-DFL_BENCH_NO_TLSWALK): the walker's cost is
+     * measured as the difference with it off. */
+    return;
+#endif
     if (!fl_tlsrec_wants_bytes(&f->u.tlsw))
         return;
     fl_tlsrec_facts tf;

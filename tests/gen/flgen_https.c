@@ -7,7 +7,9 @@
  * HTTP/2 would. Requests are one record of 250..900 bytes (headers with
  * cookies); responses are log-normal in size (median about 9 kB, spread
  * x3.7 either way, 150 B..96 kB: small API answers to images) cut into
- * records of at most 16 KiB of plaintext (RFC 8446 5.1). An error response
+ * records of at most 16 KiB of plaintext (RFC 8446 5.1); each site has its
+ * own dozen sizes, and a quarter of the sites deploy new ones on their own
+ * every 200-500 s (response_size). An error response
  * (bit i of spec.err_mask) is the provider's error page: 6400 +- 30 bytes
  * whatever the site, so it stands out by its near-constant size. With
  * spec.early_close the server then sends close_notify and its FIN before
@@ -46,13 +48,45 @@ static void app_records(buf *b, size_t n)
     }
 }
 
-/* Log-normal by Box-Muller: median 9 kB, sigma 1.3 (x3.7). */
-static size_t response_size(void)
+/* Log-normal by Box-Muller from two uniforms: median 9 kB, sigma 1.3
+ * (x3.7). */
+static size_t lognormal_size(double u1, double u2)
 {
-    double u1 = rnd_unit(), u2 = rnd_unit();
     double z = sqrt(-2.0 * log(u1 > 0 ? u1 : 1e-12)) * cos(2 * M_PI * u2);
     double v = 9000.0 * exp(1.3 * z);
     return v < 150 ? 150 : v > 96000 ? 96000 : (size_t)v;
+}
+
+static uint64_t site_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+/* A site serves its own pages and API answers: SITE_PAGES sizes drawn
+ * once from the log-normal (seeded by its name), each answered within
+ * +-2%. A quarter of the sites deploy on their own every 200-500 s (by
+ * packet time): all their sizes change at once, as a new version's would.
+ * A baseline must take that in its stride (a deploy is no outage). */
+#define SITE_PAGES 12
+static size_t response_size(const char *site, uint64_t now_us)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = site; *c; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ull;
+    uint64_t version = 0;
+    if (h % 4 == 0)
+        version = now_us / 1000000u / (200u + h % 301u);
+    uint64_t ps = site_mix(h ^ site_mix(version + 1));
+    double u1 = rnd_unit(), u2 = rnd_unit();
+    uint64_t page = site_mix(ps + (uint64_t)(u1 * SITE_PAGES));
+    double a = (double)(page >> 11) / 9007199254740992.0;
+    double b = (double)(site_mix(page) >> 11) / 9007199254740992.0;
+    size_t n = lognormal_size(a, b);
+    return (size_t)((double)n * (0.98 + 0.04 * u2));
 }
 
 void https_name(spec *sp)
@@ -99,7 +133,7 @@ bool https_exchange(conn *k, const spec *sp)
         wait_rtt(k);
         later(k, err ? 10000 + rnd_below(70000) : 20000 + rnd_below(280000));
         b.n = 0;
-        app_records(&b, err ? ERROR_PAGE - 30 + rnd_below(61) : response_size());
+        app_records(&b, err ? ERROR_PAGE - 30 + rnd_below(61) : response_size(sp->name, k->t));
         send_data(k, S, b.p, b.n);
         ack(k, C);
         https_responses[sp->prov]++;

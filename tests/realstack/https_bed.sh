@@ -19,7 +19,8 @@
 #
 # Knobs (environment; defaults make a ~2 min run):
 #   RS_PRE=40 RS_INC=45 RS_POST=35   seconds of clean / incident / clean
-#   RS_FLAP=15       incident segment length; shares cycle 90%, 40%, 70%
+#   RS_FLAP=15       incident segment length; shares cycle through RS_SHARES
+#   RS_SHARES="90 40 70"  percent of requests failing per segment (multiples of 10)
 #   RS_DEPLOY_AT=20  seconds after start when www.acme-shop.example deploys a
 #                    new version with other page and asset sizes (no errors);
 #                    -1: no deploy
@@ -286,16 +287,15 @@ TEND=$((INC1 + RS_POST))
     printf '%s\t%s\tclean\t0\n' "$T0" "$INC0"
     t=$INC0
     k=0
-    shares=(90 40 70)
-    names=(hi lo mid)
+    read -r -a shares <<<"${RS_SHARES:-90 40 70}"
     : >"$T/phase-map.conf"
     while [ "$t" -lt "$INC1" ]; do
         e=$((t + RS_FLAP))
         [ "$e" -le "$INC1" ] || e=$INC1
-        printf '%s\t%s\tincident\t%s\n' "$t" "$e" "${shares[k % 3]}"
+        printf '%s\t%s\tincident\t%s\n' "$t" "$e" "${shares[k % ${#shares[@]}]}"
         for ((s = t; s < e; s++)); do
             # nginx's $time_iso8601 is local time; the namespaces share the host's TZ.
-            printf '"%s" %s;\n' "$(date -d "@$s" +%Y-%m-%dT%H:%M:%S%:z)" "${names[k % 3]}" >>"$T/phase-map.conf"
+            printf '"%s" %s;\n' "$(date -d "@$s" +%Y-%m-%dT%H:%M:%S%:z)" "p${shares[k % ${#shares[@]}]}" >>"$T/phase-map.conf"
         done
         t=$e
         k=$((k + 1))
@@ -318,6 +318,13 @@ cf_template() {
 }
 # The page's constant style sheet, in two variables: nginx takes at most
 # 4 kB in one configuration word.
+# A phase pNN fails the requests whose dice (ten 10% slices) is under NN/10.
+fail_map() {
+    local sh d
+    for sh in $(tr ' ' '\n' <<<"${RS_SHARES:-90 40 70}" | sort -u); do
+        for ((d = 0; d < sh / 10; d++)); do printf '        "p%s:%s" 1;\n' "$sh" "$d"; done
+    done
+}
 cf_css_maps() {
     local k i
     for k in 1 2; do
@@ -401,13 +408,14 @@ http {
     ssl_protocols TLSv1.2 TLSv1.3;
     keepalive_timeout 15s;
     server_tokens off;
-    # Which second of the run is in which incident segment (hi 90%, mid 70%,
-    # lo 40% of requests fail); every other second is clean.
+    # Which second of the run is in which incident segment (pNN: NN% of
+    # requests fail); every other second is clean.
     map \$time_iso8601 \$fl_phase { default clean; include $T/phase-map.conf; }
     map "" \$fl_map_version { include $T/map-version.conf; }
-    split_clients "\${request_id}" \$fl_dice { 40% a; 30% b; 20% c; * d; }
+    split_clients "\${request_id}" \$fl_dice { 10% 0; 10% 1; 10% 2; 10% 3; 10% 4; 10% 5; 10% 6; 10% 7; 10% 8; * 9; }
     map "\$fl_phase:\$fl_dice" \$fl_fail {
-        default 0; "hi:a" 1; "hi:b" 1; "hi:c" 1; "mid:a" 1; "mid:b" 1; "lo:a" 1;
+        default 0;
+$(fail_map)
     }
     split_clients "\${request_id}s" \$fl_code {
         15% 502; 15% 503; 20% 520; 10% 521; 15% 522; 5% 523; 10% 524; 5% 525; * 526;

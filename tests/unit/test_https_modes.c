@@ -155,6 +155,47 @@ START_TEST(test_cold_start)
 }
 END_TEST
 
+/* The cold-start rule: 12 s of clean traffic from 3 sites (36 responses,
+ * before the 20 s any baseline waits for) are enough to judge the
+ * template that follows. */
+START_TEST(test_early_incident)
+{
+    fl_https_modes *m = fl_https_modes_new(0);
+    uint16_t prov[3] = { 7, 7, 7 };
+    bool err[3] = { true, true, true };
+    uint32_t errors;
+    uint32_t n = simulate(m, 3, prov, err, 120, 12, &errors);
+    ck_assert_uint_eq(errors, 162);
+    ck_assert_uint_ge(n, errors * 8 / 10);
+    ck_assert_uint_le(n, errors);
+    fl_https_modes_free(m);
+}
+END_TEST
+
+/* A small JSON error body on three API sites: 111-198 bytes on the wire
+ * (HTTP/2 header compression state), several bins apart at that size but
+ * within FL_HTTPS_NEAR_BYTES: one mode, and smaller than every normal
+ * answer (0.4-50 kB). */
+START_TEST(test_small_json_errors)
+{
+    fl_https_modes *m = fl_https_modes_new(0);
+    uint32_t suspect = 0, errors = 0;
+    uint64_t tag = 1;
+    for (uint32_t t = 0; t < 240; t++)
+        for (uint32_t i = 0; i < 3; i++) {
+            bool err = t >= 120 && (t & 1u);
+            uint32_t size = err ? 111u + rnd(88u) : 400u + rnd(50000u);
+            errors += err;
+            uint64_t ts = (uint64_t)t * S_US + i * 1000u;
+            suspect += fl_https_modes_response(m, 9, i + 1, size, 1000, ts, ts, tag++);
+        }
+    ck_assert_uint_eq(errors, 180);
+    ck_assert_uint_ge(suspect, errors * 8 / 10);
+    ck_assert_uint_le(suspect, errors);
+    fl_https_modes_free(m);
+}
+END_TEST
+
 /* The SNI table stays at its cap; the least recently used goes. */
 START_TEST(test_lru_cap)
 {
@@ -267,6 +308,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_flat_histogram);
     tcase_add_test(tc, test_one_site_is_no_outage);
     tcase_add_test(tc, test_cold_start);
+    tcase_add_test(tc, test_early_incident);
+    tcase_add_test(tc, test_small_json_errors);
     tcase_add_test(tc, test_lru_cap);
     tcase_add_test(tc, test_retries);
     suite_add_tcase(s, tc);

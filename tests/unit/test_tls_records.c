@@ -325,6 +325,42 @@ START_TEST(test_out_of_step)
 }
 END_TEST
 
+/* A bulk response: two full records, then the writer's short record
+ * (nginx flushes 32 kB chunks), then more: one response, ended by the
+ * next request, never pieces of one size on every site. A response of one
+ * full record and a short one still ends at the short one. */
+START_TEST(test_bulk_response)
+{
+    static seg s[8];
+    int n = 0;
+    memset(s, 0, sizeof s);
+    s[n].from_client = C, s[n].ts_us = 1000000, rec(&s[n], 22, 300), n++;
+    s[n].from_client = S, s[n].ts_us = 1010000, rec(&s[n], 22, 90), rec(&s[n], 20, 1),
+    rec(&s[n], 23, 2500), n++;
+    s[n].from_client = C, s[n].ts_us = 1020000, rec(&s[n], 20, 1), rec(&s[n], 23, 53),
+    rec(&s[n], 23, 90), n++;
+    /* one full record and a short one: a response of its own */
+    s[n].from_client = S, s[n].ts_us = 1030000, rec(&s[n], 23, 16401), rec(&s[n], 23, 700), n++;
+    s[n].from_client = C, s[n].ts_us = 1100000, rec(&s[n], 23, 90), n++;
+    /* two full records, the chunk's short tail, then 20 kB more */
+    s[n].from_client = S, s[n].ts_us = 1130000, rec(&s[n], 23, 16401), rec(&s[n], 23, 16401),
+    rec(&s[n], 23, 167), n++;
+    s[n].from_client = S, s[n].ts_us = 1131000, rec(&s[n], 23, 16401), rec(&s[n], 23, 4017), n++;
+    s[n].from_client = C, s[n].ts_us = 1500000, rec(&s[n], 23, 90), n++;
+    tally t = run(s, n, -1, 0, true, 1600000);
+    ck_assert_uint_eq(t.requests, 3);
+    ck_assert_uint_ge(t.responses, 2);
+    ck_assert_uint_eq(t.sizes[0], 16401 + 700 - 2 * 17);
+    ck_assert_uint_eq(t.sizes[1], 3 * 16401 + 167 + 4017 - 5 * 17);
+    /* and the same whatever the segmentation */
+    for (int i = 0; i < n; i++)
+        for (uint32_t cut = 0; cut <= s[i].len; cut += s[i].len > 2000 ? 331 : 1) {
+            tally u = run(s, n, i, cut, true, 1600000);
+            same(&t, &u);
+        }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("tls_records");
@@ -337,6 +373,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_tick_quiet_and_stall);
     tcase_add_test(tc, test_out_of_step);
     tcase_add_test(tc, test_tls13_tickets);
+    tcase_add_test(tc, test_bulk_response);
     suite_add_tcase(s, tc);
     return s;
 }
