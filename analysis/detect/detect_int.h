@@ -41,7 +41,9 @@ typedef struct judgement {
     bool usable;              /* a baseline exists (dns_nodata: learned) */
     bool above;               /* significant, large and broad enough */
     bool elevated;            /* a recent window over the floor (loose test) */
-    bool still;               /* last RESOLVE_BUCKETS still failing (loose test) */
+    bool still;               /* the recent window still failing (loose test) */
+    bool seq;                 /* the sequential test decided it */
+    double cusum;             /* the sequential statistic after this bucket */
     double short_ratio;       /* ratio of the last RESOLVE_BUCKETS */
     uint64_t short_total;
 } judgement;
@@ -54,13 +56,15 @@ typedef struct follow {
     double last_hold;         /* the hold it had */
     uint32_t healthy_run;     /* buckets in a row back at baseline */
     uint64_t run_attempts;    /* attempts seen during that run */
-    double longest_trough;    /* seconds */
     bool falling;             /* peak tracker: past a peak, looking for a trough */
     double hi, lo;
 } follow;
 
 typedef struct fam_state {
     double learned_f, learned_n; /* decayed sums of failures and attempts */
+    double cusum;             /* CUSUM of the log likelihood ratio (evidence.h) */
+    uint64_t run_f, run_n;    /* failures and attempts since it last was 0 */
+    uint32_t run_len;         /* buckets since then */
     uint32_t above_run;
     double onset;
 } fam_state;
