@@ -105,6 +105,7 @@ typedef struct resolver_state {
     uint64_t clients;             /* distinct clients in the window */
     fl_hll wclients;              /* and who they are */
     uint64_t failing_clients;     /* distinct clients with a failure, window */
+    double learned_f, learned_n;  /* its own baseline (decayed sums, as a provider's) */
 } resolver_state;
 
 struct fl_detector {
@@ -139,6 +140,11 @@ void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio,
                       uint64_t attempts, double end);
 /* Raise (or reopen within its hold: *reopened) the alert of fw. */
 fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened);
+
+/* Decay sums by one bucket of the baseline half-life and add a bucket. */
+void fl_detect_learn(const fl_detector *d, double *lf, double *ln, double fails, double total);
+/* A resolver's baseline failure ratio and the attempts behind it. */
+double fl_detect_resolver_p0(const fl_detector *d, const resolver_state *r, double *weight);
 
 /* An alert resolved: its evidence is spent, windows start after it. */
 void fl_detect_spent(fl_detector *d, prov_state *p, uint64_t bucket);

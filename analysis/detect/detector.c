@@ -139,12 +139,17 @@ static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *us
     return n > 0 ? (w * cfg->baseline_prior + s->learned_f) / n : cfg->baseline_prior;
 }
 
-static void learn(const fl_detector *d, fam_state *s, double fails, uint64_t total)
+void fl_detect_learn(const fl_detector *d, double *lf, double *ln, double fails, double total)
 {
     double hl = d->cfg->baseline_halflife_s > 0 ? d->cfg->baseline_halflife_s : 1800;
     double keep = pow(2.0, -(double)d->bucket_s / hl);
-    s->learned_f = s->learned_f * keep + fails;
-    s->learned_n = s->learned_n * keep + (double)total;
+    *lf = *lf * keep + fails;
+    *ln = *ln * keep + total;
+}
+
+static void learn(const fl_detector *d, fam_state *s, double fails, uint64_t total)
+{
+    fl_detect_learn(d, &s->learned_f, &s->learned_n, fails, (double)total);
 }
 
 static uint32_t slot_back(const fl_detector *d, uint64_t bucket, uint32_t back)
@@ -313,7 +318,8 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
          * much lower than its peaks; back under the floor is. */
         if (!still_judged && (len == recent || (double)n * thr >= cfg->min_failures)) {
             still_judged = true;
-            j->still = usable && r >= thr && fl >= 2 && bucket + 1 >= p->evidence_from + len;
+            j->still = usable && r >= thr && fl >= cfg->min_failures &&
+                       bucket + 1 >= p->evidence_from + len;
         }
         if (!usable || fl < 2 || r < thr || !fl_detect_scanned(len, d->window) ||
             bucket + 1 < p->evidence_from + len)

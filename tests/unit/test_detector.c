@@ -369,7 +369,7 @@ static void low_volume(double level, double median_max, double worst_max)
         const fl_alert *al;
         ck_assert_uint_eq(alerts_of(d, &al), 1);
         ck_assert(al[0].raised_at >= T0 + in.onset);
-        ck_assert(al[0].resolved_at - (T0 + in.end) <= 180);
+        ck_assert_msg(al[0].resolved_at - (T0 + in.end) <= 180, "level %g seed %d: resolved %.0f s after the end", level, 100 + i, al[0].resolved_at - (T0 + in.end));
         lat[i] = al[0].raised_at - (T0 + in.onset);
         for (int k = i; k > 0 && lat[k] < lat[k - 1]; k--) {
             double t = lat[k];
