@@ -311,7 +311,7 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         }
         /* Still failing (an open alert holds): the shortest recent window
          * with attempts enough to show min_failures at the floor (the
-         * last window_s if none) is over the floor with two failures or
+         * last window_s if none) is over the floor with min_failures or
          * more. No significance asked: the alert's evidence is in, the
          * question is only whether the ratio is back. A trough of a
          * flapping incident (45 % failing) is not the baseline, however
