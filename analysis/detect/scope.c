@@ -355,7 +355,9 @@ static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, dou
     bool conn_ok = c->conn_elevated < cfg->local_min_providers;
     bool answering = false;
     uint32_t mask = conn_ok ? failing_resolvers(d, bucket, &answering) : 0;
-    if (!(answering ? c->dns_over >= 2 : dns_wide))
+    /* and clients who cannot resolve try no connections: connections
+     * failing at some provider are that provider's own incident */
+    if (!(answering ? c->dns_over >= 2 && c->conn_elevated == 0 : dns_wide))
         mask = 0;
     if (mask)
         open_resolver(d, mask, all_clients, start, end);
