@@ -79,7 +79,7 @@ static const setting settings[] = {
     DBL("detector", baseline_doubt, "2.33", "the sequential test judges against the baseline plus this many standard errors of its estimate (a young baseline is doubted)"),
     DBL("detector", sequential_ratio, "0.2", "failure ratio the sequential (CUSUM) test is tuned to detect fastest (at least the effect floor)"),
     U32("detector", raise_buckets, "1", "consecutive buckets above threshold to raise"),
-    DBL("detector", resolve_alpha, "0.001", "a family over its floor at this significance is elevated: not learned from, counted by the scope census"),
+    DBL("detector", resolve_alpha, "0.001", "an open alert still fails while its recent ratio is over the floor at this significance; a family there is not learned from and counts in the scope census"),
     DBL("detector", resolve_hold_s, "100", "back at baseline (under the effect floor) this long before resolving"),
     DBL("detector", flap_hold_s, "300", "an alert raised again within this of its resolve is the same alert, reopened"),
     DBL("detector", flap_swing, "0.15", "ratio swing that counts as a peak or a trough of a flapping alert"),

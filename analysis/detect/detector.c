@@ -311,15 +311,17 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         }
         /* Still failing (an open alert holds): the shortest recent window
          * with attempts enough to show min_failures at the floor (the
-         * last window_s if none) is over the floor with min_failures or
-         * more. No significance asked: the alert's evidence is in, the
-         * question is only whether the ratio is back. A trough of a
+         * last window_s if none) is over the floor and improbable at the
+         * loose resolve_alpha (retries divided down: background noise
+         * retried four times is not an incident going on). A trough of a
          * flapping incident (45 % failing) is not the baseline, however
          * much lower than its peaks; back under the floor is. */
         if (!still_judged && (len == recent || (double)n * thr >= cfg->min_failures)) {
             still_judged = true;
-            j->still = usable && r >= thr && fl >= cfg->min_failures &&
-                       bucket + 1 >= p->evidence_from + len;
+            uint64_t sf = fl, sn = n;
+            as_evidence(cfg, p->clients_len[len], len * d->bucket_s / 60.0, &sf, &sn);
+            j->still = usable && r >= thr && sf >= 2 && bucket + 1 >= p->evidence_from + len &&
+                       fl_evidence_log_tail_beta(sf, sn, j->p0, j->p0_n) <= loose;
         }
         if (!usable || fl < 2 || r < thr || !fl_detect_scanned(len, d->window) ||
             bucket + 1 < p->evidence_from + len)
