@@ -380,16 +380,6 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
     }
 }
 
-/* The hold: resolve_hold_s of buckets back under the effect floor. The
- * troughs of a flapping incident are over it (still failing resets the
- * count), so they hold the alert open by themselves, and an incident that
- * ends resolves resolve_hold_s after its ratio is back. */
-static double hold_of(const fl_config *cfg, const follow *fw)
-{
-    (void)fw;
-    return cfg->resolve_hold_s;
-}
-
 /* Peaks and troughs of the window ratio, with a hysteresis of flap_swing:
  * reported inside the alert instead of raising new ones. */
 static void track_cycles(const fl_config *cfg, follow *fw, fl_alert *a, double ratio)
@@ -429,7 +419,11 @@ void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio, uint
     }
     fw->healthy_run++;
     fw->run_attempts += attempts;
-    double hold = hold_of(cfg, fw), healthy = (double)fw->healthy_run * d->bucket_s;
+    /* The hold: resolve_hold_s of buckets no longer failing. A flapping
+     * incident's troughs are over the floor (still failing resets the
+     * count), so they hold the alert open by themselves, and an incident
+     * that ends resolves resolve_hold_s after its ratio is back. */
+    double hold = cfg->resolve_hold_s, healthy = (double)fw->healthy_run * d->bucket_s;
     /* No traffic is not evidence of health: with nothing tried during the
      * hold, wait three holds. */
     if (healthy < hold || (!fw->run_attempts && healthy < 3 * hold))
