@@ -66,11 +66,12 @@ typedef struct fl_config {
     double baseline_prior;      /* failure ratio assumed before learning */
     double baseline_prior_weight; /* that prior's weight, in attempts */
     double baseline_halflife_s;
+    double baseline_doubt;      /* sequential test: baseline this many std errors up */
+    double sequential_ratio;    /* the failure ratio the sequential test is tuned to */
     uint32_t raise_buckets;     /* consecutive buckets above to raise */
     double resolve_alpha;       /* "still failing" test while an alert is open */
     double resolve_hold_s;      /* back at baseline this long to resolve */
-    double flap_hold_s;         /* the hold's ceiling once troughs were seen */
-    double flap_hold_factor;    /* hold = this * the longest trough seen */
+    double flap_hold_s;         /* raised again within this of its resolve: reopened */
     double flap_swing;          /* ratio swing that makes a peak or trough */
     double local_provider_share;/* share of active providers failing => local */
     uint32_t local_min_providers;

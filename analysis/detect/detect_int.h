@@ -41,7 +41,9 @@ typedef struct judgement {
     bool usable;              /* a baseline exists (dns_nodata: learned) */
     bool above;               /* significant, large and broad enough */
     bool elevated;            /* a recent window over the floor (loose test) */
-    bool still;               /* last RESOLVE_BUCKETS still failing (loose test) */
+    bool still;               /* the recent window still failing (loose test) */
+    bool seq;                 /* the sequential test decided it */
+    double cusum;             /* the sequential statistic after this bucket */
     double short_ratio;       /* ratio of the last RESOLVE_BUCKETS */
     uint64_t short_total;
 } judgement;
@@ -54,13 +56,15 @@ typedef struct follow {
     double last_hold;         /* the hold it had */
     uint32_t healthy_run;     /* buckets in a row back at baseline */
     uint64_t run_attempts;    /* attempts seen during that run */
-    double longest_trough;    /* seconds */
     bool falling;             /* peak tracker: past a peak, looking for a trough */
     double hi, lo;
 } follow;
 
 typedef struct fam_state {
     double learned_f, learned_n; /* decayed sums of failures and attempts */
+    double cusum;             /* CUSUM of the log likelihood ratio (evidence.h) */
+    uint64_t run_f, run_n;    /* failures and attempts since it last was 0 */
+    uint32_t run_len;         /* buckets since then */
     uint32_t above_run;
     double onset;
 } fam_state;
@@ -101,6 +105,7 @@ typedef struct resolver_state {
     uint64_t clients;             /* distinct clients in the window */
     fl_hll wclients;              /* and who they are */
     uint64_t failing_clients;     /* distinct clients with a failure, window */
+    double learned_f, learned_n;  /* its own baseline (decayed sums, as a provider's) */
 } resolver_state;
 
 struct fl_detector {
@@ -135,6 +140,11 @@ void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio,
                       uint64_t attempts, double end);
 /* Raise (or reopen within its hold: *reopened) the alert of fw. */
 fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened);
+
+/* Decay sums by one bucket of the baseline half-life and add a bucket. */
+void fl_detect_learn(const fl_detector *d, double *lf, double *ln, double fails, double total);
+/* A resolver's baseline failure ratio and the attempts behind it. */
+double fl_detect_resolver_p0(const fl_detector *d, const resolver_state *r, double *weight);
 
 /* An alert resolved: its evidence is spent, windows start after it. */
 void fl_detect_spent(fl_detector *d, prov_state *p, uint64_t bucket);

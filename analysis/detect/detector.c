@@ -91,13 +91,13 @@ void fl_detect_emit(fl_detector *d, int idx, bool resolved)
 }
 
 /* Tests per provider and bucket: every family, every window length from
- * one bucket to the whole window. Bonferroni over all of them and over the
+ * one bucket to the whole window, and the family's sequential test. Bonferroni over all of them and over the
  * buckets of 30 days (overlapping windows are strongly correlated, so the
  * real false-alert rate is lower than the budget: README "Detector"). */
 double fl_detect_alpha(const fl_detector *d)
 {
     return fl_evidence_alpha(d->cfg->false_alerts_per_month, d->bucket_s,
-                             (double)FL_FAM_COUNT * fl_detect_nscanned(d->window));
+                             (double)FL_FAM_COUNT * (fl_detect_nscanned(d->window) + 1));
 }
 
 /* The ratio a window must reach to count as an effect, not a wobble. */
@@ -120,12 +120,17 @@ static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *us
     if (f == FL_FAM_DNS_NODATA || f == FL_FAM_QUIC) {
         /* quic likewise: a site that blocks UDP/443 fails every QUIC
          * handshake all day (its browsers fall back to TCP), a steady
-         * state that only its own learned baseline can tell from news */
-        /* never below the prior: NODATA repeats per name (the same AAAA
-         * asked again), far from independent attempts */
-        *usable = s->learned_n >= cfg->baseline_prior_weight;
-        *weight = s->learned_n;
-        return fmax(cfg->baseline_prior, s->learned_n > 0 ? s->learned_f / s->learned_n : 0);
+         * state that only its own learned baseline can tell from news.
+         * Before anything is learned the prior is uninformative (one
+         * failure and one success: p0 0.5, whose floor no ratio clears);
+         * it is the site's own ratio after a few dozen attempts, judged
+         * as the uncertain estimate it is (the beta-binomial and the
+         * sequential test's doubt). Never below baseline_prior: NODATA
+         * repeats per name (the same AAAA asked again), far from
+         * independent attempts. */
+        *usable = true;
+        *weight = s->learned_n + 2;
+        return fmax(cfg->baseline_prior, (s->learned_f + 1) / (s->learned_n + 2));
     }
     *usable = true;
     double w = cfg->baseline_prior_weight;
@@ -134,12 +139,17 @@ static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *us
     return n > 0 ? (w * cfg->baseline_prior + s->learned_f) / n : cfg->baseline_prior;
 }
 
-static void learn(const fl_detector *d, fam_state *s, double fails, uint64_t total)
+void fl_detect_learn(const fl_detector *d, double *lf, double *ln, double fails, double total)
 {
     double hl = d->cfg->baseline_halflife_s > 0 ? d->cfg->baseline_halflife_s : 1800;
     double keep = pow(2.0, -(double)d->bucket_s / hl);
-    s->learned_f = s->learned_f * keep + fails;
-    s->learned_n = s->learned_n * keep + (double)total;
+    *lf = *lf * keep + fails;
+    *ln = *ln * keep + total;
+}
+
+static void learn(const fl_detector *d, fam_state *s, double fails, uint64_t total)
+{
+    fl_detect_learn(d, &s->learned_f, &s->learned_n, fails, (double)total);
 }
 
 static uint32_t slot_back(const fl_detector *d, uint64_t bucket, uint32_t back)
@@ -215,6 +225,50 @@ static void as_evidence(const fl_config *cfg, uint64_t clients, double minutes, 
     *n = (uint64_t)ceil((double)*n / phi);
 }
 
+/* The sequential test: a CUSUM of this bucket's log likelihood ratio of
+ * p1 (sequential_ratio, at least the effect floor) against the baseline
+ * doubted by baseline_doubt standard errors. A window test needs its
+ * evidence inside one window; the CUSUM adds a branch office's few
+ * attempts bucket by bucket from the first failure on, and a ramp's
+ * growing ratio as it grows. Its threshold h = -log(alpha) is the same
+ * budget (one more test per family: fl_detect_alpha). The run since the
+ * statistic last was 0 must also be busy, broad and over the floor. */
+static void sequential(const fl_detector *d, prov_state *p, int f, uint64_t bucket, uint64_t fl,
+                       uint64_t n, double log_alpha)
+{
+    const fl_config *cfg = d->cfg;
+    judgement *j = &p->j[f];
+    fam_state *s = &p->f[f];
+    if (bucket <= p->evidence_from) {
+        s->cusum = 0; /* spent by a resolve: start again with this bucket */
+        s->run_f = s->run_n = 0;
+        s->run_len = 0;
+    }
+    double p0 = fl_evidence_doubted(j->p0, j->p0_n, cfg->baseline_doubt);
+    double p1 = fmax(fl_detect_threshold(cfg, p0), cfg->sequential_ratio);
+    as_evidence(cfg, p->clients_len[1], d->bucket_s / 60.0, &fl, &n);
+    double h = -log_alpha;
+    s->cusum = fmin(2 * h, s->cusum + fl_evidence_llr(fl, n, p1, p0));
+    if (s->cusum <= 0) {
+        s->cusum = 0;
+        s->run_f = s->run_n = 0;
+        s->run_len = 0;
+    } else {
+        s->run_f += fl;
+        s->run_n += n;
+        s->run_len++;
+    }
+    j->cusum = s->cusum;
+    uint32_t len = s->run_len < d->window ? s->run_len : d->window;
+    while (len < d->window && !fl_detect_scanned(len, d->window))
+        len++;
+    double thr = fl_detect_threshold(cfg, j->p0);
+    bool busy = (double)s->run_n * 60.0 >= cfg->min_rate * (double)(s->run_len * d->bucket_s);
+    j->seq = j->usable && p1 < 1 && s->cusum >= h && s->run_f >= cfg->min_failures && busy &&
+             len && p->clients_len[len] >= cfg->min_clients &&
+             fl_ratio(s->run_f, s->run_n) >= thr;
+}
+
 /* One family: scan the windows ending at this bucket (1 bucket up to the
  * whole window) for the most improbable one that also clears the effect
  * floor and min_failures. Short windows find a step at high volume within
@@ -232,9 +286,10 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
     uint32_t shown = (uint32_t)ceil(cfg->window_s / d->bucket_s);
     uint32_t recent = shown < 1 ? 1 : shown > d->window ? d->window : shown;
     uint64_t F = 0, N = 0, Z = 0;
+    bool still_judged = false;
     j->log_p = 0;
     j->len = 0;
-    j->elevated = j->still = false;
+    j->elevated = j->still = j->seq = false;
     for (uint32_t len = 1; len <= d->window; len++) {
         uint32_t s = slot_back(d, bucket, len - 1);
         F += p->fails[f][s];
@@ -243,6 +298,8 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         uint64_t z = f == FL_FAM_DNS_NODATA ? 0 : Z < F ? Z : F;
         uint64_t fl = F - z, n = N - z;
         double r = fl_ratio(fl, n);
+        if (len == 1)
+            sequential(d, p, f, bucket, fl, n, log_alpha);
         if (len == RESOLVE_BUCKETS) {
             j->short_ratio = r;
             j->short_total = n;
@@ -251,6 +308,20 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
             j->fails = fl;
             j->total = n;
             j->ratio = r;
+        }
+        /* Still failing (an open alert holds): the shortest recent window
+         * with attempts enough to show min_failures at the floor (the
+         * last window_s if none) is over the floor and improbable at the
+         * loose resolve_alpha (retries divided down: background noise
+         * retried four times is not an incident going on). A trough of a
+         * flapping incident (45 % failing) is not the baseline, however
+         * much lower than its peaks; back under the floor is. */
+        if (!still_judged && (len == recent || (double)n * thr >= cfg->min_failures)) {
+            still_judged = true;
+            uint64_t sf = fl, sn = n;
+            as_evidence(cfg, p->clients_len[len], len * d->bucket_s / 60.0, &sf, &sn);
+            j->still = usable && r >= thr && sf >= 2 && bucket + 1 >= p->evidence_from + len &&
+                       fl_evidence_log_tail_beta(sf, sn, j->p0, j->p0_n) <= loose;
         }
         if (!usable || fl < 2 || r < thr || !fl_detect_scanned(len, d->window) ||
             bucket + 1 < p->evidence_from + len)
@@ -261,11 +332,8 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         /* judged against what the baseline's own attempts make plausible,
          * not a p0 known exactly: the posterior predictive (beta-binomial) */
         double lp = fl_evidence_log_tail_beta(fl, n, j->p0, j->p0_n);
-        if (lp <= loose && len <= recent) {
+        if (lp <= loose && len <= recent)
             j->elevated = true;
-            if (len <= RESOLVE_BUCKETS)
-                j->still = true;
-        }
         /* breadth within the deciding window: a burst of retries by one or
          * two clients is not made broad by others failing minutes apart */
         bool broad = p->clients_len[len] >= cfg->min_clients;
@@ -276,7 +344,13 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
     }
     /* and it is still happening: a long window keeps the evidence of an
      * incident that ended minutes ago */
-    j->above = usable && j->len && j->log_p <= log_alpha && j->fails && j->ratio >= thr;
+    bool window_test = usable && j->len && j->log_p <= log_alpha;
+    j->above = (window_test || j->seq) && j->fails && j->ratio >= thr;
+    if (!window_test && j->above) {
+        /* decided by the sequential test: its run is the window shown */
+        j->log_p = -j->cusum;
+        j->len = p->f[f].run_len < d->window ? p->f[f].run_len : d->window;
+    }
 }
 
 /* Window sums, distinct failing clients and their share, and each family's
@@ -290,8 +364,7 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
     for (uint32_t len = 1; len <= d->window; len++) {
         uint32_t k = slot_back(d, bucket, len - 1);
         fl_hll_merge(&merged, &p->window_clients[k]);
-        if (fl_detect_scanned(len, d->window))
-            p->clients_len[len] = fl_hll_count(&merged);
+        p->clients_len[len] = fl_hll_count(&merged); /* every length: the CUSUM's run */
         if (p->active[k] > active_max)
             active_max = p->active[k];
         all_fails += p->fails[FL_FAM_ANY][k];
@@ -305,18 +378,6 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
         judge_family(d, p, f, bucket, log_alpha);
         p->j[f].above = p->j[f].above && broad;
     }
-}
-
-/* The hold: resolve_hold_s at first (a step incident resolves within
- * 180 s of its end); once the alert has seen a trough, flap_hold_factor
- * times the longest trough, up to flap_hold_s, so the next trough of the
- * same cycle does not resolve it. */
-static double hold_of(const fl_config *cfg, const follow *fw)
-{
-    double h = cfg->resolve_hold_s;
-    if (fw->longest_trough > 0)
-        h = fmax(h, fmin(cfg->flap_hold_s, cfg->flap_hold_factor * fw->longest_trough));
-    return h;
 }
 
 /* Peaks and troughs of the window ratio, with a hysteresis of flap_swing:
@@ -352,16 +413,17 @@ void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio, uint
         a->peak_ratio = ratio;
     track_cycles(cfg, fw, a, ratio);
     if (still) {
-        double trough = (double)fw->healthy_run * d->bucket_s;
-        if (trough > fw->longest_trough)
-            fw->longest_trough = trough;
         fw->healthy_run = 0;
         fw->run_attempts = 0;
         return;
     }
     fw->healthy_run++;
     fw->run_attempts += attempts;
-    double hold = hold_of(cfg, fw), healthy = (double)fw->healthy_run * d->bucket_s;
+    /* The hold: resolve_hold_s of buckets no longer failing. A flapping
+     * incident's troughs are over the floor (still failing resets the
+     * count), so they hold the alert open by themselves, and an incident
+     * that ends resolves resolve_hold_s after its ratio is back. */
+    double hold = cfg->resolve_hold_s, healthy = (double)fw->healthy_run * d->bucket_s;
     /* No traffic is not evidence of health: with nothing tried during the
      * hold, wait three holds. */
     if (healthy < hold || (!fw->run_attempts && healthy < 3 * hold))
@@ -384,9 +446,6 @@ fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened)
         !d->alerts[fw->last].merged_into && end - fw->last_resolved <= cfg->flap_hold_s) {
         /* Back within the flap hold of its resolve: the same incident. */
         fl_alert *a = &d->alerts[fw->last];
-        double trough = end - fw->last_resolved + fw->last_hold;
-        if (trough > fw->longest_trough)
-            fw->longest_trough = trough;
         a->resolved_at = 0;
         a->reopened++;
         a->flaps++;

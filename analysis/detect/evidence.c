@@ -92,3 +92,20 @@ double fl_evidence_alpha(double budget, double bucket_s, double tests_per_bucket
     double a = budget / tests;
     return a > 0.5 ? 0.5 : a;
 }
+
+double fl_evidence_llr(uint64_t fails, uint64_t n, double p1, double p0)
+{
+    if (!(p0 > 0) || !(p1 > p0) || p1 >= 1 || fails > n)
+        return 0.0;
+    return (double)fails * log(p1 / p0) + (double)(n - fails) * (log1p(-p1) - log1p(-p0));
+}
+
+double fl_evidence_doubted(double p0, double m, double z)
+{
+    if (!(p0 > 0) || p0 >= 1)
+        return p0;
+    if (!(m > 0) || !(z > 0))
+        return m > 0 ? p0 : fmax(p0, 0.5);
+    double up = p0 + z * sqrt(p0 * (1 - p0) / m);
+    return up < 0.999 ? up : 0.999;
+}

@@ -24,6 +24,19 @@ double fl_evidence_log_tail(uint64_t k, uint64_t n, double p);
  * as m grows (used directly beyond 10^6 attempts). */
 double fl_evidence_log_tail_beta(uint64_t k, uint64_t n, double p0, double m);
 
+/* The log likelihood ratio of `fails` failures in `n` attempts under a
+ * failure probability p1 against p0 (Bernoulli attempts): what one bucket
+ * adds to a CUSUM (Page 1954). Its running maximum-with-reset crosses
+ * h = -log(alpha) on clean traffic at most once in 1/alpha buckets on
+ * average (Lorden 1971: ARL0 >= e^h), so a CUSUM is one more test in the
+ * budget's division. 0 when p1 <= p0 or either is outside (0, 1). */
+double fl_evidence_llr(uint64_t fails, uint64_t n, double p1, double p0);
+
+/* An upper confidence bound of a baseline p0 estimated from m attempts:
+ * p0 + z standard errors (binomial), within [p0, 1). A baseline learned
+ * from few attempts is doubted: judged as if it might be that high. */
+double fl_evidence_doubted(double p0, double m, double z);
+
 /* Per-test significance level for `budget` false alerts per 30 days, with
  * `tests_per_bucket` tests every bucket of `bucket_s` seconds (Bonferroni:
  * the budget divided by the tests in 30 days). */

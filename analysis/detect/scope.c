@@ -27,6 +27,7 @@
 
 typedef struct census {
     uint32_t active, elevated, dns_active, dns_elevated, conn_elevated;
+    uint32_t dns_over;        /* providers whose DNS is over its floor (no significance) */
     uint64_t fails[MAX_WINDOW], total[MAX_WINDOW]; /* pooled `any`, by age */
     double p0;                                     /* attempt-weighted baseline */
 } census;
@@ -53,9 +54,13 @@ static void take_census(fl_detector *d, uint64_t bucket, census *c)
         c->active++;
         c->elevated += elevated;
         c->conn_elevated += conn;
-        if (p->j[FL_FAM_DNS].total) {
+        const judgement *dj = &p->j[FL_FAM_DNS];
+        if (dj->total) {
             c->dns_active++;
-            c->dns_elevated += p->j[FL_FAM_DNS].elevated;
+            c->dns_elevated += dj->elevated;
+            /* a branch office's providers see a few queries a minute each:
+             * none is significant alone, all are over their floor */
+            c->dns_over += dj->elevated || (dj->fails >= 2 && dj->ratio >= fl_detect_threshold(d->cfg, dj->p0));
         }
         for (uint32_t len = 0; len < d->window; len++) {
             uint32_t s = (uint32_t)((bucket - len) % d->window);
@@ -226,7 +231,11 @@ static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *a
     double log_alpha = log(fl_detect_alpha(d));
     for (uint32_t i = 0; i < d->nres; i++) {
         const resolver_state *r = &d->res[i];
-        /* the windows of 1 bucket up to the whole one, as for providers */
+        /* the windows of 1 bucket up to the whole one, as for providers,
+         * against the resolver's own baseline (a client failing all day
+         * through one public resolver is that resolver's ordinary) */
+        double m, p0 = fl_detect_resolver_p0(d, r, &m);
+        double thr = fmax(cfg->resolver_fail_ratio, fl_detect_threshold(cfg, p0));
         uint64_t q = 0, f = 0;
         bool failing = false;
         for (uint32_t len = 0; len < d->window && !failing; len++) {
@@ -235,8 +244,9 @@ static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *a
                 continue;
             q += r->ring[k].queries;
             f += r->ring[k].failures;
-            failing = fl_detect_scanned(len + 1, d->window) && f >= cfg->min_failures && fl_ratio(f, q) >= cfg->resolver_fail_ratio &&
-                      fl_evidence_log_tail(f, q, cfg->baseline_prior) <= log_alpha;
+            failing = fl_detect_scanned(len + 1, d->window) && f >= cfg->min_failures &&
+                      fl_ratio(f, q) >= thr &&
+                      fl_evidence_log_tail_beta(f, q, p0, m) <= log_alpha;
         }
         /* one client retrying a name that fails is not its resolver failing */
         if (failing && r->failing_clients >= cfg->min_clients)
@@ -335,16 +345,52 @@ static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, dou
             fl_detect_spent(d, NULL, bucket);
         return true;
     }
-    bool dns_wide = c->dns_elevated >= cfg->local_min_providers &&
-                    (double)c->dns_elevated >= cfg->local_provider_share * c->dns_active;
+    /* DNS over its floor (a ratio, not yet significance: a branch office's
+     * providers see a few queries a minute each) at most providers (a site
+     * with one resolver), or at two when another resolver
+     * answers: one provider's names failing (AWS's SERVFAIL of 2025-10-20)
+     * fail only that provider's DNS, at every resolver that carries them. */
+    bool dns_wide = c->dns_over >= cfg->local_min_providers &&
+                    (double)c->dns_over >= cfg->local_provider_share * c->dns_active;
     bool conn_ok = c->conn_elevated < cfg->local_min_providers;
     bool answering = false;
     uint32_t mask = conn_ok ? failing_resolvers(d, bucket, &answering) : 0;
-    if (!(answering ? c->dns_elevated >= cfg->local_min_providers : dns_wide))
+    /* and clients who cannot resolve try no connections: connections
+     * failing at some provider are that provider's own incident */
+    if (!(answering ? c->dns_over >= 2 && c->conn_elevated == 0 : dns_wide))
         mask = 0;
     if (mask)
         open_resolver(d, mask, all_clients, start, end);
     return mask != 0;
+}
+
+double fl_detect_resolver_p0(const fl_detector *d, const resolver_state *r, double *weight)
+{
+    double w = d->cfg->baseline_prior_weight;
+    *weight = w + r->learned_n;
+    return (w * d->cfg->baseline_prior + r->learned_f) / *weight;
+}
+
+/* Each resolver learns its bucket while no scope verdict stands; a bucket
+ * over the floor is learned scaled down to it (as a provider's): a
+ * resolver's ordinary failures are learned, the start of its outage not. */
+static void learn_resolvers(fl_detector *d, uint64_t bucket)
+{
+    for (uint32_t i = 0; i < d->nres; i++) {
+        resolver_state *r = &d->res[i];
+        uint32_t k = (uint32_t)(bucket % RES_RING);
+        double q = 0, f = 0;
+        if (r->ring_bucket[k] == bucket) {
+            q = (double)r->ring[k].queries;
+            f = (double)r->ring[k].failures;
+        }
+        double m, p0 = fl_detect_resolver_p0(d, r, &m);
+        double thr = fmax(d->cfg->resolver_fail_ratio, fl_detect_threshold(d->cfg, p0));
+        double wr = fl_ratio(r->wf, r->wq);
+        if (wr > thr)
+            f *= thr / wr;
+        fl_detect_learn(d, &r->learned_f, &r->learned_n, f, q);
+    }
 }
 
 bool fl_detect_scope(fl_detector *d, uint64_t bucket, double start, double end)
@@ -355,5 +401,7 @@ bool fl_detect_scope(fl_detector *d, uint64_t bucket, double start, double end)
     bool local = local_scope(d, &c, bucket, start, end);
     bool resolver = !local && resolver_scope(d, &c, bucket, start, end);
     d->scope_now = local || resolver;
+    if (!d->scope_now)
+        learn_resolvers(d, bucket);
     return d->scope_now;
 }

@@ -7,7 +7,8 @@
                                            KIND-SEED.alerts.json; print the table;
                                            --check: exit 1 if a verdict is FAIL, an
                                            incident capture has an alert outside its
-                                           incident, or a capture failed
+                                           incident, or a capture failed; --list: one
+                                           row per incident first
 
 Matching (the truth rows are described in tests/gen/flgen_matrix.c):
   - an alert matches a provider incident when it names that provider and its
@@ -252,7 +253,7 @@ def print_table(rows):
             print("|" + "|".join("-" * (x + 2) for x in w) + "|")
 
 
-def table(directory, kinds, check=False):
+def table(directory, kinds, check=False, listing=False):
     runs = load(directory, kinds)
     results, unmatched, inc_hours = [], 0, 0.0
     for r in runs:
@@ -260,12 +261,22 @@ def table(directory, kinds, check=False):
             continue
         used = []
         for inc in r["incidents"]:
+            inc["tag"] = r["tag"]
             res, mine = judge(inc, r["alerts"], r["end"])
             results.append(res)
             used += mine
         unmatched += sum(1 for a in r["alerts"] if all(a is not u for u in used))
         inc_hours += (r["end"] - r["start"]) / 3600.0
     order = kinds or sorted({r["kind"] for r in runs})
+    if listing:
+        print("| capture | who | shape | family | ratio | /min | target | ttd | ttr | alerts | scope |")
+        for r in results:
+            i = r["inc"]
+            print("| %s | %s | %s | %s | %.2f | %.0f | %s | %s | %s | %d | %s |" % (
+                i["tag"], i["who"], i["shape"], i["family"], i["ratio"], i["per_min"],
+                fmt_s(r["target"]) if r["eligible"] else "weak", fmt_s(r["ttd"]),
+                fmt_s(r["ttr"]), r["n_alerts"], "ok" if r["scope_ok"] else "WRONG"))
+        print()
     print("Detection (incidents whose measured failure ratio is >= 20%; ramps: peak >= 25%)")
     it = incident_table(results, [k for k in order if k not in QUIET_KINDS])
     print_table(it)
@@ -303,7 +314,7 @@ def main(argv):
         kinds = []
         if "--kinds" in argv:
             kinds = [k for k in argv[argv.index("--kinds") + 1].split(",") if k]
-        return table(argv[1], kinds, "--check" in argv)
+        return table(argv[1], kinds, "--check" in argv, "--list" in argv)
     print(__doc__, file=sys.stderr)
     return 1
 

@@ -240,6 +240,48 @@ END_TEST
 /* The beta-binomial predictive tail: against a direct sum of its terms;
  * never more extreme than the binomial (an uncertain baseline is weaker
  * evidence in the tail), and the binomial again once the baseline's attempts are many. */
+/* The sequential test's pieces: the log likelihood ratio of a bucket
+ * (against a direct Bernoulli product), and the doubted baseline. The
+ * CUSUM's false-alert rate on Bernoulli(p0) buckets is bounded by e^-h per
+ * bucket (Lorden); a seeded run checks it is far under that at a loose h. */
+START_TEST(test_sequential_pieces)
+{
+    for (uint64_t n = 0; n <= 12; n++)
+        for (uint64_t k = 0; k <= n; k++) {
+            double p1 = 0.2, p0 = 0.02;
+            double want = log(pow(p1, (double)k) * pow(1 - p1, (double)(n - k)) /
+                              (pow(p0, (double)k) * pow(1 - p0, (double)(n - k))));
+            ck_assert(fabs(fl_evidence_llr(k, n, p1, p0) - want) < 1e-9);
+        }
+    ck_assert(fl_evidence_llr(3, 10, 0.01, 0.02) == 0.0); /* p1 <= p0: no test */
+    ck_assert(fl_evidence_llr(11, 10, 0.2, 0.02) == 0.0); /* impossible counts */
+    /* doubt: a baseline of 100 attempts is taken higher than one of 10^6 */
+    double young = fl_evidence_doubted(0.01, 100, 2.33), old = fl_evidence_doubted(0.01, 1e6, 2.33);
+    ck_assert(young > 0.03 && young < 0.04);
+    ck_assert(old > 0.01 && old < 0.0103);
+    ck_assert(fl_evidence_doubted(0.01, 100, 0) == 0.01);
+    ck_assert(fl_evidence_doubted(0.9, 1, 50) < 1);
+    /* CUSUM on Bernoulli(p0) buckets of 20 attempts at h = log(1000): at
+     * most 1 crossing per 1000 buckets on average; 2 10^5 buckets */
+    uint64_t lcg = 42;
+    double S = 0, h = log(1000.0);
+    int crossings = 0;
+    for (int b = 0; b < 200000; b++) {
+        uint64_t k = 0;
+        for (int i = 0; i < 20; i++) {
+            lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+            k += (double)(lcg >> 11) / 9007199254740992.0 < 0.02;
+        }
+        S = fmax(0, S + fl_evidence_llr(k, 20, 0.2, 0.02));
+        if (S >= h) {
+            crossings++;
+            S = 0;
+        }
+    }
+    ck_assert_msg(crossings <= 200, "%d crossings, bound 200", crossings);
+}
+END_TEST
+
 START_TEST(test_tail_beta)
 {
     const uint64_t ns[] = { 1, 7, 20, 90 };
@@ -369,7 +411,7 @@ static void low_volume(double level, double median_max, double worst_max)
         const fl_alert *al;
         ck_assert_uint_eq(alerts_of(d, &al), 1);
         ck_assert(al[0].raised_at >= T0 + in.onset);
-        ck_assert(al[0].resolved_at - (T0 + in.end) <= 180);
+        ck_assert_msg(al[0].resolved_at - (T0 + in.end) <= 180, "level %g seed %d: resolved %.0f s after the end", level, 100 + i, al[0].resolved_at - (T0 + in.end));
         lat[i] = al[0].raised_at - (T0 + in.onset);
         for (int k = i; k > 0 && lat[k] < lat[k - 1]; k--) {
             double t = lat[k];
@@ -420,6 +462,30 @@ START_TEST(test_flapping_one_alert)
     ck_assert_uint_ge(al[0].npeaks, 4);
     ck_assert(al[0].raised_at - (T0 + in.onset) <= 30);
     ck_assert(al[0].resolved_at > T0 + in.end - in.period / 2);
+    fl_detector_free(d);
+}
+END_TEST
+
+/* The real one (2025-11-18): 75-90 % and 40-55 % failing alternating on a
+ * 5-minute cycle for 30 minutes. Troughs are not the baseline: one alert,
+ * never resolved in a trough, its peaks counted, resolved within 180 s of
+ * the end (not a flap hold after the last peak). */
+START_TEST(test_flapping_elevated_troughs)
+{
+    incident in = { .mask = 1, .onset = 3600, .end = 5400, .base = 0.01, .level = 0.85,
+                    .low = 0.45, .kind = FLAP, .period = 300 };
+    fl_config cfg;
+    fl_config_defaults(&cfg);
+    sim s = make_sim(5, 30, &in, 7200);
+    fl_detector *d = run_sim(&s, &cfg, 450 + (uint64_t)_i);
+    const fl_alert *al;
+    ck_assert_uint_eq(alerts_of(d, &al), 1);
+    ck_assert_uint_eq(al[0].reopened, 0);
+    ck_assert_uint_ge(al[0].npeaks, 4);
+    ck_assert(al[0].raised_at - (T0 + in.onset) <= 60);
+    ck_assert(al[0].resolved_at >= T0 + in.end);
+    ck_assert_msg(al[0].resolved_at - (T0 + in.end) <= 180, "resolved %.0f s after the end",
+                  al[0].resolved_at - (T0 + in.end));
     fl_detector_free(d);
 }
 END_TEST
@@ -598,6 +664,7 @@ static Suite *detector_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_tail_exact);
     tcase_add_test(tc, test_tail_beta);
+    tcase_add_test(tc, test_sequential_pieces);
     tcase_add_test(tc, test_alpha_budget);
     tcase_add_test(tc, test_clean_day);
     tcase_add_test(tc, test_harmless_wobble);
@@ -605,6 +672,7 @@ static Suite *detector_suite(void)
     tcase_add_loop_test(tc, test_step_high_volume, 0, 5);
     tcase_add_loop_test(tc, test_ramp, 0, 5);
     tcase_add_loop_test(tc, test_flapping_one_alert, 0, 3);
+    tcase_add_loop_test(tc, test_flapping_elevated_troughs, 0, 3);
     tcase_add_loop_test(tc, test_starts_mid_incident, 0, 3);
     tcase_add_test(tc, test_two_incidents_two_alerts);
     tcase_add_loop_test(tc, test_local_first_and_merge, 0, 3);
