@@ -182,7 +182,7 @@ typedef struct load_ctx {
 static const char *const retired[][2] = {
     { "detector", "min_volume" },      { "detector", "ratio_floor" },
     { "detector", "baseline_sigmas" }, { "detector", "resolve_buckets" },
-    { "detector", "resolve_fraction" },
+    { "detector", "resolve_fraction" }, { "detector", "flap_hold_factor" },
 };
 
 static bool is_retired(const char *section, const char *name)
