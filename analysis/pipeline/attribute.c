@@ -10,10 +10,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "engine_int.h"
+#include "fl_stage_times.h"
 
 void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n)
 {
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_COUNT);
     fl_aggregate_count(e->agg, ts, provider, c, n);
+    FL_STAGE_POP(prev);
 }
 
 /* The reason of the next failure, for --events only: without an events
@@ -54,7 +58,10 @@ static void default_why(const fl_engine *e, fl_counter c, char *buf, size_t len)
 void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
                     const fl_addr *client, fl_counter c, uint32_t n)
 {
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_COUNT);
     fl_aggregate_failing_client(e->agg, ts, provider, client);
+    FL_STAGE_POP(prev);
     if (e->fail_sink) {
         char why[64];
         if (e->why[0])
