@@ -44,6 +44,8 @@ typedef struct src_file {
     bool gz;
     pcap_t *pc;          /* libpcap reader, or NULL */
     fl_pcapng *ng;       /* own pcapng reader after libpcap gave up, or NULL */
+    fl_pcap_blocks blk;  /* classic pcap read in blocks, until it hands back */
+    int dlt;             /* pcap_datalink() of a libpcap-opened file */
     bool has_prog;
     struct bpf_program prog;
     uint64_t nread;      /* frames read, before the filter */
@@ -133,6 +135,16 @@ static int gz_close(void *cookie)
     return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
 }
 
+/* Stream buffer: libpcap and our pcapng reader fread each record from it,
+ * so the kernel (or zlib) is asked once per 256 KiB, not per 4 KiB. */
+#define STREAM_BUF (256u << 10)
+/* Block of the classic pcap reader (source_blocks.c), per file: 1 MiB, or
+ * 512 KiB when many files are merged (memory grows with their number);
+ * either holds the largest record libpcap accepts for common link types
+ * (262144 bytes). */
+#define BLOCK_FEW (1u << 20)
+#define BLOCK_MANY (512u << 10)
+
 /* A stdio stream over the file, decompressing when it is gzip. */
 static FILE *open_stream(const char *path, bool gz, char *err, size_t errlen)
 {
@@ -140,6 +152,8 @@ static FILE *open_stream(const char *path, bool gz, char *err, size_t errlen)
         FILE *fp = fopen(path, "rb");
         if (!fp)
             snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        else
+            setvbuf(fp, NULL, _IOFBF, STREAM_BUF);
         return fp;
     }
     gzFile g = gzopen(path, "rb");
@@ -147,12 +161,14 @@ static FILE *open_stream(const char *path, bool gz, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno ? errno : ENOMEM));
         return NULL;
     }
-    gzbuffer(g, 128 * 1024);
+    gzbuffer(g, STREAM_BUF);
     cookie_io_functions_t io = { .read = gz_read, .write = NULL, .seek = NULL, .close = gz_close };
     FILE *fp = fopencookie(g, "rb", io);
     if (!fp) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         gzclose(g);
+    } else {
+        setvbuf(fp, NULL, _IOFBF, STREAM_BUF);
     }
     return fp;
 }
@@ -238,6 +254,8 @@ static const link_filter *filter_for(fl_source *s, const char *file, int dlt)
 
 static void close_file(src_file *f)
 {
+    if (f->blk.buf)
+        fl_pcap_blocks_close(&f->blk);
     if (f->pc)
         pcap_close(f->pc);
     f->pc = NULL;
@@ -301,6 +319,32 @@ static bool file_advance(fl_source *s, uint32_t idx)
         }
         if (!f->pc)
             return false;
+        if (f->blk.buf) {
+            fl_ng_packet pk;
+            if (fl_pcap_blocks_next(&f->blk, &pk) == 1) {
+                f->nread++;
+                if (f->has_prog) {
+                    struct pcap_pkthdr h = { .caplen = pk.caplen, .len = pk.wire_len };
+                    if (!pcap_offline_filter(&f->prog, &h, pk.data)) {
+                        s->st.filtered_out++;
+                        continue;
+                    }
+                }
+                f->head = (fl_frame){ pk.ts_us, pk.caplen, pk.wire_len, f->dlt, pk.data, idx };
+                return true;
+            }
+            /* The end, or a record for libpcap to read or reject: its
+             * stream goes on from that record. */
+            FILE *fp = pcap_file(f->pc);
+            off_t at = (off_t)fl_pcap_blocks_offset(&f->blk);
+            fl_pcap_blocks_close(&f->blk);
+            if (!fp || fseeko(fp, at, SEEK_SET) != 0) {
+                add_problem(s, "%s: damaged capture after packet %llu: cannot seek: %s", f->name,
+                            (unsigned long long)f->nread, strerror(errno));
+                break;
+            }
+            continue;
+        }
         struct pcap_pkthdr *h;
         const u_char *data;
         int r = pcap_next_ex(f->pc, &h, &data);
@@ -310,8 +354,7 @@ static bool file_advance(fl_source *s, uint32_t idx)
                 s->st.filtered_out++;
                 continue;
             }
-            f->head = (fl_frame){ tv_us(&h->ts), h->caplen, h->len, pcap_datalink(f->pc), data,
-                                  idx };
+            f->head = (fl_frame){ tv_us(&h->ts), h->caplen, h->len, f->dlt, data, idx };
             return true;
         }
         if (r == PCAP_ERROR_BREAK || r == 0)
@@ -334,7 +377,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
     return false;
 }
 
-static bool open_file(fl_source *s, src_file *f, const char *path, char *err, size_t errlen)
+static bool open_file(fl_source *s, src_file *f, const char *path, size_t nfiles, char *err,
+                      size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -379,6 +423,12 @@ static bool open_file(fl_source *s, src_file *f, const char *path, char *err, si
         }
         f->has_prog = true;
     }
+    f->dlt = pcap_datalink(f->pc);
+    /* A plain classic pcap file is read in blocks; gzip and pcapng through
+     * stdio (1 MiB buffer). */
+    if (!f->gz && pcap_snapshot(f->pc) > 0)
+        fl_pcap_blocks_open(&f->blk, path, (uint32_t)pcap_snapshot(f->pc),
+                            nfiles <= 16 ? BLOCK_FEW : BLOCK_MANY);
     return true;
 }
 
@@ -431,7 +481,7 @@ fl_source *fl_source_open_files(const char *const *paths, size_t npaths,
             fl_source_close(s);
             return NULL;
         }
-        if (!open_file(s, f, paths[i], err, errlen)) {
+        if (!open_file(s, f, paths[i], npaths, err, errlen)) {
             fl_source_close(s);
             return NULL;
         }
