@@ -5,8 +5,9 @@
  * merged into one stream by timestamp (a binary heap over each file's next
  * frame; ties go to the file given first; within a file the file's own order
  * is kept, even where its timestamps go backwards). Live: pcap_create with
- * immediate mode, a large ring and a non-blocking descriptor polled with a
- * timeout, so the caller gets FL_SRC_IDLE ticks when the link goes quiet.
+ * a large TPACKET_V3 ring (immediate mode off, a 100 ms block timeout) and a
+ * non-blocking descriptor polled with a timeout, so the caller gets
+ * FL_SRC_IDLE ticks when the link goes quiet.
  *
  * The BPF filter of a file is compiled for its link type and applied here with
  * pcap_offline_filter() (not pcap_setfilter) so rejected frames can be
@@ -518,7 +519,13 @@ fl_source *fl_source_open_live(const char *iface, const fl_source_options *opt, 
     s->live_pc = pc;
     pcap_set_snaplen(pc, snaplen);
     pcap_set_promisc(pc, 1);
-    pcap_set_immediate_mode(pc, 1);
+    /* Immediate mode off: libpcap then uses TPACKET_V3 on Linux, where the
+     * kernel fills whole ring blocks and wakes us once per block (or at the
+     * block timeout) instead of once per packet. The timeout bounds the
+     * delay a quiet link adds (well under a bucket) and keeps the idle
+     * ticks coming: at most idle_ms, at most 100 ms. */
+    pcap_set_immediate_mode(pc, 0);
+    pcap_set_timeout(pc, s->idle_ms < 100 ? s->idle_ms : 100);
     pcap_set_buffer_size(pc, buffer_mb > 2047 ? INT_MAX : buffer_mb << 20);
     int rc = pcap_activate(pc);
     if (rc < 0) {
