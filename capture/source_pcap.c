@@ -5,8 +5,9 @@
  * merged into one stream by timestamp (a binary heap over each file's next
  * frame; ties go to the file given first; within a file the file's own order
  * is kept, even where its timestamps go backwards). Live: pcap_create with
- * immediate mode, a large ring and a non-blocking descriptor polled with a
- * timeout, so the caller gets FL_SRC_IDLE ticks when the link goes quiet.
+ * a large TPACKET_V3 ring (immediate mode off, a 100 ms block timeout) and a
+ * non-blocking descriptor polled with a timeout, so the caller gets
+ * FL_SRC_IDLE ticks when the link goes quiet.
  *
  * The BPF filter of a file is compiled for its link type and applied here with
  * pcap_offline_filter() (not pcap_setfilter) so rejected frames can be
@@ -44,6 +45,8 @@ typedef struct src_file {
     bool gz;
     pcap_t *pc;          /* libpcap reader, or NULL */
     fl_pcapng *ng;       /* own pcapng reader after libpcap gave up, or NULL */
+    fl_pcap_blocks blk;  /* classic pcap read in blocks, until it hands back */
+    int dlt;             /* pcap_datalink() of a libpcap-opened file */
     bool has_prog;
     struct bpf_program prog;
     uint64_t nread;      /* frames read, before the filter */
@@ -146,6 +149,16 @@ static int gz_close(void *cookie)
     return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
 }
 
+/* Stream buffer: libpcap and our pcapng reader fread each record from it,
+ * so the kernel (or zlib) is asked once per 256 KiB, not per 4 KiB. */
+#define STREAM_BUF (256u << 10)
+/* Block of the classic pcap reader (source_blocks.c), per file: 1 MiB, or
+ * 512 KiB when many files are merged (memory grows with their number);
+ * either holds the largest record libpcap accepts for common link types
+ * (262144 bytes). */
+#define BLOCK_FEW (1u << 20)
+#define BLOCK_MANY (512u << 10)
+
 /* A stdio stream over the file, decompressing when it is gzip. */
 static FILE *open_stream(const char *path, bool gz, char *err, size_t errlen)
 {
@@ -153,6 +166,8 @@ static FILE *open_stream(const char *path, bool gz, char *err, size_t errlen)
         FILE *fp = fopen(path, "rb");
         if (!fp)
             snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        else
+            setvbuf(fp, NULL, _IOFBF, STREAM_BUF);
         return fp;
     }
     gzFile g = gzopen(path, "rb");
@@ -160,12 +175,14 @@ static FILE *open_stream(const char *path, bool gz, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno ? errno : ENOMEM));
         return NULL;
     }
-    gzbuffer(g, 128 * 1024);
+    gzbuffer(g, STREAM_BUF);
     cookie_io_functions_t io = { .read = gz_read, .write = NULL, .seek = NULL, .close = gz_close };
     FILE *fp = fopencookie(g, "rb", io);
     if (!fp) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         gzclose(g);
+    } else {
+        setvbuf(fp, NULL, _IOFBF, STREAM_BUF);
     }
     return fp;
 }
@@ -251,6 +268,8 @@ static const link_filter *filter_for(fl_source *s, const char *file, int dlt)
 
 static void close_file(src_file *f)
 {
+    if (f->blk.buf)
+        fl_pcap_blocks_close(&f->blk);
     if (f->pc)
         pcap_close(f->pc);
     f->pc = NULL;
@@ -315,6 +334,33 @@ static bool file_advance(fl_source *s, uint32_t idx)
         }
         if (!f->pc)
             return false;
+        if (f->blk.buf) {
+            fl_ng_packet pk;
+            if (fl_pcap_blocks_next(&f->blk, &pk) == 1) {
+                f->nread++;
+                if (f->has_prog) {
+                    struct pcap_pkthdr h = { .caplen = pk.caplen, .len = pk.wire_len };
+                    if (!pcap_offline_filter(&f->prog, &h, pk.data)) {
+                        s->st.filtered_out++;
+                        continue;
+                    }
+                }
+                f->head = (fl_frame){ frame_ts(f, pk.ts_us), pk.caplen, pk.wire_len, f->dlt,
+                                      pk.data, idx };
+                return true;
+            }
+            /* The end, or a record for libpcap to read or reject: its
+             * stream goes on from that record. */
+            FILE *fp = pcap_file(f->pc);
+            off_t at = (off_t)fl_pcap_blocks_offset(&f->blk);
+            fl_pcap_blocks_close(&f->blk);
+            if (!fp || fseeko(fp, at, SEEK_SET) != 0) {
+                add_problem(s, "%s: damaged capture after packet %llu: cannot seek: %s", f->name,
+                            (unsigned long long)f->nread, strerror(errno));
+                break;
+            }
+            continue;
+        }
         struct pcap_pkthdr *h;
         const u_char *data;
         int r = pcap_next_ex(f->pc, &h, &data);
@@ -324,8 +370,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
                 s->st.filtered_out++;
                 continue;
             }
-            f->head = (fl_frame){ frame_ts(f, tv_us(&h->ts)), h->caplen, h->len,
-                                  pcap_datalink(f->pc), data, idx };
+            f->head = (fl_frame){ frame_ts(f, tv_us(&h->ts)), h->caplen, h->len, f->dlt, data,
+                                  idx };
             return true;
         }
         if (r == PCAP_ERROR_BREAK || r == 0)
@@ -348,7 +394,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
     return false;
 }
 
-static bool open_file(fl_source *s, src_file *f, const char *path, char *err, size_t errlen)
+static bool open_file(fl_source *s, src_file *f, const char *path, size_t nfiles, char *err,
+                      size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -393,6 +440,12 @@ static bool open_file(fl_source *s, src_file *f, const char *path, char *err, si
         }
         f->has_prog = true;
     }
+    f->dlt = pcap_datalink(f->pc);
+    /* A plain classic pcap file is read in blocks; gzip and pcapng through
+     * stdio (1 MiB buffer). */
+    if (!f->gz && pcap_snapshot(f->pc) > 0)
+        fl_pcap_blocks_open(&f->blk, path, (uint32_t)pcap_snapshot(f->pc),
+                            nfiles <= 16 ? BLOCK_FEW : BLOCK_MANY);
     return true;
 }
 
@@ -445,7 +498,7 @@ fl_source *fl_source_open_files(const char *const *paths, size_t npaths,
             fl_source_close(s);
             return NULL;
         }
-        if (!open_file(s, f, paths[i], err, errlen)) {
+        if (!open_file(s, f, paths[i], npaths, err, errlen)) {
             fl_source_close(s);
             return NULL;
         }
@@ -482,7 +535,13 @@ fl_source *fl_source_open_live(const char *iface, const fl_source_options *opt, 
     s->live_pc = pc;
     pcap_set_snaplen(pc, snaplen);
     pcap_set_promisc(pc, 1);
-    pcap_set_immediate_mode(pc, 1);
+    /* Immediate mode off: libpcap then uses TPACKET_V3 on Linux, where the
+     * kernel fills whole ring blocks and wakes us once per block (or at the
+     * block timeout) instead of once per packet. The timeout bounds the
+     * delay a quiet link adds (well under a bucket) and keeps the idle
+     * ticks coming: at most idle_ms, at most 100 ms. */
+    pcap_set_immediate_mode(pc, 0);
+    pcap_set_timeout(pc, s->idle_ms < 100 ? s->idle_ms : 100);
     pcap_set_buffer_size(pc, buffer_mb > 2047 ? INT_MAX : buffer_mb << 20);
     int rc = pcap_activate(pc);
     if (rc < 0) {

@@ -31,6 +31,7 @@
 #include "fl_redis.h"
 #include "fl_sdnotify.h"
 #include "fl_source.h"
+#include "fl_stage_times.h"
 #include "ops.h"
 
 enum {
@@ -551,7 +552,10 @@ static int cmd_replay(cli *c, int argc, char **argv)
     bool paced = c->speed > 0;
     progress prog;
     progress_start(&prog, c, files, nfiles);
+    FL_STAGE_DECL(stage);
+    FL_STAGE_PUSH(stage, FL_STAGE_READ);
     while ((s = fl_source_next(src, &fr)) == FL_SRC_FRAME) {
+        FL_STAGE_SET(FL_STAGE_OTHER);
         progress_frame(&prog, &fr);
         if (paced) {
             /* --speed X: packet time passes X times faster than the capture's */
@@ -572,7 +576,16 @@ static int cmd_replay(cli *c, int argc, char **argv)
             }
         }
         fl_engine_frame(e, &fr);
+        FL_STAGE_SET(FL_STAGE_READ);
     }
+    FL_STAGE_POP(stage);
+#ifdef FL_STAGE_TIMES
+    {
+        fl_engine_stats es;
+        fl_engine_get_stats(e, &es);
+        fl_stage_report(stderr, es.packets);
+    }
+#endif
     progress_end(&prog);
     int rc = 0;
     if (s == FL_SRC_ERROR) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fl_hash.h"
 #include "fl_provider.h"
 #include "name_cache.h"
 #include "provider_rules.h"
@@ -136,6 +137,14 @@ typedef struct suffix_set {
     uint32_t n;
 } suffix_set;
 
+/* 4096 slots of 20 bytes: 80 KiB, in L2. */
+#define MEMO_SLOTS 4096u
+struct addr_memo {
+    fl_addr addr;
+    bool used;
+    fl_provider_id id;
+};
+
 struct fl_providers {
     fl_classifier *cls;
     char names[FL_PROVIDER_MAX][NAME_MAX_LEN + 1];
@@ -150,6 +159,7 @@ struct fl_providers {
     fl_addr resolver_addr[NRESOLVERS];
     fl_provider_id resolver_prov[NRESOLVERS];
     fl_provider_id cdn_prov[NCDN];
+    struct addr_memo *memo;       /* by_addr answers, see fl_providers_by_addr */
 };
 
 /* ---- names ---- */
@@ -507,6 +517,10 @@ static fl_providers *providers_create(fl_classifier *cls, const fl_providers_opt
                                       const fl_providers *like, char *err, size_t errlen)
 {
     fl_providers *p = calloc(1, sizeof *p);
+    if (p && !(p->memo = calloc(MEMO_SLOTS, sizeof *p->memo))) {
+        free(p);
+        p = NULL;
+    }
     if (!p) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -589,22 +603,41 @@ void fl_providers_free(fl_providers *p)
     free(p->oper_hosts.slots);
     free(p->builtin_hosts.slots);
     free(p->host_store);
+    free(p->memo);
     free(p);
 }
 
 /* ---- lookups ---- */
 
-fl_provider_id fl_providers_by_addr(fl_providers *p, const fl_addr *server)
+static fl_provider_id by_addr_tables(fl_providers *p, const fl_addr *server)
 {
     uint32_t v;
-    if (server->family != 4 && server->family != 6)
-        return FL_PROVIDER_UNKNOWN;
     if (fl_prefix_table_size(p->oper) && fl_prefix_table_lookup(p->oper, server, &v))
         return (fl_provider_id)v;
     if (fl_prefix_table_lookup(p->ranges, server, &v))
         return (fl_provider_id)v;
     uint16_t id = fl_classifier_match_ipv4(p->cls, server);
     return id < NDPI_IDS ? p->ndpi_map[id] : FL_PROVIDER_UNKNOWN;
+}
+
+/* The answer depends only on the address and the tables, which change only
+ * by a reload (a new fl_providers, with an empty memo): so the last answer
+ * for each of MEMO_SLOTS address hashes is kept. Servers and DNS answers
+ * repeat, and each miss costs up to three patricia walks. */
+fl_provider_id fl_providers_by_addr(fl_providers *p, const fl_addr *server)
+{
+    if (server->family != 4 && server->family != 6)
+        return FL_PROVIDER_UNKNOWN;
+    uint64_t lo, hi;
+    memcpy(&lo, server->b, 8);
+    memcpy(&hi, server->b + 8, 8);
+    struct addr_memo *m = &p->memo[fl_mix64(lo ^ fl_mix64(hi + server->family)) % MEMO_SLOTS];
+    if (m->used && fl_addr_eq(&m->addr, server))
+        return m->id;
+    m->addr = *server;
+    m->id = by_addr_tables(p, server);
+    m->used = true;
+    return m->id;
 }
 
 fl_provider_id fl_providers_by_ndpi(fl_providers *p, uint16_t app, uint16_t master)

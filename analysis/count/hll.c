@@ -5,7 +5,6 @@
 #include "fl_hll.h"
 #include "fl_hash.h"
 
-
 uint64_t fl_addr_hash(const fl_addr *a)
 {
     uint64_t lo, hi;
@@ -36,12 +35,27 @@ void fl_hll_merge(fl_hll *dst, const fl_hll *src)
             dst->reg[i] = src->reg[i];
 }
 
+/* 2^-r for every rank a register can hold (at most 64 - FL_HLL_P + 1):
+ * exact powers of two, so the sum equals the one ldexp gave, without a
+ * libm call per register (the estimate runs for every provider at every
+ * bucket close). */
+static const double pow2_neg[65] = {
+    0x1p-0,  0x1p-1,  0x1p-2,  0x1p-3,  0x1p-4,  0x1p-5,  0x1p-6,  0x1p-7,  0x1p-8,  0x1p-9,
+    0x1p-10, 0x1p-11, 0x1p-12, 0x1p-13, 0x1p-14, 0x1p-15, 0x1p-16, 0x1p-17, 0x1p-18, 0x1p-19,
+    0x1p-20, 0x1p-21, 0x1p-22, 0x1p-23, 0x1p-24, 0x1p-25, 0x1p-26, 0x1p-27, 0x1p-28, 0x1p-29,
+    0x1p-30, 0x1p-31, 0x1p-32, 0x1p-33, 0x1p-34, 0x1p-35, 0x1p-36, 0x1p-37, 0x1p-38, 0x1p-39,
+    0x1p-40, 0x1p-41, 0x1p-42, 0x1p-43, 0x1p-44, 0x1p-45, 0x1p-46, 0x1p-47, 0x1p-48, 0x1p-49,
+    0x1p-50, 0x1p-51, 0x1p-52, 0x1p-53, 0x1p-54, 0x1p-55, 0x1p-56, 0x1p-57, 0x1p-58, 0x1p-59,
+    0x1p-60, 0x1p-61, 0x1p-62, 0x1p-63, 0x1p-64
+};
+
 uint64_t fl_hll_count(const fl_hll *h)
 {
     double m = FL_HLL_M, sum = 0;
     uint32_t zeros = 0;
     for (uint32_t i = 0; i < FL_HLL_M; i++) {
-        sum += ldexp(1.0, -h->reg[i]);
+        uint8_t r = h->reg[i];
+        sum += r < 65 ? pow2_neg[r] : ldexp(1.0, -r);
         zeros += h->reg[i] == 0;
     }
     double alpha = 0.7213 / (1.0 + 1.079 / m);

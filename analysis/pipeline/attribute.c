@@ -12,10 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 #include "engine_int.h"
+#include "fl_stage_times.h"
 
 void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n)
 {
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_COUNT);
     fl_aggregate_count(e->agg, ts, provider, c, n);
+    FL_STAGE_POP(prev);
 }
 
 /* The reason of the next failure, for --events only: without an events
@@ -73,11 +77,14 @@ static uint32_t failure_service(fl_engine *e, fl_flow *f, uint64_t ts)
 void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
                     const fl_addr *client, fl_counter c, uint32_t n)
 {
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_COUNT);
     fl_aggregate_failing_client(e->agg, ts, provider, client);
     uint32_t svc = failure_service(e, f, ts);
     fl_aggregate_service_count(e->agg, ts, provider, svc, c, n);
     if (f && !(f->state & FL_FS_FAILED) && svc == f->service)
         fl_aggregate_service_failed_flow(e->agg, ts, provider, svc);
+    FL_STAGE_POP(prev);
     if (e->fail_sink) {
         char why[64];
         if (e->why[0])

@@ -13,12 +13,15 @@
 #include "engine_int.h"
 #include "fl_log.h"
 #include "fl_run.h"
+#include "fl_stage_times.h"
 #include "fl_tls_records.h"
 
 #define HOUSEKEEPING_US 50000ULL   /* run timers at most every 50 ms of packet time */
 
 static void housekeeping(fl_engine *e)
 {
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_TIMERS);
     fl_eng_timers_run(e, &e->timers_syn, e->now_us);
     fl_eng_timers_run(e, &e->timers_tls, e->now_us);
     fl_eng_quic_timers_run(e, e->now_us);
@@ -27,6 +30,7 @@ static void housekeeping(fl_engine *e)
     fl_flow_expire(e->flows, e->now_us);
     fl_aggregate_advance(e->agg, e->now_us);
     e->next_housekeeping = e->now_us + HOUSEKEEPING_US;
+    FL_STAGE_POP(prev);
 }
 
 /* Packet time stepped by more than jump_us, forward or back: a capture
@@ -98,6 +102,8 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
         return;
     }
     bool from_client;
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_LOOKUP);
     fl_flow *f = fl_flow_lookup(e->flows, pkt, &from_client);
     if (f && pkt->l4_proto == IPPROTO_TCP && (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) == FL_TCP_SYN &&
         (!(f->state & FL_FS_SYN) || !from_client || pkt->tcp_seq != f->client_isn)) {
@@ -107,26 +113,33 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
         fl_flow_remove(e->flows, f);
         f = NULL;
     }
-    if (!f && !(f = fl_eng_flow_begin(e, pkt, &from_client)))
+    if (!f && !(f = fl_eng_flow_begin(e, pkt, &from_client))) {
+        FL_STAGE_POP(prev);
         return;
+    }
     f->pkts[from_client ? 0 : 1]++;
+    FL_STAGE_PUSH(prev, FL_STAGE_DISSECT);
     if (pkt->l4_proto == IPPROTO_UDP && pkt->payload_len &&
         fl_eng_quic_packet(e, f, pkt, from_client)) {
         fl_flow_touch(e->flows, f, FL_FC_UDP, pkt->ts_us);
+        FL_STAGE_POP(prev);
         return;
     }
 
+    FL_STAGE_SET(FL_STAGE_CLASSIFY);
     if (pkt->payload_len && !(f->state & FL_FS_CLASSIFIED))
         fl_eng_classify(e, f, pkt);
     if (f->provider != FL_PROVIDER_UNKNOWN && !(f->state & FL_FS_ATTRIBUTED) &&
         f->app != FL_APP_DNS && f->app != FL_APP_HTTP && f->app != FL_APP_UNDECIDED)
         fl_eng_attribute(e, f, 0);
+    FL_STAGE_SET(FL_STAGE_DISSECT);
 
     if (pkt->l4_proto == IPPROTO_TCP) {
         fl_eng_tcp_packet(e, f, pkt, from_client);
         if ((f->state & FL_FS_CLASSIFIED) && !(f->state & FL_FS_ATTRIBUTED) &&
             f->app != FL_APP_HTTP && f->app != FL_APP_DNS && f->app != FL_APP_UNDECIDED)
             fl_eng_attribute(e, f, 0);
+        FL_STAGE_POP(prev);
         return;
     }
     if (f->app == FL_APP_DNS && pkt->payload_len)
@@ -134,6 +147,7 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
     else if ((f->state & FL_FS_CLASSIFIED) && !(f->state & FL_FS_ATTRIBUTED))
         fl_eng_attribute(e, f, 0);
     fl_flow_touch(e->flows, f, pkt->l4_proto == IPPROTO_UDP ? FL_FC_UDP : FL_FC_OTHER, pkt->ts_us);
+    FL_STAGE_POP(prev);
 }
 
 /* Times are clamped below 2^62 us (146 000 years) so that adding a timeout
@@ -157,7 +171,11 @@ void fl_engine_frame(fl_engine *e, const fl_frame *fr)
     uint64_t ts = frame_time(fr->ts_us);
     fl_packet pkt;
     fl_decode_error why = FL_DERR_COUNT;
-    switch (fl_decode_packet(fr->linktype, fr->data, fr->caplen, &pkt, &why)) {
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_DECODE);
+    fl_decode_result ds = fl_decode_packet(fr->linktype, fr->data, fr->caplen, &pkt, &why);
+    FL_STAGE_POP(prev);
+    switch (ds) {
     case FL_DECODE_OK:
         pkt.ts_us = ts;
         pkt.wire_len = fr->wire_len;

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include "engine_int.h"
+#include "fl_stage_times.h"
 
 fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client)
 {
@@ -24,7 +25,10 @@ fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client
         f->app = FL_APP_DNS;
     else if (pkt->l4_proto != IPPROTO_TCP)
         f->app = FL_APP_NONE;
+    FL_STAGE_DECL(prev);
+    FL_STAGE_PUSH(prev, FL_STAGE_CLASSIFY); /* attribution by address */
     f->provider = fl_providers_by_addr(e->prov, &f->server);
+    FL_STAGE_POP(prev);
     if (f->app == FL_APP_DNS)
         f->resolver = fl_providers_public_resolver(e->prov, &f->server);
     if (f->provider != FL_PROVIDER_UNKNOWN && f->app != FL_APP_DNS)

@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <pcap.h> /* the oracle for the block reader */
+
 #include "fl_decode.h"
 #include "fl_source.h"
 #include "fl_test_util.h"
@@ -488,6 +490,152 @@ START_TEST(truncated_then_next_file)
 }
 END_TEST
 
+/* ------------------------------------------- block reader vs libpcap */
+
+/* What libpcap itself reads from a file: the frames, and the error text it
+ * stopped on (empty at a clean end). NULL-free: returns the frame count. */
+typedef struct ref_frame {
+    uint64_t ts_us;
+    uint32_t caplen, len;
+    uint8_t data[2048];
+} ref_frame;
+
+static size_t libpcap_read(const char *path, ref_frame *out, size_t max, char *msg, size_t msglen,
+                           bool *opened)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    msg[0] = '\0';
+    pcap_t *pc = pcap_open_offline(path, perr);
+    *opened = pc != NULL;
+    if (!pc)
+        return 0;
+    size_t n = 0;
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int r;
+    while ((r = pcap_next_ex(pc, &h, &d)) == 1) {
+        ck_assert_uint_lt(n, max);
+        ck_assert_uint_le(h->caplen, sizeof out[n].data);
+        out[n].ts_us = (uint64_t)((int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
+        out[n].caplen = h->caplen;
+        out[n].len = h->len;
+        memcpy(out[n].data, d, h->caplen);
+        n++;
+    }
+    if (r == -1)
+        snprintf(msg, msglen, "%s", pcap_geterr(pc));
+    pcap_close(pc);
+    return n;
+}
+
+/* Every prefix of the file: fl_source (block reader, handing back to
+ * libpcap) gives libpcap's frames, byte for byte, and libpcap's error. */
+static void blocks_match_libpcap(const uint8_t *file, size_t len, const char *what)
+{
+    static ref_frame ref[64];
+    char *path = temp_file(file, 0);
+    for (size_t cut = 0; cut <= len; cut++) {
+        FILE *w = fopen(path, "wb");
+        ck_assert_ptr_nonnull(w);
+        ck_assert_uint_eq(fwrite(file, 1, cut, w), cut);
+        fclose(w);
+        char msg[PCAP_ERRBUF_SIZE], err[1024];
+        bool opened;
+        size_t n = libpcap_read(path, ref, 64, msg, sizeof msg, &opened);
+        fl_source *s = open1(path, NULL, err, sizeof err);
+        ck_assert_msg((s != NULL) == opened, "%s, %zu bytes: open %d vs libpcap %d (%s)", what,
+                      cut, s != NULL, opened, err);
+        if (!s)
+            continue;
+        fl_frame fr;
+        size_t i = 0;
+        while (fl_source_next(s, &fr) == FL_SRC_FRAME) {
+            ck_assert_msg(i < n, "%s, %zu bytes: frame %zu beyond libpcap's %zu", what, cut, i, n);
+            ck_assert_msg(fr.ts_us == ref[i].ts_us && fr.caplen == ref[i].caplen &&
+                              fr.wire_len == ref[i].len &&
+                              memcmp(fr.data, ref[i].data, fr.caplen) == 0,
+                          "%s, %zu bytes: frame %zu differs from libpcap's", what, cut, i);
+            i++;
+        }
+        ck_assert_msg(i == n, "%s, %zu bytes: %zu frames, libpcap %zu", what, cut, i, n);
+        if (msg[0]) {
+            ck_assert_uint_eq(fl_source_problem_count(s), 1);
+            const char *p = fl_source_problem(s, 0);
+            ck_assert_msg(strlen(p) >= strlen(msg) && strcmp(p + strlen(p) - strlen(msg), msg) == 0,
+                          "%s, %zu bytes: \"%s\" does not end in libpcap's \"%s\"", what, cut, p,
+                          msg);
+        } else {
+            ck_assert_msg(fl_source_problem_count(s) == 0, "%s, %zu bytes: %s", what, cut,
+                          fl_source_problem(s, 0));
+        }
+        fl_source_close(s);
+    }
+    unlink(path);
+    free(path);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+START_TEST(blocks_every_prefix_equals_libpcap)
+{
+    /* a little-endian microsecond capture of 11 Ethernet frames */
+    char *p = real("tls-1.2-handshake-failure.pcap");
+    FILE *f = fopen(p, "rb");
+    ck_assert_ptr_nonnull(f);
+    static uint8_t orig[4096], v[4096];
+    size_t len = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    free(p);
+    ck_assert_uint_gt(len, 24);
+    ck_assert_uint_lt(len, sizeof orig);
+    ck_assert_uint_eq(get32(orig), 0xa1b2c3d4);
+    blocks_match_libpcap(orig, len, "as is");
+
+    /* the other byte order */
+    memcpy(v, orig, len);
+    put32(v, __builtin_bswap32(0xa1b2c3d4));
+    uint16_t maj = __builtin_bswap16(2), min = __builtin_bswap16(4);
+    memcpy(v + 4, &maj, 2);
+    memcpy(v + 6, &min, 2);
+    for (size_t o = 8; o < 24; o += 4)
+        put32(v + o, __builtin_bswap32(get32(orig + o)));
+    for (size_t o = 24; o + 16 <= len; o += 16 + get32(orig + o + 8))
+        for (size_t k = 0; k < 16; k += 4)
+            put32(v + o + k, __builtin_bswap32(get32(orig + o + k)));
+    blocks_match_libpcap(v, len, "big-endian");
+
+    /* nanosecond time stamps (libpcap truncates to microseconds) */
+    memcpy(v, orig, len);
+    put32(v, 0xa1b23c4d);
+    for (size_t o = 24; o + 16 <= len; o += 16 + get32(orig + o + 8))
+        put32(v + o + 4, get32(orig + o + 4) * 1000u + 999u);
+    blocks_match_libpcap(v, len, "nanoseconds");
+
+    /* records longer than the header's snapshot length (libpcap cuts them
+     * and goes on), or a sub-second field out of range: the block reader
+     * hands the rest of the file to libpcap at the first such record */
+    memcpy(v, orig, len);
+    put32(v + 16, 100);
+    blocks_match_libpcap(v, len, "snaplen 100");
+    memcpy(v, orig, len);
+    size_t rec = 0;
+    for (size_t o = 24; o + 16 <= len; o += 16 + get32(orig + o + 8), rec++)
+        if (rec == 2)
+            put32(v + o + 4, 1000000u);
+    blocks_match_libpcap(v, len, "microseconds 1000000 in frame 3");
+}
+END_TEST
+
 START_TEST(interrupt_ends_stream)
 {
     char *p = real("tls2.pcap");
@@ -547,6 +695,7 @@ static Suite *source_suite(void)
     tcase_add_test(t, bad_bpf);
     tcase_add_test(t, open_errors);
     tcase_add_test(t, truncated_then_next_file);
+    tcase_add_test(t, blocks_every_prefix_equals_libpcap);
     tcase_add_test(t, interrupt_ends_stream);
     suite_add_tcase(s, t);
     TCase *l = tcase_create("live");
