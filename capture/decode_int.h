@@ -23,26 +23,26 @@
 
 /* Ethertypes we dispatch on. */
 enum {
-    FL_ETH_IPV4     = 0x0800,
-    FL_ETH_ARP      = 0x0806,
-    FL_ETH_VLAN     = 0x8100, /* IEEE 802.1Q */
-    FL_ETH_QINQ     = 0x88a8, /* IEEE 802.1ad */
+    FL_ETH_IPV4 = 0x0800,
+    FL_ETH_ARP = 0x0806,
+    FL_ETH_VLAN = 0x8100,     /* IEEE 802.1Q */
+    FL_ETH_QINQ = 0x88a8,     /* IEEE 802.1ad */
     FL_ETH_QINQ_OLD = 0x9100, /* pre-802.1ad vendor QinQ */
-    FL_ETH_IPV6     = 0x86dd,
-    FL_ETH_MPLS_UC  = 0x8847,
-    FL_ETH_MPLS_MC  = 0x8848,
-    FL_ETH_PPPOE_S  = 0x8864,
+    FL_ETH_IPV6 = 0x86dd,
+    FL_ETH_MPLS_UC = 0x8847,
+    FL_ETH_MPLS_MC = 0x8848,
+    FL_ETH_PPPOE_S = 0x8864,
     FL_ETH_CISCO_MD = 0x8909, /* Cisco MetaData (SGT) */
-    FL_ETH_TEB      = 0x6558, /* transparent Ethernet bridging (GRE) */
+    FL_ETH_TEB = 0x6558,      /* transparent Ethernet bridging (GRE) */
     FL_ETH_ERSPAN12 = 0x88be,
-    FL_ETH_ERSPAN3  = 0x22eb,
+    FL_ETH_ERSPAN3 = 0x22eb,
 };
 
 typedef struct fl_dec {
     fl_packet *pkt;
     fl_decode_error why;
-    uint8_t layers;  /* encapsulation layers opened so far */
-    bool vlan_seen;  /* the outermost tag has been recorded */
+    uint8_t layers; /* encapsulation layers opened so far */
+    bool vlan_seen; /* the outermost tag has been recorded */
 } fl_dec;
 
 static inline fl_decode_result fl_dec_fail(fl_dec *d, fl_decode_error e)

@@ -188,13 +188,13 @@ fl_decode_result fl_dec_ipv4(fl_dec *d, const uint8_t *p, uint32_t len)
     uint32_t ihl = (uint32_t)(vihl & 0x0f) * 4u;
     if (ihl < 20)
         return fl_dec_fail(d, FL_DERR_bad_ipv4_header);
-    fl_cur_skip(&c, 1);                /* type of service */
+    fl_cur_skip(&c, 1); /* type of service */
     uint32_t tot = fl_cur_be16(&c);
-    fl_cur_skip(&c, 2);                /* identification */
+    fl_cur_skip(&c, 2); /* identification */
     uint16_t frag = fl_cur_be16(&c);
-    fl_cur_skip(&c, 1);                /* time to live */
+    fl_cur_skip(&c, 1); /* time to live */
     uint8_t proto = fl_cur_u8(&c);
-    fl_cur_skip(&c, 2);                /* header checksum */
+    fl_cur_skip(&c, 2); /* header checksum */
     const uint8_t *src = fl_cur_take(&c, 4), *dst = fl_cur_take(&c, 4);
     if (tot == 0)
         tot = len; /* segmentation offload seen on the sending host (as Wireshark) */
@@ -252,8 +252,7 @@ static bool ipv6_ext(fl_dec *d, const uint8_t *p, uint32_t tot, uint32_t iplen, 
         }
         fl_cursor e = fl_cursor_make(p + o, iplen - o);
         uint8_t next = fl_cur_u8(&e), elen = fl_cur_u8(&e);
-        uint32_t hlen = h == 44 ? 8 : h == 51 ? ((uint32_t)elen + 2) * 4
-                                             : ((uint32_t)elen + 1) * 8;
+        uint32_t hlen = h == 44 ? 8 : h == 51 ? ((uint32_t)elen + 2) * 4 : ((uint32_t)elen + 1) * 8;
         if (o + hlen > tot || o + hlen > iplen) {
             why = o + hlen > tot ? FL_DERR_bad_ipv6_header : FL_DERR_truncated_ip;
             break;
@@ -292,10 +291,10 @@ fl_decode_result fl_dec_ipv6(fl_dec *d, const uint8_t *p, uint32_t len)
     }
     if ((vtc >> 4) != 6)
         return fl_dec_fail(d, FL_DERR_bad_ip_version);
-    fl_cur_skip(&c, 3);                /* traffic class, flow label */
+    fl_cur_skip(&c, 3); /* traffic class, flow label */
     uint32_t plen = fl_cur_be16(&c);
     uint8_t nh = fl_cur_u8(&c);
-    fl_cur_skip(&c, 1);                /* hop limit */
+    fl_cur_skip(&c, 1); /* hop limit */
     const uint8_t *src = fl_cur_take(&c, 16), *dst = fl_cur_take(&c, 16);
     uint32_t tot = 40 + plen;
     if (plen == 0 && nh == 0)

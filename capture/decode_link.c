@@ -38,9 +38,17 @@ enum {
 bool fl_decode_linktype_supported(int linktype)
 {
     switch (linktype) {
-    case DLT_NULL_: case DLT_EN10MB_: case DLT_FDDI_: case DLT_RAW_:
-    case DLT_RAW_OPENBSD: case LINKTYPE_RAW_: case DLT_LOOP_: case DLT_LINUX_SLL_:
-    case LINKTYPE_IPV4_: case LINKTYPE_IPV6_: case DLT_LINUX_SLL2_:
+    case DLT_NULL_:
+    case DLT_EN10MB_:
+    case DLT_FDDI_:
+    case DLT_RAW_:
+    case DLT_RAW_OPENBSD:
+    case LINKTYPE_RAW_:
+    case DLT_LOOP_:
+    case DLT_LINUX_SLL_:
+    case LINKTYPE_IPV4_:
+    case LINKTYPE_IPV6_:
+    case DLT_LINUX_SLL2_:
         return true;
     default:
         return false;
@@ -59,7 +67,7 @@ static fl_decode_result llc(fl_dec *d, const uint8_t *p, uint32_t len)
         return fl_dec_fail(d, FL_DERR_truncated_link);
     if (dsap_ssap_ctl != 0xaaaa03)
         return FL_DECODE_NOT_IP;
-    fl_cur_skip(&c, 3);                /* SNAP organization code */
+    fl_cur_skip(&c, 3); /* SNAP organization code */
     uint16_t type = fl_cur_be16(&c);
     if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_link);
@@ -109,7 +117,7 @@ static fl_decode_result pppoe(fl_dec *d, const uint8_t *p, uint32_t len)
         return FL_DECODE_ERROR;
     fl_cursor c = fl_cursor_make(p, len);
     uint16_t ver_code = fl_cur_be16(&c);
-    fl_cur_skip(&c, 2);                /* session id */
+    fl_cur_skip(&c, 2); /* session id */
     uint16_t plen = fl_cur_be16(&c);
     uint16_t proto = fl_cur_be16(&c);
     if (c.bad)
@@ -192,7 +200,7 @@ static fl_decode_result ethertype(fl_dec *d, uint16_t type, const uint8_t *p, ui
 fl_decode_result fl_dec_ethernet(fl_dec *d, const uint8_t *p, uint32_t len)
 {
     fl_cursor c = fl_cursor_make(p, len);
-    fl_cur_skip(&c, 12);               /* destination, source */
+    fl_cur_skip(&c, 12); /* destination, source */
     uint16_t type = fl_cur_be16(&c);
     if (c.bad)
         return fl_dec_fail(d, FL_DERR_truncated_link);
@@ -233,7 +241,9 @@ static fl_decode_result bsd_af(fl_dec *d, uint32_t af, const uint8_t *p, uint32_
     switch (af) {
     case 2:
         return fl_dec_ipv4(d, p, len);
-    case 24: case 28: case 30:
+    case 24:
+    case 28:
+    case 30:
         return fl_dec_ipv6(d, p, len);
     default:
         return FL_DECODE_NOT_IP;

@@ -87,8 +87,7 @@ bool fl_pcap_blocks_open(fl_pcap_blocks *b, const char *path, uint32_t snapshot,
         return false;
     struct stat st;
     uint8_t h[HDR_LEN];
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        read(fd, h, HDR_LEN) != (ssize_t)HDR_LEN) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || read(fd, h, HDR_LEN) != (ssize_t)HDR_LEN) {
         close(fd);
         return false;
     }

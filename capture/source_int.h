@@ -22,8 +22,8 @@ typedef struct fl_ng_packet {
     uint64_t ts_us;
     uint32_t caplen;
     uint32_t wire_len;
-    int linktype;          /* LINKTYPE_* from the packet's interface */
-    const uint8_t *data;   /* valid until the next fl_pcapng_next() */
+    int linktype;        /* LINKTYPE_* from the packet's interface */
+    const uint8_t *data; /* valid until the next fl_pcapng_next() */
 } fl_ng_packet;
 
 /* Takes ownership of fp (closed by fl_pcapng_close, or here on failure). */
@@ -37,12 +37,12 @@ void fl_pcapng_close(fl_pcapng *r);
 /* source_blocks.c: the plain records of a classic pcap file, read in large
  * blocks. libpcap has opened (and checked) the file first. */
 typedef struct fl_pcap_blocks {
-    int fd;                /* -1: not in use */
-    uint8_t *buf;          /* NULL: not in use */
-    size_t cap, len, pos;  /* buffer size; bytes in buf; the next record */
-    uint64_t base_off;     /* file offset of buf[0] */
+    int fd;               /* -1: not in use */
+    uint8_t *buf;         /* NULL: not in use */
+    size_t cap, len, pos; /* buffer size; bytes in buf; the next record */
+    uint64_t base_off;    /* file offset of buf[0] */
     bool eof, swapped, nsec;
-    uint32_t snap;         /* libpcap's snapshot length for the file */
+    uint32_t snap; /* libpcap's snapshot length for the file */
 } fl_pcap_blocks;
 
 /* Open path for reading in blocks of block bytes when it is a classic pcap

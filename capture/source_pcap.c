@@ -43,10 +43,10 @@ typedef struct link_filter {
 typedef struct src_file {
     char *name;
     bool gz;
-    pcap_t *pc;          /* libpcap reader, or NULL */
-    fl_pcapng *ng;       /* own pcapng reader after libpcap gave up, or NULL */
-    fl_pcap_blocks blk;  /* classic pcap read in blocks, until it hands back */
-    int dlt;             /* pcap_datalink() of a libpcap-opened file */
+    pcap_t *pc;         /* libpcap reader, or NULL */
+    fl_pcapng *ng;      /* own pcapng reader after libpcap gave up, or NULL */
+    fl_pcap_blocks blk; /* classic pcap read in blocks, until it hands back */
+    int dlt;            /* pcap_datalink() of a libpcap-opened file */
     bool has_prog;
     struct bpf_program prog;
     uint64_t nread;      /* frames read, before the filter */
@@ -73,11 +73,11 @@ struct fl_source {
 
     src_file *files;
     size_t nfiles;
-    uint32_t *heap;      /* file indexes, ordered by (head.ts_us, index) */
+    uint32_t *heap; /* file indexes, ordered by (head.ts_us, index) */
     size_t nheap;
-    long last;           /* file whose head was handed out last, or -1 */
+    long last; /* file whose head was handed out last, or -1 */
 
-    link_filter *lf;     /* per link type, for the pcapng fallback */
+    link_filter *lf; /* per link type, for the pcapng fallback */
     size_t nlf;
 
     pcap_t *live_pc;
@@ -258,8 +258,9 @@ static const link_filter *filter_for(fl_source *s, const char *file, int dlt)
     if (dead) {
         f->ok = pcap_compile(dead, &f->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
         if (!f->ok)
-            add_problem(s, "%s: BPF filter \"%s\" does not apply to link type %s: %s; "
-                           "its frames are filtered out",
+            add_problem(s,
+                        "%s: BPF filter \"%s\" does not apply to link type %s: %s; "
+                        "its frames are filtered out",
                         file, s->bpf, lt_name(dlt), pcap_geterr(dead));
         pcap_close(dead);
     }
@@ -328,8 +329,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
                     continue;
                 }
             }
-            f->head = (fl_frame){ frame_ts(f, pk.ts_us), pk.caplen, pk.wire_len, dlt, pk.data,
-                                  idx };
+            f->head =
+                (fl_frame){ frame_ts(f, pk.ts_us), pk.caplen, pk.wire_len, dlt, pk.data, idx };
             return true;
         }
         if (!f->pc)
@@ -345,8 +346,9 @@ static bool file_advance(fl_source *s, uint32_t idx)
                         continue;
                     }
                 }
-                f->head = (fl_frame){ frame_ts(f, pk.ts_us), pk.caplen, pk.wire_len, f->dlt,
-                                      pk.data, idx };
+                f->head = (fl_frame){
+                    frame_ts(f, pk.ts_us), pk.caplen, pk.wire_len, f->dlt, pk.data, idx
+                };
                 return true;
             }
             /* The end, or a record for libpcap to read or reject: its
@@ -370,8 +372,8 @@ static bool file_advance(fl_source *s, uint32_t idx)
                 s->st.filtered_out++;
                 continue;
             }
-            f->head = (fl_frame){ frame_ts(f, tv_us(&h->ts)), h->caplen, h->len, f->dlt, data,
-                                  idx };
+            f->head =
+                (fl_frame){ frame_ts(f, tv_us(&h->ts)), h->caplen, h->len, f->dlt, data, idx };
             return true;
         }
         if (r == PCAP_ERROR_BREAK || r == 0)
@@ -380,8 +382,9 @@ static bool file_advance(fl_source *s, uint32_t idx)
         if (strstr(msg, "different from the type of the first interface")) {
             if (switch_to_own_pcapng(s, f))
                 continue;
-            add_problem(s, "%s: cannot reread pcapng with per-interface link types after "
-                           "packet %llu",
+            add_problem(s,
+                        "%s: cannot reread pcapng with per-interface link types after "
+                        "packet %llu",
                         f->name, (unsigned long long)f->nread);
             break;
         }
@@ -559,8 +562,7 @@ fl_source *fl_source_open_live(const char *iface, const fl_source_options *opt, 
     if (s->bpf) {
         struct bpf_program prog;
         if (pcap_compile(pc, &prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-            snprintf(err, errlen, "%s: bad BPF filter \"%s\": %s", iface, s->bpf,
-                     pcap_geterr(pc));
+            snprintf(err, errlen, "%s: bad BPF filter \"%s\": %s", iface, s->bpf, pcap_geterr(pc));
             fl_source_close(s);
             return NULL;
         }
@@ -597,8 +599,8 @@ static fl_source_status live_next(fl_source *s, fl_frame *frame)
         const u_char *data;
         int r = pcap_next_ex(s->live_pc, &h, &data);
         if (r == 1) {
-            *frame = (fl_frame){ tv_us(&h->ts), h->caplen, h->len, pcap_datalink(s->live_pc),
-                                 data, 0 };
+            *frame =
+                (fl_frame){ tv_us(&h->ts), h->caplen, h->len, pcap_datalink(s->live_pc), data, 0 };
             s->st.packets++;
             s->st.bytes += h->len;
             return FL_SRC_FRAME;

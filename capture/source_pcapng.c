@@ -13,17 +13,17 @@
 
 #define BT_SHB 0x0A0D0D0Au
 #define BT_IDB 0x00000001u
-#define BT_PB  0x00000002u
+#define BT_PB 0x00000002u
 #define BT_SPB 0x00000003u
 #define BT_EPB 0x00000006u
-#define BOM    0x1A2B3C4Du
+#define BOM 0x1A2B3C4Du
 #define MAX_BLOCK (16u << 20) /* libpcap's own cap is 16 MiB */
 
 typedef struct ng_iface {
     int linktype;
     uint32_t snaplen;
-    uint64_t tps;    /* timestamp units per second */
-    int64_t offset;  /* if_tsoffset, seconds */
+    uint64_t tps;   /* timestamp units per second */
+    int64_t offset; /* if_tsoffset, seconds */
 } ng_iface;
 
 struct fl_pcapng {
@@ -119,7 +119,7 @@ static int parse_idb(fl_pcapng *r, const uint8_t *b, uint32_t n, char *err, size
                     f->tps *= 10;
             }
         } else if (code == 14 && len >= 8) { /* if_tsoffset */
-            uint64_t v; /* a 64-bit integer in the section's byte order */
+            uint64_t v;                      /* a 64-bit integer in the section's byte order */
             memcpy(&v, b + off, 8);
             if (r->swap)
                 v = __builtin_bswap64(v);

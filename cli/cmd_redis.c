@@ -18,8 +18,8 @@
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_RUNTIME = 4 };
 
 #define READ_TIMEOUT_MS 5000u
-#define PAGE 500u          /* stream entries per XRANGE / XREAD */
-#define FOLLOW_BLOCK_MS 1000u  /* XREAD BLOCK: how often a stop request is seen */
+#define PAGE 500u             /* stream entries per XRANGE / XREAD */
+#define FOLLOW_BLOCK_MS 1000u /* XREAD BLOCK: how often a stop request is seen */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -37,8 +37,8 @@ static fl_redis_reader *open_reader(const fl_config *cfg, int *rc)
         return NULL;
     }
     char err[512];
-    fl_redis_reader *rd = fl_redis_reader_open(cfg->redis_url, cfg->redis_prefix,
-                                               READ_TIMEOUT_MS, err, sizeof err);
+    fl_redis_reader *rd =
+        fl_redis_reader_open(cfg->redis_url, cfg->redis_prefix, READ_TIMEOUT_MS, err, sizeof err);
     if (!rd) {
         fprintf(stderr, "faultline: redis: %s\n", err);
         *rc = EXIT_USAGE;
@@ -66,9 +66,9 @@ static void print_event_line(const fl_alert_entry *e)
 {
     char when[32];
     fmt_time(e->at, when, sizeof when);
-    printf("%s  %-8s  %-8s  %-16s  signals %-14s  ratio %.2f  baseline %.2f  clients %.0f\n",
-           when, e->event, e->scope, e->provider, e->signals[0] ? e->signals : "-", e->ratio,
-           e->baseline, e->clients);
+    printf("%s  %-8s  %-8s  %-16s  signals %-14s  ratio %.2f  baseline %.2f  clients %.0f\n", when,
+           e->event, e->scope, e->provider, e->signals[0] ? e->signals : "-", e->ratio, e->baseline,
+           e->clients);
 }
 
 typedef struct alerts_ctx {
@@ -96,7 +96,7 @@ static void on_entry(void *ctx, const char *id, const char *const *fv, size_t nf
 
 static void sleep_ms(unsigned ms)
 {
-    struct timespec d = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    struct timespec d = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
     nanosleep(&d, NULL); /* a stop signal cuts it short: fine */
 }
 
@@ -106,12 +106,12 @@ int fl_cmd_alerts(const fl_config *cfg, bool follow, bool json)
     fl_redis_reader *rd = open_reader(cfg, &rc);
     if (!rd)
         return rc;
-    alerts_ctx ac = {.json = json};
+    alerts_ctx ac = { .json = json };
     char after[96] = "0-0", err[512];
     /* Everything so far, a page at a time. */
     for (;;) {
-        long n = fl_redis_read_alerts(rd, after, sizeof after, 0, PAGE, on_entry, &ac, err,
-                                      sizeof err);
+        long n =
+            fl_redis_read_alerts(rd, after, sizeof after, 0, PAGE, on_entry, &ac, err, sizeof err);
         if (n < 0) {
             fprintf(stderr, "faultline: redis: %s\n", err);
             fl_redis_reader_close(rd);
@@ -129,8 +129,8 @@ int fl_cmd_alerts(const fl_config *cfg, bool follow, bool json)
         sigaction(SIGTERM, &sa, NULL);
         bool down = false;
         while (!stop_requested) {
-            long n = fl_redis_read_alerts(rd, after, sizeof after, FOLLOW_BLOCK_MS, PAGE,
-                                          on_entry, &ac, err, sizeof err);
+            long n = fl_redis_read_alerts(rd, after, sizeof after, FOLLOW_BLOCK_MS, PAGE, on_entry,
+                                          &ac, err, sizeof err);
             if (n < 0) {
                 /* Say it once per outage, keep trying: a follower outlives a
                  * Redis restart (the stream id carries on). */
@@ -152,7 +152,6 @@ int fl_cmd_alerts(const fl_config *cfg, bool follow, bool json)
 }
 
 /* ---- status ---- */
-
 
 static void status_table(const fl_redis_status *st, const fl_config *cfg)
 {
@@ -187,7 +186,9 @@ static void status_table(const fl_redis_status *st, const fl_config *cfg)
         printf("%-20.20s %-9s %12llu %9llu %-21s %-10s %s", s->name,
                s->version[0] ? s->version : "-", (unsigned long long)s->packets,
                (unsigned long long)s->drops, seen, age,
-               stale ? "STALE" : s->connected ? "yes" : "no");
+               stale          ? "STALE"
+               : s->connected ? "yes"
+                              : "no");
         if (s->alerts[0])
             printf(" alerts: %s", s->alerts);
         if (s->held || s->dropped)

@@ -42,9 +42,23 @@ enum {
 };
 
 enum {
-    OPT_JSON = 256, OPT_BUCKET, OPT_PROVIDERS, OPT_RANGES, OPT_CONFIG, OPT_SET,
-    OPT_REDIS, OPT_SENSOR, OPT_SPEED, OPT_REPORT, OPT_HELP, OPT_VERSION, OPT_QUIET, OPT_FOLLOW,
-    OPT_METRICS, OPT_METRICS_LINGER, OPT_EVENTS,
+    OPT_JSON = 256,
+    OPT_BUCKET,
+    OPT_PROVIDERS,
+    OPT_RANGES,
+    OPT_CONFIG,
+    OPT_SET,
+    OPT_REDIS,
+    OPT_SENSOR,
+    OPT_SPEED,
+    OPT_REPORT,
+    OPT_HELP,
+    OPT_VERSION,
+    OPT_QUIET,
+    OPT_FOLLOW,
+    OPT_METRICS,
+    OPT_METRICS_LINGER,
+    OPT_EVENTS,
 };
 
 static const struct option long_opts[] = {
@@ -90,7 +104,7 @@ typedef struct cli {
     const char *config_file;
     char **sets;
     int nsets;
-    char *overrides[64][2];   /* command-line values, re-applied on reload */
+    char *overrides[64][2]; /* command-line values, re-applied on reload */
     int noverrides;
 } cli;
 
@@ -150,12 +164,15 @@ static int finish_args(cli *c, int npending)
         return EXIT_USAGE;
     }
     if (c->json && c->events_path && strcmp(c->events_path, "-") == 0) {
-        fprintf(stderr, "faultline: --json and --events - both want stdout: give --events a file\n");
+        fprintf(stderr,
+                "faultline: --json and --events - both want stdout: give --events a file\n");
         return EXIT_USAGE;
     }
     if (fl_log_level_from_name(c->cfg.log_level) < 0) {
-        fprintf(stderr, "faultline: log_level '%s': want emerg, alert, crit, err, warning, "
-                        "notice, info or debug\n", c->cfg.log_level);
+        fprintf(stderr,
+                "faultline: log_level '%s': want emerg, alert, crit, err, warning, "
+                "notice, info or debug\n",
+                c->cfg.log_level);
         return EXIT_USAGE;
     }
     fl_log_setup(2, FL_LOG_STYLE_AUTO, (fl_log_level)fl_log_level_from_name(c->cfg.log_level));
@@ -181,18 +198,42 @@ static int parse_args(cli *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "f:i:Z:h", long_opts, NULL)) != -1) {
         const char *name = NULL;
         switch (opt) {
-        case OPT_JSON: c->json = true; break;
-        case OPT_QUIET: c->quiet = true; break;
-        case OPT_FOLLOW: c->follow = true; break;
-        case OPT_CONFIG: c->config_file = optarg; break;
-        case OPT_BUCKET: name = "bucket_s"; break;
-        case OPT_PROVIDERS: name = "rules_file"; break;
-        case OPT_RANGES: name = "ranges_file"; break;
-        case 'f': name = "bpf"; break;
-        case 'i': name = "interface"; break;
-        case 'Z': name = "user"; break;
-        case OPT_REDIS: name = "redis_url"; break;
-        case OPT_SENSOR: name = "sensor"; break;
+        case OPT_JSON:
+            c->json = true;
+            break;
+        case OPT_QUIET:
+            c->quiet = true;
+            break;
+        case OPT_FOLLOW:
+            c->follow = true;
+            break;
+        case OPT_CONFIG:
+            c->config_file = optarg;
+            break;
+        case OPT_BUCKET:
+            name = "bucket_s";
+            break;
+        case OPT_PROVIDERS:
+            name = "rules_file";
+            break;
+        case OPT_RANGES:
+            name = "ranges_file";
+            break;
+        case 'f':
+            name = "bpf";
+            break;
+        case 'i':
+            name = "interface";
+            break;
+        case 'Z':
+            name = "user";
+            break;
+        case OPT_REDIS:
+            name = "redis_url";
+            break;
+        case OPT_SENSOR:
+            name = "sensor";
+            break;
         case OPT_SPEED: {
             char *end;
             c->speed = strtod(optarg, &end);
@@ -202,14 +243,21 @@ static int parse_args(cli *c, int argc, char **argv)
             }
             break;
         }
-        case OPT_REPORT: c->report_html = optarg; break;
-        case OPT_METRICS: c->metrics_addr = optarg; break;
-        case OPT_EVENTS: c->events_path = optarg; break;
+        case OPT_REPORT:
+            c->report_html = optarg;
+            break;
+        case OPT_METRICS:
+            c->metrics_addr = optarg;
+            break;
+        case OPT_EVENTS:
+            c->events_path = optarg;
+            break;
         case OPT_METRICS_LINGER: {
             char *end;
             c->metrics_linger = strtod(optarg, &end);
             if (*end || !(c->metrics_linger >= 0) || c->metrics_linger > 86400) {
-                fprintf(stderr, "faultline: --metrics-linger: '%s' is not 0..86400 seconds\n", optarg);
+                fprintf(stderr, "faultline: --metrics-linger: '%s' is not 0..86400 seconds\n",
+                        optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -221,7 +269,8 @@ static int parse_args(cli *c, int argc, char **argv)
                 return EXIT_USAGE;
             c->sets[c->nsets++] = optarg;
             break;
-        case OPT_HELP: case 'h':
+        case OPT_HELP:
+        case 'h':
             if (!fl_cli_help(c->cmd, stdout))
                 usage(stdout);
             exit(0);
@@ -229,7 +278,8 @@ static int parse_args(cli *c, int argc, char **argv)
             fl_cli_version(stdout);
             exit(0);
         default:
-            fprintf(stderr, "faultline: unknown option or missing value: '%s' (see 'faultline --help')\n",
+            fprintf(stderr,
+                    "faultline: unknown option or missing value: '%s' (see 'faultline --help')\n",
                     argv[optind - 1 < argc ? optind - 1 : argc - 1]);
             return EXIT_USAGE;
         }
@@ -288,9 +338,9 @@ typedef struct outputs {
     fl_engine *e;
     fl_outputs set;
     fl_report_source src;
-    fl_live *live;             /* capture: health and watchdog; NULL replay */
-    fl_client_hasher *hasher;  /* [privacy] client_key_file; NULL off */
-    fl_drill *drill;           /* --report / --json: failing connections per alert */
+    fl_live *live;            /* capture: health and watchdog; NULL replay */
+    fl_client_hasher *hasher; /* [privacy] client_key_file; NULL off */
+    fl_drill *drill;          /* --report / --json: failing connections per alert */
 } outputs;
 
 /* The run view, with what the CLI knows of the sensor's health. */
@@ -350,8 +400,11 @@ static bool outputs_open(outputs *o, cli *c, fl_engine *e)
             return false;
         }
     }
-    fl_output_args args = { .cfg = &c->cfg, .quiet = c->quiet, .client_hasher = o->hasher,
-                            .metrics_addr = c->metrics_addr, .events_path = c->events_path,
+    fl_output_args args = { .cfg = &c->cfg,
+                            .quiet = c->quiet,
+                            .client_hasher = o->hasher,
+                            .metrics_addr = c->metrics_addr,
+                            .events_path = c->events_path,
                             .live = strcmp(c->cmd, "capture") == 0 };
     char err[512];
     bool ok = true;
@@ -458,8 +511,8 @@ static int outputs_finish(outputs *o)
 
 typedef struct progress {
     bool on;
-    uint64_t total_bytes;     /* capture file sizes (0: unknown, e.g. gzip) */
-    uint64_t read_bytes;      /* estimate: frame bytes + record headers */
+    uint64_t total_bytes; /* capture file sizes (0: unknown, e.g. gzip) */
+    uint64_t read_bytes;  /* estimate: frame bytes + record headers */
     uint64_t packets;
     uint64_t started, next;
 } progress;
@@ -610,7 +663,6 @@ static int cmd_replay(cli *c, int argc, char **argv)
 
 /* ---- live capture ---- */
 
-
 static void on_hup_signal(int sig)
 {
     (void)sig;
@@ -669,8 +721,8 @@ static bool drop_privileges(const char *user)
 }
 
 /* Between packets: health sample and watchdog (ops.c), heartbeat. */
-static void capture_tick(cli *c, outputs *out, fl_live *live, fl_source *src,
-                         fl_source_stats *ss, uint64_t *next_beat)
+static void capture_tick(cli *c, outputs *out, fl_live *live, fl_source *src, fl_source_stats *ss,
+                         uint64_t *next_beat)
 {
     uint64_t now = mono_us();
     if (now >= live->next_sample_us || now >= *next_beat ||
@@ -714,8 +766,10 @@ static int cmd_capture(cli *c)
         return EXIT_USAGE;
     }
     char err[1024];
-    fl_source_options so = { .bpf = c->cfg.bpf, .snaplen = (int)c->cfg.snaplen,
-                             .buffer_mb = (int)c->cfg.buffer_mb, .idle_ms = 250 };
+    fl_source_options so = { .bpf = c->cfg.bpf,
+                             .snaplen = (int)c->cfg.snaplen,
+                             .buffer_mb = (int)c->cfg.buffer_mb,
+                             .idle_ms = 250 };
     fl_source *src = fl_source_open_live(c->cfg.interface, &so, err, sizeof err);
     if (!src) {
         fprintf(stderr, "faultline: %s\n", err);
@@ -768,8 +822,8 @@ static int cmd_capture(cli *c)
         capture_tick(c, &out, &live, src, &ss, &next_beat);
     }
     fl_sd_notify("STOPPING=1\nSTATUS=flushing");
-    FL_NOTICE("stopping: closing the open buckets%s", c->cfg.redis_url[0]
-              ? " and delivering them to Redis" : "");
+    FL_NOTICE("stopping: closing the open buckets%s",
+              c->cfg.redis_url[0] ? " and delivering them to Redis" : "");
     fl_source_get_stats(src, &ss);
     live_source = NULL;
     fl_engine_finish(e);

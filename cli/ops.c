@@ -11,9 +11,9 @@ typedef struct help {
     const char *cmd, *synopsis, *what, *options;
 } help;
 
-#define COMMON                                                                        \
-    "  --config FILE        configuration file (INI; every setting: 'faultline config')\n" \
-    "  --set NAME=VALUE     one setting, over the file (e.g. --set blind_s=120)\n"      \
+#define COMMON                                                                                     \
+    "  --config FILE        configuration file (INI; every setting: 'faultline config')\n"         \
+    "  --set NAME=VALUE     one setting, over the file (e.g. --set blind_s=120)\n"                 \
     "  --help               this text\n"
 
 static const help helps[] = {
@@ -65,13 +65,12 @@ void fl_cli_usage(FILE *out)
     fprintf(out, "usage:\n");
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
         fprintf(out, "  %s\n", helps[i].synopsis);
-    fprintf(out,
-            "  faultline --version\n\n"
-            "Passive outage detection: failures per provider (Cloudflare, AWS, Google, ...)\n"
-            "from the traffic you already have. Never sends a probe.\n"
-            "'faultline COMMAND --help' describes one command.\n\n"
-            "exit status: 0 ok, 1 usage, 2 unusable input, 3 partial input (truncated\n"
-            "capture: results printed), 4 runtime failure\n");
+    fprintf(out, "  faultline --version\n\n"
+                 "Passive outage detection: failures per provider (Cloudflare, AWS, Google, ...)\n"
+                 "from the traffic you already have. Never sends a probe.\n"
+                 "'faultline COMMAND --help' describes one command.\n\n"
+                 "exit status: 0 ok, 1 usage, 2 unusable input, 3 partial input (truncated\n"
+                 "capture: results printed), 4 runtime failure\n");
 }
 
 bool fl_cli_help(const char *cmd, FILE *out)
@@ -87,8 +86,8 @@ bool fl_cli_help(const char *cmd, FILE *out)
 
 void fl_cli_version(FILE *out)
 {
-    fprintf(out, "faultline %s\nnDPI %s\n%s\nhiredis %s\n", FL_VERSION,
-            fl_classify_ndpi_version(), fl_source_pcap_version(), FL_HIREDIS_VERSION);
+    fprintf(out, "faultline %s\nnDPI %s\n%s\nhiredis %s\n", FL_VERSION, fl_classify_ndpi_version(),
+            fl_source_pcap_version(), FL_HIREDIS_VERSION);
 }
 
 bool fl_live_init(fl_live *l, const fl_config *cfg, const char *ifname, uint64_t now_us)

@@ -23,9 +23,9 @@ void fl_cli_version(FILE *out);
 typedef struct fl_live {
     fl_health *health;
     const char *ifname;
-    uint64_t start_us;          /* monotonic */
-    uint64_t last_packet_us;    /* monotonic; the start while none came */
-    uint64_t watchdog_us;       /* WATCHDOG_USEC, 0 none */
+    uint64_t start_us;       /* monotonic */
+    uint64_t last_packet_us; /* monotonic; the start while none came */
+    uint64_t watchdog_us;    /* WATCHDOG_USEC, 0 none */
     uint64_t next_watchdog_us, next_sample_us;
 } fl_live;
 

@@ -27,21 +27,20 @@ typedef void (*fl_bucket_close_fn)(void *ctx, const fl_bucket_entry *entries, si
 typedef const char *(*fl_provider_name_fn)(void *ctx, uint16_t provider);
 
 typedef struct fl_aggregate_options {
-    uint32_t bucket_s;             /* bucket width, seconds (default 10) */
-    uint32_t grace_buckets;        /* buckets kept open after their end (default 2) */
-    uint32_t clients_per_bucket;   /* exact failing-client list cap (default 1024) */
-    uint32_t history_max;          /* closed bucket entries kept for the report */
-    uint32_t services_max;         /* distinct (provider, service) pairs kept */
+    uint32_t bucket_s;           /* bucket width, seconds (default 10) */
+    uint32_t grace_buckets;      /* buckets kept open after their end (default 2) */
+    uint32_t clients_per_bucket; /* exact failing-client list cap (default 1024) */
+    uint32_t history_max;        /* closed bucket entries kept for the report */
+    uint32_t services_max;       /* distinct (provider, service) pairs kept */
 } fl_aggregate_options;
 
-fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt,
-                               fl_provider_name_fn names, void *names_ctx,
-                               fl_bucket_close_fn on_close, void *close_ctx);
+fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt, fl_provider_name_fn names,
+                               void *names_ctx, fl_bucket_close_fn on_close, void *close_ctx);
 void fl_aggregate_free(fl_aggregate *a);
 
 /* Count n of counter c for provider at packet time ts_us. */
-void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
-                        fl_counter c, uint32_t n);
+void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider, fl_counter c,
+                        uint32_t n);
 /* A client had a failure at provider (adds to the bucket's distinct set). */
 void fl_aggregate_failing_client(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
                                  const fl_addr *client);
@@ -77,8 +76,8 @@ void fl_aggregate_restart(fl_aggregate *a);
 typedef struct fl_history_entry {
     uint64_t start;
     uint16_t provider;
-    uint32_t clients;              /* distinct failing clients (estimate) */
-    uint32_t active_clients;       /* distinct clients seen (estimate) */
+    uint32_t clients;        /* distinct failing clients (estimate) */
+    uint32_t active_clients; /* distinct clients seen (estimate) */
     fl_counts counts;
 } fl_history_entry;
 
@@ -95,8 +94,8 @@ const fl_counts *fl_aggregate_resolver_totals(const fl_aggregate *a, uint16_t re
 size_t fl_aggregate_services(const fl_aggregate *a, const fl_service_tally **tallies);
 /* One provider's services over the closed buckets starting in [t0, t1),
  * malloc'd (fl_services_window). */
-size_t fl_aggregate_services_window(const fl_aggregate *a, uint16_t provider, double t0,
-                                    double t1, fl_service_tally **out, int *complete);
+size_t fl_aggregate_services_window(const fl_aggregate *a, uint16_t provider, double t0, double t1,
+                                    fl_service_tally **out, int *complete);
 
 uint64_t fl_aggregate_late_facts(const fl_aggregate *a);
 uint32_t fl_aggregate_bucket_s(const fl_aggregate *a);

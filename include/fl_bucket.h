@@ -9,14 +9,14 @@
 #include "fl_packet.h"
 
 typedef struct fl_bucket_entry {
-    uint64_t start;            /* bucket start, integer epoch seconds */
-    uint32_t width;            /* bucket length in seconds */
-    const char *provider;      /* provider name ("unknown" included) */
+    uint64_t start;       /* bucket start, integer epoch seconds */
+    uint32_t width;       /* bucket length in seconds */
+    const char *provider; /* provider name ("unknown" included) */
     fl_counts counts;
-    const fl_addr *clients;    /* distinct clients with at least one failure */
-    uint32_t nclients;         /* (capped per bucket: see clients_estimate) */
-    uint64_t clients_estimate; /* distinct failing clients, HyperLogLog */
-    uint64_t active_clients;   /* distinct clients with any flow (estimate) */
+    const fl_addr *clients;          /* distinct clients with at least one failure */
+    uint32_t nclients;               /* (capped per bucket: see clients_estimate) */
+    uint64_t clients_estimate;       /* distinct failing clients, HyperLogLog */
+    uint64_t active_clients;         /* distinct clients with any flow (estimate) */
     const uint32_t *client_failures; /* failures of each listed client */
 } fl_bucket_entry;
 

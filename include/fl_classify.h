@@ -15,22 +15,22 @@
 #include "fl_packet.h"
 
 typedef struct fl_classifier fl_classifier;
-typedef struct fl_ndpi_flow fl_ndpi_flow;   /* nDPI's per-flow state */
+typedef struct fl_ndpi_flow fl_ndpi_flow; /* nDPI's per-flow state */
 
 #define FL_HOST_MAX 128
 
 typedef struct fl_classification {
-    uint16_t app_proto;       /* nDPI application protocol id (0 unknown) */
-    uint16_t master_proto;    /* nDPI master protocol id (TLS, HTTP, DNS, ...) */
-    char host[FL_HOST_MAX];   /* SNI / HTTP Host / DNS name nDPI read, lower
+    uint16_t app_proto;     /* nDPI application protocol id (0 unknown) */
+    uint16_t master_proto;  /* nDPI master protocol id (TLS, HTTP, DNS, ...) */
+    char host[FL_HOST_MAX]; /* SNI / HTTP Host / DNS name nDPI read, lower
                                  case, "" if none */
 } fl_classification;
 
 /* rules_path: an nDPI protocols file (ip: and host: rules), or NULL.
  * max_flows: how many flows may be under classification at once (their
  * nDPI state is preallocated: about 1 KiB each in 4.2). */
-fl_classifier *fl_classifier_new(const char *rules_path, uint32_t max_flows,
-                                 char *err, size_t errlen);
+fl_classifier *fl_classifier_new(const char *rules_path, uint32_t max_flows, char *err,
+                                 size_t errlen);
 void fl_classifier_free(fl_classifier *c);
 
 /* nDPI state for a new flow, or NULL when max_flows are already being

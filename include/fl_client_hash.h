@@ -16,16 +16,15 @@
 #include <stdint.h>
 #include "fl_packet.h"
 
-#define FL_CLIENT_KEY_MIN 16          /* bytes of key, at least */
+#define FL_CLIENT_KEY_MIN 16 /* bytes of key, at least */
 #define FL_CLIENT_KEY_MAX 1024
-#define FL_CLIENT_HASH_LEN 16         /* bytes of the truncated HMAC */
-#define FL_CLIENT_HASH_STR 35         /* "c:" + 32 hex digits + NUL */
+#define FL_CLIENT_HASH_LEN 16 /* bytes of the truncated HMAC */
+#define FL_CLIENT_HASH_STR 35 /* "c:" + 32 hex digits + NUL */
 
 typedef struct fl_client_hasher fl_client_hasher;
 
 /* A hasher for this key (at least FL_CLIENT_KEY_MIN bytes); NULL with err. */
-fl_client_hasher *fl_client_hasher_new(const uint8_t *key, size_t keylen, char *err,
-                                       size_t errlen);
+fl_client_hasher *fl_client_hasher_new(const uint8_t *key, size_t keylen, char *err, size_t errlen);
 /* The key is the file's bytes, a trailing newline excepted. NULL with err
  * naming the file (missing, too short, too long). */
 fl_client_hasher *fl_client_hasher_from_file(const char *path, char *err, size_t errlen);

@@ -10,42 +10,42 @@
 #include <stdint.h>
 
 /* X(name, is_failure) */
-#define FL_COUNTERS(X)          \
-    X(flows, 0)                 \
-    X(tcp_attempts, 0)          \
-    X(tcp_refused, 1)           \
-    X(tcp_syn_timeouts, 1)      \
-    X(tcp_resets, 1)            \
-    X(tls_handshakes, 0)        \
-    X(tls_failures, 1)          \
-    X(tls_alerts, 0)            \
-    X(https_responses, 0)       \
-    X(https_suspect, 1)         \
-    X(tls_early_closes, 1)      \
-    X(tls_stalls, 1)            \
-    X(tls_retries, 0)           \
-    X(dns_queries, 0)           \
-    X(dns_responses, 0)         \
-    X(dns_servfail, 1)          \
-    X(dns_nxdomain, 0)          \
-    X(dns_refused, 1)           \
-    X(dns_nodata, 0)            \
-    X(dns_timeouts, 1)          \
-    X(http_requests, 0)         \
-    X(http_responses, 0)        \
-    X(http_4xx, 0)              \
-    X(http_5xx, 1)              \
-    X(quic_handshakes, 0)       \
-    X(quic_closes, 0)           \
-    X(quic_unanswered, 0)       \
-    X(quic_failures, 1)         \
+#define FL_COUNTERS(X)                                                                             \
+    X(flows, 0)                                                                                    \
+    X(tcp_attempts, 0)                                                                             \
+    X(tcp_refused, 1)                                                                              \
+    X(tcp_syn_timeouts, 1)                                                                         \
+    X(tcp_resets, 1)                                                                               \
+    X(tls_handshakes, 0)                                                                           \
+    X(tls_failures, 1)                                                                             \
+    X(tls_alerts, 0)                                                                               \
+    X(https_responses, 0)                                                                          \
+    X(https_suspect, 1)                                                                            \
+    X(tls_early_closes, 1)                                                                         \
+    X(tls_stalls, 1)                                                                               \
+    X(tls_retries, 0)                                                                              \
+    X(dns_queries, 0)                                                                              \
+    X(dns_responses, 0)                                                                            \
+    X(dns_servfail, 1)                                                                             \
+    X(dns_nxdomain, 0)                                                                             \
+    X(dns_refused, 1)                                                                              \
+    X(dns_nodata, 0)                                                                               \
+    X(dns_timeouts, 1)                                                                             \
+    X(http_requests, 0)                                                                            \
+    X(http_responses, 0)                                                                           \
+    X(http_4xx, 0)                                                                                 \
+    X(http_5xx, 1)                                                                                 \
+    X(quic_handshakes, 0)                                                                          \
+    X(quic_closes, 0)                                                                              \
+    X(quic_unanswered, 0)                                                                          \
+    X(quic_failures, 1)                                                                            \
     X(quic_fallbacks, 0)
 
 typedef enum fl_counter {
 #define FL_X(name, fail) FL_C_##name,
     FL_COUNTERS(FL_X)
 #undef FL_X
-    FL_C_COUNT
+        FL_C_COUNT
 } fl_counter;
 
 typedef struct fl_counts {

@@ -79,9 +79,7 @@ static inline uint32_t fl_cur_be24(fl_cursor *c)
 static inline uint32_t fl_cur_be32(fl_cursor *c)
 {
     const uint8_t *b = fl_cur_take(c, 4);
-    return b ? ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
-               ((uint32_t)b[2] << 8) | b[3]
-             : 0;
+    return b ? ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3] : 0;
 }
 
 static inline uint16_t fl_cur_le16(fl_cursor *c)
@@ -94,7 +92,7 @@ static inline uint32_t fl_cur_le32(fl_cursor *c)
 {
     const uint8_t *b = fl_cur_take(c, 4);
     return b ? (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
-               ((uint32_t)b[3] << 24)
+                   ((uint32_t)b[3] << 24)
              : 0;
 }
 

@@ -11,33 +11,33 @@
 #include "fl_packet.h"
 
 /* Reasons a packet could not be decoded; counted, never logged per packet. */
-#define FL_DECODE_ERRORS(X)        \
-    X(unsupported_linktype)        \
-    X(truncated_link)              \
-    X(truncated_ip)                \
-    X(bad_ip_version)              \
-    X(bad_ipv4_header)             \
-    X(bad_ipv6_header)             \
-    X(truncated_tcp)               \
-    X(bad_tcp_header)              \
-    X(truncated_udp)               \
-    X(bad_udp_length)              \
-    X(truncated_icmp)              \
-    X(truncated_tunnel)            \
-    X(bad_tunnel)                  \
+#define FL_DECODE_ERRORS(X)                                                                        \
+    X(unsupported_linktype)                                                                        \
+    X(truncated_link)                                                                              \
+    X(truncated_ip)                                                                                \
+    X(bad_ip_version)                                                                              \
+    X(bad_ipv4_header)                                                                             \
+    X(bad_ipv6_header)                                                                             \
+    X(truncated_tcp)                                                                               \
+    X(bad_tcp_header)                                                                              \
+    X(truncated_udp)                                                                               \
+    X(bad_udp_length)                                                                              \
+    X(truncated_icmp)                                                                              \
+    X(truncated_tunnel)                                                                            \
+    X(bad_tunnel)                                                                                  \
     X(too_many_layers)
 
 typedef enum fl_decode_error {
 #define FL_X(name) FL_DERR_##name,
     FL_DECODE_ERRORS(FL_X)
 #undef FL_X
-    FL_DERR_COUNT
+        FL_DERR_COUNT
 } fl_decode_error;
 
 typedef enum fl_decode_result {
-    FL_DECODE_OK = 0,   /* an IP packet; *pkt filled */
-    FL_DECODE_NOT_IP,   /* ARP, LLDP, STP...: fine, not ours */
-    FL_DECODE_ERROR,    /* malformed: *why says how */
+    FL_DECODE_OK = 0, /* an IP packet; *pkt filled */
+    FL_DECODE_NOT_IP, /* ARP, LLDP, STP...: fine, not ours */
+    FL_DECODE_ERROR,  /* malformed: *why says how */
 } fl_decode_result;
 
 const char *fl_decode_error_name(fl_decode_error e);

@@ -28,7 +28,6 @@
 #include "fl_config.h"
 #include "fl_families.h"
 
-
 #define FL_ALERT_PROVIDER_MAX 64
 #define FL_ALERT_PEAKS 8
 #define FL_ALERT_MERGED 8
@@ -37,36 +36,36 @@ typedef struct fl_alert {
     uint32_t id;
     char provider[FL_ALERT_PROVIDER_MAX]; /* "local" / "resolver" for those scopes */
     bool local;
-    char scope[12];            /* "provider", "local" or "resolver" */
-    uint8_t families;          /* bit per fl_family that was above */
-    uint8_t first_family;      /* the family that crossed first */
-    double raised_at;          /* epoch seconds (end of the bucket that decided) */
-    double resolved_at;        /* 0 while open */
-    double onset_at;           /* start of the first bucket above threshold */
-    double ratio;              /* failure ratio when raised (or at resolve) */
+    char scope[12];       /* "provider", "local" or "resolver" */
+    uint8_t families;     /* bit per fl_family that was above */
+    uint8_t first_family; /* the family that crossed first */
+    double raised_at;     /* epoch seconds (end of the bucket that decided) */
+    double resolved_at;   /* 0 while open */
+    double onset_at;      /* start of the first bucket above threshold */
+    double ratio;         /* failure ratio when raised (or at resolve) */
     double peak_ratio;
     double baseline_ratio;
-    uint64_t failures;         /* failures in the window when raised, then summed */
+    uint64_t failures; /* failures in the window when raised, then summed */
     uint64_t attempts;
-    uint64_t clients;          /* distinct failing clients in the window (peak) */
-    double client_share;       /* failing / active clients (peak) */
-    uint32_t providers_failing;/* local: how many providers failed together */
+    uint64_t clients;           /* distinct failing clients in the window (peak) */
+    double client_share;        /* failing / active clients (peak) */
+    uint32_t providers_failing; /* local: how many providers failed together */
     /* evidence when raised */
-    double log10_p;            /* log10 of the binomial tail of the deciding window */
-    double alpha;              /* the significance it was compared with */
-    uint32_t window_s;         /* length of the deciding window */
+    double log10_p;    /* log10 of the binomial tail of the deciding window */
+    double alpha;      /* the significance it was compared with */
+    uint32_t window_s; /* length of the deciding window */
     /* one incident, one alert */
-    uint32_t flaps;            /* troughs seen inside the alert (cycles) */
+    uint32_t flaps; /* troughs seen inside the alert (cycles) */
     uint32_t npeaks;
     double peaks[FL_ALERT_PEAKS]; /* ratio at each peak, first FL_ALERT_PEAKS */
-    uint32_t reopened;         /* raised again within the flap hold of its resolve */
-    double hold_s;             /* hold time in force when resolved */
+    uint32_t reopened;            /* raised again within the flap hold of its resolve */
+    double hold_s;                /* hold time in force when resolved */
     /* scope */
-    uint32_t merged_into;      /* id of the local/resolver alert that took it over */
+    uint32_t merged_into; /* id of the local/resolver alert that took it over */
     uint32_t nmerged;
-    uint32_t merged[FL_ALERT_MERGED]; /* provider alert ids merged into this one */
+    uint32_t merged[FL_ALERT_MERGED];     /* provider alert ids merged into this one */
     char resolver[FL_ALERT_PROVIDER_MAX]; /* scope resolver: its address */
-    double resolver_client_share; /* share of DNS clients using that resolver */
+    double resolver_client_share;         /* share of DNS clients using that resolver */
 } fl_alert;
 
 /* Called when an alert is raised (resolved=false) or resolved (true). */
@@ -84,8 +83,8 @@ void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n
  * answered (any rcode but SERVFAIL/REFUSED), failed or timed out. ts_us is
  * the packet time of the fact; it is counted in that time's bucket, which
  * the detector reads when the bucket closes. */
-void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver,
-                     const fl_addr *client, bool failed);
+void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver, const fl_addr *client,
+                     bool failed);
 
 /* Every alert so far, raised order (open ones have resolved_at 0). */
 size_t fl_detector_alerts(const fl_detector *d, const fl_alert **alerts);

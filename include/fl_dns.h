@@ -11,39 +11,39 @@
 #include <stdint.h>
 #include "fl_packet.h"
 
-#define FL_DNS_NAME_MAX   255
+#define FL_DNS_NAME_MAX 255
 #define FL_DNS_MAX_CNAMES 8
-#define FL_DNS_MAX_ADDRS  8
+#define FL_DNS_MAX_ADDRS 8
 
 enum {
-    FL_DNS_RCODE_NOERROR  = 0,
+    FL_DNS_RCODE_NOERROR = 0,
     FL_DNS_RCODE_SERVFAIL = 2,
     FL_DNS_RCODE_NXDOMAIN = 3,
-    FL_DNS_RCODE_REFUSED  = 5,
+    FL_DNS_RCODE_REFUSED = 5,
 };
 enum { FL_DNS_TYPE_A = 1, FL_DNS_TYPE_CNAME = 5, FL_DNS_TYPE_AAAA = 28 };
 
 typedef struct fl_dns_msg {
     uint16_t id;
-    bool response;            /* QR bit */
+    bool response; /* QR bit */
     uint8_t opcode;
-    uint8_t rcode;            /* header RCODE (4 bits) */
+    uint8_t rcode; /* header RCODE (4 bits) */
     uint16_t qdcount, ancount, nscount, arcount;
-    bool has_question;        /* first question parsed */
+    bool has_question; /* first question parsed */
     uint16_t qtype, qclass;
     char qname[FL_DNS_NAME_MAX + 1];
     /* Responses only: from the answer section. */
-    bool answered_qtype;      /* some answer RR has type == qtype */
-    bool answers_complete;    /* all ancount answer RRs parsed */
-    uint8_t ncnames;          /* CNAME targets in answer order (the chain) */
+    bool answered_qtype;   /* some answer RR has type == qtype */
+    bool answers_complete; /* all ancount answer RRs parsed */
+    uint8_t ncnames;       /* CNAME targets in answer order (the chain) */
     char cnames[FL_DNS_MAX_CNAMES][FL_DNS_NAME_MAX + 1];
-    uint8_t naddrs;           /* A/AAAA addresses in the answer section */
+    uint8_t naddrs; /* A/AAAA addresses in the answer section */
     fl_addr addrs[FL_DNS_MAX_ADDRS];
 } fl_dns_msg;
 
 typedef enum fl_dns_parse_result {
-    FL_DNS_OK = 0,       /* header parsed; the rest as far as it was sound */
-    FL_DNS_BAD,          /* not even a 12-byte header / not plausible DNS */
+    FL_DNS_OK = 0, /* header parsed; the rest as far as it was sound */
+    FL_DNS_BAD,    /* not even a 12-byte header / not plausible DNS */
 } fl_dns_parse_result;
 
 /* Parse one DNS message. The header alone makes FL_DNS_OK: a response cut by
@@ -59,11 +59,11 @@ fl_dns_parse_result fl_dns_parse(const uint8_t *data, uint32_t len, fl_dns_msg *
 #define FL_DNS_TCP_KEEP 1024
 
 typedef struct fl_dns_tcp {
-    uint8_t *buf;             /* NULL until a message is split */
-    uint16_t msg_len;         /* declared length of the current message */
-    uint16_t got;             /* bytes of it seen so far */
-    uint16_t kept;            /* bytes of it in buf */
-    uint8_t len_have;         /* 0..2 bytes of the length prefix seen */
+    uint8_t *buf;     /* NULL until a message is split */
+    uint16_t msg_len; /* declared length of the current message */
+    uint16_t got;     /* bytes of it seen so far */
+    uint16_t kept;    /* bytes of it in buf */
+    uint8_t len_have; /* 0..2 bytes of the length prefix seen */
     uint8_t len_hi;
 } fl_dns_tcp;
 
@@ -71,8 +71,8 @@ typedef void (*fl_dns_msg_fn)(void *ctx, const uint8_t *msg, uint32_t len, bool 
 
 /* Feed in-order stream bytes of one direction; calls on_msg for each
  * complete message (cut = only the first FL_DNS_TCP_KEEP bytes are given). */
-void fl_dns_tcp_feed(fl_dns_tcp *st, const uint8_t *data, uint32_t len,
-                     fl_dns_msg_fn on_msg, void *ctx);
+void fl_dns_tcp_feed(fl_dns_tcp *st, const uint8_t *data, uint32_t len, fl_dns_msg_fn on_msg,
+                     void *ctx);
 /* Bytes were lost: the framing cannot be trusted any more; drop state. */
 void fl_dns_tcp_reset(fl_dns_tcp *st);
 void fl_dns_tcp_free(fl_dns_tcp *st);

@@ -15,13 +15,13 @@
 
 typedef struct fl_dns_query {
     uint64_t deadline_us;
-    uint32_t flow, gen;       /* fl_flow_index() and generation of its flow */
+    uint32_t flow, gen; /* fl_flow_index() and generation of its flow */
     fl_addr client;
-    fl_addr server;           /* the resolver asked (the detector's resolver scope) */
+    fl_addr server; /* the resolver asked (the detector's resolver scope) */
     uint16_t id;
     uint16_t provider;
-    uint16_t resolver;        /* public resolver operator, 0 if none */
-    uint32_t service;         /* the queried name's service id, 0 none */
+    uint16_t resolver; /* public resolver operator, 0 if none */
+    uint32_t service;  /* the queried name's service id, 0 none */
 } fl_dns_query;
 
 typedef struct fl_dns_pending fl_dns_pending;

@@ -32,9 +32,9 @@ typedef struct fl_drill_rec {
     uint16_t client_port, server_port;
     uint16_t provider;
     uint8_t ip_proto;
-    uint8_t signal;            /* fl_counter */
+    uint8_t signal; /* fl_counter */
     bool has_server;
-    char reason[46];           /* as the --events line says it */
+    char reason[46]; /* as the --events line says it */
 } fl_drill_rec;
 
 typedef struct fl_drill_count {
@@ -44,8 +44,8 @@ typedef struct fl_drill_count {
 
 /* One alert's window [t0, t1) at one provider. */
 typedef struct fl_drill_view {
-    uint64_t failures;         /* failures kept in the window */
-    bool partial;              /* older failures of the window were overwritten */
+    uint64_t failures; /* failures kept in the window */
+    bool partial;      /* older failures of the window were overwritten */
     uint64_t distinct_clients, distinct_servers;
     fl_drill_count clients[FL_DRILL_TOP], servers[FL_DRILL_TOP];
     size_t nclients, nservers;
@@ -64,8 +64,7 @@ void fl_drill_free(fl_drill *d);
 void fl_drill_add(fl_drill *d, const fl_failure_info *fi);
 /* The window's top clients and servers and its sample; false if out of
  * memory (v then says nothing). */
-bool fl_drill_window(const fl_drill *d, uint16_t provider, double t0, double t1,
-                     fl_drill_view *v);
+bool fl_drill_window(const fl_drill *d, uint16_t provider, double t0, double t1, fl_drill_view *v);
 /* Whether clients are shown as pseudonyms. */
 bool fl_drill_pseudonyms(const fl_drill *d);
 

@@ -25,33 +25,33 @@ typedef struct fl_engine fl_engine;
 typedef struct fl_engine_stats {
     uint64_t packets, bytes;
     uint64_t first_ts_us, last_ts_us;
-    uint64_t decode_errors;                 /* sum of the below */
+    uint64_t decode_errors; /* sum of the below */
     uint64_t decode_error[FL_DERR_COUNT];
-    uint64_t not_ip;                        /* ARP, LLDP...: fine */
-    uint64_t fragments;                     /* non-first fragments (no L4) */
-    uint64_t icmp_errors;                   /* ICMP errors: not their flow's traffic */
+    uint64_t not_ip;      /* ARP, LLDP...: fine */
+    uint64_t fragments;   /* non-first fragments (no L4) */
+    uint64_t icmp_errors; /* ICMP errors: not their flow's traffic */
     uint64_t flows_tcp, flows_udp, flows_other;
     uint64_t one_way_flows;
-    uint64_t flows_evicted;                 /* pushed out at the flow cap */
-    uint64_t classify_unavailable;          /* no nDPI slot free */
-    uint64_t dns_pending_dropped;           /* pending-query table full */
+    uint64_t flows_evicted;        /* pushed out at the flow cap */
+    uint64_t classify_unavailable; /* no nDPI slot free */
+    uint64_t dns_pending_dropped;  /* pending-query table full */
     uint64_t dns_unmatched_responses;
-    uint64_t timers_forced;                 /* timer ring full: expired early */
-    uint64_t tcp_gaps;                      /* sequence gaps in dissected flows */
-    struct {                                /* QUIC capture health, per flow */
-        uint64_t flows;                     /* first packet a QUIC long header */
+    uint64_t timers_forced; /* timer ring full: expired early */
+    uint64_t tcp_gaps;      /* sequence gaps in dissected flows */
+    struct {                /* QUIC capture health, per flow */
+        uint64_t flows;     /* first packet a QUIC long header */
         uint64_t handshakes, answered, unanswered, one_way;
         uint64_t server_hello, close_server, close_client, vn, vn_none, retry;
-        uint64_t snis;                      /* distinct SNIs (up to FL_QUIC_SNI_SET) */
-        uint64_t decode_errors;             /* malformed or undecryptable Initials */
-        uint64_t reasm_exhausted;           /* reassembly pool found empty */
-        uint64_t fallbacks;                 /* TCP ClientHellos after a QUIC failure */
-        uint32_t versions[8];               /* of handshakes, ascending, first 8 */
+        uint64_t snis;            /* distinct SNIs (up to FL_QUIC_SNI_SET) */
+        uint64_t decode_errors;   /* malformed or undecryptable Initials */
+        uint64_t reasm_exhausted; /* reassembly pool found empty */
+        uint64_t fallbacks;       /* TCP ClientHellos after a QUIC failure */
+        uint32_t versions[8];     /* of handshakes, ascending, first 8 */
         uint32_t nversions;
     } quic;
-    uint64_t tls_out_of_step;               /* TLS flows whose record framing was lost */
-    uint64_t time_jumps;                    /* packet time discontinuities (below) */
-    uint64_t jump_unsettled;                /* handshakes, queries pending at one: no verdict */
+    uint64_t tls_out_of_step; /* TLS flows whose record framing was lost */
+    uint64_t time_jumps;      /* packet time discontinuities (below) */
+    uint64_t jump_unsettled;  /* handshakes, queries pending at one: no verdict */
 } fl_engine_stats;
 
 /* Packet time that steps, forward or back, by more than this (or twice the
@@ -66,14 +66,14 @@ typedef struct fl_engine_stats {
 /* One counted failure, for the analyst's event log (--events): who, what,
  * why. Pointers are valid during the call only. */
 typedef struct fl_failure_info {
-    uint64_t ts_us;             /* packet time it was counted at */
-    fl_counter signal;          /* tcp_refused, tls_failures, dns_servfail, ... */
+    uint64_t ts_us;    /* packet time it was counted at */
+    fl_counter signal; /* tcp_refused, tls_failures, dns_servfail, ... */
     uint16_t provider;
-    const char *service;        /* SNI / Host / queried name; NULL unknown */
-    const fl_addr *client, *server;   /* server NULL when not known */
+    const char *service;            /* SNI / Host / queried name; NULL unknown */
+    const fl_addr *client, *server; /* server NULL when not known */
     uint16_t client_port, server_port;
     uint8_t ip_proto;
-    const char *reason;         /* "server RST before SYN-ACK", "fatal alert 40", ... */
+    const char *reason; /* "server RST before SYN-ACK", "fatal alert 40", ... */
 } fl_failure_info;
 
 /* Called once per failure counter increment, where the failure is counted

@@ -23,17 +23,17 @@
 #include "fl_packet.h"
 
 typedef struct fl_failure_event {
-    uint64_t ts_us;             /* packet time the failure was counted at */
-    fl_counter signal;          /* a failure counter: tcp_refused, ... */
+    uint64_t ts_us;    /* packet time the failure was counted at */
+    fl_counter signal; /* a failure counter: tcp_refused, ... */
     const char *provider;
-    const char *service;        /* SNI / Host / DNS name; NULL unknown */
+    const char *service; /* SNI / Host / DNS name; NULL unknown */
     const fl_addr *client, *server;
-    const char *client_text;    /* replaces client when set (a keyed pseudonym) */
+    const char *client_text; /* replaces client when set (a keyed pseudonym) */
     uint16_t client_port, server_port;
-    uint8_t ip_proto;           /* 6 tcp, 17 udp */
-    const char *reason;         /* "server RST before SYN-ACK", "fatal alert 40", ... */
-    uint32_t alert_id;          /* the open alert on that provider it fed; 0 none */
-    const char *sensor;         /* NULL: not written */
+    uint8_t ip_proto;   /* 6 tcp, 17 udp */
+    const char *reason; /* "server RST before SYN-ACK", "fatal alert 40", ... */
+    uint32_t alert_id;  /* the open alert on that provider it fed; 0 none */
+    const char *sensor; /* NULL: not written */
 } fl_failure_event;
 
 typedef struct fl_events fl_events;

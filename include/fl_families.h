@@ -34,21 +34,21 @@
 #include "fl_counters.h"
 
 /* X(ID, name, what fails, what it divides by) */
-#define FL_FAMILIES(X)                                                              \
-    X(CONNECT, connect, "connection failures", "TCP attempts")                      \
-    X(TLS, tls, "TLS handshake failures", "TLS handshakes")                         \
-    X(DNS, dns, "DNS failures", "DNS queries")                                      \
-    X(DNS_NODATA, dns_nodata, "empty DNS answers", "DNS responses")                 \
-    X(HTTP, http, "HTTP 5xx", "HTTP responses")                                     \
-    X(QUIC, quic, "QUIC handshake failures", "QUIC handshakes")                     \
-    X(HTTPS, https, "suspect HTTPS responses", "HTTPS requests")                    \
+#define FL_FAMILIES(X)                                                                             \
+    X(CONNECT, connect, "connection failures", "TCP attempts")                                     \
+    X(TLS, tls, "TLS handshake failures", "TLS handshakes")                                        \
+    X(DNS, dns, "DNS failures", "DNS queries")                                                     \
+    X(DNS_NODATA, dns_nodata, "empty DNS answers", "DNS responses")                                \
+    X(HTTP, http, "HTTP 5xx", "HTTP responses")                                                    \
+    X(QUIC, quic, "QUIC handshake failures", "QUIC handshakes")                                    \
+    X(HTTPS, https, "suspect HTTPS responses", "HTTPS requests")                                   \
     X(ANY, any, "failures of any kind", "flows and DNS queries")
 
 typedef enum fl_family {
 #define FL_X(id, name, what, per) FL_FAM_##id,
     FL_FAMILIES(FL_X)
 #undef FL_X
-    FL_FAM_COUNT
+        FL_FAM_COUNT
 } fl_family;
 
 /* "connect", "tls", ...; "?" out of range. */

@@ -30,18 +30,21 @@ typedef struct fl_health_options {
     uint64_t one_way_min_flows; /* fewer new flows in a window: not judged */
 } fl_health_options;
 
-#define FL_HEALTH_DEFAULTS { 60.0, 60.0, 0.01, 0.2, 100 }
+#define FL_HEALTH_DEFAULTS                                                                         \
+    {                                                                                              \
+        60.0, 60.0, 0.01, 0.2, 100                                                                 \
+    }
 
 typedef struct fl_health_sample {
-    double now;                 /* wall clock, epoch seconds */
-    double last_packet;         /* wall clock of the last packet (of the start
+    double now;                     /* wall clock, epoch seconds */
+    double last_packet;             /* wall clock of the last packet (of the start
                                  * while none came yet); 0: not judged */
-    uint64_t packets, kernel_drops;    /* since start */
-    uint64_t flows, one_way_flows;     /* since start */
-    int link_up;                /* 1 up, 0 down, -1 unknown (file input) */
+    uint64_t packets, kernel_drops; /* since start */
+    uint64_t flows, one_way_flows;  /* since start */
+    int link_up;                    /* 1 up, 0 down, -1 unknown (file input) */
     bool redis_configured, redis_connected;
     uint64_t redis_held, redis_dropped; /* held now; dropped since start */
-    const char *redis_error;    /* why it is lost, or NULL */
+    const char *redis_error;            /* why it is lost, or NULL */
 } fl_health_sample;
 
 typedef enum fl_health_kind {
@@ -59,11 +62,11 @@ typedef enum fl_health_kind {
 
 typedef struct fl_health_event {
     fl_health_kind kind;
-    int level;                  /* fl_log_level to log it at */
-    char text[256];             /* the log line, without the level */
+    int level;      /* fl_log_level to log it at */
+    char text[256]; /* the log line, without the level */
 } fl_health_event;
 
-#define FL_HEALTH_EVENTS_MAX 5  /* at most one per kind pair per sample */
+#define FL_HEALTH_EVENTS_MAX 5 /* at most one per kind pair per sample */
 
 typedef struct fl_health fl_health;
 

@@ -45,7 +45,7 @@
 #include "fl_tls_records.h"
 
 #define FL_HTTPS_SNI_CAP 1024u
-#define FL_HTTPS_PROVIDER_CAP 256u   /* a power of two */
+#define FL_HTTPS_PROVIDER_CAP 256u /* a power of two */
 #define FL_HTTPS_BINS_PER_OCTAVE 16u
 #define FL_HTTPS_RARE_SHARE 0.03
 #define FL_HTTPS_WINDOW_US 60000000ull
@@ -80,7 +80,7 @@ typedef struct fl_https_modes fl_https_modes;
 /* What to count now, for the flow's provider. */
 typedef struct fl_https_counts {
     uint32_t responses, suspect, early_closes, stalls, retries;
-    bool flagged;            /* this flow's session is flagged (for retries) */
+    bool flagged; /* this flow's session is flagged (for retries) */
 } fl_https_counts;
 
 /* Per-response observer (tests, reports): kind 'R' a response ended
@@ -117,14 +117,14 @@ uint32_t fl_https_bin_floor(uint32_t bin);
 #define FL_HTTPS_MODE_SITES 16u
 #define FL_HTTPS_MODE_SLOTS 4u
 typedef struct fl_https_mode_summary {
-    uint32_t lo_bytes, hi_bytes;   /* sizes of its responses */
-    uint64_t first_us, last_us;    /* its first response, its last count */
-    uint32_t suspect;              /* responses counted in it */
-    uint64_t responses;            /* the provider's responses since its first */
-    double ttfb_mode_us;           /* mean time to first byte in it */
-    double ttfb_base_us;           /* usual, when it began */
+    uint32_t lo_bytes, hi_bytes; /* sizes of its responses */
+    uint64_t first_us, last_us;  /* its first response, its last count */
+    uint32_t suspect;            /* responses counted in it */
+    uint64_t responses;          /* the provider's responses since its first */
+    double ttfb_mode_us;         /* mean time to first byte in it */
+    double ttfb_base_us;         /* usual, when it began */
     uint32_t services[FL_HTTPS_MODE_SITES], nservices;
-    uint32_t more_services;        /* 1: more sites than listed */
+    uint32_t more_services; /* 1: more sites than listed */
 } fl_https_mode_summary;
 /* Up to max of the provider's modes (FL_HTTPS_MODE_SLOTS kept, the
  * latest of each size range); 0 when it has had no suspect response. */
@@ -132,10 +132,10 @@ uint32_t fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
                                 fl_https_mode_summary *out, uint32_t max);
 
 typedef struct fl_https_stats {
-    uint32_t snis;           /* SNIs tracked now */
-    uint64_t sni_evicted;    /* forgotten at the cap */
+    uint32_t snis;        /* SNIs tracked now */
+    uint64_t sni_evicted; /* forgotten at the cap */
     uint64_t rare, suspect;
-    uint64_t rare_dropped;   /* pushed out of a full ring of rare responses */
+    uint64_t rare_dropped; /* pushed out of a full ring of rare responses */
 } fl_https_stats;
 void fl_https_modes_stats(const fl_https_modes *m, fl_https_stats *st);
 

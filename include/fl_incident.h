@@ -20,10 +20,10 @@
 /* One provider's history (or every provider's, summed) on a regular grid. */
 typedef struct fl_series {
     size_t n;
-    uint64_t t0;              /* epoch seconds of point 0 */
-    uint64_t step;            /* seconds per point */
+    uint64_t t0;   /* epoch seconds of point 0 */
+    uint64_t step; /* seconds per point */
     fl_counts *c;
-    uint32_t *clients;        /* failing clients: max over merged buckets */
+    uint32_t *clients; /* failing clients: max over merged buckets */
     uint32_t *active;
 } fl_series;
 
@@ -45,26 +45,26 @@ extern const fl_family fl_incident_fams[FL_INCIDENT_NFAMS];
 
 typedef struct fl_moved {
     fl_family fam;
-    unsigned idx;             /* its place in fl_incident_fams */
-    double at;                /* start of the first bucket over */
-    double base;              /* the family's ratio before the onset */
-    bool has_base;            /* there was traffic before the onset */
-    bool first;               /* the detector's first family */
+    unsigned idx;  /* its place in fl_incident_fams */
+    double at;     /* start of the first bucket over */
+    double base;   /* the family's ratio before the onset */
+    bool has_base; /* there was traffic before the onset */
+    bool first;    /* the detector's first family */
 } fl_moved;
 
 typedef struct fl_incident {
     const fl_alert *a;
-    uint32_t provider;        /* FL_ALL_PROVIDERS for scope local */
-    double from;              /* start of the first bucket failing */
-    double until;             /* end of the last bucket still failing */
+    uint32_t provider; /* FL_ALL_PROVIDERS for scope local */
+    double from;       /* start of the first bucket failing */
+    double until;      /* end of the last bucket still failing */
     fl_moved m[FL_INCIDENT_NFAMS];
-    size_t nm;                /* families that moved, sorted by time */
+    size_t nm; /* families that moved, sorted by time */
 } fl_incident;
 
 /* Fill v (v->a and v->provider set by the caller) from the history.
  * capture_end: epoch seconds, for alerts still raised. 0, or -1 out of
  * memory. */
-int fl_incident_analyse(fl_incident *v, const fl_history_entry *h, size_t nh,
-                        uint32_t bucket_s, uint64_t capture_end);
+int fl_incident_analyse(fl_incident *v, const fl_history_entry *h, size_t nh, uint32_t bucket_s,
+                        uint64_t capture_end);
 
 #endif

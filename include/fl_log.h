@@ -33,9 +33,9 @@ typedef enum fl_log_level {
 } fl_log_level;
 
 typedef enum fl_log_style {
-    FL_LOG_STYLE_AUTO = 0,  /* journal prefix when stderr is the journal stream */
-    FL_LOG_STYLE_PLAIN,     /* "<ISO time> <level>: message" */
-    FL_LOG_STYLE_JOURNAL    /* "<N>message" (journald adds its own time) */
+    FL_LOG_STYLE_AUTO = 0, /* journal prefix when stderr is the journal stream */
+    FL_LOG_STYLE_PLAIN,    /* "<ISO time> <level>: message" */
+    FL_LOG_STYLE_JOURNAL   /* "<N>message" (journald adds its own time) */
 } fl_log_style;
 
 /* Lines longer than this are cut (and end in "..."): a log line is for a
@@ -61,16 +61,15 @@ bool fl_log_fd_is_journal(int fd, const char *journal_stream);
 /* Formats one line (with its newline) into buf, for the style given (AUTO
  * means PLAIN here); returns its length (< cap). Pure: the unit tests call
  * it with a fixed time. */
-size_t fl_log_format(char *buf, size_t cap, fl_log_style style, int level,
-                     int64_t unix_s, const char *fmt, va_list ap)
-    __attribute__((format(printf, 6, 0)));
+size_t fl_log_format(char *buf, size_t cap, fl_log_style style, int level, int64_t unix_s,
+                     const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 void fl_log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define FL_LOG(level, ...)                       \
-    do {                                         \
-        if ((int)(level) <= fl_log_max_level)    \
-            fl_log_write((level), __VA_ARGS__);  \
+#define FL_LOG(level, ...)                                                                         \
+    do {                                                                                           \
+        if ((int)(level) <= fl_log_max_level)                                                      \
+            fl_log_write((level), __VA_ARGS__);                                                    \
     } while (0)
 
 #define FL_ERR(...) FL_LOG(FL_LOG_ERR, __VA_ARGS__)

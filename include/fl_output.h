@@ -20,20 +20,20 @@
 
 typedef struct fl_output_args {
     const fl_config *cfg;
-    FILE *out;                 /* summary: where it is printed */
-    const char *path;          /* html: the report file */
-    bool quiet;                /* log: nothing on stderr */
-    const char *metrics_addr;  /* metrics: HOST:PORT to serve /metrics on */
-    const char *events_path;   /* events: the JSON Lines file, "-" stdout */
-    bool live;                 /* capture: a signal ends the run, exit is bounded */
+    FILE *out;                              /* summary: where it is printed */
+    const char *path;                       /* html: the report file */
+    bool quiet;                             /* log: nothing on stderr */
+    const char *metrics_addr;               /* metrics: HOST:PORT to serve /metrics on */
+    const char *events_path;                /* events: the JSON Lines file, "-" stdout */
+    bool live;                              /* capture: a signal ends the run, exit is bounded */
     struct fl_client_hasher *client_hasher; /* [privacy] client pseudonyms, NULL off */
 } fl_output_args;
 
 /* What fl_output_type.finish reports. */
 typedef enum fl_output_result {
     FL_OUT_OK = 0,
-    FL_OUT_WARN,               /* done, with a message worth showing */
-    FL_OUT_FAIL,               /* the output could not be written */
+    FL_OUT_WARN, /* done, with a message worth showing */
+    FL_OUT_FAIL, /* the output could not be written */
 } fl_output_result;
 
 typedef struct fl_output_type {
@@ -69,18 +69,18 @@ typedef struct fl_outputs {
 } fl_outputs;
 
 /* Open one output into the set; false with err (nothing added). */
-bool fl_outputs_add(fl_outputs *o, const fl_output_type *t, const fl_output_args *args,
-                    char *err, size_t errlen);
-void fl_outputs_bucket_closed(fl_outputs *o, const fl_run_view *v,
-                              const fl_bucket_entry *entries, size_t n);
+bool fl_outputs_add(fl_outputs *o, const fl_output_type *t, const fl_output_args *args, char *err,
+                    size_t errlen);
+void fl_outputs_bucket_closed(fl_outputs *o, const fl_run_view *v, const fl_bucket_entry *entries,
+                              size_t n);
 void fl_outputs_alert(fl_outputs *o, const fl_run_view *v, const fl_alert *a, bool resolved);
 void fl_outputs_heartbeat(fl_outputs *o, const fl_run_view *v, uint64_t kernel_drops);
 void fl_outputs_failure(fl_outputs *o, const fl_run_view *v, const fl_failure_info *fi);
 /* Finish each in order; msg_fn (may be NULL) gets each output's message.
  * Returns the worst result. */
 fl_output_result fl_outputs_finish(fl_outputs *o, const fl_run_view *v,
-                                   void (*msg_fn)(void *ctx, const char *name,
-                                                  fl_output_result r, const char *msg),
+                                   void (*msg_fn)(void *ctx, const char *name, fl_output_result r,
+                                                  const char *msg),
                                    void *ctx);
 void fl_outputs_close(fl_outputs *o);
 

@@ -29,15 +29,15 @@ typedef uint16_t fl_provider_id;
 typedef struct fl_providers fl_providers;
 
 typedef struct fl_providers_options {
-    const char *ranges_path;   /* provider_ranges.tsv (cidr, provider, source) */
-    const char *rules_path;    /* operator rules, nDPI protocols-file syntax; NULL none */
-    uint32_t learned_max;      /* capacity of the DNS-learned name cache */
+    const char *ranges_path; /* provider_ranges.tsv (cidr, provider, source) */
+    const char *rules_path;  /* operator rules, nDPI protocols-file syntax; NULL none */
+    uint32_t learned_max;    /* capacity of the DNS-learned name cache */
 } fl_providers_options;
 
 /* cls must have been created with the same rules_path (nDPI loads the file;
  * we read its IPv6 ip: lines and the rule names). */
-fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *opt,
-                               char *err, size_t errlen);
+fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *opt, char *err,
+                               size_t errlen);
 void fl_providers_free(fl_providers *p);
 
 /* Re-read the ranges and operator rules (SIGHUP). Provider ids stay as they
@@ -56,8 +56,8 @@ fl_provider_id fl_providers_by_ndpi(fl_providers *p, uint16_t app, uint16_t mast
 fl_provider_id fl_providers_by_name(fl_providers *p, const char *name);
 /* Step 3c: the name DNS answers gave this address (CNAME chain followed).
  * name_out (may be NULL) receives the queried name. */
-fl_provider_id fl_providers_by_learned_addr(fl_providers *p, const fl_addr *server,
-                                            char *name_out, size_t name_len);
+fl_provider_id fl_providers_by_learned_addr(fl_providers *p, const fl_addr *server, char *name_out,
+                                            size_t name_len);
 /* A CDN named by HTTP response headers. */
 fl_provider_id fl_providers_by_http_cdn(fl_providers *p, fl_http_cdn cdn);
 
@@ -76,7 +76,7 @@ fl_provider_id fl_providers_public_resolver(fl_providers *p, const fl_addr *a);
 fl_provider_id fl_providers_intern(fl_providers *p, const char *name);
 fl_provider_id fl_providers_find(const fl_providers *p, const char *name);
 const char *fl_providers_name(const fl_providers *p, fl_provider_id id);
-size_t fl_providers_count(const fl_providers *p);   /* ids are 0..count-1 */
+size_t fl_providers_count(const fl_providers *p); /* ids are 0..count-1 */
 
 /* True if name is a valid provider name. */
 bool fl_provider_name_valid(const char *name);

@@ -27,22 +27,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FL_QUIC_CID_MAX 20         /* RFC 9000 17.2: v1 connection IDs */
-#define FL_QUIC_CH_CAP 4096        /* ClientHello bytes reassembled per flow */
-#define FL_QUIC_DECRYPT_CAP 4      /* Initials decrypted per side and flow */
-#define FL_QUIC_PKT_MAX 2048       /* largest Initial payload decrypted */
+#define FL_QUIC_CID_MAX 20    /* RFC 9000 17.2: v1 connection IDs */
+#define FL_QUIC_CH_CAP 4096   /* ClientHello bytes reassembled per flow */
+#define FL_QUIC_DECRYPT_CAP 4 /* Initials decrypted per side and flow */
+#define FL_QUIC_PKT_MAX 2048  /* largest Initial payload decrypted */
 #define FL_QUIC_SNI_MAX 255
 #define FL_QUIC_ALPN_MAX 32
 
-#define FL_QUIC_V1 0x00000001u     /* RFC 9000 */
-#define FL_QUIC_V2 0x6b3343cfu     /* RFC 9369 */
+#define FL_QUIC_V1 0x00000001u /* RFC 9000 */
+#define FL_QUIC_V2 0x6b3343cfu /* RFC 9369 */
 
 /* What a version number is to us. */
 typedef enum fl_quic_vclass {
-    FL_QV_UNKNOWN = 0,  /* not QUIC as far as we know */
-    FL_QV_TLS,          /* QUIC with TLS: Initials we can decrypt */
-    FL_QV_GQUIC,        /* Google QUIC crypto (Q05x): long header, no TLS */
-    FL_QV_GREASE,       /* 0x?a?a?a?a: forces Version Negotiation (RFC 9000 15) */
+    FL_QV_UNKNOWN = 0, /* not QUIC as far as we know */
+    FL_QV_TLS,         /* QUIC with TLS: Initials we can decrypt */
+    FL_QV_GQUIC,       /* Google QUIC crypto (Q05x): long header, no TLS */
+    FL_QV_GREASE,      /* 0x?a?a?a?a: forces Version Negotiation (RFC 9000 15) */
 } fl_quic_vclass;
 
 fl_quic_vclass fl_quic_version_class(uint32_t version);
@@ -50,13 +50,13 @@ fl_quic_vclass fl_quic_version_class(uint32_t version);
 /* ---- crypto (quic_crypto.c, the libgcrypt adapter) ---- */
 
 typedef struct fl_quic_keys {
-    uint8_t key[16];   /* AEAD_AES_128_GCM key */
+    uint8_t key[16]; /* AEAD_AES_128_GCM key */
     uint8_t iv[12];
-    uint8_t hp[16];    /* header protection key (AES-128-ECB) */
+    uint8_t hp[16]; /* header protection key (AES-128-ECB) */
 } fl_quic_keys;
 
-bool fl_quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-                          size_t ikm_len, uint8_t prk[32]);
+bool fl_quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                          uint8_t prk[32]);
 /* HKDF-Expand-Label with an empty context, out_len <= 32. */
 bool fl_quic_hkdf_expand_label(const uint8_t secret[32], const char *label, uint8_t *out,
                                size_t out_len);
@@ -111,20 +111,20 @@ void fl_quic_pool_free(fl_quic_pool *p);
 uint64_t fl_quic_pool_exhausted(const fl_quic_pool *p);
 
 enum {
-    FL_QF_KEYS         = 1u << 0,  /* keys[] derived */
-    FL_QF_CH           = 1u << 1,  /* the client's Initial carried a ClientHello start */
-    FL_QF_CH_DONE      = 1u << 2,  /* ClientHello read (or given up on) */
-    FL_QF_SERVER       = 1u << 3,  /* some datagram from the server */
-    FL_QF_SH           = 1u << 4,  /* ServerHello in a server Initial */
-    FL_QF_CLOSE_SERVER = 1u << 5,  /* CONNECTION_CLOSE in a server Initial */
-    FL_QF_CLOSE_CLIENT = 1u << 6,  /* CONNECTION_CLOSE in a client Initial */
-    FL_QF_VN           = 1u << 7,  /* Version Negotiation from the server */
-    FL_QF_VN_NONE      = 1u << 8,  /* ... listing no version the client offered */
-    FL_QF_RETRY        = 1u << 9,  /* Retry: the client re-keys with a new DCID */
-    FL_QF_CLIENT_MORE  = 1u << 10, /* client sent Handshake / 1-RTT packets */
-    FL_QF_ERROR        = 1u << 11, /* a malformed or undecryptable Initial */
-    FL_QF_CH_BIG       = 1u << 12, /* ClientHello larger than FL_QUIC_CH_CAP */
-    FL_QF_NO_SLOT      = 1u << 13, /* the reassembly pool was empty */
+    FL_QF_KEYS = 1u << 0,         /* keys[] derived */
+    FL_QF_CH = 1u << 1,           /* the client's Initial carried a ClientHello start */
+    FL_QF_CH_DONE = 1u << 2,      /* ClientHello read (or given up on) */
+    FL_QF_SERVER = 1u << 3,       /* some datagram from the server */
+    FL_QF_SH = 1u << 4,           /* ServerHello in a server Initial */
+    FL_QF_CLOSE_SERVER = 1u << 5, /* CONNECTION_CLOSE in a server Initial */
+    FL_QF_CLOSE_CLIENT = 1u << 6, /* CONNECTION_CLOSE in a client Initial */
+    FL_QF_VN = 1u << 7,           /* Version Negotiation from the server */
+    FL_QF_VN_NONE = 1u << 8,      /* ... listing no version the client offered */
+    FL_QF_RETRY = 1u << 9,        /* Retry: the client re-keys with a new DCID */
+    FL_QF_CLIENT_MORE = 1u << 10, /* client sent Handshake / 1-RTT packets */
+    FL_QF_ERROR = 1u << 11,       /* a malformed or undecryptable Initial */
+    FL_QF_CH_BIG = 1u << 12,      /* ClientHello larger than FL_QUIC_CH_CAP */
+    FL_QF_NO_SLOT = 1u << 13,     /* the reassembly pool was empty */
     /* bits 24-31 are the caller's (the engine's bookkeeping) */
 };
 
@@ -132,29 +132,29 @@ enum {
  * from dcid for each of the few Initials opened (HKDF is a handful of
  * HMACs; a flow table of a million entries stays its size). */
 typedef struct fl_quic_conn {
-    uint32_t version;          /* of the client's Initials (keys derive for it) */
-    uint32_t flags;            /* FL_QF_* */
-    uint32_t aux;              /* the caller's (the engine keeps an SNI hash) */
-    uint16_t slot;             /* reassembly slot + 1, 0 none */
-    uint16_t ch_have;          /* contiguous ClientHello bytes from offset 0 */
-    uint16_t ch_total;         /* its declared size + 4, 0 not yet known */
-    uint8_t decrypts;          /* Initials opened: client low nibble, server high */
+    uint32_t version;  /* of the client's Initials (keys derive for it) */
+    uint32_t flags;    /* FL_QF_* */
+    uint32_t aux;      /* the caller's (the engine keeps an SNI hash) */
+    uint16_t slot;     /* reassembly slot + 1, 0 none */
+    uint16_t ch_have;  /* contiguous ClientHello bytes from offset 0 */
+    uint16_t ch_total; /* its declared size + 4, 0 not yet known */
+    uint8_t decrypts;  /* Initials opened: client low nibble, server high */
     uint8_t dcid_len;
     uint8_t dcid[FL_QUIC_CID_MAX]; /* the client DCID the Initial keys derive from */
 } fl_quic_conn;
 
 /* What one datagram showed (fields this call, not sticky). */
 typedef struct fl_quic_facts {
-    uint8_t packets;         /* QUIC packets read in the datagram */
-    uint8_t client_hello;    /* first ClientHello bytes of the flow: a handshake */
-    uint8_t hello_read;      /* hello below is filled */
+    uint8_t packets;      /* QUIC packets read in the datagram */
+    uint8_t client_hello; /* first ClientHello bytes of the flow: a handshake */
+    uint8_t hello_read;   /* hello below is filled */
     uint8_t server_hello;
-    uint8_t close;           /* CONNECTION_CLOSE in an Initial of this side */
-    uint8_t close_frame;     /* 0x1c or 0x1d */
-    uint8_t vn;              /* Version Negotiation packet */
-    uint8_t vn_none;         /* ... without the client's version */
+    uint8_t close;       /* CONNECTION_CLOSE in an Initial of this side */
+    uint8_t close_frame; /* 0x1c or 0x1d */
+    uint8_t vn;          /* Version Negotiation packet */
+    uint8_t vn_none;     /* ... without the client's version */
     uint8_t retry;
-    uint8_t decode_error;    /* malformed header, frames, or AEAD failure */
+    uint8_t decode_error; /* malformed header, frames, or AEAD failure */
     uint64_t close_code;
     fl_quic_hello hello;
 } fl_quic_facts;
@@ -184,8 +184,7 @@ void fl_quic_conn_end(fl_quic_pool *pool, fl_quic_conn *q);
  * RFC 9000 14.1) with a 4-byte packet number. Returns the packet length, 0
  * if cap is too small. */
 size_t fl_quic_seal_initial(uint32_t version, const fl_quic_keys *k, const uint8_t *dcid,
-                            uint8_t dcid_len, const uint8_t *scid, uint8_t scid_len,
-                            uint32_t pn, const uint8_t *payload, size_t payload_len,
-                            uint8_t *out, size_t cap);
+                            uint8_t dcid_len, const uint8_t *scid, uint8_t scid_len, uint32_t pn,
+                            const uint8_t *payload, size_t payload_len, uint8_t *out, size_t cap);
 
 #endif

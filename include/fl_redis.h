@@ -36,28 +36,28 @@
 typedef struct fl_redis fl_redis;
 
 typedef struct fl_redis_options {
-    const char *url;           /* redis://[:password@]host[:port][/db] or
+    const char *url;        /* redis://[:password@]host[:port][/db] or
                                   unix:///path/redis.sock[?db=N][&password=X] */
-    const char *prefix;        /* key prefix, default "fl" */
-    const char *sensor;        /* sensor name, default: host name */
-    uint32_t retention_s;      /* EXPIRE on bucketed keys, default 7 days */
-    uint64_t backlog_bytes;    /* memory budget for held batches, default 64 MiB */
-    uint32_t stream_maxlen;    /* XADD MAXLEN ~, default 100000 */
-    uint32_t timeout_ms;       /* connect/command timeout, default 2000 */
+    const char *prefix;     /* key prefix, default "fl" */
+    const char *sensor;     /* sensor name, default: host name */
+    uint32_t retention_s;   /* EXPIRE on bucketed keys, default 7 days */
+    uint64_t backlog_bytes; /* memory budget for held batches, default 64 MiB */
+    uint32_t stream_maxlen; /* XADD MAXLEN ~, default 100000 */
+    uint32_t timeout_ms;    /* connect/command timeout, default 2000 */
     /* Client addresses leave as keyed pseudonyms (fl_client_hash.h) when
      * set; used on the caller's thread only (fl_redis_put_bucket). */
     struct fl_client_hasher *client_hasher;
 } fl_redis_options;
 
 typedef struct fl_redis_stats {
-    uint64_t batches_queued;   /* handed to the writer */
-    uint64_t batches_applied;  /* the server applied them (first delivery) */
-    uint64_t batches_duplicate;/* re-sent, the server had them already */
-    uint64_t batches_dropped;  /* over the backlog budget: lost, oldest first */
-    uint64_t batches_held;     /* waiting now */
+    uint64_t batches_queued;    /* handed to the writer */
+    uint64_t batches_applied;   /* the server applied them (first delivery) */
+    uint64_t batches_duplicate; /* re-sent, the server had them already */
+    uint64_t batches_dropped;   /* over the backlog budget: lost, oldest first */
+    uint64_t batches_held;      /* waiting now */
     uint64_t bytes_held;
-    uint64_t commands;         /* Redis commands sent (script calls count 1) */
-    uint64_t reconnects;       /* connections re-established after a loss */
+    uint64_t commands;   /* Redis commands sent (script calls count 1) */
+    uint64_t reconnects; /* connections re-established after a loss */
     bool connected;
 } fl_redis_stats;
 
@@ -65,14 +65,14 @@ typedef struct fl_heartbeat {
     const char *version;
     uint64_t packets;
     uint64_t drops;
-    uint64_t last_packet_ts;   /* epoch seconds of the last packet */
+    uint64_t last_packet_ts; /* epoch seconds of the last packet */
 } fl_heartbeat;
 
 /* Parse a URL into host/port/path/db/password; false with err on bad input. */
 typedef struct fl_redis_url {
     char host[256];
     int port;
-    char path[512];            /* unix socket path, "" for TCP */
+    char path[512]; /* unix socket path, "" for TCP */
     int db;
     char password[256];
 } fl_redis_url;
@@ -89,8 +89,8 @@ void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n);
  * value, ...; nfields counts strings, an odd last one is ignored; none at
  * all gives provider/state); provider and state update P:state. Delivered
  * exactly once like a bucket. */
-void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
-                        const char *json, const char *const *fields, size_t nfields);
+void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state, const char *json,
+                        const char *const *fields, size_t nfields);
 
 void fl_redis_put_heartbeat(fl_redis *r, const fl_heartbeat *hb);
 
@@ -121,8 +121,8 @@ void fl_redis_free(fl_redis *r);
 typedef struct fl_redis_reader fl_redis_reader;
 
 /* Parses the URL; connects at the first call. prefix NULL or "": "fl". */
-fl_redis_reader *fl_redis_reader_open(const char *url, const char *prefix,
-                                      uint32_t timeout_ms, char *err, size_t errlen);
+fl_redis_reader *fl_redis_reader_open(const char *url, const char *prefix, uint32_t timeout_ms,
+                                      char *err, size_t errlen);
 void fl_redis_reader_close(fl_redis_reader *rd);
 
 /* One stream entry: its id and flat field/value strings (nfv counts them). */
@@ -134,28 +134,28 @@ typedef void (*fl_redis_entry_fn)(void *ctx, const char *id, const char *const *
  * is advanced to the last id read. Returns the number of entries, -1 with
  * err on failure. */
 long fl_redis_read_alerts(fl_redis_reader *rd, char *after, size_t afterlen, uint32_t block_ms,
-                          uint32_t count, fl_redis_entry_fn fn, void *ctx,
-                          char *err, size_t errlen);
+                          uint32_t count, fl_redis_entry_fn fn, void *ctx, char *err,
+                          size_t errlen);
 
 #define FL_REDIS_NAME_MAX 128
 
 typedef struct fl_redis_provider_status {
     char provider[FL_REDIS_NAME_MAX];
-    char state[32];            /* raised if a sensor's P:state:<sensor> says so,
+    char state[32];   /* raised if a sensor's P:state:<sensor> says so,
                                 * else resolved; "" if never alerted */
-    fl_counts counts;          /* summed over the window, all sensors */
-    uint32_t buckets;          /* bucket hashes summed */
+    fl_counts counts; /* summed over the window, all sensors */
+    uint32_t buckets; /* bucket hashes summed */
 } fl_redis_provider_status;
 
 typedef struct fl_redis_sensor_status {
     char name[FL_REDIS_NAME_MAX];
     char version[64];
     uint64_t packets, drops;
-    uint64_t last_seen;        /* epoch seconds of its last packet */
-    uint64_t held, dropped;    /* its Redis backlog when it wrote this */
+    uint64_t last_seen;     /* epoch seconds of its last packet */
+    uint64_t held, dropped; /* its Redis backlog when it wrote this */
     bool connected;
-    uint64_t wall;             /* wall clock of its last heartbeat, 0 unknown */
-    char alerts[512];          /* P:state:<sensor>: "Cloudflare raised, ..." */
+    uint64_t wall;    /* wall clock of its last heartbeat, 0 unknown */
+    char alerts[512]; /* P:state:<sensor>: "Cloudflare raised, ..." */
 } fl_redis_sensor_status;
 
 typedef struct fl_redis_status {
@@ -165,9 +165,9 @@ typedef struct fl_redis_status {
      * start in (ref_time - window_s - bucket_s, ref_time]. */
     uint64_t ref_time;
     uint64_t first_bucket, last_bucket;
-    fl_redis_provider_status *providers;  /* sorted by name */
+    fl_redis_provider_status *providers; /* sorted by name */
     size_t nproviders;
-    fl_redis_sensor_status *sensors;      /* sorted by name */
+    fl_redis_sensor_status *sensors; /* sorted by name */
     size_t nsensors;
 } fl_redis_status;
 

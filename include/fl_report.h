@@ -17,9 +17,9 @@ char *fl_report_json(const fl_run_view *v);
  * arrays as JSON text). v may be NULL (no top services then). */
 #define FL_ALERT_FIELDS_MAX 64
 typedef struct fl_alert_event {
-    const char *state;                     /* "raised" or "resolved" */
-    char *json;                            /* NULL on allocation failure */
-    char *fields[FL_ALERT_FIELDS_MAX];     /* name, value, name, value... */
+    const char *state;                 /* "raised" or "resolved" */
+    char *json;                        /* NULL on allocation failure */
+    char *fields[FL_ALERT_FIELDS_MAX]; /* name, value, name, value... */
     size_t nfields;
 } fl_alert_event;
 void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_alert *a,
@@ -31,12 +31,12 @@ void fl_alert_event_free(fl_alert_event *ev);
  * compact JSON with its "stream_id" (malloc'd, NULL on failure), or as the
  * few fields a one-line summary shows. */
 typedef struct fl_alert_entry {
-    char event[16];            /* raised / resolved */
-    char scope[16];            /* provider / local */
+    char event[16]; /* raised / resolved */
+    char scope[16]; /* provider / local */
     char provider[256];
-    char signals[128];         /* comma-separated family names */
-    double at;                 /* raised_at, or resolved_at when resolved */
-    double ratio;              /* a local alert's own ratio, a provider's peak */
+    char signals[128]; /* comma-separated family names */
+    double at;         /* raised_at, or resolved_at when resolved */
+    double ratio;      /* a local alert's own ratio, a provider's peak */
     double baseline, clients;
 } fl_alert_entry;
 char *fl_alert_entry_json(const char *id, const char *const *fv, size_t nfv);

@@ -24,9 +24,9 @@
 
 typedef struct fl_service_tally {
     uint16_t provider;
-    uint32_t service;          /* interned name id, 0 = (other) */
-    uint64_t flows;            /* flows of the service */
-    uint64_t failed_flows;     /* flows with at least one failure */
+    uint32_t service;      /* interned name id, 0 = (other) */
+    uint64_t flows;        /* flows of the service */
+    uint64_t failed_flows; /* flows with at least one failure */
     /* per family (fl_families.h), before the floor of attempts */
     uint64_t fails[FL_FAM_COUNT], attempts[FL_FAM_COUNT];
 } fl_service_tally;
@@ -34,8 +34,7 @@ typedef struct fl_service_tally {
 /* The failures and attempts of the families in mask (a bit per
  * fl_family), summed: how an alert's `failures` and `attempts` are made of
  * its families, applied to one service. */
-void fl_service_sum(const fl_service_tally *t, unsigned mask, uint64_t *fails,
-                    uint64_t *attempts);
+void fl_service_sum(const fl_service_tally *t, unsigned mask, uint64_t *fails, uint64_t *attempts);
 
 typedef struct fl_services fl_services;
 
@@ -48,8 +47,7 @@ void fl_services_free(fl_services *s);
 void fl_services_count(fl_services *s, uint64_t bucket, uint16_t provider, uint32_t service,
                        fl_counter c, uint32_t n);
 /* A flow of that service had its first failure. */
-void fl_services_failed_flow(fl_services *s, uint64_t bucket, uint16_t provider,
-                             uint32_t service);
+void fl_services_failed_flow(fl_services *s, uint64_t bucket, uint16_t provider, uint32_t service);
 /* Bucket number `bucket` closed: its rows join the ring and the totals. */
 void fl_services_close(fl_services *s, uint64_t bucket);
 

@@ -15,34 +15,34 @@
 typedef struct fl_source fl_source;
 
 typedef struct fl_frame {
-    uint64_t ts_us;          /* packet time (live idle ticks: wall clock) */
+    uint64_t ts_us; /* packet time (live idle ticks: wall clock) */
     uint32_t caplen;
     uint32_t wire_len;
-    int linktype;            /* DLT_* of the interface that captured it */
-    const uint8_t *data;     /* valid until the next fl_source_next() */
-    uint32_t file_index;     /* which of the files (0 for live) */
+    int linktype;        /* DLT_* of the interface that captured it */
+    const uint8_t *data; /* valid until the next fl_source_next() */
+    uint32_t file_index; /* which of the files (0 for live) */
 } fl_frame;
 
 typedef enum fl_source_status {
-    FL_SRC_FRAME = 0,  /* *frame holds a packet */
-    FL_SRC_IDLE,       /* live only: no packet for a while; frame->ts_us is
+    FL_SRC_FRAME = 0, /* *frame holds a packet */
+    FL_SRC_IDLE,      /* live only: no packet for a while; frame->ts_us is
                           the wall clock so timers can still expire */
-    FL_SRC_END,        /* every file read, or live capture interrupted */
-    FL_SRC_ERROR,      /* fatal (live interface went away): see last_error */
+    FL_SRC_END,       /* every file read, or live capture interrupted */
+    FL_SRC_ERROR,     /* fatal (live interface went away): see last_error */
 } fl_source_status;
 
 typedef struct fl_source_stats {
-    uint64_t packets;        /* frames handed out */
-    uint64_t bytes;          /* sum of wire lengths */
-    uint64_t kernel_drops;   /* live: pcap_stats ps_drop + ps_ifdrop */
-    uint64_t filtered_out;   /* files: frames the BPF filter rejected */
+    uint64_t packets;      /* frames handed out */
+    uint64_t bytes;        /* sum of wire lengths */
+    uint64_t kernel_drops; /* live: pcap_stats ps_drop + ps_ifdrop */
+    uint64_t filtered_out; /* files: frames the BPF filter rejected */
 } fl_source_stats;
 
 typedef struct fl_source_options {
-    const char *bpf;         /* NULL or "" for none */
-    int snaplen;             /* live: bytes kept per packet (default 65535) */
-    int buffer_mb;           /* live: kernel ring size (default 64) */
-    int idle_ms;             /* live: FL_SRC_IDLE after this long (default 250) */
+    const char *bpf; /* NULL or "" for none */
+    int snaplen;     /* live: bytes kept per packet (default 65535) */
+    int buffer_mb;   /* live: kernel ring size (default 64) */
+    int idle_ms;     /* live: FL_SRC_IDLE after this long (default 250) */
 } fl_source_options;
 
 /* Open capture files. On failure returns NULL and writes one line naming the
@@ -52,8 +52,8 @@ fl_source *fl_source_open_files(const char *const *paths, size_t npaths,
                                 const fl_source_options *opt, char *err, size_t errlen);
 
 /* Open a live interface (promiscuous, immediate mode, large ring buffer). */
-fl_source *fl_source_open_live(const char *iface, const fl_source_options *opt,
-                               char *err, size_t errlen);
+fl_source *fl_source_open_live(const char *iface, const fl_source_options *opt, char *err,
+                               size_t errlen);
 
 fl_source_status fl_source_next(fl_source *s, fl_frame *frame);
 

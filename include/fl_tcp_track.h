@@ -12,11 +12,11 @@
 #include "fl_flow.h"
 
 typedef enum fl_tcp_seg {
-    FL_SEG_IN_ORDER = 0,   /* the next bytes (or the first of a direction) */
-    FL_SEG_AFTER_GAP,      /* bytes were lost before this segment */
-    FL_SEG_JOINED,         /* first bytes of a direction on a flow joined
+    FL_SEG_IN_ORDER = 0, /* the next bytes (or the first of a direction) */
+    FL_SEG_AFTER_GAP,    /* bytes were lost before this segment */
+    FL_SEG_JOINED,       /* first bytes of a direction on a flow joined
                               mid-stream: may start inside a message */
-    FL_SEG_SEEN,           /* every byte seen already: a retransmission */
+    FL_SEG_SEEN,         /* every byte seen already: a retransmission */
 } fl_tcp_seg;
 
 /* Segment of flow f (seq of its first byte; syn: the SYN flag, which takes

@@ -15,9 +15,9 @@
 
 typedef struct fl_timer {
     uint64_t deadline_us;
-    uint32_t flow;            /* fl_flow_index() of the flow */
-    uint32_t gen;             /* the flow's generation when armed */
-    uint8_t kind;             /* the owner's tag */
+    uint32_t flow; /* fl_flow_index() of the flow */
+    uint32_t gen;  /* the flow's generation when armed */
+    uint8_t kind;  /* the owner's tag */
 } fl_timer;
 
 typedef struct fl_timer_ring {

@@ -28,52 +28,52 @@
 #include <stdint.h>
 
 typedef enum fl_tls_state {
-    FL_TLS_UNKNOWN = 0,   /* no client bytes yet */
-    FL_TLS_CLIENT_HELLO,  /* ClientHello seen, waiting for the server */
-    FL_TLS_SERVER_HELLO,  /* ServerHello seen, handshake under way */
-    FL_TLS_COMPLETE,      /* done: stop feeding */
-    FL_TLS_FAILED,        /* done: stop feeding */
-    FL_TLS_NOT_TLS,       /* client's first bytes are not a TLS handshake */
-    FL_TLS_ABANDONED,     /* done without a verdict: client closed, gap, lost
+    FL_TLS_UNKNOWN = 0,  /* no client bytes yet */
+    FL_TLS_CLIENT_HELLO, /* ClientHello seen, waiting for the server */
+    FL_TLS_SERVER_HELLO, /* ServerHello seen, handshake under way */
+    FL_TLS_COMPLETE,     /* done: stop feeding */
+    FL_TLS_FAILED,       /* done: stop feeding */
+    FL_TLS_NOT_TLS,      /* client's first bytes are not a TLS handshake */
+    FL_TLS_ABANDONED,    /* done without a verdict: client closed, gap, lost
                              record framing; stop feeding */
 } fl_tls_state;
 
 /* Per-direction record reader: where we are inside the current record. */
 typedef struct fl_tls_reader {
-    uint16_t rec_left;     /* body bytes left in the current record */
-    uint8_t hdr_have;      /* 0..5 bytes of the record header seen */
-    uint8_t ctype;         /* content type of the current record */
-    uint8_t body_seen;     /* body bytes seen of the current record (saturating) */
-    uint8_t first[2];      /* handshake: [0] type; alert: [0] level of the
+    uint16_t rec_left; /* body bytes left in the current record */
+    uint8_t hdr_have;  /* 0..5 bytes of the record header seen */
+    uint8_t ctype;     /* content type of the current record */
+    uint8_t body_seen; /* body bytes seen of the current record (saturating) */
+    uint8_t first[2];  /* handshake: [0] type; alert: [0] level of the
                               current message, [1] last fatal description */
-    uint8_t hdr[5];        /* record header (RFC 5246 6.2.1) as received */
-    uint8_t records;       /* records finished in this direction (saturating) */
-    uint8_t ccs;           /* this side sent ChangeCipherSpec after the
+    uint8_t hdr[5];    /* record header (RFC 5246 6.2.1) as received */
+    uint8_t records;   /* records finished in this direction (saturating) */
+    uint8_t ccs;       /* this side sent ChangeCipherSpec after the
                               ServerHello: its later alerts are encrypted */
-    uint8_t fatal;         /* fatal messages in the current alert record so
+    uint8_t fatal;     /* fatal messages in the current alert record so
                               far; counted when the record ends */
 } fl_tls_reader;
 
 typedef struct fl_tls_session {
-    fl_tls_reader dir[2];  /* [0] client to server, [1] server to client */
-    uint8_t state;         /* fl_tls_state */
-    uint8_t client_appdata;/* bit 0: the client sent application data; bit 1: the
+    fl_tls_reader dir[2];   /* [0] client to server, [1] server to client */
+    uint8_t state;          /* fl_tls_state */
+    uint8_t client_appdata; /* bit 0: the client sent application data; bit 1: the
                               server's TLS 1.2 Finished (handshake after CCS) came;
                               bit 2: the server sent TLS 1.3 encrypted records */
 } fl_tls_session;
 
 /* What one fl_tls_feed() call found. */
 typedef struct fl_tls_facts {
-    uint8_t client_hello;  /* 1: the connection's first ClientHello (a handshake) */
-    uint8_t fatal_alerts;  /* plaintext alert messages with level fatal (2) */
-    uint8_t failed;        /* 1: the handshake failed in this call (fatal alert) */
-    uint8_t completed;     /* 1: the handshake completed in this call */
-    uint8_t alert_desc;    /* description of the last fatal alert */
+    uint8_t client_hello; /* 1: the connection's first ClientHello (a handshake) */
+    uint8_t fatal_alerts; /* plaintext alert messages with level fatal (2) */
+    uint8_t failed;       /* 1: the handshake failed in this call (fatal alert) */
+    uint8_t completed;    /* 1: the handshake completed in this call */
+    uint8_t alert_desc;   /* description of the last fatal alert */
 } fl_tls_facts;
 
 /* Feed in-order stream bytes; facts is zeroed then filled. */
-void fl_tls_feed(fl_tls_session *s, bool from_client, const uint8_t *data,
-                 uint32_t len, fl_tls_facts *facts);
+void fl_tls_feed(fl_tls_session *s, bool from_client, const uint8_t *data, uint32_t len,
+                 fl_tls_facts *facts);
 
 /* The connection was closed (FIN or RST). Returns true when that makes an
  * unfinished handshake (ClientHello seen, not complete) a failure: only a

@@ -73,30 +73,30 @@ typedef enum fl_tlsrec_state {
 } fl_tlsrec_state;
 
 typedef enum fl_tlsrec_phase {
-    FL_TLSREC_IDLE = 0,      /* no request outstanding */
-    FL_TLSREC_REQUEST,       /* request sent, no server data yet */
-    FL_TLSREC_RESPONSE,      /* server data flowing */
+    FL_TLSREC_IDLE = 0, /* no request outstanding */
+    FL_TLSREC_REQUEST,  /* request sent, no server data yet */
+    FL_TLSREC_RESPONSE, /* server data flowing */
 } fl_tlsrec_phase;
 
 typedef struct fl_tlsrec_dir {
-    uint16_t rec_left;       /* body bytes left of the current record */
-    uint8_t hdr_have;        /* 0..5 header bytes seen */
-    uint8_t hdr[5];          /* the header as received */
+    uint16_t rec_left; /* body bytes left of the current record */
+    uint8_t hdr_have;  /* 0..5 header bytes seen */
+    uint8_t hdr[5];    /* the header as received */
 } fl_tlsrec_dir;
 
 /* 64 bytes: lives in the flow entry beside the handshake tracker. */
 typedef struct fl_tls_walk {
-    fl_tlsrec_dir dir[2];    /* [0] client to server, [1] server to client */
-    uint64_t req_us;         /* start of the outstanding request */
-    uint64_t server_us;      /* last server record header */
-    uint32_t resp_bytes;     /* plaintext bytes of the current response */
-    uint32_t ttfb_us;        /* of the current response (saturating) */
-    uint16_t requests;       /* requests seen (saturating) */
-    uint8_t state;           /* fl_tlsrec_state */
-    uint8_t phase;           /* fl_tlsrec_phase */
-    uint8_t flags;           /* private: TLS 1.3 seen, Finished skipped, ... */
-    uint16_t responses;      /* responses ended (saturating) */
-    uint16_t held_len;       /* TLS 1.3: a record held as a possible ticket */
+    fl_tlsrec_dir dir[2]; /* [0] client to server, [1] server to client */
+    uint64_t req_us;      /* start of the outstanding request */
+    uint64_t server_us;   /* last server record header */
+    uint32_t resp_bytes;  /* plaintext bytes of the current response */
+    uint32_t ttfb_us;     /* of the current response (saturating) */
+    uint16_t requests;    /* requests seen (saturating) */
+    uint8_t state;        /* fl_tlsrec_state */
+    uint8_t phase;        /* fl_tlsrec_phase */
+    uint8_t flags;        /* private: TLS 1.3 seen, Finished skipped, ... */
+    uint16_t responses;   /* responses ended (saturating) */
+    uint16_t held_len;    /* TLS 1.3: a record held as a possible ticket */
     uint64_t held_us;
 } fl_tls_walk;
 
@@ -104,21 +104,21 @@ typedef struct fl_tls_walk {
 #define FL_TLSREC_MAX_RESP 8u
 
 typedef struct fl_tlsrec_resp {
-    uint32_t bytes;          /* plaintext bytes */
-    uint32_t ttfb_us;        /* first record - request start */
-    uint64_t first_us;       /* packet time of the first record */
-    uint16_t seq;            /* the response's rank on the connection */
+    uint32_t bytes;    /* plaintext bytes */
+    uint32_t ttfb_us;  /* first record - request start */
+    uint64_t first_us; /* packet time of the first record */
+    uint16_t seq;      /* the response's rank on the connection */
 } fl_tlsrec_resp;
 
 /* What one call found; zeroed then filled. */
 typedef struct fl_tlsrec_facts {
-    uint8_t request;         /* 1: a request started (the first: first_request too) */
+    uint8_t request; /* 1: a request started (the first: first_request too) */
     uint8_t first_request;
-    uint8_t response;        /* responses that ended: resp[0 .. response-1] */
-    uint8_t early_close;     /* 1: the server closed soon after a request */
-    uint8_t stall;           /* 1: a request waited FL_TLSREC_STALL_US */
-    uint8_t out_of_step;     /* 1: framing was lost in this call */
-    uint8_t server_alert;    /* 1: a TLS 1.3 encrypted alert from the server */
+    uint8_t response;     /* responses that ended: resp[0 .. response-1] */
+    uint8_t early_close;  /* 1: the server closed soon after a request */
+    uint8_t stall;        /* 1: a request waited FL_TLSREC_STALL_US */
+    uint8_t out_of_step;  /* 1: framing was lost in this call */
+    uint8_t server_alert; /* 1: a TLS 1.3 encrypted alert from the server */
     fl_tlsrec_resp resp[FL_TLSREC_MAX_RESP];
 } fl_tlsrec_facts;
 

@@ -34,13 +34,13 @@
 
 struct fl_classifier {
     struct ndpi_detection_module_struct *ndpi;
-    uint8_t *pool;          /* max_flows slots of slot_size bytes */
+    uint8_t *pool; /* max_flows slots of slot_size bytes */
     size_t slot_size;
     uint32_t max_flows;
-    uint32_t *free_stack;   /* indices of free slots */
+    uint32_t *free_stack; /* indices of free slots */
     uint32_t nfree;
-    uint8_t *in_use;        /* catches a double free or a foreign pointer */
-    uint32_t nprotos;       /* ndpi_get_num_supported_protocols() */
+    uint8_t *in_use;  /* catches a double free or a foreign pointer */
+    uint32_t nprotos; /* ndpi_get_num_supported_protocols() */
 };
 
 /* ---- the operator rules, filtered for nDPI 4.2 ---- */
@@ -55,7 +55,7 @@ typedef struct rules_copy {
     FILE *out;
     struct ndpi_detection_module_struct *ndpi;
     const char *path;
-    char names[MAX_CUSTOM][49];   /* the new names seen so far */
+    char names[MAX_CUSTOM][49]; /* the new names seen so far */
     unsigned nnames;
 } rules_copy;
 
@@ -70,8 +70,8 @@ static bool count_name(rules_copy *rc, const fl_rule *r, char *err, size_t errle
             return true;
     }
     if (rc->nnames == MAX_CUSTOM) {
-        snprintf(err, errlen, "%s:%u: more than %u new rule names (nDPI 4.2's limit)",
-                 rc->path, r->line, (unsigned)MAX_CUSTOM);
+        snprintf(err, errlen, "%s:%u: more than %u new rule names (nDPI 4.2's limit)", rc->path,
+                 r->line, (unsigned)MAX_CUSTOM);
         return false;
     }
     snprintf(rc->names[rc->nnames++], sizeof rc->names[0], "%s", r->name);
@@ -113,8 +113,8 @@ static FILE *anon_file(char *path, size_t pathlen)
     return fdopen(fd, "w+");
 }
 
-static bool load_rules(struct ndpi_detection_module_struct *ndpi, const char *rules_path,
-                       char *err, size_t errlen)
+static bool load_rules(struct ndpi_detection_module_struct *ndpi, const char *rules_path, char *err,
+                       size_t errlen)
 {
     char path[4096];
     rules_copy *rc = calloc(1, sizeof *rc);
@@ -127,8 +127,7 @@ static bool load_rules(struct ndpi_detection_module_struct *ndpi, const char *ru
     rc->out = anon_file(path, sizeof path);
     if (!rc->out) {
         free(rc);
-        snprintf(err, errlen, "%s: cannot create a scratch copy: %s", rules_path,
-                 strerror(errno));
+        snprintf(err, errlen, "%s: cannot create a scratch copy: %s", rules_path, strerror(errno));
         return false;
     }
     bool is_tmp = strncmp(path, "/proc/", 6) != 0;
@@ -188,7 +187,7 @@ fl_classifier *fl_classifier_new(const char *rules_path, uint32_t max_flows, cha
             return NULL;
         }
         for (uint32_t i = 0; i < max_flows; i++)
-            c->free_stack[i] = max_flows - 1 - i;   /* slot 0 is handed out first */
+            c->free_stack[i] = max_flows - 1 - i; /* slot 0 is handed out first */
         c->nfree = max_flows;
     }
     return c;
@@ -290,8 +289,8 @@ bool fl_classifier_packet(fl_classifier *c, fl_ndpi_flow *f, const fl_packet *pk
         return false;
     /* An IP packet is at most 65535 bytes; nDPI takes an unsigned short. */
     unsigned short len = pkt->l3_len > 65535u ? 65535u : (unsigned short)pkt->l3_len;
-    ndpi_protocol p = ndpi_detection_process_packet(c->ndpi, flow, pkt->l3, len,
-                                                    pkt->ts_us / 1000u);
+    ndpi_protocol p =
+        ndpi_detection_process_packet(c->ndpi, flow, pkt->l3, len, pkt->ts_us / 1000u);
     /* Final once a dissector decided: the SNI / Host / query name is read
      * on the same packet. nDPI could go on (certificates, ...), but we use
      * only the ids and the name. */
@@ -332,7 +331,7 @@ uint16_t fl_classifier_match_ipv4(fl_classifier *c, const fl_addr *a)
     if (a->family != 4)
         return 0;
     struct in_addr pin;
-    memcpy(&pin.s_addr, a->b, 4);   /* network byte order, as nDPI wants */
+    memcpy(&pin.s_addr, a->b, 4); /* network byte order, as nDPI wants */
     return ndpi_network_ptree_match(c->ndpi, &pin);
 }
 

@@ -17,30 +17,29 @@
 #define WAYS 4
 
 typedef struct name_ent {
-    uint64_t hash;            /* of the full name */
+    uint64_t hash; /* of the full name */
     uint64_t ts;
-    uint16_t provider;        /* 0: the name is known, its provider not */
-    uint16_t len;             /* full length */
+    uint16_t provider; /* 0: the name is known, its provider not */
+    uint16_t len;      /* full length */
     uint8_t used;
-    char name[FL_NAME_CACHE_KEEP];   /* truncated to KEEP-1 bytes */
+    char name[FL_NAME_CACHE_KEEP]; /* truncated to KEEP-1 bytes */
 } name_ent;
 
 typedef struct addr_ent {
     fl_addr addr;
     uint8_t used;
     uint16_t provider;
-    uint32_t name_slot;       /* into names[] */
-    uint64_t name_hash;       /* the slot still holds our name if equal */
+    uint32_t name_slot; /* into names[] */
+    uint64_t name_hash; /* the slot still holds our name if equal */
     uint64_t ts;
 } addr_ent;
 
 struct fl_name_cache {
-    uint32_t ways, nbuckets;  /* capacity = ways * nbuckets */
+    uint32_t ways, nbuckets; /* capacity = ways * nbuckets */
     size_t naddr, nname;
     name_ent *names;
     addr_ent *addrs;
 };
-
 
 static uint64_t hash_name(const char *s, size_t *len)
 {
@@ -104,8 +103,8 @@ static bool name_matches(const name_ent *e, uint64_t h, size_t len, const char *
 }
 
 /* Slot of name (found or newly taken), updating its provider when known. */
-static uint32_t name_upsert(fl_name_cache *c, const char *name, uint16_t provider,
-                            uint64_t now_us, uint64_t *hash_out)
+static uint32_t name_upsert(fl_name_cache *c, const char *name, uint16_t provider, uint64_t now_us,
+                            uint64_t *hash_out)
 {
     size_t len;
     uint64_t h = hash_name(name, &len);

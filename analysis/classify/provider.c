@@ -39,25 +39,42 @@ static const struct {
     const char *ndpi_name;
     const char *provider;
 } ndpi_table[] = {
-    { 178, "Amazon", "AWS" },           { 265, "AmazonAWS", "AWS" },
-    { 240, "AmazonVideo", "AWS" },      { 110, "AmazonAlexa", "AWS" },
-    { 126, "Google", "Google" },        { 239, "GoogleServices", "Google" },
-    { 123, "GoogleMaps", "Google" },    { 217, "GoogleDrive", "Google" },
-    { 241, "GoogleDocs", "Google" },    { 72, "GooglePlus", "Google" },
-    { 281, "GoogleClassroom", "Google" }, { 124, "YouTube", "Google" },
-    { 136, "YouTubeUpload", "Google" }, { 122, "GMail", "Google" },
+    { 178, "Amazon", "AWS" },
+    { 265, "AmazonAWS", "AWS" },
+    { 240, "AmazonVideo", "AWS" },
+    { 110, "AmazonAlexa", "AWS" },
+    { 126, "Google", "Google" },
+    { 239, "GoogleServices", "Google" },
+    { 123, "GoogleMaps", "Google" },
+    { 217, "GoogleDrive", "Google" },
+    { 241, "GoogleDocs", "Google" },
+    { 72, "GooglePlus", "Google" },
+    { 281, "GoogleClassroom", "Google" },
+    { 124, "YouTube", "Google" },
+    { 136, "YouTubeUpload", "Google" },
+    { 122, "GMail", "Google" },
     { 201, "GoogleHangoutDuo", "Google" },
-    { 212, "Microsoft", "Microsoft" },  { 219, "Microsoft365", "Microsoft" },
-    { 276, "Azure", "Microsoft" },      { 250, "Teams", "Microsoft" },
-    { 125, "Skype_Teams", "Microsoft" }, { 21, "Hotmail", "Microsoft" },
-    { 221, "MS_OneDrive", "Microsoft" }, { 47, "Xbox", "Microsoft" },
+    { 212, "Microsoft", "Microsoft" },
+    { 219, "Microsoft365", "Microsoft" },
+    { 276, "Azure", "Microsoft" },
+    { 250, "Teams", "Microsoft" },
+    { 125, "Skype_Teams", "Microsoft" },
+    { 21, "Hotmail", "Microsoft" },
+    { 221, "MS_OneDrive", "Microsoft" },
+    { 47, "Xbox", "Microsoft" },
     { 220, "Cloudflare", "Cloudflare" },
-    { 140, "Apple", "Apple" },          { 143, "AppleiCloud", "Apple" },
-    { 145, "AppleiTunes", "Apple" },    { 238, "ApplePush", "Apple" },
-    { 254, "AppleSiri", "Apple" },      { 224, "AppleStore", "Apple" },
-    { 119, "Facebook", "Meta" },        { 211, "Instagram", "Meta" },
-    { 142, "WhatsApp", "Meta" },        { 45, "WhatsAppCall", "Meta" },
-    { 242, "WhatsAppFiles", "Meta" },   { 157, "Messenger", "Meta" },
+    { 140, "Apple", "Apple" },
+    { 143, "AppleiCloud", "Apple" },
+    { 145, "AppleiTunes", "Apple" },
+    { 238, "ApplePush", "Apple" },
+    { 254, "AppleSiri", "Apple" },
+    { 224, "AppleStore", "Apple" },
+    { 119, "Facebook", "Meta" },
+    { 211, "Instagram", "Meta" },
+    { 142, "WhatsApp", "Meta" },
+    { 45, "WhatsAppCall", "Meta" },
+    { 242, "WhatsAppFiles", "Meta" },
+    { 157, "Messenger", "Meta" },
     { 268, "FacebookVoip", "Meta" },
     { 167, "Oracle", "Oracle" },
     { 274, "Alibaba", "Alibaba" },
@@ -70,33 +87,54 @@ static const struct {
     const char *suffix;
     const char *provider;
 } suffix_table[] = {
-    { "cdn.cloudflare.net", "Cloudflare" }, { "cloudflare.net", "Cloudflare" },
+    { "cdn.cloudflare.net", "Cloudflare" },
+    { "cloudflare.net", "Cloudflare" },
     { "cloudflare.com", "Cloudflare" },
-    { "akamaiedge.net", "Akamai" },     { "akamai.net", "Akamai" },
-    { "akamaized.net", "Akamai" },      { "edgekey.net", "Akamai" },
-    { "edgesuite.net", "Akamai" },      { "akamaihd.net", "Akamai" },
+    { "akamaiedge.net", "Akamai" },
+    { "akamai.net", "Akamai" },
+    { "akamaized.net", "Akamai" },
+    { "edgekey.net", "Akamai" },
+    { "edgesuite.net", "Akamai" },
+    { "akamaihd.net", "Akamai" },
     { "akamaitechnologies.com", "Akamai" },
-    { "fastly.net", "Fastly" },         { "fastlylb.net", "Fastly" },
+    { "fastly.net", "Fastly" },
+    { "fastlylb.net", "Fastly" },
     { "fastly.com", "Fastly" },
-    { "amazonaws.com", "AWS" },         { "cloudfront.net", "AWS" },
-    { "awsglobalaccelerator.com", "AWS" }, { "elb.amazonaws.com", "AWS" },
-    { "googleusercontent.com", "Google" }, { "googleapis.com", "Google" },
-    { "gstatic.com", "Google" },        { "1e100.net", "Google" },
-    { "google.com", "Google" },         { "googlevideo.com", "Google" },
-    { "ggpht.com", "Google" },          { "appspot.com", "Google" },
+    { "amazonaws.com", "AWS" },
+    { "cloudfront.net", "AWS" },
+    { "awsglobalaccelerator.com", "AWS" },
+    { "elb.amazonaws.com", "AWS" },
+    { "googleusercontent.com", "Google" },
+    { "googleapis.com", "Google" },
+    { "gstatic.com", "Google" },
+    { "1e100.net", "Google" },
+    { "google.com", "Google" },
+    { "googlevideo.com", "Google" },
+    { "ggpht.com", "Google" },
+    { "appspot.com", "Google" },
     { "run.app", "Google" },
-    { "azureedge.net", "Microsoft" },   { "azurefd.net", "Microsoft" },
-    { "trafficmanager.net", "Microsoft" }, { "azurewebsites.net", "Microsoft" },
-    { "cloudapp.net", "Microsoft" },    { "cloudapp.azure.com", "Microsoft" },
-    { "msedge.net", "Microsoft" },      { "windows.net", "Microsoft" },
-    { "microsoft.com", "Microsoft" },   { "office.net", "Microsoft" },
+    { "azureedge.net", "Microsoft" },
+    { "azurefd.net", "Microsoft" },
+    { "trafficmanager.net", "Microsoft" },
+    { "azurewebsites.net", "Microsoft" },
+    { "cloudapp.net", "Microsoft" },
+    { "cloudapp.azure.com", "Microsoft" },
+    { "msedge.net", "Microsoft" },
+    { "windows.net", "Microsoft" },
+    { "microsoft.com", "Microsoft" },
+    { "office.net", "Microsoft" },
     { "office365.com", "Microsoft" },
-    { "icloud.com", "Apple" },          { "apple.com", "Apple" },
-    { "mzstatic.com", "Apple" },        { "aaplimg.com", "Apple" },
-    { "fbcdn.net", "Meta" },            { "facebook.com", "Meta" },
-    { "whatsapp.net", "Meta" },         { "instagram.com", "Meta" },
+    { "icloud.com", "Apple" },
+    { "apple.com", "Apple" },
+    { "mzstatic.com", "Apple" },
+    { "aaplimg.com", "Apple" },
+    { "fbcdn.net", "Meta" },
+    { "facebook.com", "Meta" },
+    { "whatsapp.net", "Meta" },
+    { "instagram.com", "Meta" },
     { "oraclecloud.com", "Oracle" },
-    { "alicdn.com", "Alibaba" },        { "aliyuncs.com", "Alibaba" },
+    { "alicdn.com", "Alibaba" },
+    { "aliyuncs.com", "Alibaba" },
 };
 
 /* Public resolvers (their operators' documentation). */
@@ -104,28 +142,37 @@ static const struct {
     const char *addr;
     const char *provider;
 } resolver_table[] = {
-    { "1.1.1.1", "Cloudflare" },        { "1.0.0.1", "Cloudflare" },
-    { "2606:4700:4700::1111", "Cloudflare" }, { "2606:4700:4700::1001", "Cloudflare" },
-    { "8.8.8.8", "Google" },            { "8.8.4.4", "Google" },
-    { "2001:4860:4860::8888", "Google" }, { "2001:4860:4860::8844", "Google" },
-    { "9.9.9.9", "Quad9" },             { "149.112.112.112", "Quad9" },
+    { "1.1.1.1", "Cloudflare" },
+    { "1.0.0.1", "Cloudflare" },
+    { "2606:4700:4700::1111", "Cloudflare" },
+    { "2606:4700:4700::1001", "Cloudflare" },
+    { "8.8.8.8", "Google" },
+    { "8.8.4.4", "Google" },
+    { "2001:4860:4860::8888", "Google" },
+    { "2001:4860:4860::8844", "Google" },
+    { "9.9.9.9", "Quad9" },
+    { "149.112.112.112", "Quad9" },
     { "2620:fe::fe", "Quad9" },
-    { "208.67.222.222", "OpenDNS" },    { "208.67.220.220", "OpenDNS" },
+    { "208.67.222.222", "OpenDNS" },
+    { "208.67.220.220", "OpenDNS" },
     { "94.140.14.14", "AdGuard" },
 };
 #define NRESOLVERS (sizeof resolver_table / sizeof resolver_table[0])
 
 static const char *const cdn_names[] = {
-    [FL_CDN_NONE] = NULL,           [FL_CDN_CLOUDFLARE] = "Cloudflare",
-    [FL_CDN_AWS] = "AWS",           [FL_CDN_FASTLY] = "Fastly",
-    [FL_CDN_AKAMAI] = "Akamai",     [FL_CDN_GOOGLE] = "Google",
+    [FL_CDN_NONE] = NULL,
+    [FL_CDN_CLOUDFLARE] = "Cloudflare",
+    [FL_CDN_AWS] = "AWS",
+    [FL_CDN_FASTLY] = "Fastly",
+    [FL_CDN_AKAMAI] = "Akamai",
+    [FL_CDN_GOOGLE] = "Google",
     [FL_CDN_MICROSOFT] = "Microsoft",
 };
 #define NCDN (sizeof cdn_names / sizeof cdn_names[0])
 
 /* Open-addressing set of name suffixes -> provider. */
 typedef struct suffix_ent {
-    const char *s;         /* lower case, no leading/trailing dot */
+    const char *s; /* lower case, no leading/trailing dot */
     uint64_t hash;
     uint16_t len;
     fl_provider_id provider;
@@ -149,17 +196,17 @@ struct fl_providers {
     fl_classifier *cls;
     char names[FL_PROVIDER_MAX][NAME_MAX_LEN + 1];
     size_t count;
-    fl_prefix_table *oper;        /* operator ip: rules */
-    fl_prefix_table *ranges;      /* provider_ranges.tsv */
+    fl_prefix_table *oper;   /* operator ip: rules */
+    fl_prefix_table *ranges; /* provider_ranges.tsv */
     fl_provider_id ndpi_map[NDPI_IDS];
     suffix_set oper_hosts, builtin_hosts;
-    char *host_store;             /* operator host strings, one block */
+    char *host_store; /* operator host strings, one block */
     size_t host_store_len, host_store_cap;
     fl_name_cache *learned;
     fl_addr resolver_addr[NRESOLVERS];
     fl_provider_id resolver_prov[NRESOLVERS];
     fl_provider_id cdn_prov[NCDN];
-    struct addr_memo *memo;       /* by_addr answers, see fl_providers_by_addr */
+    struct addr_memo *memo; /* by_addr answers, see fl_providers_by_addr */
 };
 
 /* ---- names ---- */
@@ -429,7 +476,7 @@ typedef struct rules_ctx {
     fl_providers *p;
     const char *path;
     size_t nhosts;
-    bool *is_provider;   /* [FL_PROVIDER_MAX]: named by an ip:/host: rule */
+    bool *is_provider; /* [FL_PROVIDER_MAX]: named by an ip:/host: rule */
 } rules_ctx;
 
 static bool store_host(fl_providers *p, const char *host, fl_provider_id id)
@@ -440,7 +487,7 @@ static bool store_host(fl_providers *p, const char *host, fl_provider_id id)
     char buf[256];
     size_t len;
     if (!norm_name(host, buf, sizeof buf, &len))
-        return true;   /* "*" alone: nothing we can match on boundaries */
+        return true; /* "*" alone: nothing we can match on boundaries */
     size_t need = p->host_store_len + len + 1 + sizeof(fl_provider_id);
     if (need > p->host_store_cap) {
         size_t cap = p->host_store_cap ? p->host_store_cap * 2 : 4096;
@@ -533,9 +580,8 @@ static fl_providers *providers_create(fl_classifier *cls, const fl_providers_opt
         p->count = like->count;
     }
     /* Our names first, so their spelling is the canonical one. */
-    static const char *const ours[] = { "Cloudflare", "AWS", "Google", "Microsoft",
-                                        "Akamai", "Fastly", "Apple", "Meta",
-                                        "Oracle", "Alibaba" };
+    static const char *const ours[] = { "Cloudflare", "AWS",   "Google", "Microsoft", "Akamai",
+                                        "Fastly",     "Apple", "Meta",   "Oracle",    "Alibaba" };
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
         fl_providers_intern(p, ours[i]);
 
@@ -553,7 +599,7 @@ static fl_providers *providers_create(fl_classifier *cls, const fl_providers_opt
                        fl_providers_intern(p, suffix_table[i].provider));
     for (size_t i = 0; i < NRESOLVERS; i++) {
         if (!fl_addr_parse(resolver_table[i].addr, &p->resolver_addr[i]))
-            abort();   /* a typo in the table above */
+            abort(); /* a typo in the table above */
         p->resolver_prov[i] = fl_providers_intern(p, resolver_table[i].provider);
     }
     for (size_t i = 0; i < NCDN; i++)
@@ -570,14 +616,13 @@ fail:
     return NULL;
 }
 
-fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *opt,
-                               char *err, size_t errlen)
+fl_providers *fl_providers_new(fl_classifier *cls, const fl_providers_options *opt, char *err,
+                               size_t errlen)
 {
     return providers_create(cls, opt, NULL, err, errlen);
 }
 
-bool fl_providers_reload(fl_providers *p, const fl_providers_options *opt, char *err,
-                         size_t errlen)
+bool fl_providers_reload(fl_providers *p, const fl_providers_options *opt, char *err, size_t errlen)
 {
     fl_providers *n = providers_create(p->cls, opt, p, err, errlen);
     if (!n)
@@ -681,8 +726,8 @@ fl_provider_id fl_providers_by_name(fl_providers *p, const char *name)
     return id ? id : learned_name(p, buf);
 }
 
-fl_provider_id fl_providers_by_learned_addr(fl_providers *p, const fl_addr *server,
-                                            char *name_out, size_t name_len)
+fl_provider_id fl_providers_by_learned_addr(fl_providers *p, const fl_addr *server, char *name_out,
+                                            size_t name_len)
 {
     uint16_t prov;
     if (fl_name_cache_addr(p->learned, server, &prov, name_out, name_len))

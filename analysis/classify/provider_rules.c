@@ -134,8 +134,7 @@ static const char *parse_elem(char *elem, fl_rule *r)
 
 static bool is_ndpi_line(const char *line)
 {
-    static const char *const kinds[] = { "ip_risk_mask:", "host_risk_mask:",
-                                         "trusted_issuer_dn:" };
+    static const char *const kinds[] = { "ip_risk_mask:", "host_risk_mask:", "trusted_issuer_dn:" };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strncmp(line, kinds[i], strlen(kinds[i])) == 0)
             return true;
@@ -151,8 +150,8 @@ static bool fail(char *err, size_t errlen, const char *path, unsigned line, cons
 
 /* One non-empty, non-comment line. The element strings handed to fn are
  * copies in elem_buf: the host value is unquoted in place. */
-static bool parse_line(char *line, unsigned lineno, const char *path, fl_rule_fn fn,
-                       void *ctx, char *err, size_t errlen)
+static bool parse_line(char *line, unsigned lineno, const char *path, fl_rule_fn fn, void *ctx,
+                       char *err, size_t errlen)
 {
     fl_rule r;
     memset(&r, 0, sizeof r);
@@ -169,8 +168,8 @@ static bool parse_line(char *line, unsigned lineno, const char *path, fl_rule_fn
     *at = '\0';
     char *name = trim(at + 1);
     if (!fl_provider_name_valid(name))
-        return fail(err, errlen, path, lineno,
-                    "bad name (1-48 letters, digits, '.', '_', '-')", name);
+        return fail(err, errlen, path, lineno, "bad name (1-48 letters, digits, '.', '_', '-')",
+                    name);
     char *rest = line;
     for (;;) {
         char *comma = strchr(rest, ',');
@@ -188,7 +187,7 @@ static bool parse_line(char *line, unsigned lineno, const char *path, fl_rule_fn
         const char *why = *elem ? parse_elem(copy, &r) : "empty rule";
         if (why)
             return fail(err, errlen, path, lineno, why, elem);
-        r.elem = elem;   /* as written, quotes included */
+        r.elem = elem; /* as written, quotes included */
         if (!fn(ctx, &r, err, errlen))
             return false;
         if (!comma)

@@ -25,12 +25,12 @@ typedef enum fl_rule_kind {
 
 typedef struct fl_rule {
     fl_rule_kind kind;
-    unsigned line;          /* 1-based line number in the file */
-    const char *elem;       /* the element as written ("ip:1.2.3.0/24:443") */
-    const char *value;      /* FL_RULE_HOST: the host name; else as elem */
-    const char *name;       /* the protocol (= provider) name after '@' */
-    fl_addr net;            /* FL_RULE_IP: network, host bits cleared */
-    int bits;               /* FL_RULE_IP: prefix length */
+    unsigned line;     /* 1-based line number in the file */
+    const char *elem;  /* the element as written ("ip:1.2.3.0/24:443") */
+    const char *value; /* FL_RULE_HOST: the host name; else as elem */
+    const char *name;  /* the protocol (= provider) name after '@' */
+    fl_addr net;       /* FL_RULE_IP: network, host bits cleared */
+    int bits;          /* FL_RULE_IP: prefix length */
 } fl_rule;
 
 /* Called for each element; return false (with err filled) to stop. */

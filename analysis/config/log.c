@@ -67,13 +67,13 @@ void fl_log_setup(int fd, fl_log_style style, fl_log_level max_level)
     log_fd = fd;
     if (style == FL_LOG_STYLE_AUTO)
         style = fl_log_fd_is_journal(fd, getenv("JOURNAL_STREAM")) ? FL_LOG_STYLE_JOURNAL
-                                                                  : FL_LOG_STYLE_PLAIN;
+                                                                   : FL_LOG_STYLE_PLAIN;
     log_style = style;
     fl_log_max_level = max_level;
 }
 
-size_t fl_log_format(char *buf, size_t cap, fl_log_style style, int level,
-                     int64_t unix_s, const char *fmt, va_list ap)
+size_t fl_log_format(char *buf, size_t cap, fl_log_style style, int level, int64_t unix_s,
+                     const char *fmt, va_list ap)
 {
     size_t n = 0;
     int w;
@@ -131,7 +131,7 @@ void fl_log_write(int level, const char *fmt, ...)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            break;  /* nowhere else to report it */
+            break; /* nowhere else to report it */
         off += (size_t)w;
     }
     errno = saved;

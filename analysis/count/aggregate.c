@@ -17,18 +17,18 @@
 typedef struct cell {
     fl_counts counts;
     bool used;
-    fl_hll *hll;            /* allocated on the first failing client */
-    fl_hll *active;         /* allocated on the first active client */
-    fl_addr *clients;       /* exact list, up to clients_per_bucket */
-    uint32_t *fails;        /* failures per listed client */
-    uint32_t *index;        /* open addressing over clients: slot -> i+1 */
+    fl_hll *hll;      /* allocated on the first failing client */
+    fl_hll *active;   /* allocated on the first active client */
+    fl_addr *clients; /* exact list, up to clients_per_bucket */
+    uint32_t *fails;  /* failures per listed client */
+    uint32_t *index;  /* open addressing over clients: slot -> i+1 */
     uint32_t nclients, index_size;
 } cell;
 
 typedef struct slot {
-    uint64_t bucket;        /* bucket number: start / width */
+    uint64_t bucket; /* bucket number: start / width */
     bool open;
-    cell *cells;            /* by provider id */
+    cell *cells; /* by provider id */
     uint32_t ncells;
 } slot;
 
@@ -41,11 +41,11 @@ struct fl_aggregate {
 
     slot *ring;
     uint32_t nring;
-    uint64_t newest;        /* newest open bucket number */
+    uint64_t newest; /* newest open bucket number */
     bool started;
     uint64_t late;
 
-    fl_counts *totals;      /* by provider */
+    fl_counts *totals; /* by provider */
     fl_hll **total_hll;
     uint32_t nproviders;
     fl_hll grand_hll;
@@ -59,10 +59,10 @@ struct fl_aggregate {
     /* service names: interned strings */
     char **svc_names;
     uint32_t nsvc, svc_cap;
-    uint32_t *svc_index;    /* open addressing: name hash -> id */
+    uint32_t *svc_index; /* open addressing: name hash -> id */
     uint32_t svc_index_size;
 
-    fl_services *svcs;      /* per bucket and service (fl_services.h) */
+    fl_services *svcs; /* per bucket and service (fl_services.h) */
 
     fl_bucket_entry *scratch;
     uint32_t nscratch;
@@ -94,9 +94,8 @@ static bool grow_array(void **p, uint32_t *n, uint32_t need, size_t elem)
     return true;
 }
 
-fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt,
-                               fl_provider_name_fn names, void *names_ctx,
-                               fl_bucket_close_fn on_close, void *close_ctx)
+fl_aggregate *fl_aggregate_new(const fl_aggregate_options *opt, fl_provider_name_fn names,
+                               void *names_ctx, fl_bucket_close_fn on_close, void *close_ctx)
 {
     fl_aggregate *a = calloc(1, sizeof *a);
     if (!a)
@@ -297,8 +296,8 @@ static cell *cell_for(fl_aggregate *a, slot *s, uint16_t provider)
     return c;
 }
 
-void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
-                        fl_counter c, uint32_t n)
+void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider, fl_counter c,
+                        uint32_t n)
 {
     if ((unsigned)c >= FL_C_COUNT || n == 0)
         return;
@@ -410,8 +409,8 @@ void fl_aggregate_active_client(fl_aggregate *a, uint64_t ts_us, uint16_t provid
 
 void fl_aggregate_resolver(fl_aggregate *a, uint16_t resolver, fl_counter c, uint32_t n)
 {
-    if ((unsigned)c >= FL_C_COUNT || !grow_array((void **)&a->resolvers, &a->nresolvers,
-                                                  resolver + 1u, sizeof *a->resolvers))
+    if ((unsigned)c >= FL_C_COUNT ||
+        !grow_array((void **)&a->resolvers, &a->nresolvers, resolver + 1u, sizeof *a->resolvers))
         return;
     a->resolvers[resolver].v[c] += n;
 }
@@ -549,8 +548,8 @@ const fl_counts *fl_aggregate_totals(const fl_aggregate *a, uint16_t provider)
 
 uint64_t fl_aggregate_total_clients(const fl_aggregate *a, uint16_t provider)
 {
-    return provider < a->nproviders && a->total_hll[provider]
-               ? fl_hll_count(a->total_hll[provider]) : 0;
+    return provider < a->nproviders && a->total_hll[provider] ? fl_hll_count(a->total_hll[provider])
+                                                              : 0;
 }
 
 void fl_aggregate_grand_totals(const fl_aggregate *a, fl_counts *out, uint64_t *clients)
@@ -571,8 +570,8 @@ size_t fl_aggregate_services(const fl_aggregate *a, const fl_service_tally **tal
     return fl_services_totals(a->svcs, tallies);
 }
 
-size_t fl_aggregate_services_window(const fl_aggregate *a, uint16_t provider, double t0,
-                                    double t1, fl_service_tally **out, int *complete)
+size_t fl_aggregate_services_window(const fl_aggregate *a, uint16_t provider, double t0, double t1,
+                                    fl_service_tally **out, int *complete)
 {
     return fl_services_window(a->svcs, provider, t0, t1, out, complete);
 }

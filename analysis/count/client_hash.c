@@ -27,8 +27,7 @@ static void gcry_init(void)
     }
 }
 
-fl_client_hasher *fl_client_hasher_new(const uint8_t *key, size_t keylen, char *err,
-                                       size_t errlen)
+fl_client_hasher *fl_client_hasher_new(const uint8_t *key, size_t keylen, char *err, size_t errlen)
 {
     if (keylen < FL_CLIENT_KEY_MIN || keylen > FL_CLIENT_KEY_MAX) {
         snprintf(err, errlen, "client hash key: %zu bytes, need %d to %d", keylen,

@@ -32,9 +32,9 @@ typedef struct hist {
 
 typedef struct rare_ent {
     uint64_t ts_us, tag;
-    uint64_t rank;               /* the provider's response count then */
+    uint64_t rank; /* the provider's response count then */
     uint32_t bytes, service, client;
-    uint32_t srank;              /* its SNI's response count then */
+    uint32_t srank; /* its SNI's response count then */
     uint32_t ttfb_us;
     uint16_t bin;
     uint8_t counted;
@@ -42,7 +42,7 @@ typedef struct rare_ent {
 } rare_ent;
 
 typedef struct sni {
-    uint32_t count;              /* responses while tracked */
+    uint32_t count; /* responses while tracked */
     uint32_t service;
     uint16_t provider;
     uint16_t pad;
@@ -52,7 +52,7 @@ typedef struct sni {
 
 typedef struct mode_slot {
     fl_https_mode_summary ms;
-    uint64_t rank;               /* the provider's count at its first */
+    uint64_t rank; /* the provider's count at its first */
     double ttfb_sum;
 } mode_slot;
 
@@ -60,11 +60,11 @@ typedef struct prov {
     uint16_t id;
     uint8_t used;
     uint8_t rhead, rlen;
-    uint32_t snis;               /* SNIs ever seen (for the cold start) */
-    float recent_n;              /* responses, decayed over FL_HTTPS_WINDOW_US */
-    uint64_t count;              /* responses ever */
+    uint32_t snis;  /* SNIs ever seen (for the cold start) */
+    float recent_n; /* responses, decayed over FL_HTTPS_WINDOW_US */
+    uint64_t count; /* responses ever */
     uint64_t recent_at;
-    float ttfb_base_us;          /* mean of learned responses, decayed */
+    float ttfb_base_us;                   /* mean of learned responses, decayed */
     mode_slot modes[FL_HTTPS_MODE_SLOTS]; /* for the report */
     hist h;
     rare_ent rare[RARE_RING];
@@ -84,8 +84,8 @@ struct fl_https_modes {
     retry_slot retry[FL_HTTPS_RETRY_SLOTS];
     fl_https_observer obs;
     void *obs_ctx;
-    uint32_t cur_client;         /* client of the current response; 0 unknown */
-    bool self_counted;           /* the current response was counted */
+    uint32_t cur_client; /* client of the current response; 0 unknown */
+    bool self_counted;   /* the current response was counted */
     uint64_t self_tag;
     fl_https_stats st;
 };
@@ -101,8 +101,8 @@ uint32_t fl_https_size_bin(uint32_t bytes)
 
 uint32_t fl_https_bin_floor(uint32_t bin)
 {
-    double v = exp2((double)(bin + MIN_OCTAVE * FL_HTTPS_BINS_PER_OCTAVE) /
-                    FL_HTTPS_BINS_PER_OCTAVE);
+    double v =
+        exp2((double)(bin + MIN_OCTAVE * FL_HTTPS_BINS_PER_OCTAVE) / FL_HTTPS_BINS_PER_OCTAVE);
     return v >= 4294967295.0 ? UINT32_MAX : (uint32_t)ceil(v);
 }
 
@@ -286,8 +286,7 @@ static bool learned(const hist *h, uint64_t ts)
  * instead of learning the incident as the baseline. */
 static bool prov_learned(const prov *p, uint64_t ts)
 {
-    return learned(&p->h, ts) ||
-           (p->h.n >= FL_HTTPS_COLD_MIN && p->snis >= FL_HTTPS_COLD_SNIS);
+    return learned(&p->h, ts) || (p->h.n >= FL_HTTPS_COLD_MIN && p->snis >= FL_HTTPS_COLD_SNIS);
 }
 
 /* Learned responses in bins lo..hi and the one beside each end. */
@@ -619,8 +618,8 @@ static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
 }
 
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
-                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts,
-                                 uint64_t first_us, uint64_t tag)
+                                 uint32_t bytes, uint32_t ttfb_us, uint64_t ts, uint64_t first_us,
+                                 uint64_t tag)
 {
     if (!m)
         return 0;
@@ -655,8 +654,9 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
         learn(&s->h, bin);
         learn(&p->h, bin);
         /* the usual time to first byte, over the last few dozen */
-        p->ttfb_base_us = p->h.n <= 1.0f ? (float)ttfb_us
-                                         : p->ttfb_base_us + ((float)ttfb_us - p->ttfb_base_us) / 32.0f;
+        p->ttfb_base_us = p->h.n <= 1.0f
+                              ? (float)ttfb_us
+                              : p->ttfb_base_us + ((float)ttfb_us - p->ttfb_base_us) / 32.0f;
         return 0;
     }
     m->st.rare++;
@@ -665,9 +665,15 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
         m->st.rare_dropped++;
     }
     rare_ent *r = rare_at(p, p->rlen++);
-    *r = (rare_ent){ .ts_us = ts, .tag = tag, .bytes = bytes, .service = service,
-                     .bin = (uint16_t)bin, .client = m->cur_client, .rank = p->count,
-                     .srank = s->count, .ttfb_us = ttfb_us };
+    *r = (rare_ent){ .ts_us = ts,
+                     .tag = tag,
+                     .bytes = bytes,
+                     .service = service,
+                     .bin = (uint16_t)bin,
+                     .client = m->cur_client,
+                     .rank = p->count,
+                     .srank = s->count,
+                     .ttfb_us = ttfb_us };
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
     if (!new_mode(m, p, bin, bytes, ts))

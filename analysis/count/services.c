@@ -22,23 +22,23 @@ typedef struct open_entry {
 } open_entry;
 
 typedef struct row {
-    uint64_t start;            /* epoch seconds */
+    uint64_t start; /* epoch seconds */
     fl_service_tally t;
 } row;
 
 struct fl_services {
     uint32_t bucket_s, keys_max;
-    open_entry *open;          /* dense */
+    open_entry *open; /* dense */
     uint32_t nopen, open_cap;
-    uint32_t *oidx;            /* slot -> index + 1 */
+    uint32_t *oidx; /* slot -> index + 1 */
     uint32_t oidx_size;
-    fl_service_tally *tot;     /* dense */
+    fl_service_tally *tot; /* dense */
     uint32_t ntot, tot_cap;
     uint32_t *tidx;
     uint32_t tidx_size;
     row *ring;
     uint32_t rows_max, ring_cap, nrows, head; /* head: next slot written */
-    uint64_t dropped_before;   /* newest start of a row overwritten, +1; 0 none */
+    uint64_t dropped_before;                  /* newest start of a row overwritten, +1; 0 none */
 };
 
 static uint32_t mix(uint64_t k, uint32_t mask)
@@ -126,8 +126,7 @@ static bool room(void **arr, uint32_t *cap, uint32_t n, size_t elem, uint32_t **
     return true;
 }
 
-static open_entry *open_find(fl_services *s, uint64_t bucket, uint16_t provider,
-                             uint32_t service)
+static open_entry *open_find(fl_services *s, uint64_t bucket, uint16_t provider, uint32_t service)
 {
     if (s->oidx_size) {
         uint32_t mask = s->oidx_size - 1;
@@ -141,8 +140,8 @@ static open_entry *open_find(fl_services *s, uint64_t bucket, uint16_t provider,
     /* a new key: past the bound, fold into the provider's (other) */
     if (s->nopen >= s->keys_max && service != 0)
         return open_find(s, bucket, provider, 0);
-    if (!room((void **)&s->open, &s->open_cap, s->nopen, sizeof *s->open, &s->oidx,
-              &s->oidx_size, open_key_at))
+    if (!room((void **)&s->open, &s->open_cap, s->nopen, sizeof *s->open, &s->oidx, &s->oidx_size,
+              open_key_at))
         return NULL;
     uint32_t mask = s->oidx_size - 1, j = mix(open_key(bucket, provider, service), mask);
     while (s->oidx[j])
@@ -166,8 +165,7 @@ void fl_services_count(fl_services *s, uint64_t bucket, uint16_t provider, uint3
         e->c.v[c] += n;
 }
 
-void fl_services_failed_flow(fl_services *s, uint64_t bucket, uint16_t provider,
-                             uint32_t service)
+void fl_services_failed_flow(fl_services *s, uint64_t bucket, uint16_t provider, uint32_t service)
 {
     open_entry *e = s ? open_find(s, bucket, provider, service) : NULL;
     if (e)
@@ -187,8 +185,8 @@ static fl_service_tally *tot_find(fl_services *s, uint16_t provider, uint32_t se
     }
     if (s->ntot >= s->keys_max && service != 0)
         return tot_find(s, provider, 0);
-    if (!room((void **)&s->tot, &s->tot_cap, s->ntot, sizeof *s->tot, &s->tidx,
-              &s->tidx_size, tot_key_at))
+    if (!room((void **)&s->tot, &s->tot_cap, s->ntot, sizeof *s->tot, &s->tidx, &s->tidx_size,
+              tot_key_at))
         return NULL;
     uint32_t mask = s->tidx_size - 1, j = mix(key, mask);
     while (s->tidx[j])
@@ -211,8 +209,7 @@ static void tally_add(fl_service_tally *d, const fl_service_tally *x)
     }
 }
 
-void fl_service_sum(const fl_service_tally *t, unsigned mask, uint64_t *fails,
-                    uint64_t *attempts)
+void fl_service_sum(const fl_service_tally *t, unsigned mask, uint64_t *fails, uint64_t *attempts)
 {
     *fails = *attempts = 0;
     for (int f = 0; f < FL_FAM_COUNT; f++)
@@ -259,8 +256,10 @@ void fl_services_close(fl_services *s, uint64_t bucket)
             continue;
         }
         fl_service_tally t = {
-            .provider = e->provider, .service = e->service,
-            .flows = e->c.v[FL_C_flows], .failed_flows = e->failed_flows,
+            .provider = e->provider,
+            .service = e->service,
+            .flows = e->c.v[FL_C_flows],
+            .failed_flows = e->failed_flows,
         };
         fl_family_counts_raw(&e->c, t.fails, t.attempts);
         ring_push(s, bucket * s->bucket_s, &t);

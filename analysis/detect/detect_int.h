@@ -9,7 +9,7 @@
 #include "fl_hll.h"
 
 #define MAX_WINDOW 64
-#define RESOLVE_BUCKETS 3     /* the "still failing?" window while open: 30 s */
+#define RESOLVE_BUCKETS 3 /* the "still failing?" window while open: 30 s */
 
 /* The window lengths tested, in buckets: every one up to 4, then about
  * 1.5x apart, and the whole window (each is one more test in the
@@ -27,44 +27,44 @@ static inline uint32_t fl_detect_nscanned(uint32_t window)
         n += fl_detect_scanned(len, window);
     return n;
 }
-#define RESOLVERS_MAX 16      /* resolver addresses tracked (a site uses a handful) */
+#define RESOLVERS_MAX 16          /* resolver addresses tracked (a site uses a handful) */
 #define RES_RING (MAX_WINDOW + 4) /* buckets of resolver facts: a window and the grace */
 
 /* What one provider x family showed in this bucket. */
 typedef struct judgement {
-    uint64_t fails, total;    /* last window_s, a noisy client set aside */
-    double ratio;             /* last window_s */
-    double p0;                /* the baseline judged against */
-    double p0_n;              /* attempts behind it (learned + prior) */
-    double log_p;             /* best (lowest) log tail over the windows */
-    uint32_t len;             /* buckets of that window */
-    bool usable;              /* a baseline exists (dns_nodata: learned) */
-    bool above;               /* significant, large and broad enough */
-    bool elevated;            /* a recent window over the floor (loose test) */
-    bool still;               /* the recent window still failing (loose test) */
-    bool seq;                 /* the sequential test decided it */
-    double cusum;             /* the sequential statistic after this bucket */
-    double short_ratio;       /* ratio of the last RESOLVE_BUCKETS */
+    uint64_t fails, total; /* last window_s, a noisy client set aside */
+    double ratio;          /* last window_s */
+    double p0;             /* the baseline judged against */
+    double p0_n;           /* attempts behind it (learned + prior) */
+    double log_p;          /* best (lowest) log tail over the windows */
+    uint32_t len;          /* buckets of that window */
+    bool usable;           /* a baseline exists (dns_nodata: learned) */
+    bool above;            /* significant, large and broad enough */
+    bool elevated;         /* a recent window over the floor (loose test) */
+    bool still;            /* the recent window still failing (loose test) */
+    bool seq;              /* the sequential test decided it */
+    double cusum;          /* the sequential statistic after this bucket */
+    double short_ratio;    /* ratio of the last RESOLVE_BUCKETS */
     uint64_t short_total;
 } judgement;
 
 /* The lifecycle of one open alert: hold, troughs, peaks. */
 typedef struct follow {
-    int alert;                /* index into alerts, -1 none */
-    int last;                 /* the last alert (reopened within the hold) */
-    double last_resolved;     /* when it resolved */
-    double last_hold;         /* the hold it had */
-    uint32_t healthy_run;     /* buckets in a row back at baseline */
-    uint64_t run_attempts;    /* attempts seen during that run */
-    bool falling;             /* peak tracker: past a peak, looking for a trough */
+    int alert;             /* index into alerts, -1 none */
+    int last;              /* the last alert (reopened within the hold) */
+    double last_resolved;  /* when it resolved */
+    double last_hold;      /* the hold it had */
+    uint32_t healthy_run;  /* buckets in a row back at baseline */
+    uint64_t run_attempts; /* attempts seen during that run */
+    bool falling;          /* peak tracker: past a peak, looking for a trough */
     double hi, lo;
 } follow;
 
 typedef struct fam_state {
     double learned_f, learned_n; /* decayed sums of failures and attempts */
-    double cusum;             /* CUSUM of the log likelihood ratio (evidence.h) */
-    uint64_t run_f, run_n;    /* failures and attempts since it last was 0 */
-    uint32_t run_len;         /* buckets since then */
+    double cusum;                /* CUSUM of the log likelihood ratio (evidence.h) */
+    uint64_t run_f, run_n;       /* failures and attempts since it last was 0 */
+    uint32_t run_len;            /* buckets since then */
     uint32_t above_run;
     double onset;
 } fam_state;
@@ -76,17 +76,17 @@ typedef struct prov_state {
     fam_state f[FL_FAM_COUNT];
     fl_hll window_clients[MAX_WINDOW];
     uint64_t active[MAX_WINDOW];
-    fl_addr *fc[MAX_WINDOW];      /* failing clients per bucket ... */
-    uint32_t *fn[MAX_WINDOW];     /* ... and their failures */
+    fl_addr *fc[MAX_WINDOW];  /* failing clients per bucket ... */
+    uint32_t *fn[MAX_WINDOW]; /* ... and their failures */
     uint32_t nfc[MAX_WINDOW];
-    uint64_t noisy[MAX_WINDOW];   /* failures of the window's two noisiest clients */
+    uint64_t noisy[MAX_WINDOW]; /* failures of the window's two noisiest clients */
     judgement j[FL_FAM_COUNT];
-    uint64_t clients;             /* distinct failing clients in the window */
+    uint64_t clients;                     /* distinct failing clients in the window */
     uint64_t clients_len[MAX_WINDOW + 1]; /* ... in the last 1..window buckets */
-    double share;                 /* of the window's active clients */
+    double share;                         /* of the window's active clients */
     follow fw;
-    uint32_t deferred;            /* buckets a raise waited for the scope */
-    uint64_t evidence_from;       /* first bucket evidence may use (after a resolve) */
+    uint32_t deferred;      /* buckets a raise waited for the scope */
+    uint64_t evidence_from; /* first bucket evidence may use (after a resolve) */
 } prov_state;
 
 /* One resolver's DNS outcomes in one bucket. */
@@ -99,13 +99,13 @@ typedef struct resolver_state {
     fl_addr addr;
     res_tally ring[RES_RING];
     uint64_t ring_bucket[RES_RING];
-    uint64_t wq, wf;              /* this bucket's window sums */
-    uint64_t sq, sf;              /* and of its last RESOLVE_BUCKETS */
-    uint64_t short_failing;       /* distinct failing clients then */
-    uint64_t clients;             /* distinct clients in the window */
-    fl_hll wclients;              /* and who they are */
-    uint64_t failing_clients;     /* distinct clients with a failure, window */
-    double learned_f, learned_n;  /* its own baseline (decayed sums, as a provider's) */
+    uint64_t wq, wf;             /* this bucket's window sums */
+    uint64_t sq, sf;             /* and of its last RESOLVE_BUCKETS */
+    uint64_t short_failing;      /* distinct failing clients then */
+    uint64_t clients;            /* distinct clients in the window */
+    fl_hll wclients;             /* and who they are */
+    uint64_t failing_clients;    /* distinct clients with a failure, window */
+    double learned_f, learned_n; /* its own baseline (decayed sums, as a provider's) */
 } resolver_state;
 
 struct fl_detector {
@@ -121,13 +121,13 @@ struct fl_detector {
     fl_alert *alerts;
     size_t nalerts, alerts_cap;
     uint32_t next_id;
-    follow local, resolver;       /* the scope alerts */
-    bool scope_now;               /* local or resolver this bucket */
-    uint32_t elevated;            /* providers over the effect floor this bucket */
+    follow local, resolver; /* the scope alerts */
+    bool scope_now;         /* local or resolver this bucket */
+    uint32_t elevated;      /* providers over the effect floor this bucket */
     resolver_state res[RESOLVERS_MAX];
     uint32_t nres;
-    uint32_t res_mask;            /* the resolvers of the open resolver alert */
-    uint64_t all_dns_clients;     /* distinct clients of every resolver, window */
+    uint32_t res_mask;        /* the resolvers of the open resolver alert */
+    uint64_t all_dns_clients; /* distinct clients of every resolver, window */
 };
 
 /* detector.c */
@@ -136,8 +136,8 @@ void fl_detect_emit(fl_detector *d, int idx, bool resolved);
 double fl_detect_alpha(const fl_detector *d);
 double fl_detect_threshold(const fl_config *cfg, double p0);
 /* Follow an open alert one bucket: still failing or not, at `ratio`. */
-void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio,
-                      uint64_t attempts, double end);
+void fl_detect_follow(fl_detector *d, follow *fw, bool still, double ratio, uint64_t attempts,
+                      double end);
 /* Raise (or reopen within its hold: *reopened) the alert of fw. */
 fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened);
 

@@ -172,7 +172,10 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fa
     uint32_t size = 16;
     while (size < 2 * total)
         size <<= 1;
-    struct tally { const fl_addr *a; uint64_t n; } *t = calloc(size, sizeof *t);
+    struct tally {
+        const fl_addr *a;
+        uint64_t n;
+    } *t = calloc(size, sizeof *t);
     if (!t)
         return;
     for (uint32_t k = 0; k < d->window; k++)
@@ -197,7 +200,8 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fa
     }
     uint64_t top2 = (top[0] ? top[0]->n : 0) + (top[1] ? top[1]->n : 0);
     double others = p->clients > 2 && all_fails > top2
-                        ? (double)(all_fails - top2) / (double)(p->clients - 2) : 0;
+                        ? (double)(all_fails - top2) / (double)(p->clients - 2)
+                        : 0;
     if (top2 && (double)top2 / 2.0 >= 4.0 * (others > 1.0 ? others : 1.0))
         for (uint32_t k = 0; k < d->window; k++)
             for (uint32_t i = 0; i < p->nfc[k]; i++)
@@ -264,9 +268,8 @@ static void sequential(const fl_detector *d, prov_state *p, int f, uint64_t buck
         len++;
     double thr = fl_detect_threshold(cfg, j->p0);
     bool busy = (double)s->run_n * 60.0 >= cfg->min_rate * (double)(s->run_len * d->bucket_s);
-    j->seq = j->usable && p1 < 1 && s->cusum >= h && s->run_f >= cfg->min_failures && busy &&
-             len && p->clients_len[len] >= cfg->min_clients &&
-             fl_ratio(s->run_f, s->run_n) >= thr;
+    j->seq = j->usable && p1 < 1 && s->cusum >= h && s->run_f >= cfg->min_failures && busy && len &&
+             p->clients_len[len] >= cfg->min_clients && fl_ratio(s->run_f, s->run_n) >= thr;
 }
 
 /* One family: scan the windows ending at this bucket (1 bucket up to the
@@ -442,8 +445,8 @@ fl_alert *fl_detect_open(fl_detector *d, follow *fw, double end, bool *reopened)
 {
     const fl_config *cfg = d->cfg;
     *reopened = false;
-    if (fw->last >= 0 && d->alerts[fw->last].resolved_at > 0 &&
-        !d->alerts[fw->last].merged_into && end - fw->last_resolved <= cfg->flap_hold_s) {
+    if (fw->last >= 0 && d->alerts[fw->last].resolved_at > 0 && !d->alerts[fw->last].merged_into &&
+        end - fw->last_resolved <= cfg->flap_hold_s) {
         /* Back within the flap hold of its resolve: the same incident. */
         fl_alert *a = &d->alerts[fw->last];
         a->resolved_at = 0;
@@ -691,8 +694,8 @@ void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n
     process_bucket(d, bucket, entries, n);
 }
 
-void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver,
-                     const fl_addr *client, bool failed)
+void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver, const fl_addr *client,
+                     bool failed)
 {
     if (!d || !resolver || !resolver->family)
         return;

@@ -10,10 +10,10 @@
 struct fl_health {
     fl_health_options o;
     bool blind, drops_rising, one_way_rising, redis_lost;
-    int link;                   /* last state seen: 1, 0, -1 */
-    double lost_at;             /* when Redis was lost */
-    uint64_t dropped_at_loss;   /* batches dropped before the loss */
-    bool have_base;             /* window start */
+    int link;                 /* last state seen: 1, 0, -1 */
+    double lost_at;           /* when Redis was lost */
+    uint64_t dropped_at_loss; /* batches dropped before the loss */
+    bool have_base;           /* window start */
     double base_t;
     uint64_t base_packets, base_drops, base_flows, base_one_way;
 };
@@ -50,8 +50,7 @@ static fl_health_event *add(fl_health_event *out, size_t *n, fl_health_kind k, i
     return e;
 }
 
-static void check_blind(fl_health *h, const fl_health_sample *s, fl_health_event *out,
-                        size_t *n)
+static void check_blind(fl_health *h, const fl_health_sample *s, fl_health_event *out, size_t *n)
 {
     if (h->o.blind_after_s <= 0 || s->last_packet <= 0)
         return;
@@ -69,8 +68,7 @@ static void check_blind(fl_health *h, const fl_health_sample *s, fl_health_event
     }
 }
 
-static void check_link(fl_health *h, const fl_health_sample *s, fl_health_event *out,
-                       size_t *n)
+static void check_link(fl_health *h, const fl_health_sample *s, fl_health_event *out, size_t *n)
 {
     if (s->link_up < 0 || s->link_up == h->link) {
         return;
@@ -95,11 +93,10 @@ static int judge(bool rising, double share, double threshold)
     return 0;
 }
 
-static void check_window(fl_health *h, const fl_health_sample *s, fl_health_event *out,
-                         size_t *n)
+static void check_window(fl_health *h, const fl_health_sample *s, fl_health_event *out, size_t *n)
 {
     if (!h->have_base || s->packets < h->base_packets || s->flows < h->base_flows) {
-        h->have_base = true;    /* first sample, or counters restarted */
+        h->have_base = true; /* first sample, or counters restarted */
         goto rebase;
     }
     if (s->now - h->base_t < h->o.window_s)
@@ -122,15 +119,13 @@ static void check_window(fl_health *h, const fl_health_sample *s, fl_health_even
         double oshare = (double)ow / (double)fl;
         j = judge(h->one_way_rising, oshare, h->o.one_way_share);
         if (j > 0)
-            snprintf(add(out, n, FL_HEALTH_ONE_WAY_RISING, FL_LOG_WARNING)->text,
-                     sizeof out->text,
+            snprintf(add(out, n, FL_HEALTH_ONE_WAY_RISING, FL_LOG_WARNING)->text, sizeof out->text,
                      "one-way share rising: %.0f%% of %" PRIu64 " new flows seen in one "
                      "direction only in the last %.0f s (span port missing a direction?)",
                      100.0 * oshare, fl, s->now - h->base_t);
         else if (j < 0)
-            snprintf(add(out, n, FL_HEALTH_ONE_WAY_NORMAL, FL_LOG_NOTICE)->text,
-                     sizeof out->text, "one-way share back to %.0f%% of new flows",
-                     100.0 * oshare);
+            snprintf(add(out, n, FL_HEALTH_ONE_WAY_NORMAL, FL_LOG_NOTICE)->text, sizeof out->text,
+                     "one-way share back to %.0f%% of new flows", 100.0 * oshare);
         if (j)
             h->one_way_rising = j > 0;
     }
@@ -142,8 +137,7 @@ rebase:
     h->base_one_way = s->one_way_flows;
 }
 
-static void check_redis(fl_health *h, const fl_health_sample *s, fl_health_event *out,
-                        size_t *n)
+static void check_redis(fl_health *h, const fl_health_sample *s, fl_health_event *out, size_t *n)
 {
     if (!s->redis_configured)
         return;

@@ -11,8 +11,8 @@
 #define END_GAP_S 30
 
 const fl_family fl_incident_fams[FL_INCIDENT_NFAMS] = {
-    FL_FAM_CONNECT, FL_FAM_TLS, FL_FAM_DNS, FL_FAM_HTTP, FL_FAM_HTTPS, FL_FAM_QUIC,
-    FL_FAM_DNS_NODATA,
+    FL_FAM_CONNECT, FL_FAM_TLS,  FL_FAM_DNS,        FL_FAM_HTTP,
+    FL_FAM_HTTPS,   FL_FAM_QUIC, FL_FAM_DNS_NODATA,
 };
 
 double fl_incident_ratio(uint64_t num, uint64_t den)
@@ -79,7 +79,7 @@ typedef struct window {
     const fl_series *s;
     uint64_t from, bs, onset;
     size_t n;
-    bool *over;               /* scratch, n entries */
+    bool *over; /* scratch, n entries */
 } window;
 
 /* The family's level in [onset - 10 min, onset - 1 min); *attempts says
@@ -167,8 +167,8 @@ static double families_moved(fl_incident *v, const window *w)
             if (end > last_over)
                 last_over = end;
         }
-        v->m[v->nm++] = (fl_moved){ .fam = fam, .idx = fi, .at = first, .base = base,
-                                    .has_base = bd > 0 };
+        v->m[v->nm++] =
+            (fl_moved){ .fam = fam, .idx = fi, .at = first, .base = base, .has_base = bd > 0 };
     }
     return last_over;
 }
@@ -177,8 +177,8 @@ static double families_moved(fl_incident *v, const window *w)
  * at [onset - 2 min, end] for the first bucket clearly above it; "until" is
  * the end of the last bucket where one of the alert's families was still
  * above (the alert itself resolves later, by hysteresis). */
-int fl_incident_analyse(fl_incident *v, const fl_history_entry *h, size_t nh,
-                        uint32_t bucket_s, uint64_t capture_end)
+int fl_incident_analyse(fl_incident *v, const fl_history_entry *h, size_t nh, uint32_t bucket_s,
+                        uint64_t capture_end)
 {
     const fl_alert *a = v->a;
     uint64_t bs = bucket_s ? bucket_s : 10;

@@ -27,7 +27,7 @@
 
 typedef struct census {
     uint32_t active, elevated, dns_active, dns_elevated, conn_elevated;
-    uint32_t dns_over;        /* providers whose DNS is over its floor (no significance) */
+    uint32_t dns_over; /* providers whose DNS is over its floor (no significance) */
     uint64_t fails[MAX_WINDOW], total[MAX_WINDOW]; /* pooled `any`, by age */
     double p0;                                     /* attempt-weighted baseline */
 } census;
@@ -60,7 +60,8 @@ static void take_census(fl_detector *d, uint64_t bucket, census *c)
             c->dns_elevated += dj->elevated;
             /* a branch office's providers see a few queries a minute each:
              * none is significant alone, all are over their floor */
-            c->dns_over += dj->elevated || (dj->fails >= 2 && dj->ratio >= fl_detect_threshold(d->cfg, dj->p0));
+            c->dns_over += dj->elevated ||
+                           (dj->fails >= 2 && dj->ratio >= fl_detect_threshold(d->cfg, dj->p0));
         }
         for (uint32_t len = 0; len < d->window; len++) {
             uint32_t s = (uint32_t)((bucket - len) % d->window);
@@ -75,8 +76,7 @@ static void take_census(fl_detector *d, uint64_t bucket, census *c)
 
 /* Best log tail of the pooled windows up to max_len buckets that clear the
  * effect floor; *ratio gets the whole window's. */
-static double pooled_log_p(const fl_detector *d, const census *c, uint32_t max_len,
-                           double *ratio)
+static double pooled_log_p(const fl_detector *d, const census *c, uint32_t max_len, double *ratio)
 {
     double thr = fl_detect_threshold(d->cfg, c->p0), best = 0;
     uint64_t F = 0, N = 0;
@@ -156,8 +156,7 @@ static void open_local(fl_detector *d, const census *c, double ratio, double log
     fl_detect_emit(d, d->local.alert, false);
 }
 
-static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double start,
-                        double end)
+static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double start, double end)
 {
     const fl_config *cfg = d->cfg;
     double ratio, log_alpha = log(fl_detect_alpha(d));
@@ -245,8 +244,7 @@ static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *a
             q += r->ring[k].queries;
             f += r->ring[k].failures;
             failing = fl_detect_scanned(len + 1, d->window) && f >= cfg->min_failures &&
-                      fl_ratio(f, q) >= thr &&
-                      fl_evidence_log_tail_beta(f, q, p0, m) <= log_alpha;
+                      fl_ratio(f, q) >= thr && fl_evidence_log_tail_beta(f, q, p0, m) <= log_alpha;
         }
         /* one client retrying a name that fails is not its resolver failing */
         if (failing && r->failing_clients >= cfg->min_clients)
@@ -302,7 +300,8 @@ static void open_resolver(fl_detector *d, uint32_t mask, uint64_t all_clients, d
         a->onset_at = start;
         a->ratio = a->peak_ratio = fl_ratio(a->failures, a->attempts);
         a->baseline_ratio = d->cfg->baseline_prior;
-        a->log10_p = fl_evidence_log_tail(a->failures, a->attempts, d->cfg->baseline_prior) / log(10.0);
+        a->log10_p =
+            fl_evidence_log_tail(a->failures, a->attempts, d->cfg->baseline_prior) / log(10.0);
         a->first_family = FL_FAM_DNS;
         a->families = (uint8_t)(1u << FL_FAM_DNS);
         d->all_dns_clients = all_clients;

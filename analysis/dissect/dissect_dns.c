@@ -37,11 +37,11 @@
 #include "fl_cursor.h"
 #include "fl_dns.h"
 
-#define DNS_HEADER_LEN   12
-#define DNS_MAX_JUMPS    127 /* a 255-octet name has at most 127 labels */
-#define DNS_CLASS_IN     1
-#define DNS_QD_MIN       5   /* root name + qtype + qclass */
-#define DNS_RR_MIN       11  /* root name + type, class, ttl, rdlength */
+#define DNS_HEADER_LEN 12
+#define DNS_MAX_JUMPS 127 /* a 255-octet name has at most 127 labels */
+#define DNS_CLASS_IN 1
+#define DNS_QD_MIN 5  /* root name + qtype + qclass */
+#define DNS_RR_MIN 11 /* root name + type, class, ttl, rdlength */
 
 /* Opcodes with an assignment (IANA DNS parameters): QUERY 0, IQUERY 1
  * (retired by RFC 3425, still seen), STATUS 2, NOTIFY 4, UPDATE 5, DSO 6. */
@@ -83,9 +83,9 @@ static bool put_label_byte(char *out, uint32_t *n, uint8_t b)
  * position is then unspecified. */
 static bool read_name_text(const uint8_t *msg, uint32_t msglen, fl_cursor *c, char *out)
 {
-    fl_cursor cur = *c;          /* where labels are read now */
-    uint32_t floor = c->off;     /* pointers must go below this */
-    uint32_t wire = 1;           /* octets of the uncompressed name (root: 1) */
+    fl_cursor cur = *c;      /* where labels are read now */
+    uint32_t floor = c->off; /* pointers must go below this */
+    uint32_t wire = 1;       /* octets of the uncompressed name (root: 1) */
     uint32_t n = 0;
     unsigned jumps = 0;
     bool jumped = false;
@@ -275,8 +275,8 @@ static void tcp_next_message(fl_dns_tcp *st)
 
 /* The state is reset before on_msg runs, so the callback sees a consistent
  * framer; it must not feed or free the same state (buf is passed to it). */
-void fl_dns_tcp_feed(fl_dns_tcp *st, const uint8_t *data, uint32_t len,
-                     fl_dns_msg_fn on_msg, void *ctx)
+void fl_dns_tcp_feed(fl_dns_tcp *st, const uint8_t *data, uint32_t len, fl_dns_msg_fn on_msg,
+                     void *ctx)
 {
     fl_cursor c = fl_cursor_make(data, len);
 

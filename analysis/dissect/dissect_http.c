@@ -49,48 +49,48 @@
 /* Parser states (fl_http_reader.state). "skip" states jump to the next LF
  * with memchr and then process that LF like any other byte. */
 enum {
-    S_START = 0,     /* before a message; empty lines are ignored (9112 2.2) */
-    S_REQ_METHOD,    /* sub = length so far, hdr = candidate known method */
-    S_REQ_LINE_END,  /* skip: target and version */
-    S_RESP_VER,      /* sub = position in "HTTP/1.x" */
-    S_RESP_SP,       /* the SP after the version */
-    S_RESP_CODE,     /* sub = digits so far, status = value */
-    S_RESP_AFTER,    /* after three digits: SP, CR or LF */
-    S_RESP_REASON,   /* skip: the reason phrase */
-    S_HDR_LINE,      /* start of a header line (or the empty line) */
-    S_HDR_NAME,      /* hdr = candidate header, sub = matched length */
-    S_HDR_OWS,       /* between ':' and the value (hdr = which header) */
-    S_HDR_CL,        /* Content-Length digits into body_left */
-    S_HDR_TE,        /* Transfer-Encoding: sub = position in "chunked" */
-    S_HDR_VAL,       /* CDN value: hdr = candidate, sub = matched length */
-    S_HDR_SKIP,      /* skip: the rest of a header line */
-    S_HDR_END_CR,    /* CR of the empty line seen, LF expected */
-    S_BODY,          /* body_left bytes of Content-Length body */
-    S_CHUNK_SIZE,    /* sub = hex digits so far, body_left = value */
-    S_CHUNK_EXT,     /* skip: chunk extensions */
-    S_CHUNK_DATA,    /* body_left bytes of chunk data */
-    S_CHUNK_END,     /* CRLF after chunk data; sub = 1 once CR seen */
-    S_TRAILER_LINE,  /* start of a trailer line (or the empty line) */
-    S_TRAILER_SKIP,  /* skip: a trailer field line */
-    S_TRAILER_CR,    /* CR of the final empty line seen */
-    S_RESYNC_SKIP,   /* skip: a line that did not start a message */
-    S_DISCARD,       /* body until close: ignore the rest of the direction */
+    S_START = 0,    /* before a message; empty lines are ignored (9112 2.2) */
+    S_REQ_METHOD,   /* sub = length so far, hdr = candidate known method */
+    S_REQ_LINE_END, /* skip: target and version */
+    S_RESP_VER,     /* sub = position in "HTTP/1.x" */
+    S_RESP_SP,      /* the SP after the version */
+    S_RESP_CODE,    /* sub = digits so far, status = value */
+    S_RESP_AFTER,   /* after three digits: SP, CR or LF */
+    S_RESP_REASON,  /* skip: the reason phrase */
+    S_HDR_LINE,     /* start of a header line (or the empty line) */
+    S_HDR_NAME,     /* hdr = candidate header, sub = matched length */
+    S_HDR_OWS,      /* between ':' and the value (hdr = which header) */
+    S_HDR_CL,       /* Content-Length digits into body_left */
+    S_HDR_TE,       /* Transfer-Encoding: sub = position in "chunked" */
+    S_HDR_VAL,      /* CDN value: hdr = candidate, sub = matched length */
+    S_HDR_SKIP,     /* skip: the rest of a header line */
+    S_HDR_END_CR,   /* CR of the empty line seen, LF expected */
+    S_BODY,         /* body_left bytes of Content-Length body */
+    S_CHUNK_SIZE,   /* sub = hex digits so far, body_left = value */
+    S_CHUNK_EXT,    /* skip: chunk extensions */
+    S_CHUNK_DATA,   /* body_left bytes of chunk data */
+    S_CHUNK_END,    /* CRLF after chunk data; sub = 1 once CR seen */
+    S_TRAILER_LINE, /* start of a trailer line (or the empty line) */
+    S_TRAILER_SKIP, /* skip: a trailer field line */
+    S_TRAILER_CR,   /* CR of the final empty line seen */
+    S_RESYNC_SKIP,  /* skip: a line that did not start a message */
+    S_DISCARD,      /* body until close: ignore the rest of the direction */
 };
 
 /* fl_http_reader.flags */
 enum {
-    F_CL = 1u << 0,       /* Content-Length seen */
-    F_TE = 1u << 1,       /* Transfer-Encoding seen */
-    F_CHUNKED = 1u << 2,  /* ... and its final coding is chunked */
-    F_HEAD = 1u << 3,     /* this response answers a HEAD */
-    F_CONNECT = 1u << 4,  /* this response answers a CONNECT */
-    F_RESYNC = 1u << 5,   /* after a gap: a non-message line is skipped */
+    F_CL = 1u << 0,         /* Content-Length seen */
+    F_TE = 1u << 1,         /* Transfer-Encoding seen */
+    F_CHUNKED = 1u << 2,    /* ... and its final coding is chunked */
+    F_HEAD = 1u << 3,       /* this response answers a HEAD */
+    F_CONNECT = 1u << 4,    /* this response answers a CONNECT */
+    F_RESYNC = 1u << 5,     /* after a gap: a non-message line is skipped */
     F_SERVER_VAL = 1u << 6, /* S_HDR_VAL reads Server (else X-Served-By) */
 };
 
 #define NONE 0xffu
 #define QUEUE_MAX 32u
-#define METHOD_MAX 20u  /* longest method we accept (MKACTIVITY etc.) */
+#define METHOD_MAX 20u /* longest method we accept (MKACTIVITY etc.) */
 
 /* A candidate string matched one byte at a time. Several candidates may
  * share a prefix; the reader remembers only the index of one that agrees
@@ -102,40 +102,35 @@ typedef struct cand {
     uint8_t kind;
 } cand;
 
-#define C(str, k) { str, sizeof(str) - 1, k }
+#define C(str, k)                                                                                  \
+    {                                                                                              \
+        str, sizeof(str) - 1, k                                                                    \
+    }
 
 /* Header kinds: framing, a CDN named by the header's presence, or a CDN
  * named by its value. */
 enum {
     H_CL = 1,
     H_TE,
-    H_SERVER,      /* value from server_vals */
-    H_SERVED_BY,   /* value from served_by_vals */
-    H_CDN_NAME,    /* exact name; cdn in hdr_cdn */
-    H_CDN_PREFIX,  /* any name with this prefix */
+    H_SERVER,     /* value from server_vals */
+    H_SERVED_BY,  /* value from served_by_vals */
+    H_CDN_NAME,   /* exact name; cdn in hdr_cdn */
+    H_CDN_PREFIX, /* any name with this prefix */
 };
 
 /* Header names, lower case (field names are case-insensitive, RFC 9110
  * 5.1). */
 static const cand hdrs[] = {
-    C("content-length", H_CL),
-    C("transfer-encoding", H_TE),
-    C("server", H_SERVER),
-    C("cf-ray", H_CDN_NAME),
-    C("x-amz-cf-id", H_CDN_NAME),
-    C("x-served-by", H_SERVED_BY),
-    C("fastly-debug-", H_CDN_PREFIX),
-    C("x-fastly-", H_CDN_PREFIX),
-    C("x-azure-ref", H_CDN_NAME),
+    C("content-length", H_CL),        C("transfer-encoding", H_TE), C("server", H_SERVER),
+    C("cf-ray", H_CDN_NAME),          C("x-amz-cf-id", H_CDN_NAME), C("x-served-by", H_SERVED_BY),
+    C("fastly-debug-", H_CDN_PREFIX), C("x-fastly-", H_CDN_PREFIX), C("x-azure-ref", H_CDN_NAME),
     C("x-msedge-ref", H_CDN_NAME),
 };
 static const uint8_t hdr_cdn[] = {
-    FL_CDN_NONE, FL_CDN_NONE, FL_CDN_NONE, FL_CDN_CLOUDFLARE, FL_CDN_AWS,
-    FL_CDN_NONE, FL_CDN_FASTLY, FL_CDN_FASTLY, FL_CDN_MICROSOFT,
-    FL_CDN_MICROSOFT,
+    FL_CDN_NONE, FL_CDN_NONE,   FL_CDN_NONE,   FL_CDN_CLOUDFLARE, FL_CDN_AWS,
+    FL_CDN_NONE, FL_CDN_FASTLY, FL_CDN_FASTLY, FL_CDN_MICROSOFT,  FL_CDN_MICROSOFT,
 };
-_Static_assert(sizeof hdrs / sizeof hdrs[0] == sizeof hdr_cdn,
-               "one cdn a header");
+_Static_assert(sizeof hdrs / sizeof hdrs[0] == sizeof hdr_cdn, "one cdn a header");
 
 /* Server values, lower case; a value matches if it starts with one and the
  * next byte is not a letter or digit ("cloudflare-nginx", "GFE/2.0"). The
@@ -162,16 +157,33 @@ static const cand served_by_vals[] = {
  * fl_http_looks_like_request(), which need a known one. */
 enum { M_OTHER = 0, M_HEAD, M_CONNECT };
 static const cand methods[] = {
-    C("GET", M_OTHER),       C("POST", M_OTHER),     C("HEAD", M_HEAD),
-    C("PUT", M_OTHER),       C("DELETE", M_OTHER),   C("OPTIONS", M_OTHER),
-    C("PATCH", M_OTHER),     C("CONNECT", M_CONNECT), C("TRACE", M_OTHER),
-    C("PROPFIND", M_OTHER),  C("PROPPATCH", M_OTHER), C("MKCOL", M_OTHER),
-    C("COPY", M_OTHER),      C("MOVE", M_OTHER),     C("LOCK", M_OTHER),
-    C("UNLOCK", M_OTHER),    C("SEARCH", M_OTHER),   C("REPORT", M_OTHER),
-    C("MKACTIVITY", M_OTHER), C("CHECKOUT", M_OTHER), C("MERGE", M_OTHER),
-    C("MKCALENDAR", M_OTHER), C("ACL", M_OTHER),
+    C("GET", M_OTHER),
+    C("POST", M_OTHER),
+    C("HEAD", M_HEAD),
+    C("PUT", M_OTHER),
+    C("DELETE", M_OTHER),
+    C("OPTIONS", M_OTHER),
+    C("PATCH", M_OTHER),
+    C("CONNECT", M_CONNECT),
+    C("TRACE", M_OTHER),
+    C("PROPFIND", M_OTHER),
+    C("PROPPATCH", M_OTHER),
+    C("MKCOL", M_OTHER),
+    C("COPY", M_OTHER),
+    C("MOVE", M_OTHER),
+    C("LOCK", M_OTHER),
+    C("UNLOCK", M_OTHER),
+    C("SEARCH", M_OTHER),
+    C("REPORT", M_OTHER),
+    C("MKACTIVITY", M_OTHER),
+    C("CHECKOUT", M_OTHER),
+    C("MERGE", M_OTHER),
+    C("MKCALENDAR", M_OTHER),
+    C("ACL", M_OTHER),
     /* UPnP GENA (event subscriptions on TCP) */
-    C("SUBSCRIBE", M_OTHER), C("UNSUBSCRIBE", M_OTHER), C("NOTIFY", M_OTHER),
+    C("SUBSCRIBE", M_OTHER),
+    C("UNSUBSCRIBE", M_OTHER),
+    C("NOTIFY", M_OTHER),
 };
 
 #define NCAND(t) ((uint8_t)(sizeof(t) / sizeof((t)[0])))
@@ -212,8 +224,7 @@ static int hex_val(uint8_t b)
 /* The candidate that agrees with the `sub` bytes matched so far (those of
  * tab[idx]) and with byte b at position sub, or NONE. b is already folded
  * for case-insensitive tables. */
-static uint8_t cand_next(const cand *tab, uint8_t n, uint8_t idx, uint8_t sub,
-                         uint8_t b)
+static uint8_t cand_next(const cand *tab, uint8_t n, uint8_t idx, uint8_t sub, uint8_t b)
 {
     if (idx == NONE && sub > 0)
         return NONE;
@@ -458,8 +469,7 @@ static bool step(run *x, uint8_t b)
     }
 
     case S_RESP_VER:
-        if (r->sub < sizeof http_ver - 1 ? b == (uint8_t)http_ver[r->sub]
-                                          : is_digit(b)) {
+        if (r->sub < sizeof http_ver - 1 ? b == (uint8_t)http_ver[r->sub] : is_digit(b)) {
             if (++r->sub == sizeof http_ver)
                 r->state = S_RESP_SP;
         } else {
@@ -579,8 +589,7 @@ static bool step(run *x, uint8_t b)
         if (b == ',') {
             r->sub = 0;
         } else if (b != ' ' && b != '\t') {
-            if (r->sub < sizeof chunked - 1 &&
-                lower(b) == (uint8_t)chunked[r->sub])
+            if (r->sub < sizeof chunked - 1 && lower(b) == (uint8_t)chunked[r->sub])
                 r->sub++;
             else
                 r->sub = 0xfe;
@@ -589,8 +598,7 @@ static bool step(run *x, uint8_t b)
 
     case S_HDR_VAL: {
         const cand *tab = (r->flags & F_SERVER_VAL) ? server_vals : served_by_vals;
-        uint8_t n = (r->flags & F_SERVER_VAL) ? NCAND(server_vals)
-                                              : NCAND(served_by_vals);
+        uint8_t n = (r->flags & F_SERVER_VAL) ? NCAND(server_vals) : NCAND(served_by_vals);
         if (r->hdr != NONE && r->sub == tab[r->hdr].len) {
             if (!is_alnum(b) || tab[r->hdr].s[r->sub - 1] == '-')
                 set_cdn(x, tab[r->hdr].kind);
@@ -706,8 +714,8 @@ static bool skips_to_lf(uint8_t state)
     }
 }
 
-void fl_http_feed(fl_http_conn *c, bool from_client, const uint8_t *data,
-                  uint32_t len, fl_http_facts *facts)
+void fl_http_feed(fl_http_conn *c, bool from_client, const uint8_t *data, uint32_t len,
+                  fl_http_facts *facts)
 {
     memset(facts, 0, sizeof *facts);
     if (!c || c->dead)

@@ -105,7 +105,7 @@ static bool hdr_byte_ok(const uint8_t *hdr, uint32_t i)
 /* Bits of fl_tls_session.client_appdata. */
 #define TLS_CLIENT_APPDATA 1u
 #define TLS_SERVER_FINISHED 2u
-#define TLS_SERVER_APPDATA 4u  /* the server's TLS 1.3 encrypted flight */
+#define TLS_SERVER_APPDATA 4u /* the server's TLS 1.3 encrypted flight */
 
 /* A TLS 1.3 encrypted alert: 2 bytes + inner type + 16-byte AEAD tag. */
 #define TLS13_ENC_ALERT_LEN 19u
@@ -129,8 +129,7 @@ static void complete(fl_tls_session *s, fl_tls_facts *f)
 }
 
 /* A full record header arrived. */
-static void record_start(fl_tls_session *s, fl_tls_reader *r, bool from_client,
-                         fl_tls_facts *f)
+static void record_start(fl_tls_session *s, fl_tls_reader *r, bool from_client, fl_tls_facts *f)
 {
     uint32_t len = record_len(r);
     r->ctype = r->hdr[0];
@@ -195,8 +194,7 @@ static void record_start(fl_tls_session *s, fl_tls_reader *r, bool from_client,
 
 /* The current record ended (its last body byte was consumed, or it is an
  * empty application-data record). */
-static void record_end(fl_tls_session *s, fl_tls_reader *r, bool from_client,
-                       fl_tls_facts *f)
+static void record_end(fl_tls_session *s, fl_tls_reader *r, bool from_client, fl_tls_facts *f)
 {
     sat_add(&r->records, 1);
     r->hdr_have = 0;
@@ -223,8 +221,7 @@ static void record_end(fl_tls_session *s, fl_tls_reader *r, bool from_client,
  * TLS 1.3 HelloRetryRequest is a ServerHello too, RFC 8446 4.1.3). Later
  * records may begin with encrypted bytes or a continuation, and are not
  * read. */
-static void handshake_type(fl_tls_session *s, bool from_client, uint8_t type,
-                           fl_tls_facts *f)
+static void handshake_type(fl_tls_session *s, bool from_client, uint8_t type, fl_tls_facts *f)
 {
     if (from_client) {
         if (s->state != FL_TLS_UNKNOWN)
@@ -256,8 +253,8 @@ static void alert_byte(fl_tls_reader *r, uint32_t off, uint8_t b)
 }
 
 /* Consume body bytes of the current record from c. */
-static void record_body(fl_tls_session *s, fl_tls_reader *r, bool from_client,
-                        fl_cursor *c, fl_tls_facts *f)
+static void record_body(fl_tls_session *s, fl_tls_reader *r, bool from_client, fl_cursor *c,
+                        fl_tls_facts *f)
 {
     uint32_t off = record_len(r) - r->rec_left;
     uint32_t n = fl_cur_left(c);
@@ -277,8 +274,8 @@ static void record_body(fl_tls_session *s, fl_tls_reader *r, bool from_client,
     sat_add(&r->body_seen, n);
 }
 
-void fl_tls_feed(fl_tls_session *s, bool from_client, const uint8_t *data,
-                 uint32_t len, fl_tls_facts *facts)
+void fl_tls_feed(fl_tls_session *s, bool from_client, const uint8_t *data, uint32_t len,
+                 fl_tls_facts *facts)
 {
     if (facts)
         memset(facts, 0, sizeof *facts);

@@ -59,8 +59,8 @@ static bool hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *a, siz
     return true;
 }
 
-bool fl_quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-                          size_t ikm_len, uint8_t prk[32])
+bool fl_quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                          uint8_t prk[32])
 {
     /* RFC 5869 2.2: PRK = HMAC-Hash(salt, IKM). */
     return hmac_sha256(salt, salt_len, ikm, ikm_len, NULL, 0, prk);

@@ -14,25 +14,25 @@
 /* versions and salts                                                  */
 
 /* RFC 9001 5.2 */
-static const uint8_t salt_v1[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-                                    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
+static const uint8_t salt_v1[20] = { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+                                     0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a };
 /* RFC 9369 3.3.1 */
-static const uint8_t salt_v2[20] = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
-                                    0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
+static const uint8_t salt_v2[20] = { 0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+                                     0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9 };
 /* draft-ietf-quic-tls-22 5.2 (mvfst 0xfaceb001 too) */
-static const uint8_t salt_d22[20] = {0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a,
-                                     0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a};
+static const uint8_t salt_d22[20] = { 0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a,
+                                      0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a };
 /* draft-ietf-quic-tls-23 .. -28 (mvfst 0xfaceb002, 0xfaceb00e) */
-static const uint8_t salt_d23[20] = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
-                                     0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
+static const uint8_t salt_d23[20] = { 0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
+                                      0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02 };
 /* draft-ietf-quic-tls-29 .. -32 */
-static const uint8_t salt_d29[20] = {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
-                                     0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99};
+static const uint8_t salt_d29[20] = { 0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+                                      0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 };
 /* Google T050 and T051 (Chromium's quic_crypto_utils) */
-static const uint8_t salt_t50[20] = {0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
-                                     0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10};
-static const uint8_t salt_t51[20] = {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
-                                     0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
+static const uint8_t salt_t50[20] = { 0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
+                                      0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10 };
+static const uint8_t salt_t51[20] = { 0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
+                                      0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d };
 
 fl_quic_vclass fl_quic_version_class(uint32_t v)
 {
@@ -180,14 +180,14 @@ static int parse_hello(const uint8_t *p, uint32_t len, fl_quic_hello *out, bool 
     if (fl_cur_left(&c) < body && !lenient)
         return 0;
     fl_cursor h = fl_cur_sub(&c, body);
-    fl_cur_skip(&h, 2 + 32);                  /* legacy_version, random */
-    fl_cur_skip(&h, fl_cur_u8(&h));           /* legacy_session_id */
-    fl_cur_skip(&h, fl_cur_be16(&h));         /* cipher_suites */
-    fl_cur_skip(&h, fl_cur_u8(&h));           /* legacy_compression_methods */
+    fl_cur_skip(&h, 2 + 32);          /* legacy_version, random */
+    fl_cur_skip(&h, fl_cur_u8(&h));   /* legacy_session_id */
+    fl_cur_skip(&h, fl_cur_be16(&h)); /* cipher_suites */
+    fl_cur_skip(&h, fl_cur_u8(&h));   /* legacy_compression_methods */
     if (h.bad)
         return lenient ? 1 : -1;
     if (fl_cur_left(&h) == 0)
-        return 1;                             /* no extensions */
+        return 1; /* no extensions */
     uint16_t ext_len = fl_cur_be16(&h);
     if (h.bad || (ext_len > fl_cur_left(&h) && !lenient))
         return -1;
@@ -301,8 +301,8 @@ static void hello_done(fl_quic_pool *pool, fl_quic_conn *q, const uint8_t *p, ui
 /* One CRYPTO frame from the client at offset off. The ClientHello starts
  * at offset 0 with type 1 and declares its length; frames may come in any
  * order, repeated or overlapping (RFC 9000 19.6). */
-static void client_crypto(fl_quic_pool *pool, fl_quic_conn *q, uint64_t off,
-                          const uint8_t *data, uint32_t n, fl_quic_facts *f)
+static void client_crypto(fl_quic_pool *pool, fl_quic_conn *q, uint64_t off, const uint8_t *data,
+                          uint32_t n, fl_quic_facts *f)
 {
     if (q->flags & FL_QF_CH_DONE || n == 0)
         return;
@@ -396,8 +396,8 @@ static void close_frame(fl_quic_conn *q, bool from_client, fl_cursor *c, uint64_
 
 /* The frames of one decrypted Initial (RFC 9000 12.4 lists what it may
  * carry: PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE). */
-static void initial_frames(fl_quic_pool *pool, fl_quic_conn *q, bool from_client,
-                           const uint8_t *pt, uint32_t n, fl_quic_facts *f)
+static void initial_frames(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, const uint8_t *pt,
+                           uint32_t n, fl_quic_facts *f)
 {
     fl_cursor c = fl_cursor_make(pt, n);
     while (!c.bad && fl_cur_left(&c) > 0) {
@@ -447,7 +447,7 @@ static void open_initial(fl_quic_pool *pool, fl_quic_conn *q, bool from_client,
     uint8_t aad[512 + 4];
     uint8_t pt[FL_QUIC_PKT_MAX];
     fl_cursor c = fl_cursor_make(pkt, pkt_len);
-    fl_cur_skip(&c, pn_off + 4);       /* RFC 9001 5.4.2: sample after a 4-byte pn */
+    fl_cur_skip(&c, pn_off + 4); /* RFC 9001 5.4.2: sample after a 4-byte pn */
     const uint8_t *sample = fl_cur_take(&c, 16);
     uint8_t mask[5];
     if (!sample || pn_off > 512 || !fl_quic_hp_mask(k->hp, sample, mask)) {
@@ -645,9 +645,8 @@ bool fl_quic_done(const fl_quic_conn *q)
 }
 
 size_t fl_quic_seal_initial(uint32_t version, const fl_quic_keys *k, const uint8_t *dcid,
-                            uint8_t dcid_len, const uint8_t *scid, uint8_t scid_len,
-                            uint32_t pn, const uint8_t *payload, size_t payload_len,
-                            uint8_t *out, size_t cap)
+                            uint8_t dcid_len, const uint8_t *scid, uint8_t scid_len, uint32_t pn,
+                            const uint8_t *payload, size_t payload_len, uint8_t *out, size_t cap)
 {
     size_t body = 4 + payload_len + 16; /* pn, ciphertext, tag */
     size_t need = 1 + 4 + 1 + dcid_len + 1 + scid_len + 1 + 2 + body;

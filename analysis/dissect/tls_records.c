@@ -26,11 +26,11 @@ enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTB
 
 /* fl_tls_walk.flags */
 enum {
-    WF_SRV_APPDATA = 1u << 0, /* server type-23 before any client one: TLS 1.3 */
-    WF_CLI_APPDATA = 1u << 1, /* the client sent type 23 */
-    WF_TLS13 = 1u << 2,       /* the client's Finished was skipped */
-    WF_STALLED = 1u << 3,     /* this request's stall was reported */
-    WF_ANSWERED = 1u << 4,    /* the server sent data since the request */
+    WF_SRV_APPDATA = 1u << 0,  /* server type-23 before any client one: TLS 1.3 */
+    WF_CLI_APPDATA = 1u << 1,  /* the client sent type 23 */
+    WF_TLS13 = 1u << 2,        /* the client's Finished was skipped */
+    WF_STALLED = 1u << 3,      /* this request's stall was reported */
+    WF_ANSWERED = 1u << 4,     /* the server sent data since the request */
     WF_TICKETS_DONE = 1u << 5, /* TLS 1.3 tickets are behind us */
 };
 
@@ -90,7 +90,7 @@ static void start_request(fl_tls_walk *w, uint64_t now_us, fl_tlsrec_facts *f)
     w->req_us = now_us;
     w->resp_bytes = 0;
     w->ttfb_us = 0;
-    w->flags &= (uint8_t)~(WF_STALLED | WF_ANSWERED);
+    w->flags &= (uint8_t) ~(WF_STALLED | WF_ANSWERED);
     if (w->requests < UINT16_MAX)
         w->requests++;
     f->request = 1;
@@ -252,8 +252,8 @@ void fl_tlsrec_on_close(fl_tls_walk *w, bool by_server, uint64_t now_us, fl_tlsr
         return;
     uint64_t since = now_us > w->req_us ? now_us - w->req_us : 0;
     if (w->state == FL_TLSREC_OPEN && by_server && w->phase != FL_TLSREC_IDLE &&
-        !(w->flags & WF_ANSWERED) &&
-        since <= FL_TLSREC_EARLY_US && w->resp_bytes <= FL_TLSREC_EARLY_BYTES)
+        !(w->flags & WF_ANSWERED) && since <= FL_TLSREC_EARLY_US &&
+        w->resp_bytes <= FL_TLSREC_EARLY_BYTES)
         f->early_close = 1;
     if (w->state == FL_TLSREC_OPEN) {
         flush_held(w, f);

@@ -8,8 +8,8 @@
  * common alternative HTTP and mDNS ports. */
 static bool server_port(uint16_t p)
 {
-    return p < 1024 || p == FL_PORT_HTTP_ALT || p == FL_PORT_HTTPS_ALT ||
-           p == FL_PORT_HTTP_PROXY || p == FL_PORT_MDNS;
+    return p < 1024 || p == FL_PORT_HTTP_ALT || p == FL_PORT_HTTPS_ALT || p == FL_PORT_HTTP_PROXY ||
+           p == FL_PORT_MDNS;
 }
 
 bool fl_flow_guess_src_is_client(const fl_packet *pkt)

@@ -9,8 +9,8 @@
 
 typedef struct slot {
     fl_dns_query q;
-    uint32_t hnext;           /* hash chain (slot index) */
-    uint8_t live;             /* 1 waiting, 0 answered or dropped */
+    uint32_t hnext; /* hash chain (slot index) */
+    uint8_t live;   /* 1 waiting, 0 answered or dropped */
 } slot;
 
 struct fl_dns_pending {
@@ -69,8 +69,7 @@ static void unlink_slot(fl_dns_pending *t, uint32_t i)
 
 static uint32_t find(const fl_dns_pending *t, uint32_t flow, uint32_t gen, uint16_t id)
 {
-    for (uint32_t i = t->hash[key_hash(flow, gen, id) & t->mask]; i != NO_SLOT;
-         i = t->s[i].hnext) {
+    for (uint32_t i = t->hash[key_hash(flow, gen, id) & t->mask]; i != NO_SLOT; i = t->s[i].hnext) {
         const slot *p = &t->s[i];
         if (p->q.flow == flow && p->q.gen == gen && p->q.id == id && p->live)
             return i;

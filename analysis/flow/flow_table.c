@@ -23,8 +23,8 @@ struct fl_flow_table {
     uint32_t *buckets;
     uint32_t mask;
     uint32_t capacity;
-    uint32_t free_head;          /* recycled slots chained through hnext */
-    uint32_t fresh;              /* slots [fresh, capacity) never used: the
+    uint32_t free_head; /* recycled slots chained through hnext */
+    uint32_t fresh;     /* slots [fresh, capacity) never used: the
                                     array is calloc'd, so untouched pages cost
                                     no memory until traffic needs them */
     uint64_t seed;
@@ -35,7 +35,6 @@ struct fl_flow_table {
     fl_flow_stats stats;
 };
 
-
 static inline uint64_t endpoint_hash(const fl_addr *a, uint16_t port, uint64_t seed)
 {
     uint64_t lo, hi;
@@ -44,8 +43,8 @@ static inline uint64_t endpoint_hash(const fl_addr *a, uint16_t port, uint64_t s
     return fl_mix64((lo ^ seed) + hi * 0x9e3779b97f4a7c15ULL + port);
 }
 
-static uint32_t flow_hash(const fl_flow_table *t, const fl_addr *a, uint16_t pa,
-                          const fl_addr *b, uint16_t pb, uint8_t proto, uint16_t vlan)
+static uint32_t flow_hash(const fl_flow_table *t, const fl_addr *a, uint16_t pa, const fl_addr *b,
+                          uint16_t pb, uint8_t proto, uint16_t vlan)
 {
     /* Addition commutes: (a,b) and (b,a) hash alike. */
     uint64_t h = endpoint_hash(a, pa, t->seed) + endpoint_hash(b, pb, t->seed);
@@ -112,8 +111,8 @@ static void flow_end(fl_flow_table *t, fl_flow *f, fl_flow_end_why why)
 }
 
 fl_flow_table *fl_flow_table_new(uint32_t capacity, uint64_t seed,
-                                 const uint64_t idle_us[FL_FC_COUNT],
-                                 fl_flow_end_fn on_end, void *ctx)
+                                 const uint64_t idle_us[FL_FC_COUNT], fl_flow_end_fn on_end,
+                                 void *ctx)
 {
     if (capacity == 0 || capacity > (1u << 30))
         return NULL;
@@ -155,19 +154,19 @@ void fl_flow_table_free(fl_flow_table *t)
 
 fl_flow *fl_flow_lookup(fl_flow_table *t, const fl_packet *pkt, bool *from_client)
 {
-    uint32_t h = flow_hash(t, &pkt->src, pkt->sport, &pkt->dst, pkt->dport,
-                           pkt->l4_proto, pkt->vlan);
+    uint32_t h =
+        flow_hash(t, &pkt->src, pkt->sport, &pkt->dst, pkt->dport, pkt->l4_proto, pkt->vlan);
     for (uint32_t i = t->buckets[h & t->mask]; i != FL_FLOW_NONE; i = t->flows[i].hnext) {
         fl_flow *f = &t->flows[i];
         if (f->hash != h || f->proto != pkt->l4_proto || f->vlan != pkt->vlan)
             continue;
-        if (f->cport == pkt->sport && f->sport == pkt->dport &&
-            fl_addr_eq(&f->client, &pkt->src) && fl_addr_eq(&f->server, &pkt->dst)) {
+        if (f->cport == pkt->sport && f->sport == pkt->dport && fl_addr_eq(&f->client, &pkt->src) &&
+            fl_addr_eq(&f->server, &pkt->dst)) {
             *from_client = true;
             return f;
         }
-        if (f->cport == pkt->dport && f->sport == pkt->sport &&
-            fl_addr_eq(&f->client, &pkt->dst) && fl_addr_eq(&f->server, &pkt->src)) {
+        if (f->cport == pkt->dport && f->sport == pkt->sport && fl_addr_eq(&f->client, &pkt->dst) &&
+            fl_addr_eq(&f->server, &pkt->src)) {
             *from_client = false;
             return f;
         }
@@ -225,13 +224,13 @@ fl_flow *fl_flow_create(fl_flow_table *t, const fl_packet *pkt, bool src_is_clie
     f->proto = pkt->l4_proto;
     f->vlan = pkt->vlan;
     f->first_us = f->last_us = pkt->ts_us;
-    f->hash = flow_hash(t, &pkt->src, pkt->sport, &pkt->dst, pkt->dport,
-                        pkt->l4_proto, pkt->vlan);
+    f->hash = flow_hash(t, &pkt->src, pkt->sport, &pkt->dst, pkt->dport, pkt->l4_proto, pkt->vlan);
     uint32_t *b = &t->buckets[f->hash & t->mask];
     f->hnext = *b;
     *b = idx;
-    fl_flow_class cls = pkt->l4_proto == IPPROTO_TCP ? FL_FC_TCP_OPENING
-                      : pkt->l4_proto == IPPROTO_UDP ? FL_FC_UDP : FL_FC_OTHER;
+    fl_flow_class cls = pkt->l4_proto == IPPROTO_TCP   ? FL_FC_TCP_OPENING
+                        : pkt->l4_proto == IPPROTO_UDP ? FL_FC_UDP
+                                                       : FL_FC_OTHER;
     list_append(t, f, cls);
     t->stats.created++;
     t->stats.active++;

@@ -83,8 +83,8 @@ static void addr_text(const fl_drill *d, const fl_addr *a, bool client, char *ou
 
 /* Sort the addresses, count each, keep the `top` most failing (ties: the
  * lower address first, so the output is stable). Returns the distinct. */
-static uint64_t top_addrs(const fl_drill *d, fl_addr *v, size_t n, bool client,
-                          fl_drill_count *top, size_t *ntop)
+static uint64_t top_addrs(const fl_drill *d, fl_addr *v, size_t n, bool client, fl_drill_count *top,
+                          size_t *ntop)
 {
     qsort(v, n, sizeof *v, addr_cmp);
     uint64_t distinct = 0;
@@ -122,8 +122,7 @@ static uint64_t top_addrs(const fl_drill *d, fl_addr *v, size_t n, bool client,
     return distinct;
 }
 
-bool fl_drill_window(const fl_drill *d, uint16_t provider, double t0, double t1,
-                     fl_drill_view *v)
+bool fl_drill_window(const fl_drill *d, uint16_t provider, double t0, double t1, fl_drill_view *v)
 {
     memset(v, 0, sizeof *v);
     if (!d || !d->n)

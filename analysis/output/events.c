@@ -28,27 +28,42 @@ static void put_str(char *buf, size_t cap, size_t *n, const char *s)
     char tmp[8];
     const unsigned char *p = (const unsigned char *)(s ? s : "");
 
-#define PUT(c)                      \
-    do {                            \
-        if (*n + 1 < cap)           \
-            buf[*n] = (char)(c);    \
-        (*n)++;                     \
+#define PUT(c)                                                                                     \
+    do {                                                                                           \
+        if (*n + 1 < cap)                                                                          \
+            buf[*n] = (char)(c);                                                                   \
+        (*n)++;                                                                                    \
     } while (0)
     PUT('"');
     for (; *p; p++) {
         const char *esc = NULL;
         switch (*p) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
         default:
             /* Control bytes and DEL as \u00XX; bytes >= 0x80 too: names
              * from the wire are not known to be UTF-8, and JSON must be. */
             if (*p < 0x20 || *p >= 0x7f) {
-                tmp[0] = '\\'; tmp[1] = 'u'; tmp[2] = '0'; tmp[3] = '0';
-                tmp[4] = hex[*p >> 4]; tmp[5] = hex[*p & 15]; tmp[6] = '\0';
+                tmp[0] = '\\';
+                tmp[1] = 'u';
+                tmp[2] = '0';
+                tmp[3] = '0';
+                tmp[4] = hex[*p >> 4];
+                tmp[5] = hex[*p & 15];
+                tmp[6] = '\0';
                 esc = tmp;
             }
         }
@@ -94,9 +109,10 @@ size_t fl_events_format_failure(const fl_failure_event *f, char *buf, size_t cap
     if (cap)
         buf[0] = '\0';
     iso_time(f->ts_us, t, sizeof t);
-    put_fmt(buf, cap, &n, "{\"type\":\"failure\",\"time\":\"%s\",\"ts\":%" PRIu64 ".%06" PRIu64
-            ",\"signal\":\"%s\",\"provider\":", t, f->ts_us / 1000000, f->ts_us % 1000000,
-            fl_counter_name(f->signal));
+    put_fmt(buf, cap, &n,
+            "{\"type\":\"failure\",\"time\":\"%s\",\"ts\":%" PRIu64 ".%06" PRIu64
+            ",\"signal\":\"%s\",\"provider\":",
+            t, f->ts_us / 1000000, f->ts_us % 1000000, fl_counter_name(f->signal));
     put_str(buf, cap, &n, f->provider ? f->provider : "unknown");
     put_fmt(buf, cap, &n, ",\"service\":");
     if (f->service && *f->service)
@@ -104,14 +120,16 @@ size_t fl_events_format_failure(const fl_failure_event *f, char *buf, size_t cap
     else
         put_fmt(buf, cap, &n, "null");
     put_fmt(buf, cap, &n, ",\"client\":\"%s\",\"client_port\":%u",
-             f->client_text ? f->client_text
-             : f->client   ? fl_addr_str(f->client, a, sizeof a)
+            f->client_text ? f->client_text
+            : f->client    ? fl_addr_str(f->client, a, sizeof a)
                            : "",
-             f->client_port);
+            f->client_port);
     put_fmt(buf, cap, &n, ",\"server\":\"%s\",\"server_port\":%u",
-             f->server ? fl_addr_str(f->server, a, sizeof a) : "", f->server_port);
+            f->server ? fl_addr_str(f->server, a, sizeof a) : "", f->server_port);
     put_fmt(buf, cap, &n, ",\"protocol\":\"%s\",\"reason\":",
-             f->ip_proto == 6 ? "tcp" : f->ip_proto == 17 ? "udp" : "other");
+            f->ip_proto == 6    ? "tcp"
+            : f->ip_proto == 17 ? "udp"
+                                : "other");
     put_str(buf, cap, &n, f->reason ? f->reason : "");
     if (f->alert_id)
         put_fmt(buf, cap, &n, ",\"alert_id\":%" PRIu32, f->alert_id);
@@ -188,7 +206,7 @@ void fl_events_alert(fl_events *ev, double ts, bool resolved, const char *sensor
         put_str(head, sizeof head, &n, sensor);
     }
     if (n >= sizeof head)
-        return;     /* a sensor name this long was refused by the config */
+        return; /* a sensor name this long was refused by the config */
     if (fprintf(ev->f, "%s,\"alert\":%s}\n", head, alert_json ? alert_json : "null") < 0) {
         if (!ev->write_error)
             ev->saved_errno = errno;

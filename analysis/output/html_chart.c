@@ -64,8 +64,8 @@ static void chart_hover(FILE *o, const axis *ax, const fl_series *s, const bool 
 
 static void time_ticks(FILE *o, const axis *ax)
 {
-    static const uint32_t steps[] = { 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
-                                      7200, 10800, 21600, 43200, 86400, 172800, 604800 };
+    static const uint32_t steps[] = { 10,   15,   30,    60,    120,   300,   600,    900,   1800,
+                                      3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800 };
     uint64_t span = ax->t1 - ax->t0;
     uint64_t st = steps[sizeof steps / sizeof steps[0] - 1];
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
@@ -113,12 +113,14 @@ static void alert_spans(FILE *o, const axis *ax, const fl_incident *av, size_t n
         double xr = ax_x(ax, a->raised_at);
         char t0[32], t1[32];
         fl_html_fmt_time(t0, sizeof t0, a->onset_at, false);
-        fl_html_fmt_time(t1, sizeof t1, a->resolved_at > 0 ? a->resolved_at : (double)ax->t1, false);
-        fprintf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>alert #%u"
-                   " (%s): onset %s, resolved %s UTC</title></rect>",
-                a->local ? "lspan" : "span", x0, CH_T, x1 - x0 > 1 ? x1 - x0 : 1,
-                vbot - CH_T, a->id, a->local ? "local" : "provider", t0,
-                a->resolved_at > 0 ? t1 : "never");
+        fl_html_fmt_time(t1, sizeof t1, a->resolved_at > 0 ? a->resolved_at : (double)ax->t1,
+                         false);
+        fprintf(
+            o,
+            "<rect class=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\"><title>alert #%u"
+            " (%s): onset %s, resolved %s UTC</title></rect>",
+            a->local ? "lspan" : "span", x0, CH_T, x1 - x0 > 1 ? x1 - x0 : 1, vbot - CH_T, a->id,
+            a->local ? "local" : "provider", t0, a->resolved_at > 0 ? t1 : "never");
         fprintf(o, "<line class=\"raise\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>", xr, xr,
                 CH_T - 4, vbot);
         const fam_def *fd = fl_html_fam_find(a->first_family);
@@ -126,7 +128,6 @@ static void alert_spans(FILE *o, const axis *ax, const fl_incident *av, size_t n
                 CH_T - 8, a->id, a->local ? " (local)" : "",
                 fd ? fd->label : fl_family_name((fl_family)a->first_family));
     }
-
 }
 
 /* Volume: flows as a step area (one vertex pair per point), failures as
@@ -157,8 +158,7 @@ static void volume(FILE *o, const axis *ax, const fl_series *s, uint64_t vmax, i
 
 /* One line per family; a gap where the family had no attempts, and a lone
  * point drawn as a dot (round cap on a tiny segment). */
-static void family_lines(FILE *o, const axis *ax, const fl_series *s, const bool *draw,
-                         double ymax)
+static void family_lines(FILE *o, const axis *ax, const fl_series *s, const bool *draw, double ymax)
 {
     for (size_t fi = 0; fi < FL_HTML_NFAMS; fi++) {
         if (!draw[fi])
@@ -186,7 +186,7 @@ static void family_lines(FILE *o, const axis *ax, const fl_series *s, const bool
 }
 
 void fl_html_chart(FILE *o, const axis *ax, const fl_series *s, const fl_incident *av, size_t nav,
-                  uint32_t provider, const bool *draw)
+                   uint32_t provider, const bool *draw)
 {
     /* The same 0-100% scale in every chart: "is it us or them" is a
      * comparison between providers, and a scale fitted to each would

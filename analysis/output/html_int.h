@@ -26,8 +26,8 @@
 /* The families drawn, in legend order: one colour each. */
 typedef struct fam_def {
     fl_family fam;
-    const char *label;    /* legend */
-    const char *what;     /* in sentences */
+    const char *label; /* legend */
+    const char *what;  /* in sentences */
     const char *color;
 } fam_def;
 
@@ -49,9 +49,9 @@ void fl_html_fmt_bytes(char *b, size_t n, uint64_t v);
 
 /* The page's common time axis. */
 typedef struct axis {
-    uint64_t t0, t1;          /* [t0, t1), epoch seconds */
-    uint64_t step;            /* seconds per chart point */
-    size_t n;                 /* points */
+    uint64_t t0, t1; /* [t0, t1), epoch seconds */
+    uint64_t step;   /* seconds per chart point */
+    size_t n;        /* points */
     uint32_t bucket_s;
 } axis;
 

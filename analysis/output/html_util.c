@@ -38,15 +38,15 @@ static size_t utf8_len(const unsigned char *p)
     else if (c >= 0xe0 && c <= 0xef) {
         n = 3;
         if (c == 0xe0)
-            lo = 0xa0;          /* overlong */
+            lo = 0xa0; /* overlong */
         else if (c == 0xed)
-            hi = 0x9f;          /* surrogates */
+            hi = 0x9f; /* surrogates */
     } else if (c >= 0xf0 && c <= 0xf4) {
         n = 4;
         if (c == 0xf0)
             lo = 0x90;
         else if (c == 0xf4)
-            hi = 0x8f;          /* above U+10FFFF */
+            hi = 0x8f; /* above U+10FFFF */
     } else
         return 0;
     if (p[1] < lo || p[1] > hi)
@@ -65,12 +65,28 @@ void fl_html_esc(FILE *o, const char *s)
         unsigned char c = *p;
         size_t n;
         switch (c) {
-        case '&': fputs("&amp;", o); p++; continue;
-        case '<': fputs("&lt;", o); p++; continue;
-        case '>': fputs("&gt;", o); p++; continue;
-        case '"': fputs("&quot;", o); p++; continue;
-        case '\'': fputs("&#39;", o); p++; continue;
-        default: break;
+        case '&':
+            fputs("&amp;", o);
+            p++;
+            continue;
+        case '<':
+            fputs("&lt;", o);
+            p++;
+            continue;
+        case '>':
+            fputs("&gt;", o);
+            p++;
+            continue;
+        case '"':
+            fputs("&quot;", o);
+            p++;
+            continue;
+        case '\'':
+            fputs("&#39;", o);
+            p++;
+            continue;
+        default:
+            break;
         }
         if (c < 0x20 || c == 0x7f) {
             fputs("&#xFFFD;", o);
@@ -166,28 +182,34 @@ const char fl_html_css[] =
     ".verdict{background:var(--card);border:1px solid var(--line);border-left:6px solid var(--ok);"
     "border-radius:8px;padding:16px 20px;margin-bottom:16px}"
     ".verdict.bad{border-left-color:var(--bad)}.verdict.local{border-left-color:var(--warn)}"
-    ".kicker{text-transform:uppercase;font-size:12px;font-weight:700;letter-spacing:.06em;color:var(--ok)}"
+    ".kicker{text-transform:uppercase;font-size:12px;font-weight:700;letter-spacing:.06em;color:"
+    "var(--ok)}"
     ".bad .kicker{color:var(--bad)}.local .kicker{color:var(--warn)}"
     ".verdict h1{font-size:22px;line-height:1.3;margin:4px 0 8px;font-weight:650}"
     ".verdict p{margin:4px 0;color:#374151}"
-    ".verdict ul.also{margin:8px 0 0;padding-left:18px}.verdict .also li{margin:2px 0;font-weight:500}"
-    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;margin-bottom:12px}"
+    ".verdict ul.also{margin:8px 0 0;padding-left:18px}.verdict .also li{margin:2px "
+    "0;font-weight:500}"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;margin-"
+    "bottom:12px}"
     ".card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}"
     ".card .k{font-size:12px;color:var(--mute)}.card .v{font-size:18px;font-weight:600}"
     ".card .s{font-size:12px;color:var(--mute);overflow-wrap:anywhere}"
-    ".warn{background:#fffbeb;border:1px solid #fcd34d;border-radius:8px;padding:8px 12px;margin:8px 0;color:#78350f}"
+    ".warn{background:#fffbeb;border:1px solid #fcd34d;border-radius:8px;padding:8px "
+    "12px;margin:8px 0;color:#78350f}"
     "section{margin-top:18px}"
     "h2{font-size:17px;margin:0 0 8px}"
     ".prov{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px}"
     ".prov h2{display:flex;align-items:center;gap:10px}"
-    ".badge{font-size:11px;font-weight:700;text-transform:uppercase;border-radius:4px;padding:2px 6px;"
+    ".badge{font-size:11px;font-weight:700;text-transform:uppercase;border-radius:4px;padding:2px "
+    "6px;"
     "background:#dcfce7;color:#166534}"
     ".badge.bad{background:#fee2e2;color:#991b1b}.badge.local{background:#fef3c7;color:#92400e}"
     ".sub{color:var(--mute);font-size:13px;margin:-4px 0 6px}"
     ".legend{display:flex;flex-wrap:wrap;gap:14px;font-size:13px;margin:4px 0}"
     ".legend span{display:inline-flex;align-items:center;gap:6px}"
     ".legend i{display:inline-block;width:14px;height:3px;border-radius:2px;background:var(--c)}"
-    ".legend .shade i{height:10px;background:#fecaca}.legend .lshade i{height:10px;background:#fde68a}"
+    ".legend .shade i{height:10px;background:#fecaca}.legend .lshade "
+    "i{height:10px;background:#fde68a}"
     ".legend .none{color:var(--mute)}"
     ".legend .vl i{height:10px;background:#dbe2ea}.legend .vf i{height:10px;background:#475569}"
     "svg.chart{width:100%;height:auto;display:block}"
@@ -207,7 +229,8 @@ const char fl_html_css[] =
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     "td.name{overflow-wrap:anywhere}"
     ".alerts{background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}"
-    ".chip{display:inline-block;white-space:nowrap;font-size:11px;border-radius:10px;padding:1px 7px;margin:1px 2px;"
+    ".chip{display:inline-block;white-space:nowrap;font-size:11px;border-radius:10px;padding:1px "
+    "7px;margin:1px 2px;"
     "border:1px solid var(--c,#9ca3af);color:var(--c,#374151)}"
     ".chip.first{background:var(--c,#374151);color:#fff}"
     ".muted{color:var(--mute)}"

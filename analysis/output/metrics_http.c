@@ -19,9 +19,9 @@
 struct fl_metrics {
     struct MHD_Daemon *d;
     pthread_mutex_t mu;
-    fl_metrics_snapshot snap;       /* guarded by mu */
-    fl_metrics_snapshot scratch;    /* the HTTP thread's copy (one thread) */
-    pthread_mutex_t render_mu;      /* guards scratch */
+    fl_metrics_snapshot snap;    /* guarded by mu */
+    fl_metrics_snapshot scratch; /* the HTTP thread's copy (one thread) */
+    pthread_mutex_t render_mu;   /* guards scratch */
     char version[64], ndpi[64], libpcap[128], hiredis[32], sensor[128];
     fl_metrics_build build;
     unsigned port;
@@ -54,7 +54,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)con_cls;
 
     if (*upload_len)
-        return MHD_NO;      /* a scrape has no body */
+        return MHD_NO; /* a scrape has no body */
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", not_allowed,
                      sizeof not_allowed - 1, MHD_RESPMEM_PERSISTENT);
@@ -75,11 +75,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                  MHD_RESPMEM_MUST_FREE);
 }
 
-static bool resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
-                    socklen_t *sslen, char *err, size_t errlen)
+static bool resolve(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *sslen,
+                    char *err, size_t errlen)
 {
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *res = NULL;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                              .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV },
+                    *res = NULL;
     char ps[8];
     snprintf(ps, sizeof ps, "%u", port);
     int rc = getaddrinfo(host, ps, &hints, &res);
@@ -103,8 +105,7 @@ static void copy_build(fl_metrics *m, const fl_metrics_build *b)
     m->build = (fl_metrics_build){ m->version, m->ndpi, m->libpcap, m->hiredis, m->sensor };
 }
 
-fl_metrics *fl_metrics_start(const char *addr, const fl_metrics_build *b, char *err,
-                             size_t errlen)
+fl_metrics *fl_metrics_start(const char *addr, const fl_metrics_build *b, char *err, size_t errlen)
 {
     char host[256];
     unsigned port;
@@ -125,14 +126,15 @@ fl_metrics *fl_metrics_start(const char *addr, const fl_metrics_build *b, char *
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    m->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle, m,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONN_LIMIT,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_CONN_TIMEOUT_S,
-                            MHD_OPTION_END);
+    m->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)METRICS_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)METRICS_CONN_TIMEOUT_S, MHD_OPTION_END);
     if (!m->d) {
-        snprintf(err, errlen, "metrics: cannot listen on %s (in use, or not an address of "
-                 "this host)", addr);
+        snprintf(err, errlen,
+                 "metrics: cannot listen on %s (in use, or not an address of "
+                 "this host)",
+                 addr);
         fl_metrics_stop(m);
         return NULL;
     }

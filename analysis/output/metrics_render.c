@@ -32,9 +32,8 @@ static fl_metrics_provider *find_or_add(fl_metrics_snapshot *s, const char *name
     return o;
 }
 
-void fl_metrics_snapshot_add(fl_metrics_snapshot *s, const char *provider,
-                             const fl_counts *counts, fl_metrics_alert alert,
-                             double alert_ratio)
+void fl_metrics_snapshot_add(fl_metrics_snapshot *s, const char *provider, const fl_counts *counts,
+                             fl_metrics_alert alert, double alert_ratio)
 {
     fl_metrics_provider *p = find_or_add(s, provider && *provider ? provider : "unknown");
     if (counts)
@@ -140,8 +139,7 @@ static void render_redis(FILE *f, const fl_metrics_snapshot *s)
     one_u(f, "faultline_redis_batches_held", "gauge",
           "Batches waiting in memory for Redis to come back.", s->redis_batches_held);
     one_u(f, "faultline_redis_batches_dropped_total", "counter",
-          "Batches lost over the backlog budget while Redis was away.",
-          s->redis_batches_dropped);
+          "Batches lost over the backlog budget while Redis was away.", s->redis_batches_dropped);
 }
 
 static size_t nentries(const fl_metrics_snapshot *s)
@@ -151,8 +149,9 @@ static size_t nentries(const fl_metrics_snapshot *s)
 
 static const fl_metrics_provider *entry(const fl_metrics_snapshot *s, size_t i)
 {
-    return i < s->nproviders ? &s->provider[i]
-           : i == FL_METRICS_PROVIDERS_MAX ? &s->provider[i] : NULL;
+    return i < s->nproviders               ? &s->provider[i]
+           : i == FL_METRICS_PROVIDERS_MAX ? &s->provider[i]
+                                           : NULL;
 }
 
 static void render_providers(FILE *f, const fl_metrics_snapshot *s)
@@ -193,8 +192,7 @@ static void render_providers(FILE *f, const fl_metrics_snapshot *s)
             fprintf(f, "} %.17g\n", entry(s, i)->alert_ratio);
         }
     one_u(f, "faultline_alerts_raised_total", "counter", "Alerts raised.", s->alerts_raised);
-    one_u(f, "faultline_alerts_resolved_total", "counter", "Alerts resolved.",
-          s->alerts_resolved);
+    one_u(f, "faultline_alerts_resolved_total", "counter", "Alerts resolved.", s->alerts_resolved);
     one_u(f, "faultline_metrics_providers_folded", "gauge",
           "Provider entries summed under provider=\"other\" (label cap "
           "FL_METRICS_PROVIDERS_MAX = 64).",
@@ -214,8 +212,7 @@ char *fl_metrics_render(const fl_metrics_snapshot *s, const fl_metrics_build *b,
     render_redis(f, s);
     render_providers(f, s);
     one_d(f, "faultline_snapshot_timestamp_seconds",
-          "When the pipeline published these values (wall clock, Unix seconds).",
-          s->published_at);
+          "When the pipeline published these values (wall clock, Unix seconds).", s->published_at);
     if (ferror(f)) {
         fclose(f);
         free(buf);
@@ -230,8 +227,8 @@ char *fl_metrics_render(const fl_metrics_snapshot *s, const fl_metrics_build *b,
     return buf;
 }
 
-bool fl_metrics_parse_addr(const char *addr, char *host, size_t hostlen, unsigned *port,
-                           char *err, size_t errlen)
+bool fl_metrics_parse_addr(const char *addr, char *host, size_t hostlen, unsigned *port, char *err,
+                           size_t errlen)
 {
     const char *colon, *h = addr;
     size_t hl;

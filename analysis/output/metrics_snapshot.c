@@ -13,10 +13,9 @@ static void fill_alerts(fl_metrics_snapshot *s, const fl_run_view *v)
             s->alerts_resolved++;
             continue;
         }
-        fl_metrics_snapshot_add(s, a->local ? "local" : a->provider, NULL,
-                                v->health.blind ? FL_METRICS_ALERT_UNKNOWN
-                                                : FL_METRICS_ALERT_RAISED,
-                                a->peak_ratio);
+        fl_metrics_snapshot_add(
+            s, a->local ? "local" : a->provider, NULL,
+            v->health.blind ? FL_METRICS_ALERT_UNKNOWN : FL_METRICS_ALERT_RAISED, a->peak_ratio);
     }
 }
 

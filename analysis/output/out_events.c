@@ -51,9 +51,16 @@ static void events_failure(void *self, const fl_run_view *v, const fl_failure_in
     if (o->hasher && fi->client)
         fl_client_hash_str(o->hasher, fi->client, pseudonym);
     fl_failure_event f = {
-        .ts_us = fi->ts_us, .signal = fi->signal, .provider = prov, .service = fi->service,
-        .client = fi->client, .server = fi->server, .client_port = fi->client_port,
-        .server_port = fi->server_port, .ip_proto = fi->ip_proto, .reason = fi->reason,
+        .ts_us = fi->ts_us,
+        .signal = fi->signal,
+        .provider = prov,
+        .service = fi->service,
+        .client = fi->client,
+        .server = fi->server,
+        .client_port = fi->client_port,
+        .server_port = fi->server_port,
+        .ip_proto = fi->ip_proto,
+        .reason = fi->reason,
         .alert_id = alert_fed(v, prov),
         .client_text = o->hasher && fi->client ? pseudonym : NULL,
     };
@@ -77,8 +84,7 @@ static void events_bucket(void *self, const fl_run_view *v, const fl_bucket_entr
     fl_events_flush(((events_out *)self)->ev);
 }
 
-static fl_output_result events_finish(void *self, const fl_run_view *v, char *msg,
-                                      size_t msglen)
+static fl_output_result events_finish(void *self, const fl_run_view *v, char *msg, size_t msglen)
 {
     (void)v;
     events_out *o = self;

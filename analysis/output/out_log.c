@@ -61,5 +61,8 @@ static void log_close(void *self)
 }
 
 const fl_output_type fl_output_log = {
-    .name = "log", .open = log_open, .alert = log_alert, .close = log_close,
+    .name = "log",
+    .open = log_open,
+    .alert = log_alert,
+    .close = log_close,
 };

@@ -14,7 +14,7 @@
 
 typedef struct metrics_out {
     fl_metrics *m;
-    fl_metrics_snapshot *snap;  /* ~15 KiB: allocated once */
+    fl_metrics_snapshot *snap; /* ~15 KiB: allocated once */
     uint64_t buckets;
     uint64_t kernel_drops;
 } metrics_out;
@@ -49,8 +49,8 @@ static void publish(metrics_out *o, const fl_run_view *v)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     fl_metrics_snapshot_fill(o->snap, v);
-    o->snap->kernel_drops = o->kernel_drops > v->src.kernel_drops ? o->kernel_drops
-                                                                  : v->src.kernel_drops;
+    o->snap->kernel_drops =
+        o->kernel_drops > v->src.kernel_drops ? o->kernel_drops : v->src.kernel_drops;
     o->snap->buckets_closed = o->buckets;
     o->snap->published_at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     fl_metrics_publish(o->m, o->snap);
@@ -80,8 +80,7 @@ static void metrics_heartbeat(void *self, const fl_run_view *v, uint64_t kernel_
     publish(o, v);
 }
 
-static fl_output_result metrics_finish(void *self, const fl_run_view *v, char *msg,
-                                       size_t msglen)
+static fl_output_result metrics_finish(void *self, const fl_run_view *v, char *msg, size_t msglen)
 {
     (void)msg;
     (void)msglen;

@@ -51,8 +51,7 @@ static void *redis_open(const fl_output_args *args, char *err, size_t errlen)
     return o;
 }
 
-static void redis_bucket(void *self, const fl_run_view *v, const fl_bucket_entry *entries,
-                         size_t n)
+static void redis_bucket(void *self, const fl_run_view *v, const fl_bucket_entry *entries, size_t n)
 {
     (void)v;
     fl_redis_put_bucket(((redis_out *)self)->r, entries, n);
@@ -70,8 +69,7 @@ static void redis_alert(void *self, const fl_run_view *v, const fl_alert *a, boo
 
 static void redis_heartbeat(void *self, const fl_run_view *v, uint64_t kernel_drops)
 {
-    fl_heartbeat hb = { FL_VERSION, v->stats.packets, kernel_drops,
-                        v->stats.last_ts_us / 1000000 };
+    fl_heartbeat hb = { FL_VERSION, v->stats.packets, kernel_drops, v->stats.last_ts_us / 1000000 };
     fl_redis_put_heartbeat(((redis_out *)self)->r, &hb);
 }
 

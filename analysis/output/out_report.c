@@ -53,11 +53,17 @@ static void summary_close(void *self)
 }
 
 const fl_output_type fl_output_json = {
-    .name = "json", .open = summary_open, .finish = json_finish, .close = summary_close,
+    .name = "json",
+    .open = summary_open,
+    .finish = json_finish,
+    .close = summary_close,
 };
 
 const fl_output_type fl_output_table = {
-    .name = "table", .open = summary_open, .finish = table_finish, .close = summary_close,
+    .name = "table",
+    .open = summary_open,
+    .finish = table_finish,
+    .close = summary_close,
 };
 
 typedef struct html_out {
@@ -100,5 +106,8 @@ static void html_close(void *self)
 }
 
 const fl_output_type fl_output_html = {
-    .name = "html", .open = html_open, .finish = html_finish, .close = html_close,
+    .name = "html",
+    .open = html_open,
+    .finish = html_finish,
+    .close = html_close,
 };

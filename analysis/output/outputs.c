@@ -1,8 +1,8 @@
 /* outputs.c - a set of outputs told about the run in order (fl_output.h). */
 #include "fl_output.h"
 
-bool fl_outputs_add(fl_outputs *o, const fl_output_type *t, const fl_output_args *args,
-                    char *err, size_t errlen)
+bool fl_outputs_add(fl_outputs *o, const fl_output_type *t, const fl_output_args *args, char *err,
+                    size_t errlen)
 {
     if (o->n == FL_OUTPUTS_MAX) {
         snprintf(err, errlen, "%s: too many outputs", t->name);
@@ -17,8 +17,8 @@ bool fl_outputs_add(fl_outputs *o, const fl_output_type *t, const fl_output_args
     return true;
 }
 
-void fl_outputs_bucket_closed(fl_outputs *o, const fl_run_view *v,
-                              const fl_bucket_entry *entries, size_t n)
+void fl_outputs_bucket_closed(fl_outputs *o, const fl_run_view *v, const fl_bucket_entry *entries,
+                              size_t n)
 {
     for (size_t i = 0; i < o->n; i++)
         if (o->type[i]->bucket_closed)
@@ -47,8 +47,8 @@ void fl_outputs_failure(fl_outputs *o, const fl_run_view *v, const fl_failure_in
 }
 
 fl_output_result fl_outputs_finish(fl_outputs *o, const fl_run_view *v,
-                                   void (*msg_fn)(void *ctx, const char *name,
-                                                  fl_output_result r, const char *msg),
+                                   void (*msg_fn)(void *ctx, const char *name, fl_output_result r,
+                                                  const char *msg),
                                    void *ctx)
 {
     fl_output_result worst = FL_OUT_OK;

@@ -29,7 +29,7 @@ void fl_redis_default_sensor(char *buf, size_t len)
 
 struct timeval fl_redis_timeval(uint32_t ms)
 {
-    return (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    return (struct timeval){ (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 }
 
 /* One setup command; false with err (the server's error text) if it failed. */
@@ -55,8 +55,8 @@ redisContext *fl_redis_connect(const fl_redis_url *u, uint32_t timeout_ms, uint6
             fl_redis_set_err(err, errlen, "cannot connect to Redis at %s: %s", u->path,
                              c ? c->errstr : "out of memory");
         else
-            fl_redis_set_err(err, errlen, "cannot connect to Redis at %s:%d: %s", u->host,
-                             u->port, c ? c->errstr : "out of memory");
+            fl_redis_set_err(err, errlen, "cannot connect to Redis at %s:%d: %s", u->host, u->port,
+                             c ? c->errstr : "out of memory");
         if (c)
             redisFree(c);
         return NULL;

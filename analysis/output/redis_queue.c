@@ -12,7 +12,6 @@
 #include "fl_client_hash.h"
 #include "redis_writer_int.h"
 
-
 /* ------------------------------------------------- building argument vectors */
 
 typedef struct argbuf {
@@ -237,7 +236,7 @@ void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n)
     if (m == 0)
         return; /* nothing to add: no batch, no command */
 
-    argbuf b = {0};
+    argbuf b = { 0 };
     ab_add(&b, "", 0); /* EVALSHA / EVAL, set at send time */
     ab_add(&b, "", 0); /* sha / script */
     ab_addf(&b, "%zu", 1 + 3 * m);
@@ -286,15 +285,15 @@ void fl_redis_put_bucket(fl_redis *r, const fl_bucket_entry *entries, size_t n)
     enqueue(r, &b, KIND_BUCKET);
 }
 
-void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state,
-                        const char *json, const char *const *fields, size_t nfields)
+void fl_redis_put_alert(fl_redis *r, const char *provider, const char *state, const char *json,
+                        const char *const *fields, size_t nfields)
 {
     if (!r)
         return;
     provider = provider ? provider : "unknown";
     state = state ? state : "";
     json = json ? json : "{}";
-    argbuf b = {0};
+    argbuf b = { 0 };
     ab_add(&b, "", 0);
     ab_add(&b, "", 0);
     ab_add(&b, "3", 1);

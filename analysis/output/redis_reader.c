@@ -18,8 +18,8 @@ struct fl_redis_reader {
     redisContext *c;
 };
 
-fl_redis_reader *fl_redis_reader_open(const char *url, const char *prefix,
-                                      uint32_t timeout_ms, char *err, size_t errlen)
+fl_redis_reader *fl_redis_reader_open(const char *url, const char *prefix, uint32_t timeout_ms,
+                                      char *err, size_t errlen)
 {
     fl_redis_reader *rd = calloc(1, sizeof *rd);
     if (!rd) {
@@ -59,12 +59,12 @@ void fl_redis_reader_close(fl_redis_reader *rd)
 /* The reply if it is one and not an error; otherwise err is set, and the
  * connection is dropped if it failed (a NULL reply: the next call
  * reconnects). */
-static redisReply *reader_check(fl_redis_reader *rd, redisReply *rep, const char *what,
-                                char *err, size_t errlen)
+static redisReply *reader_check(fl_redis_reader *rd, redisReply *rep, const char *what, char *err,
+                                size_t errlen)
 {
     if (!rep) {
         fl_redis_set_err(err, errlen, "%s: %s", what,
-                rd->c && rd->c->errstr[0] ? rd->c->errstr : "connection lost");
+                         rd->c && rd->c->errstr[0] ? rd->c->errstr : "connection lost");
         reader_drop(rd);
         return NULL;
     }
@@ -89,8 +89,8 @@ static bool reader_connect(fl_redis_reader *rd, char *err, size_t errlen)
 /* XRANGE / XREAD entries: [id, [field, value, ...]] each. */
 #define ENTRY_FV_MAX 128
 
-static long take_entries(const redisReply *arr, char *after, size_t afterlen,
-                         fl_redis_entry_fn fn, void *ctx)
+static long take_entries(const redisReply *arr, char *after, size_t afterlen, fl_redis_entry_fn fn,
+                         void *ctx)
 {
     long n = 0;
     if (!arr || arr->type != REDIS_REPLY_ARRAY)
@@ -116,8 +116,7 @@ static long take_entries(const redisReply *arr, char *after, size_t afterlen,
 }
 
 long fl_redis_read_alerts(fl_redis_reader *rd, char *after, size_t afterlen, uint32_t block_ms,
-                          uint32_t count, fl_redis_entry_fn fn, void *ctx,
-                          char *err, size_t errlen)
+                          uint32_t count, fl_redis_entry_fn fn, void *ctx, char *err, size_t errlen)
 {
     if (!rd || !after || !afterlen)
         return -1;
@@ -143,8 +142,9 @@ long fl_redis_read_alerts(fl_redis_reader *rd, char *after, size_t afterlen, uin
     } else {
         /* The socket must wait longer than the server blocks. */
         redisSetTimeout(rd->c, fl_redis_timeval(block_ms + rd->timeout_ms));
-        rep = reader_check(rd, redisCommand(rd->c, "XREAD COUNT %u BLOCK %u STREAMS %s %s",
-                                            count, block_ms, key, after),
+        rep = reader_check(rd,
+                           redisCommand(rd->c, "XREAD COUNT %u BLOCK %u STREAMS %s %s", count,
+                                        block_ms, key, after),
                            "XREAD", err, errlen);
         if (!rep)
             return -1;
@@ -203,14 +203,14 @@ static int cmp_str(const void *a, const void *b)
  * for the whole keyspace at once). SCAN may return a key more than once
  * (when the table is resized between calls): the list is sorted and made
  * unique, so that nothing is summed twice. */
-static bool scan_keys(fl_redis_reader *rd, const char *pattern, strvec *out,
-                      char *err, size_t errlen)
+static bool scan_keys(fl_redis_reader *rd, const char *pattern, strvec *out, char *err,
+                      size_t errlen)
 {
     char cursor[32] = "0";
     do {
-        redisReply *rep = reader_check(
-            rd, redisCommand(rd->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern), "SCAN",
-            err, errlen);
+        redisReply *rep =
+            reader_check(rd, redisCommand(rd->c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern),
+                         "SCAN", err, errlen);
         if (!rep)
             return false;
         if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
@@ -251,8 +251,8 @@ typedef void (*hash_fn)(void *ctx, const char *key, const redisReply *flat);
 /* HGETALL of each key, pipelined in rounds of HGETALL_ROUND. */
 #define HGETALL_ROUND 256
 
-static bool hgetall_keys(fl_redis_reader *rd, const strvec *keys, hash_fn fn, void *ctx,
-                         char *err, size_t errlen)
+static bool hgetall_keys(fl_redis_reader *rd, const strvec *keys, hash_fn fn, void *ctx, char *err,
+                         size_t errlen)
 {
     for (size_t base = 0; base < keys->n; base += HGETALL_ROUND) {
         size_t m = keys->n - base < HGETALL_ROUND ? keys->n - base : HGETALL_ROUND;
@@ -263,7 +263,7 @@ static bool hgetall_keys(fl_redis_reader *rd, const strvec *keys, hash_fn fn, vo
             redisReply *rep = NULL;
             if (redisGetReply(rd->c, (void **)&rep) != REDIS_OK) {
                 fl_redis_set_err(err, errlen, "HGETALL: %s",
-                        rd->c->errstr[0] ? rd->c->errstr : "connection lost");
+                                 rd->c->errstr[0] ? rd->c->errstr : "connection lost");
                 reader_drop(rd);
                 return false;
             }
@@ -272,7 +272,7 @@ static bool hgetall_keys(fl_redis_reader *rd, const strvec *keys, hash_fn fn, vo
             else if (ok) {
                 /* e.g. WRONGTYPE: a key of ours that is not a hash */
                 fl_redis_set_err(err, errlen, "HGETALL %s: %s", keys->v[base + i],
-                        rep->type == REDIS_REPLY_ERROR ? rep->str : "not a hash");
+                                 rep->type == REDIS_REPLY_ERROR ? rep->str : "not a hash");
                 ok = false;
             }
             freeReplyObject(rep);
@@ -301,7 +301,7 @@ typedef struct status_ctx {
     fl_redis_status *st;
     size_t pcap, scap;
     size_t prefix_len;
-    uint64_t lo_excl, hi;      /* bucket starts in (lo_excl, hi] */
+    uint64_t lo_excl, hi; /* bucket starts in (lo_excl, hi] */
     bool oom;
 } status_ctx;
 
@@ -445,9 +445,9 @@ static bool read_state(fl_redis_reader *rd, status_ctx *sc, char *err, size_t er
     fl_redis_status *st = sc->st;
     for (size_t i = 0; i < st->nsensors; i++) {
         fl_redis_sensor_status *s = &st->sensors[i];
-        redisReply *rep = reader_check(rd, redisCommand(rd->c, "HGETALL %s:state:%s",
-                                                        rd->prefix, s->name),
-                                       "HGETALL", err, errlen);
+        redisReply *rep =
+            reader_check(rd, redisCommand(rd->c, "HGETALL %s:state:%s", rd->prefix, s->name),
+                         "HGETALL", err, errlen);
         if (!rep)
             return false;
         size_t n = 0;
@@ -456,8 +456,8 @@ static bool read_state(fl_redis_reader *rd, status_ctx *sc, char *err, size_t er
             if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
                 continue;
             if (n < sizeof s->alerts)
-                n += (size_t)snprintf(s->alerts + n, sizeof s->alerts - n, "%s%s %s",
-                                      n ? ", " : "", f->str, v->str);
+                n += (size_t)snprintf(s->alerts + n, sizeof s->alerts - n, "%s%s %s", n ? ", " : "",
+                                      f->str, v->str);
             fl_redis_provider_status *p = find_provider(sc, f->str, f->len);
             if (p && strcmp(p->state, "raised") != 0)
                 snprintf(p->state, sizeof p->state, "%s", v->str);
@@ -485,10 +485,10 @@ bool fl_redis_read_status(fl_redis_reader *rd, uint32_t bucket_s, uint32_t windo
         return false;
     if (!bucket_s)
         bucket_s = 10;
-    status_ctx sc = {.st = st, .prefix_len = strlen(rd->prefix)};
+    status_ctx sc = { .st = st, .prefix_len = strlen(rd->prefix) };
     char esc[200], pattern[300];
     glob_escape(rd->prefix, esc, sizeof esc);
-    strvec keys = {0};
+    strvec keys = { 0 };
     bool ok = false;
 
     /* 1. Heartbeats: they also say what "now" is in packet time. */

@@ -73,8 +73,8 @@ static bool host_char(char c, bool bracketed)
  * into out; returns where the host starts, NULL with err if bad. The user
  * name is ignored: hiredis 0.14 knows only AUTH <password>. Like redis-cli,
  * userinfo without ':' is taken as the password. */
-static const char *parse_userinfo(const char *auth, const char *end, fl_redis_url *out,
-                                  char *err, size_t errlen)
+static const char *parse_userinfo(const char *auth, const char *end, fl_redis_url *out, char *err,
+                                  size_t errlen)
 {
     const char *at = NULL;
     for (const char *p = auth; p < end; p++)
@@ -110,8 +110,9 @@ static bool parse_hostport(const char *host, const char *end, fl_redis_url *out,
         hend = colon ? colon : end;
         after = hend;
         if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
-            fl_redis_set_err(err, errlen, "bad Redis URL: an IPv6 address needs brackets, "
-                                 "redis://[::1]:6379");
+            fl_redis_set_err(err, errlen,
+                             "bad Redis URL: an IPv6 address needs brackets, "
+                             "redis://[::1]:6379");
             return false;
         }
     }
@@ -162,13 +163,15 @@ static bool parse_tcp(const char *s, fl_redis_url *out, char *err, size_t errlen
     if (*rest == '/') {
         size_t dlen = strlen(rest + 1);
         if (dlen > 0 && !parse_db(rest + 1, dlen, &out->db)) {
-            fl_redis_set_err(err, errlen, "bad Redis URL: the path must be a database number, "
-                                 "redis://host:6379/0");
+            fl_redis_set_err(err, errlen,
+                             "bad Redis URL: the path must be a database number, "
+                             "redis://host:6379/0");
             return false;
         }
     } else if (*rest) {
-        fl_redis_set_err(err, errlen, "bad Redis URL: query and fragment are not supported in "
-                             "redis:// (use /db)");
+        fl_redis_set_err(err, errlen,
+                         "bad Redis URL: query and fragment are not supported in "
+                         "redis:// (use /db)");
         return false;
     }
     return true;
@@ -178,16 +181,19 @@ static bool parse_tcp(const char *s, fl_redis_url *out, char *err, size_t errlen
 static bool parse_unix(const char *s, fl_redis_url *out, char *err, size_t errlen)
 {
     if (*s != '/') {
-        fl_redis_set_err(err, errlen, "bad Redis URL: the socket path must be absolute, "
-                             "unix:///path/redis.sock");
+        fl_redis_set_err(err, errlen,
+                         "bad Redis URL: the socket path must be absolute, "
+                         "unix:///path/redis.sock");
         return false;
     }
     size_t plen = strcspn(s, "?");
     struct sockaddr_un sa;
     if (!pct_decode(s, plen, out->path, sizeof out->path) ||
         strlen(out->path) >= sizeof sa.sun_path) {
-        fl_redis_set_err(err, errlen, "bad Redis URL: socket path too long (max %zu bytes) or "
-                             "bad %%-escape", sizeof sa.sun_path - 1);
+        fl_redis_set_err(err, errlen,
+                         "bad Redis URL: socket path too long (max %zu bytes) or "
+                         "bad %%-escape",
+                         sizeof sa.sun_path - 1);
         return false;
     }
     if (strlen(out->path) < 2) {
@@ -211,12 +217,12 @@ static bool parse_unix(const char *s, fl_redis_url *out, char *err, size_t errle
         } else if (klen == 8 && memcmp(q, "password", 8) == 0) {
             if (!pct_decode(v, vlen, out->password, sizeof out->password)) {
                 fl_redis_set_err(err, errlen,
-                        "bad Redis URL: password has a bad %%-escape or is too long");
+                                 "bad Redis URL: password has a bad %%-escape or is too long");
                 return false;
             }
         } else if (len > 0) {
             fl_redis_set_err(err, errlen, "bad Redis URL: unknown parameter '%.*s' (db, password)",
-                    (int)(klen > 32 ? 32 : klen), q);
+                             (int)(klen > 32 ? 32 : klen), q);
             return false;
         }
         q += len;
@@ -239,11 +245,13 @@ bool fl_redis_parse_url(const char *url, fl_redis_url *out, char *err, size_t er
     if (strncasecmp(url, "unix://", 7) == 0)
         return parse_unix(url + 7, out, err, errlen);
     if (strncasecmp(url, "rediss://", 9) == 0) {
-        fl_redis_set_err(err, errlen, "rediss:// (TLS) is not supported with hiredis 0.14: "
-                             "use a unix socket or a local TLS tunnel");
+        fl_redis_set_err(err, errlen,
+                         "rediss:// (TLS) is not supported with hiredis 0.14: "
+                         "use a unix socket or a local TLS tunnel");
         return false;
     }
-    fl_redis_set_err(err, errlen, "bad Redis URL: expected redis://[:password@]host[:port][/db] "
-                         "or unix:///path/redis.sock[?db=N][&password=X]");
+    fl_redis_set_err(err, errlen,
+                     "bad Redis URL: expected redis://[:password@]host[:port][/db] "
+                     "or unix:///path/redis.sock[?db=N][&password=X]");
     return false;
 }

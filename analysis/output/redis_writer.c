@@ -43,11 +43,11 @@
 #define DEFAULT_BACKLOG_BYTES (64ull << 20)
 #define DEFAULT_STREAM_MAXLEN 100000u
 
-#define PIPE_BYTES (4u << 20)       /* and their serialized bytes */
+#define PIPE_BYTES (4u << 20) /* and their serialized bytes */
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
-#define POISON_ERRORS 3             /* error replies before a batch is dropped */
-#define PFADD_CHUNK 512             /* Lua unpack() stays far below LUAI_MAXCSTACK */
+#define POISON_ERRORS 3 /* error replies before a batch is dropped */
+#define PFADD_CHUNK 512 /* Lua unpack() stays far below LUAI_MAXCSTACK */
 
 /* KEYS[1] the batch marker, then three keys per entry: cnt, scnt, cli.
  * ARGV[1] retention seconds; per entry: nfields, field, value, ...,
@@ -143,7 +143,7 @@ static void drain_sigpipe(void)
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGPIPE);
-    struct timespec zero = {0, 0};
+    struct timespec zero = { 0, 0 };
     while (sigtimedwait(&set, NULL, &zero) > 0) {
     }
 }
@@ -168,7 +168,7 @@ static bool load_script(fl_redis *r, const char *body, char sha[41])
         memcpy(sha, rep->str, 41);
     else
         fl_rw_set_last_error(r, "SCRIPT LOAD: %s",
-                       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : r->c->errstr);
+                             rep && rep->type == REDIS_REPLY_ERROR ? rep->str : r->c->errstr);
     freeReplyObject(rep);
     return ok;
 }
@@ -204,8 +204,8 @@ static bool writer_connect(fl_redis *r)
  * counting them against the batch. */
 static bool transient_error(const char *s)
 {
-    static const char *const codes[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN",
-                                        "OOM", "READONLY", "NOREPLICAS", "CLUSTERDOWN"};
+    static const char *const codes[] = { "LOADING", "BUSY",     "TRYAGAIN",   "MASTERDOWN",
+                                         "OOM",     "READONLY", "NOREPLICAS", "CLUSTERDOWN" };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (strncmp(s, codes[i], strlen(codes[i])) == 0)
             return true;
@@ -243,9 +243,8 @@ static int append_heartbeat(fl_redis *r, const fl_heartbeat *hb, const char *ver
     char key[512];
     snprintf(key, sizeof key, "%s:sensor:%s", r->prefix, r->sensor);
     redisAppendCommand(r->c,
-                       "HSET %s version %s packets %" PRIu64 " drops %" PRIu64
-                       " last_seen %" PRIu64 " held %" PRIu64 " dropped %" PRIu64
-                       " connected 1 wall %" PRIu64,
+                       "HSET %s version %s packets %" PRIu64 " drops %" PRIu64 " last_seen %" PRIu64
+                       " held %" PRIu64 " dropped %" PRIu64 " connected 1 wall %" PRIu64,
                        key, version, hb->packets, hb->drops, hb->last_packet_ts, held, dropped,
                        (uint64_t)time(NULL));
     redisAppendCommand(r->c, "EXPIRE %s %" PRIu32, key, r->retention_s);
@@ -472,8 +471,7 @@ fl_redis *fl_redis_new(const fl_redis_options *opt, char *err, size_t errlen)
         /* No entropy source: time and pid still separate two runs. */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        r->run_id = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
-                    ((uint64_t)getpid() << 16);
+        r->run_id = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 16);
     }
     r->rng = r->run_id | 1;
     atomic_init(&r->seq, 0);

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include "redis_conn.h"
 
-#define PIPE_MAX 64                 /* batches in flight per round */
+#define PIPE_MAX 64 /* batches in flight per round */
 
 enum { KIND_BUCKET, KIND_ALERT };
 
@@ -61,7 +61,7 @@ struct fl_redis {
 
 /* Queue side (redis_queue.c). Called with r->mu held unless said. */
 void fl_rw_set_last_error(fl_redis *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void fl_rw_item_free(item *it);            /* no lock needed */
+void fl_rw_item_free(item *it); /* no lock needed */
 void fl_rw_unlink_item(fl_redis *r, item *it);
 void fl_rw_enforce_budget(fl_redis *r);
 

@@ -107,7 +107,7 @@ typedef struct prov_view {
     uint16_t id;
     const char *name;
     const fl_counts *c;
-    double first_alert;       /* earliest onset of its alerts, or 0 */
+    double first_alert; /* earliest onset of its alerts, or 0 */
     uint64_t failures;
 } prov_view;
 
@@ -182,20 +182,27 @@ static void warnings(FILE *o, const fl_run_view *rv, uint64_t flows)
     const fl_engine_stats *st = &rv->stats;
     const fl_flow_stats *fs = &rv->flows;
     if (flows && st->one_way_flows * 2 > flows) {
-        fputs("<div class=\"warn\"><b>Most flows were one-way.</b> The capture probably saw only one "
-              "direction (asymmetric routing or a span port on one side): failures cannot be judged "
-              "reliably for those flows.</div>", o);
+        fputs(
+            "<div class=\"warn\"><b>Most flows were one-way.</b> The capture probably saw only one "
+            "direction (asymmetric routing or a span port on one side): failures cannot be judged "
+            "reliably for those flows.</div>",
+            o);
     }
     if (st->packets && st->decode_errors * 100 > st->packets)
         fputs("<div class=\"warn\"><b>Over 1% of packets could not be decoded.</b></div>", o);
     if (src && src->kernel_drops)
-        fputs("<div class=\"warn\"><b>The kernel dropped packets</b>: counts are lower bounds.</div>", o);
+        fputs(
+            "<div class=\"warn\"><b>The kernel dropped packets</b>: counts are lower bounds.</div>",
+            o);
     if (fs->evicted)
-        fprintf(o, "<div class=\"warn\"><b>%llu flows were evicted</b> at the flow table cap (%llu).</div>",
+        fprintf(o,
+                "<div class=\"warn\"><b>%llu flows were evicted</b> at the flow table cap "
+                "(%llu).</div>",
                 (unsigned long long)fs->evicted, (unsigned long long)fs->capacity);
     if (fl_aggregate_history_dropped(rv->agg))
         fputs("<div class=\"warn\"><b>The bucket history was full</b>: the end of the capture is "
-              "missing from the charts.</div>", o);
+              "missing from the charts.</div>",
+              o);
 }
 
 /* The source: file names are the operator's, still escaped. */
@@ -284,9 +291,12 @@ static void alerts_table(FILE *o, const fl_incident *av, size_t nav, const fl_ag
         return;
     }
     fputs("<div class=\"alerts\"><table><thead><tr><th>#</th><th>Provider</th><th>Scope</th>"
-          "<th class=\"sig\">Signals</th><th>Onset</th><th>Raised</th><th>Resolved</th><th class=\"n\">Open for</th>"
-          "<th class=\"n\">Peak vs baseline</th><th class=\"n\">Failures</th><th class=\"n\">Clients</th>"
-          "<th>Top services</th></tr></thead><tbody>", o);
+          "<th class=\"sig\">Signals</th><th>Onset</th><th>Raised</th><th>Resolved</th><th "
+          "class=\"n\">Open for</th>"
+          "<th class=\"n\">Peak vs baseline</th><th class=\"n\">Failures</th><th "
+          "class=\"n\">Clients</th>"
+          "<th>Top services</th></tr></thead><tbody>",
+          o);
     for (size_t i = 0; i < nav; i++) {
         const fl_alert *a = av[i].a;
         char on[32], ra[32], re[32], du[32], pk[16], bl[16], sh[16], fa[32], at[32];
@@ -303,16 +313,19 @@ static void alerts_table(FILE *o, const fl_incident *av, size_t nav, const fl_ag
         fl_html_esc(o, a->provider);
         fprintf(o, "</b></td><td>%s</td><td>", a->local ? "local" : "provider");
         signal_chips(o, a);
-        fprintf(o, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td>"
-                   "<td class=\"n\">%s vs %s</td>",
+        fprintf(o,
+                "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td>"
+                "<td class=\"n\">%s vs %s</td>",
                 on, ra, a->resolved_at > 0 ? re : "open", a->resolved_at > 0 ? du : "\xe2\x80\x94",
                 pk, bl);
         if (a->local)
-            fprintf(o, "<td class=\"n\">\xe2\x80\x94</td><td class=\"n\">\xe2\x80\x94</td>"
-                       "<td class=\"muted\">%u providers failing together</td></tr>",
+            fprintf(o,
+                    "<td class=\"n\">\xe2\x80\x94</td><td class=\"n\">\xe2\x80\x94</td>"
+                    "<td class=\"muted\">%u providers failing together</td></tr>",
                     a->providers_failing);
         else {
-            fprintf(o, "<td class=\"n\">%s / %s</td><td class=\"n\">%llu (%s)</td><td class=\"name\">",
+            fprintf(o,
+                    "<td class=\"n\">%s / %s</td><td class=\"n\">%llu (%s)</td><td class=\"name\">",
                     fa, at, (unsigned long long)a->clients, sh);
             const fl_service_tally *top[3];
             size_t all;
@@ -390,7 +403,8 @@ static void legend(FILE *o, const prov_view *pv, const fl_incident *av, size_t n
         char n1[32], n2[32];
         fl_html_fmt_int(n1, sizeof n1, num);
         fl_html_fmt_int(n2, sizeof n2, den);
-        fprintf(o, "<span><i style=\"--c:%s\"></i>%s %s <span class=\"muted\">(%s/%s)</span></span>",
+        fprintf(o,
+                "<span><i style=\"--c:%s\"></i>%s %s <span class=\"muted\">(%s/%s)</span></span>",
                 fl_html_fams[fi].color, fl_html_fams[fi].label, rp, n1, n2);
     }
     fputs("<span class=\"vl\"><i></i>flows</span><span class=\"vf\"><i></i>failures</span>", o);
@@ -399,7 +413,6 @@ static void legend(FILE *o, const prov_view *pv, const fl_incident *av, size_t n
     if (local)
         fputs("<span class=\"lshade\"><i></i>local alert</span>", o);
     fputs("</div>", o);
-
 }
 
 /* A service's failures beside its attempts (the `any` family: flows and
@@ -416,7 +429,8 @@ static void services_table(FILE *o, const prov_view *pv, const fl_aggregate *agg
     char rp[16];
     fputs("<div class=\"cols\"><div><table><thead><tr><th>Top services</th>"
           "<th class=\"n\">Attempts</th><th class=\"n\">Failures</th>"
-          "<th class=\"n\">Failing flows</th><th class=\"n\">Failing</th></tr></thead><tbody>", o);
+          "<th class=\"n\">Failing flows</th><th class=\"n\">Failing</th></tr></thead><tbody>",
+          o);
     size_t all;
     size_t m = top_services(tallies, ntallies, pv->id, top, TOP_SERVICES, &all);
     /* a name seen once (an NXDOMAIN probe, say) that never failed says
@@ -434,8 +448,8 @@ static void services_table(FILE *o, const prov_view *pv, const fl_aggregate *agg
         fl_html_fmt_pct(rp, sizeof rp, fl_ratio(fails, tries));
         fputs("<tr><td class=\"name\">", o);
         esc_name(o, fl_aggregate_service_name(agg, top[k]->service));
-        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
-                a, b, ff);
+        fprintf(o, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>", a,
+                b, ff);
         if (fails > tries) {
             several = true;
             fputs("<td class=\"n\">several per flow*</td></tr>", o);
@@ -451,14 +465,17 @@ static void services_table(FILE *o, const prov_view *pv, const fl_aggregate *agg
     if (several)
         fputs("<tr><td class=\"muted\" colspan=\"5\">* more failures than attempts: some "
               "flows failed more than once (HTTP 5xx on one kept-alive connection, say); "
-              "compare the failing flows.</td></tr>", o);
+              "compare the failing flows.</td></tr>",
+              o);
 }
 
 static void signals_table(FILE *o, const fl_counts *c)
 {
     char rp[16];
-    fputs("</tbody></table></div><div><table><thead><tr><th>Signal</th><th class=\"n\">Attempts</th>"
-          "<th class=\"n\">Failed</th><th class=\"n\">Ratio</th></tr></thead><tbody>", o);
+    fputs(
+        "</tbody></table></div><div><table><thead><tr><th>Signal</th><th class=\"n\">Attempts</th>"
+        "<th class=\"n\">Failed</th><th class=\"n\">Ratio</th></tr></thead><tbody>",
+        o);
     for (size_t fi = 0; fi < FL_HTML_NFAMS; fi++) {
         uint64_t num, den;
         fl_family_count(c, fl_html_fams[fi].fam, &num, &den);
@@ -468,17 +485,19 @@ static void signals_table(FILE *o, const fl_counts *c)
         fl_html_fmt_int(a, sizeof a, den);
         fl_html_fmt_int(b, sizeof b, num);
         fl_html_fmt_pct(rp, sizeof rp, fl_incident_ratio(num, den));
-        fprintf(o, "<tr><td><span style=\"color:%s\">\xe2\x96\xa0</span> %s</td><td class=\"n\">%s</td>"
-                   "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>",
-                fl_html_fams[fi].color, fl_html_fams[fi].what, a, b, rp);
+        fprintf(
+            o,
+            "<tr><td><span style=\"color:%s\">\xe2\x96\xa0</span> %s</td><td class=\"n\">%s</td>"
+            "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>",
+            fl_html_fams[fi].color, fl_html_fams[fi].what, a, b, rp);
     }
     fputs("</tbody></table></div></div></section>", o);
 }
 
 static void provider_section(FILE *o, const axis *ax, size_t nparts, const prov_view *pv,
-                             fl_series *s,
-                             const fl_incident *av, size_t nav, const fl_aggregate *agg,
-                             const fl_providers *prov, const fl_service_tally *tallies, size_t ntallies,
+                             fl_series *s, const fl_incident *av, size_t nav,
+                             const fl_aggregate *agg, const fl_providers *prov,
+                             const fl_service_tally *tallies, size_t ntallies,
                              const fl_service_tally **top)
 {
     const fl_counts *c = pv->c;
@@ -508,8 +527,9 @@ static void provider_section(FILE *o, const axis *ax, size_t nparts, const prov_
             if (s[p].active[k] > act)
                 act = s[p].active[k];
     fputs("</h2>", o);
-    fprintf(o, "<p class=\"sub\">%s flows \xc2\xb7 %s failures \xc2\xb7 %s distinct failing clients"
-               " \xc2\xb7 up to %u active clients per bucket</p>",
+    fprintf(o,
+            "<p class=\"sub\">%s flows \xc2\xb7 %s failures \xc2\xb7 %s distinct failing clients"
+            " \xc2\xb7 up to %u active clients per bucket</p>",
             fl, fa, cl, act);
 
     bool draw[FL_HTML_NFAMS];
@@ -539,7 +559,8 @@ static void provider_section(FILE *o, const axis *ax, size_t nparts, const prov_
 static void verdict_no_outage(FILE *o, const prov_view *pv, size_t npv)
 {
     fputs("<section class=\"verdict ok\"><div class=\"kicker\">No outage</div>"
-          "<h1>No outage detected</h1>", o);
+          "<h1>No outage detected</h1>",
+          o);
     const prov_view *worst = NULL;
     double wr = 0;
     for (size_t i = 0; i < npv; i++) {
@@ -593,7 +614,8 @@ static void verdict(FILE *o, const fl_incident *av, size_t nav, const prov_view 
         return;
     }
     const fl_alert *a = lead->a;
-    fprintf(o, "<section class=\"verdict %s\"><div class=\"kicker\">%s</div><h1>", a->local ? "local" : "bad",
+    fprintf(o, "<section class=\"verdict %s\"><div class=\"kicker\">%s</div><h1>",
+            a->local ? "local" : "bad",
             a->local ? "It's us \xc2\xb7 local problem" : "It's them \xc2\xb7 provider outage");
     headline(o, lead, npv);
     fputs("</h1><p>", o);
@@ -605,12 +627,14 @@ static void verdict(FILE *o, const fl_incident *av, size_t nav, const prov_view 
     fl_html_fmt_time(re, sizeof re, a->resolved_at, false);
     if (a->local) {
         fputs("Most providers with traffic failed at the same time: the common part is on our side "
-              "(uplink, firewall, resolver), not one provider.</p>", o);
+              "(uplink, firewall, resolver), not one provider.</p>",
+              o);
         moved_text(o, lead);
         fputs("<p>", o);
     } else {
-        fprintf(o, "The alert's failure ratio (over the detector's window) peaked at <b>%s</b> "
-                   "against a usual %s; %s of active clients were affected. ",
+        fprintf(o,
+                "The alert's failure ratio (over the detector's window) peaked at <b>%s</b> "
+                "against a usual %s; %s of active clients were affected. ",
                 pk, bl, sh);
         /* the other half of "us or them": did the others keep working? */
         size_t ok = 0;
@@ -622,8 +646,9 @@ static void verdict(FILE *o, const fl_incident *av, size_t nav, const prov_view 
             ok += !hit;
         }
         if (ok)
-            fprintf(o, "%zu other provider%s carried traffic without an alert, so the network path "
-                       "itself was working.",
+            fprintf(o,
+                    "%zu other provider%s carried traffic without an alert, so the network path "
+                    "itself was working.",
                     ok, ok == 1 ? "" : "s");
     }
     char lag[32];
@@ -677,7 +702,7 @@ static axis time_axis(const fl_aggregate *agg, const fl_history_entry *h, size_t
  * At most MAX_PARTS are drawn (the rest are named, not charted). */
 #define MAX_PARTS 8
 typedef struct part {
-    uint64_t from, to;        /* first and last bucket start */
+    uint64_t from, to; /* first and last bucket start */
     size_t buckets;
 } part;
 
@@ -752,13 +777,15 @@ static void page_head(FILE *out, const fl_run_view *rv)
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
           "style-src 'unsafe-inline'\">"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-          "<title>faultline report", out);
+          "<title>faultline report",
+          out);
     if (na) {
         fputs(": ", out);
         fl_html_esc(out, al[0].provider);
     }
-    fprintf(out, "</title><style>%ssvg .hov rect{fill:transparent;y:%dpx;height:%dpx}</style>"
-                 "</head><body><main>\n",
+    fprintf(out,
+            "</title><style>%ssvg .hov rect{fill:transparent;y:%dpx;height:%dpx}</style>"
+            "</head><body><main>\n",
             fl_html_css, CH_T, CH_H + CH_GAP + CH_VH);
 
     char t0[32], t1[32];
@@ -766,9 +793,11 @@ static void page_head(FILE *out, const fl_run_view *rv)
     /* the end's date too when it is another day (a capture spanning years) */
     bool same_day = st.last_ts_us / 1000000 / 86400 == st.first_ts_us / 1000000 / 86400;
     fl_html_fmt_time(t1, sizeof t1, st.packets ? (double)st.last_ts_us / 1e6 : 0, !same_day);
-    fprintf(out, "<header class=\"top\"><div class=\"brand\">faultline \xc2\xb7 incident report</div>"
-                 "<div>%s%s%s UTC</div></header>\n",
-            st.packets ? t0 : "no packets", st.packets ? " \xe2\x80\x93 " : "", st.packets ? t1 : "");
+    fprintf(out,
+            "<header class=\"top\"><div class=\"brand\">faultline \xc2\xb7 incident report</div>"
+            "<div>%s%s%s UTC</div></header>\n",
+            st.packets ? t0 : "no packets", st.packets ? " \xe2\x80\x93 " : "",
+            st.packets ? t1 : "");
 }
 
 int fl_report_html(const fl_run_view *rv, FILE *out)
@@ -835,14 +864,19 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
             merged = merged || axes[k].step != axes[k].bucket_s;
         /* one part: its step; several: each part has its own */
         fl_html_fmt_dur(bs, sizeof bs, (double)(nparts == 1 ? ax.step : ax.bucket_s));
-        fprintf(out, "<section><h2>Providers</h2><p class=\"sub\">Failure ratio per signal over time "
-                     "(one point per %s%s), flows below. Hover for numbers. Times are UTC.",
-                bs, !merged ? "" : nparts == 1 ? ", buckets merged" : " or more where a part is long");
+        fprintf(out,
+                "<section><h2>Providers</h2><p class=\"sub\">Failure ratio per signal over time "
+                "(one point per %s%s), flows below. Hover for numbers. Times are UTC.",
+                bs,
+                !merged       ? ""
+                : nparts == 1 ? ", buckets merged"
+                              : " or more where a part is long");
         if (nparts_all > 1) {
             char gap[32];
             fl_html_fmt_dur(gap, sizeof gap, (double)CHART_POINTS * bucket_s);
-            fprintf(out, " <b>The capture is cut into %zu parts</b> at gaps longer than %s (one "
-                         "axis would show mostly empty time); each part has its own chart",
+            fprintf(out,
+                    " <b>The capture is cut into %zu parts</b> at gaps longer than %s (one "
+                    "axis would show mostly empty time); each part has its own chart",
                     nparts_all, gap);
             if (nparts_all > nparts)
                 fprintf(out, " (the first %zu drawn; counters and tables cover all)", nparts);
@@ -863,9 +897,10 @@ int fl_report_html(const fl_run_view *rv, FILE *out)
         for (size_t k = 0; k < nparts; k++)
             fl_series_free(&s[k]);
     }
-    fprintf(out, "<footer>Generated by faultline %s from packet times alone (passive: nothing was "
-                 "probed). %u s buckets. This page loads nothing from the network.</footer>\n"
-                 "</main></body></html>\n",
+    fprintf(out,
+            "<footer>Generated by faultline %s from packet times alone (passive: nothing was "
+            "probed). %u s buckets. This page loads nothing from the network.</footer>\n"
+            "</main></body></html>\n",
             FL_VERSION, ax.bucket_s);
     rc = ferror(out) ? -1 : 0;
 out:

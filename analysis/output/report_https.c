@@ -28,9 +28,10 @@ static void one_mode(FILE *o, const fl_run_view *rv, const fl_https_mode_summary
                     ms->responses ? (double)ms->suspect / (double)ms->responses : 0.0);
     fmt_ms(tm, sizeof tm, ms->ttfb_mode_us);
     fmt_ms(tb, sizeof tb, ms->ttfb_base_us);
-    fprintf(o, "<p class=\"moved\"><b>Inside HTTPS:</b> responses of %s\xe2\x80\x93%s from %u%s "
-               "site%s, new since %s, %s of responses (%u of %llu); time to first byte %s "
-               "in them, usually %s. Sites: ",
+    fprintf(o,
+            "<p class=\"moved\"><b>Inside HTTPS:</b> responses of %s\xe2\x80\x93%s from %u%s "
+            "site%s, new since %s, %s of responses (%u of %llu); time to first byte %s "
+            "in them, usually %s. Sites: ",
             lo, hi, ms->nservices, ms->more_services ? "+" : "", ms->nservices == 1 ? "" : "s",
             since, share, ms->suspect, (unsigned long long)ms->responses, tm, tb);
     for (uint32_t i = 0; i < ms->nservices; i++) {
@@ -49,8 +50,8 @@ void fl_report_https_moved(FILE *o, const fl_run_view *rv, const fl_incident *in
     fl_https_mode_summary ms[FL_HTTPS_MODE_SLOTS];
     if (!(inc->a->families & (1u << FL_FAM_HTTPS)))
         return;
-    uint32_t n = fl_https_modes_summary(rv->https, (uint16_t)inc->provider, ms,
-                                        FL_HTTPS_MODE_SLOTS);
+    uint32_t n =
+        fl_https_modes_summary(rv->https, (uint16_t)inc->provider, ms, FL_HTTPS_MODE_SLOTS);
     for (uint32_t i = 0; i < n; i++)
         if ((double)ms[i].last_us / 1e6 + 60.0 >= inc->from &&
             (inc->until <= 0.0 || (double)ms[i].first_us / 1e6 <= inc->until + 60.0))

@@ -18,7 +18,8 @@ static json_t *counts_object(const fl_counts *c, bool with_zero)
     json_t *o = json_object();
     for (int i = 0; i < FL_C_COUNT; i++)
         if (with_zero || c->v[i])
-            json_object_set_new(o, fl_counter_name((fl_counter)i), json_integer((json_int_t)c->v[i]));
+            json_object_set_new(o, fl_counter_name((fl_counter)i),
+                                json_integer((json_int_t)c->v[i]));
     return o;
 }
 
@@ -72,7 +73,8 @@ static json_t *source_object(const fl_run_view *v)
         json_object_set_new(s, "interface", json_string(src->interface));
     json_object_set_new(s, "packets", json_integer((json_int_t)sp->packets));
     json_object_set_new(s, "bytes", json_integer((json_int_t)sp->bytes));
-    json_object_set_new(s, "first_ts", sp->packets ? json_real(secs(sp->first_ts_us)) : json_null());
+    json_object_set_new(s, "first_ts",
+                        sp->packets ? json_real(secs(sp->first_ts_us)) : json_null());
     json_object_set_new(s, "last_ts", sp->packets ? json_real(secs(sp->last_ts_us)) : json_null());
     json_object_set_new(s, "decode_errors", json_integer((json_int_t)sp->decode_errors));
     json_t *reasons = json_object();
@@ -93,14 +95,15 @@ static json_t *source_object(const fl_run_view *v)
     json_object_set_new(s, "flows_by_protocol", fp);
     json_object_set_new(s, "flows_evicted", json_integer((json_int_t)v->flows.evicted));
     json_object_set_new(s, "flow_capacity", json_integer((json_int_t)v->flows.capacity));
-    json_object_set_new(s, "classify_unavailable", json_integer((json_int_t)sp->classify_unavailable));
-    json_object_set_new(s, "dns_pending_dropped", json_integer((json_int_t)sp->dns_pending_dropped));
+    json_object_set_new(s, "classify_unavailable",
+                        json_integer((json_int_t)sp->classify_unavailable));
+    json_object_set_new(s, "dns_pending_dropped",
+                        json_integer((json_int_t)sp->dns_pending_dropped));
     json_object_set_new(s, "tcp_gaps", json_integer((json_int_t)sp->tcp_gaps));
     json_object_set_new(s, "tls_out_of_step", json_integer((json_int_t)sp->tls_out_of_step));
     json_object_set_new(s, "time_jumps", json_integer((json_int_t)sp->time_jumps));
     json_object_set_new(s, "time_jump_unsettled", json_integer((json_int_t)sp->jump_unsettled));
-    json_object_set_new(s, "late_facts",
-                        json_integer((json_int_t)fl_aggregate_late_facts(v->agg)));
+    json_object_set_new(s, "late_facts", json_integer((json_int_t)fl_aggregate_late_facts(v->agg)));
     json_object_set_new(s, "quic", quic_object(sp));
     return s;
 }
@@ -200,11 +203,11 @@ static void alert_drill(json_t *o, const fl_drill *d, uint16_t provider, double 
     json_object_set_new(w, "failing_servers", json_integer((json_int_t)dv->distinct_servers));
     json_t *tc = json_array(), *ts = json_array(), *sm = json_array();
     for (size_t i = 0; i < dv->nclients; i++)
-        json_array_append_new(tc, json_pack("{s:s,s:I}", "client", dv->clients[i].addr,
-                                            "failures", (json_int_t)dv->clients[i].failures));
+        json_array_append_new(tc, json_pack("{s:s,s:I}", "client", dv->clients[i].addr, "failures",
+                                            (json_int_t)dv->clients[i].failures));
     for (size_t i = 0; i < dv->nservers; i++)
-        json_array_append_new(ts, json_pack("{s:s,s:I}", "server", dv->servers[i].addr,
-                                            "failures", (json_int_t)dv->servers[i].failures));
+        json_array_append_new(ts, json_pack("{s:s,s:I}", "server", dv->servers[i].addr, "failures",
+                                            (json_int_t)dv->servers[i].failures));
     for (size_t i = 0; i < dv->nsample; i++) {
         const fl_drill_rec *r = &dv->sample[i];
         char sv[64] = "", why[4 * sizeof r->reason + 1];
@@ -236,7 +239,10 @@ static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_p
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
     json_object_set_new(o, "provider", json_string(a->provider));
-    json_object_set_new(o, "scope", json_string(a->scope[0] ? a->scope : a->local ? "local" : "provider"));
+    json_object_set_new(o, "scope",
+                        json_string(a->scope[0] ? a->scope
+                                    : a->local  ? "local"
+                                                : "provider"));
     if (a->resolver[0]) {
         json_object_set_new(o, "resolver", json_string(a->resolver));
         json_object_set_new(o, "resolver_client_share", json_real(a->resolver_client_share));
@@ -266,8 +272,8 @@ static json_t *alert_json(const fl_alert *a, const fl_aggregate *agg, const fl_p
         json_object_set_new(o, "providers_failing", json_integer(a->providers_failing));
     if (agg && prov && !a->local) {
         fl_provider_id id = fl_providers_find(prov, a->provider);
-        json_object_set_new(o, "top_services", alert_services(agg, id, a->families, a->onset_at,
-                                                             until, o));
+        json_object_set_new(o, "top_services",
+                            alert_services(agg, id, a->families, a->onset_at, until, o));
         if (drill)
             alert_drill(o, drill, id, a->onset_at, until);
     }
@@ -306,8 +312,9 @@ char *fl_report_json(const fl_run_view *v)
                             json_integer((json_int_t)fl_aggregate_total_clients(agg, (uint16_t)p)));
         json_object_set_new(o, "counters", cnt);
         json_object_set_new(o, "failures", json_integer((json_int_t)fl_counts_failures(c)));
-        json_object_set_new(o, "services", services_array(agg, (uint16_t)p, 1u << FL_FAM_ANY, tallies,
-                                                         ntallies, 20));
+        json_object_set_new(
+            o, "services",
+            services_array(agg, (uint16_t)p, 1u << FL_FAM_ANY, tallies, ntallies, 20));
         json_array_append_new(providers, o);
     }
     json_object_set_new(doc, "providers", providers);
@@ -338,11 +345,10 @@ char *fl_report_json(const fl_run_view *v)
     json_object_set_new(doc, "buckets", buckets);
     json_t *alerts = json_array();
     for (size_t i = 0; i < v->nalerts; i++)
-        json_array_append_new(alerts, alert_json(&v->alerts[i], agg, prov,
-                                                 v->alerts[i].resolved_at
-                                                     ? v->alerts[i].resolved_at
-                                                     : HUGE_VAL,
-                                                 v->drill));
+        json_array_append_new(
+            alerts,
+            alert_json(&v->alerts[i], agg, prov,
+                       v->alerts[i].resolved_at ? v->alerts[i].resolved_at : HUGE_VAL, v->drill));
     json_object_set_new(doc, "alerts", alerts);
 
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -350,8 +356,7 @@ char *fl_report_json(const fl_run_view *v)
     return text;
 }
 
-void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_alert *a,
-                         bool resolved)
+void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_alert *a, bool resolved)
 {
     memset(ev, 0, sizeof *ev);
     ev->state = resolved ? "resolved" : "raised";
@@ -377,7 +382,8 @@ void fl_alert_event_make(fl_alert_event *ev, const fl_run_view *v, const fl_aler
     /* the stream entry: flat field/value pairs of the same schema */
     const char *key;
     json_t *val;
-    json_object_foreach(j, key, val) {
+    json_object_foreach(j, key, val)
+    {
         if (ev->nfields + 2 > FL_ALERT_FIELDS_MAX)
             break;
         char *k = strdup(key);
@@ -408,7 +414,7 @@ void fl_alert_event_free(fl_alert_event *ev)
  * would parse as JSON (a provider named "123"). */
 static bool string_field(const char *name)
 {
-    static const char *const names[] = {"provider", "scope", "first_signal", "event", "state"};
+    static const char *const names[] = { "provider", "scope", "first_signal", "event", "state" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i]))
             return true;
@@ -473,7 +479,8 @@ bool fl_alert_entry_read(const char *id, const char *const *fv, size_t nfv, fl_a
     const json_t *sig = json_object_get(o, "signals");
     size_t i;
     const json_t *s;
-    json_array_foreach(sig, i, s) {
+    json_array_foreach(sig, i, s)
+    {
         if (json_is_string(s)) {
             size_t used = strlen(e->signals);
             snprintf(e->signals + used, sizeof e->signals - used, "%s%s", used ? "," : "",
@@ -483,25 +490,26 @@ bool fl_alert_entry_read(const char *id, const char *const *fv, size_t nfv, fl_a
     /* As the capture log line does: a local alert's own ratio, a
      * provider's peak. */
     e->ratio = !strcmp(e->scope, "local") || !json_object_get(o, "peak_ratio")
-                   ? num(o, "ratio") : num(o, "peak_ratio");
+                   ? num(o, "ratio")
+                   : num(o, "peak_ratio");
     e->baseline = num(o, "baseline_ratio");
     e->clients = num(o, "clients");
     json_decref(o);
     return true;
 }
 
-static json_t *status_object(const fl_redis_status *st, double window_s, uint32_t bucket_s, double stale_s)
+static json_t *status_object(const fl_redis_status *st, double window_s, uint32_t bucket_s,
+                             double stale_s)
 {
     json_t *o = json_object();
     json_object_set_new(o, "ref_time", json_integer((json_int_t)st->ref_time));
     json_object_set_new(o, "window_s", json_real(window_s));
     json_object_set_new(o, "bucket_s", json_integer(bucket_s));
-    json_object_set_new(o, "first_bucket", st->first_bucket
-                                               ? json_integer((json_int_t)st->first_bucket)
-                                               : json_null());
-    json_object_set_new(o, "last_bucket", st->last_bucket
-                                              ? json_integer((json_int_t)st->last_bucket)
-                                              : json_null());
+    json_object_set_new(o, "first_bucket",
+                        st->first_bucket ? json_integer((json_int_t)st->first_bucket)
+                                         : json_null());
+    json_object_set_new(o, "last_bucket",
+                        st->last_bucket ? json_integer((json_int_t)st->last_bucket) : json_null());
     json_t *providers = json_array();
     for (size_t i = 0; i < st->nproviders; i++) {
         const fl_redis_provider_status *p = &st->providers[i];
@@ -537,7 +545,8 @@ static json_t *status_object(const fl_redis_status *st, double window_s, uint32_
         bool stale = fl_redis_sensor_stale(s, stale_s);
         json_object_set_new(so, "connected", json_boolean(s->connected && !stale));
         json_object_set_new(so, "heartbeat_age_s",
-                            s->wall ? json_integer((json_int_t)fl_redis_sensor_age(s)) : json_null());
+                            s->wall ? json_integer((json_int_t)fl_redis_sensor_age(s))
+                                    : json_null());
         json_object_set_new(so, "stale", json_boolean(stale));
         json_object_set_new(so, "alerts", json_string(s->alerts));
         json_array_append_new(sensors, so);
@@ -546,8 +555,7 @@ static json_t *status_object(const fl_redis_status *st, double window_s, uint32_
     return o;
 }
 
-char *fl_status_json(const fl_redis_status *st, double window_s, uint32_t bucket_s,
-                     double stale_s)
+char *fl_status_json(const fl_redis_status *st, double window_s, uint32_t bucket_s, double stale_s)
 {
     json_t *o = status_object(st, window_s, bucket_s, stale_s);
     char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -38,19 +38,33 @@ void fl_eng_why(fl_engine *e, const char *fmt, ...)
 static void default_why(const fl_engine *e, fl_counter c, char *buf, size_t len)
 {
     switch (c) {
-    case FL_C_tcp_refused: snprintf(buf, len, "server RST before SYN-ACK"); break;
+    case FL_C_tcp_refused:
+        snprintf(buf, len, "server RST before SYN-ACK");
+        break;
     case FL_C_tcp_syn_timeouts:
         snprintf(buf, len, "no SYN-ACK or RST within %g s", (double)e->syn_timeout_us / 1e6);
         break;
-    case FL_C_tcp_resets: snprintf(buf, len, "server RST after the handshake"); break;
-    case FL_C_tls_failures: snprintf(buf, len, "TLS handshake failed"); break;
-    case FL_C_dns_servfail: snprintf(buf, len, "SERVFAIL"); break;
-    case FL_C_dns_refused: snprintf(buf, len, "REFUSED"); break;
+    case FL_C_tcp_resets:
+        snprintf(buf, len, "server RST after the handshake");
+        break;
+    case FL_C_tls_failures:
+        snprintf(buf, len, "TLS handshake failed");
+        break;
+    case FL_C_dns_servfail:
+        snprintf(buf, len, "SERVFAIL");
+        break;
+    case FL_C_dns_refused:
+        snprintf(buf, len, "REFUSED");
+        break;
     case FL_C_dns_timeouts:
         snprintf(buf, len, "no response within %g s", (double)e->dns_timeout_us / 1e6);
         break;
-    case FL_C_http_5xx: snprintf(buf, len, "status 5xx"); break;
-    default: snprintf(buf, len, "%s", fl_counter_name(c)); break;
+    case FL_C_http_5xx:
+        snprintf(buf, len, "status 5xx");
+        break;
+    default:
+        snprintf(buf, len, "%s", fl_counter_name(c));
+        break;
     }
 }
 
@@ -74,8 +88,8 @@ static uint32_t failure_service(fl_engine *e, fl_flow *f, uint64_t ts)
  * before its flows end already names the services failing), the --events
  * sink once per increment, and the flow (NULL if it has ended) marked
  * failed. */
-void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
-                    const fl_addr *client, fl_counter c, uint32_t n)
+void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, const fl_addr *client,
+                    fl_counter c, uint32_t n)
 {
     FL_STAGE_DECL(prev);
     FL_STAGE_PUSH(prev, FL_STAGE_COUNT);
@@ -92,10 +106,14 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
         else
             default_why(e, c, why, sizeof why);
         fl_failure_info fi = {
-            .ts_us = ts, .signal = c, .provider = provider, .client = client,
+            .ts_us = ts,
+            .signal = c,
+            .provider = provider,
+            .client = client,
             .reason = why,
             .service = e->why_service ? e->why_service
-                       : svc ? fl_aggregate_service_name(e->agg, svc) : NULL,
+                       : svc          ? fl_aggregate_service_name(e->agg, svc)
+                                      : NULL,
         };
         if (f) {
             fi.server = &f->server;
@@ -178,9 +196,10 @@ static void apply_classification(fl_engine *e, fl_flow *f, const fl_classificati
     /* a DNS flow is "DNS": its queries are named by our own parser, which
      * keeps odd bytes visible (\DDD), where nDPI's copy has lost them */
     if (!f->service && f->app != FL_APP_DNS) {
-        const char *name = c->host[0] ? c->host
-                         : fl_classifier_proto_name(e->cls, c->app_proto ? c->app_proto
-                                                                       : c->master_proto);
+        const char *name =
+            c->host[0]
+                ? c->host
+                : fl_classifier_proto_name(e->cls, c->app_proto ? c->app_proto : c->master_proto);
         f->service = fl_aggregate_service_id(e->agg, name);
     }
     if (f->state & FL_FS_ATTRIBUTED) {

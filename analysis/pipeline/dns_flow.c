@@ -2,8 +2,7 @@
  * and the timeouts of queries that got no answer. */
 #include "engine_int.h"
 
-static void count_query(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16_t prov,
-                        uint64_t ts)
+static void count_query(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16_t prov, uint64_t ts)
 {
     if (m->opcode != 0)
         return; /* NOTIFY, UPDATE: not lookups */
@@ -37,15 +36,19 @@ static void count_query(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16_t 
 static fl_counter rcode_counter(const fl_dns_msg *m)
 {
     switch (m->rcode) {
-    case FL_DNS_RCODE_SERVFAIL: return FL_C_dns_servfail;
-    case FL_DNS_RCODE_NXDOMAIN: return FL_C_dns_nxdomain;
-    case FL_DNS_RCODE_REFUSED: return FL_C_dns_refused;
+    case FL_DNS_RCODE_SERVFAIL:
+        return FL_C_dns_servfail;
+    case FL_DNS_RCODE_NXDOMAIN:
+        return FL_C_dns_nxdomain;
+    case FL_DNS_RCODE_REFUSED:
+        return FL_C_dns_refused;
     case FL_DNS_RCODE_NOERROR:
         if (m->has_question && m->answers_complete && !m->answered_qtype &&
             (m->qtype == FL_DNS_TYPE_A || m->qtype == FL_DNS_TYPE_AAAA))
             return FL_C_dns_nodata;
         return FL_C_COUNT;
-    default: return FL_C_COUNT;
+    default:
+        return FL_C_COUNT;
     }
 }
 
@@ -66,8 +69,9 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
     if (matched)
         fl_detector_dns(e->det, ts, &f->server, &f->client,
                         rc == FL_C_dns_servfail || rc == FL_C_dns_refused);
-    uint32_t svc = matched ? q.service
-                   : m->has_question ? fl_aggregate_service_id(e->agg, m->qname) : 0;
+    uint32_t svc = matched           ? q.service
+                   : m->has_question ? fl_aggregate_service_id(e->agg, m->qname)
+                                     : 0;
     fl_eng_emit(e, ts, prov, FL_C_dns_responses, 1);
     fl_aggregate_service_count(e->agg, ts, prov, svc, FL_C_dns_responses, 1);
     if (res)
@@ -87,8 +91,7 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
     }
 }
 
-void fl_eng_dns_message(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len,
-                        uint64_t ts)
+void fl_eng_dns_message(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len, uint64_t ts)
 {
     fl_dns_msg *m = &e->dns_msg;
     if (fl_dns_parse(data, len, m) != FL_DNS_OK)
@@ -122,8 +125,7 @@ static void dns_tcp_msg(void *ctx, const uint8_t *msg, uint32_t len, bool cut)
     fl_eng_dns_message(c->e, c->f, msg, len, c->ts);
 }
 
-void fl_eng_dns_tcp_feed(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len,
-                         uint64_t ts)
+void fl_eng_dns_tcp_feed(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len, uint64_t ts)
 {
     dns_tcp_ctx c = { .e = e, .f = f, .ts = ts };
     fl_dns_tcp_feed(&f->u.dns_tcp, data, len, dns_tcp_msg, &c);

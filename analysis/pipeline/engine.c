@@ -16,7 +16,7 @@
 #include "fl_stage_times.h"
 #include "fl_tls_records.h"
 
-#define HOUSEKEEPING_US 50000ULL   /* run timers at most every 50 ms of packet time */
+#define HOUSEKEEPING_US 50000ULL /* run timers at most every 50 ms of packet time */
 
 static void housekeeping(fl_engine *e)
 {
@@ -71,8 +71,8 @@ static void discontinuity(fl_engine *e, uint64_t ts)
         FL_WARN("packet time jumps %s by %.0f s (%.1f days) at %.6f: a capture discontinuity "
                 "(jump %llu); %llu pending handshakes or queries left without a verdict, "
                 "buckets start again",
-                back ? "back" : "forward", by, by / 86400, (double)ts / 1e6,
-                (unsigned long long)n, (unsigned long long)(e->st.jump_unsettled - unsettled));
+                back ? "back" : "forward", by, by / 86400, (double)ts / 1e6, (unsigned long long)n,
+                (unsigned long long)(e->st.jump_unsettled - unsettled));
 }
 
 static void advance_time(fl_engine *e, uint64_t ts)
@@ -105,7 +105,8 @@ void fl_engine_packet(fl_engine *e, const fl_packet *pkt)
     FL_STAGE_DECL(prev);
     FL_STAGE_PUSH(prev, FL_STAGE_LOOKUP);
     fl_flow *f = fl_flow_lookup(e->flows, pkt, &from_client);
-    if (f && pkt->l4_proto == IPPROTO_TCP && (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) == FL_TCP_SYN &&
+    if (f && pkt->l4_proto == IPPROTO_TCP &&
+        (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) == FL_TCP_SYN &&
         (!(f->state & FL_FS_SYN) || !from_client || pkt->tcp_seq != f->client_isn)) {
         /* A SYN with a new initial sequence number is a new connection on
          * the same 5-tuple (a retransmitted SYN keeps its number); so is a
@@ -264,11 +265,11 @@ fl_detector *fl_engine_detector(fl_engine *e)
  * only the bucket series and what straddles the jump see the difference. */
 static uint64_t jump_bound(const fl_config *cfg)
 {
-    const double waits[] = {cfg->syn_timeout_s, cfg->tls_timeout_s, cfg->dns_timeout_s,
-                            cfg->quic_timeout_s, cfg->tcp_opening_idle_s,
-                            cfg->tcp_established_idle_s, cfg->tcp_closed_idle_s,
-                            cfg->udp_idle_s, cfg->other_idle_s,
-                            (double)FL_TLSREC_STALL_US / FL_US};
+    const double waits[] = { cfg->syn_timeout_s,      cfg->tls_timeout_s,
+                             cfg->dns_timeout_s,      cfg->quic_timeout_s,
+                             cfg->tcp_opening_idle_s, cfg->tcp_established_idle_s,
+                             cfg->tcp_closed_idle_s,  cfg->udp_idle_s,
+                             cfg->other_idle_s,       (double)FL_TLSREC_STALL_US / FL_US };
     double longest = 0;
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
         longest = waits[i] > longest ? waits[i] : longest;
@@ -289,8 +290,8 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
     e->dns_timeout_us = (uint64_t)(cfg->dns_timeout_s * FL_US);
     e->jump_us = jump_bound(cfg);
 
-    e->cls = fl_classifier_new(cfg->rules_file[0] ? cfg->rules_file : NULL,
-                               cfg->classify_cap, err, errlen);
+    e->cls = fl_classifier_new(cfg->rules_file[0] ? cfg->rules_file : NULL, cfg->classify_cap, err,
+                               errlen);
     if (!e->cls)
         goto fail;
     fl_providers_options po = {

@@ -34,34 +34,34 @@ struct fl_engine {
     fl_detector *det;
     fl_alert_fn alert_sink;
     void *alert_ctx;
-    fl_failure_fn fail_sink;  /* --events */
+    fl_failure_fn fail_sink; /* --events */
     void *fail_ctx;
-    char why[64];             /* reason of the next failure, set where it is known */
-    const char *why_service;  /* DNS: the queried name, for the next failure */
-    uint32_t why_service_id;  /* DNS timeout: the queried name's id, same use */
+    char why[64];            /* reason of the next failure, set where it is known */
+    const char *why_service; /* DNS: the queried name, for the next failure */
+    uint32_t why_service_id; /* DNS timeout: the queried name's id, same use */
 
-    uint64_t now_us;          /* monotonic packet time (within a segment) */
+    uint64_t now_us; /* monotonic packet time (within a segment) */
     uint64_t next_housekeeping;
-    uint64_t jump_us;         /* a larger step of packet time: a discontinuity */
+    uint64_t jump_us; /* a larger step of packet time: a discontinuity */
     bool started;
 
     uint64_t syn_timeout_us, tls_timeout_us, dns_timeout_us;
     fl_timer_ring timers_syn, timers_tls;
-    fl_dns_pending *dq;       /* DNS queries waiting for an answer */
-    fl_eng_quic *quic;        /* QUIC reassembly pool, timers, fallback table */
+    fl_dns_pending *dq;         /* DNS queries waiting for an answer */
+    fl_eng_quic *quic;          /* QUIC reassembly pool, timers, fallback table */
     fl_timer_ring timers_https; /* the TLS record walker's (https_flow.c) */
-    fl_https_modes *https;    /* per-SNI response sizes, HTTPS signals */
+    fl_https_modes *https;      /* per-SNI response sizes, HTTPS signals */
 
-    bool closing;             /* freeing: flows end without counting */
+    bool closing; /* freeing: flows end without counting */
     fl_engine_stats st;
-    fl_dns_msg dns_msg;       /* scratch: one message at a time */
+    fl_dns_msg dns_msg; /* scratch: one message at a time */
 };
 
 /* attribute.c */
 void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n);
 void fl_eng_flow_fact(fl_engine *e, fl_flow *f, uint64_t ts, fl_counter c, uint32_t n);
-void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider,
-                    const fl_addr *client, fl_counter c, uint32_t n);
+void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, const fl_addr *client,
+                    fl_counter c, uint32_t n);
 /* The reason of the next failure counted (printf format), for --events;
  * without it a default per counter is used. */
 void fl_eng_why(fl_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -73,8 +73,7 @@ void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt);
 void fl_eng_classify_stop(fl_engine *e, fl_flow *f);
 
 /* timeouts.c */
-void fl_eng_timer_push(fl_engine *e, fl_timer_ring *r, fl_flow *f, uint8_t kind,
-                       uint64_t deadline);
+void fl_eng_timer_push(fl_engine *e, fl_timer_ring *r, fl_flow *f, uint8_t kind, uint64_t deadline);
 void fl_eng_timers_run(fl_engine *e, fl_timer_ring *r, uint64_t now);
 void fl_eng_check_syn_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
 void fl_eng_check_tls_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
@@ -83,10 +82,8 @@ void fl_eng_check_tls_timeout(fl_engine *e, fl_flow *f, uint64_t ts);
 void fl_eng_tcp_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool from_client);
 
 /* dns_flow.c */
-void fl_eng_dns_message(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len,
-                        uint64_t ts);
-void fl_eng_dns_tcp_feed(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len,
-                         uint64_t ts);
+void fl_eng_dns_message(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len, uint64_t ts);
+void fl_eng_dns_tcp_feed(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len, uint64_t ts);
 void fl_eng_dns_expire(fl_engine *e, uint64_t now);
 
 /* https_flow.c */

@@ -14,12 +14,17 @@ fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client
         return NULL;
     *from_client = src_client;
     switch (pkt->l4_proto) {
-    case IPPROTO_TCP: e->st.flows_tcp++; break;
-    case IPPROTO_UDP: e->st.flows_udp++; break;
-    default: e->st.flows_other++; break;
+    case IPPROTO_TCP:
+        e->st.flows_tcp++;
+        break;
+    case IPPROTO_UDP:
+        e->st.flows_udp++;
+        break;
+    default:
+        e->st.flows_other++;
+        break;
     }
-    if (pkt->l4_proto == IPPROTO_TCP &&
-        (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) != FL_TCP_SYN)
+    if (pkt->l4_proto == IPPROTO_TCP && (pkt->tcp_flags & (FL_TCP_SYN | FL_TCP_ACK)) != FL_TCP_SYN)
         f->state |= FL_FS_MIDSTREAM;
     if (pkt->l4_proto == IPPROTO_UDP && (f->sport == FL_PORT_DNS || f->cport == FL_PORT_DNS))
         f->app = FL_APP_DNS;

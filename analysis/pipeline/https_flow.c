@@ -20,8 +20,7 @@ static uint64_t response_tag(const fl_flow *f)
 static void arm(fl_engine *e, fl_flow *f)
 {
     if (!(f->state & FL_FS_HTTPS_TIMER) && fl_tlsrec_pending(&f->u.tlsw))
-        fl_eng_timer_push(e, &e->timers_https, f, FL_TIMER_HTTPS,
-                          e->now_us + FL_TLSREC_QUIET_US);
+        fl_eng_timer_push(e, &e->timers_https, f, FL_TIMER_HTTPS, e->now_us + FL_TLSREC_QUIET_US);
 }
 
 static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uint64_t ts)
@@ -33,8 +32,8 @@ static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uin
     if (!(f->state & FL_FS_ATTRIBUTED))
         fl_eng_attribute(e, f, 0);
     fl_https_counts c;
-    fl_https_modes_facts(e->https, tf, f->provider, f->service, &f->client, ts,
-                         response_tag(f), &c);
+    fl_https_modes_facts(e->https, tf, f->provider, f->service, &f->client, ts, response_tag(f),
+                         &c);
     fl_eng_flow_fact(e, f, ts, FL_C_https_responses, c.responses);
     fl_eng_flow_fact(e, f, ts, FL_C_https_suspect, c.suspect);
     fl_eng_flow_fact(e, f, ts, FL_C_tls_early_closes, c.early_closes);

@@ -26,22 +26,22 @@
 #include "fl_quic.h"
 
 #define FALLBACK_WINDOW_US (5 * FL_US)
-#define SNI_SET 4096               /* distinct SNIs counted for the capture-health view */
+#define SNI_SET 4096 /* distinct SNIs counted for the capture-health view */
 #define TIMER_QUIC 3
 
 /* engine bits in fl_quic_conn.flags (24-31 are ours) */
 enum {
-    QE_HS      = 1u << 24,  /* quic_handshakes counted */
-    QE_TIMER   = 1u << 25,  /* unanswered timer armed */
-    QE_FAILED  = 1u << 26,  /* quic_failures counted */
-    QE_FB      = 1u << 27,  /* registered in the fallback table */
+    QE_HS = 1u << 24,     /* quic_handshakes counted */
+    QE_TIMER = 1u << 25,  /* unanswered timer armed */
+    QE_FAILED = 1u << 26, /* quic_failures counted */
+    QE_FB = 1u << 27,     /* registered in the fallback table */
 };
 
 typedef struct fb_entry {
-    uint64_t key;           /* hash of client and SNI, 0 empty */
-    uint64_t quic_us;       /* the QUIC ClientHello */
-    uint64_t failed_us;     /* its failure, 0 none yet */
-    uint64_t tcp_us;        /* a TCP ClientHello while it was pending, 0 none */
+    uint64_t key;       /* hash of client and SNI, 0 empty */
+    uint64_t quic_us;   /* the QUIC ClientHello */
+    uint64_t failed_us; /* its failure, 0 none yet */
+    uint64_t tcp_us;    /* a TCP ClientHello while it was pending, 0 none */
     uint16_t provider;
     uint8_t counted;
 } fb_entry;
@@ -50,9 +50,9 @@ struct fl_eng_quic {
     fl_quic_pool *pool;
     fl_timer_ring timers;
     uint64_t timeout_us;
-    fb_entry *fb;           /* direct-mapped: a collision replaces the older entry */
+    fb_entry *fb; /* direct-mapped: a collision replaces the older entry */
     uint32_t fb_mask, fb_live;
-    uint64_t *sni;          /* open-addressing set of SNI hashes */
+    uint64_t *sni; /* open-addressing set of SNI hashes */
     uint32_t sni_n;
 };
 
@@ -149,7 +149,7 @@ static void fb_attempt(fl_engine *e, fl_flow *f)
     }
     if (!x->key)
         q->fb_live++;
-    *x = (fb_entry){.key = key, .quic_us = f->first_us, .provider = f->provider};
+    *x = (fb_entry){ .key = key, .quic_us = f->first_us, .provider = f->provider };
     f->u.quic.flags |= QE_FB;
 }
 
@@ -268,8 +268,10 @@ static void handshake(fl_engine *e, fl_flow *f, uint64_t ts)
     fl_eng_flow_fact(e, f, ts, FL_C_quic_handshakes, 1);
     if (q->flags & FL_QF_SERVER)
         return;
-    fl_timer t = {.deadline_us = ts + e->quic->timeout_us,
-                  .flow = fl_flow_index(e->flows, f), .gen = f->gen, .kind = TIMER_QUIC};
+    fl_timer t = { .deadline_us = ts + e->quic->timeout_us,
+                   .flow = fl_flow_index(e->flows, f),
+                   .gen = f->gen,
+                   .kind = TIMER_QUIC };
     fl_timer old;
     if (fl_timer_ring_full(&e->quic->timers) && fl_timer_ring_pop(&e->quic->timers, &old)) {
         e->st.timers_forced++; /* full: the oldest expires now, counted */
@@ -297,16 +299,15 @@ void fl_eng_quic_timeout(fl_engine *e, fl_flow *f, uint64_t ts)
     fail(e, f, ts);
 }
 
-static void facts(fl_engine *e, fl_flow *f, bool from_client, const fl_quic_facts *qf,
-                  uint64_t ts)
+static void facts(fl_engine *e, fl_flow *f, bool from_client, const fl_quic_facts *qf, uint64_t ts)
 {
     fl_quic_conn *q = &f->u.quic;
     if (qf->decode_error)
         e->st.quic.decode_errors++;
     if (qf->hello_read)
         hello_read(e, f, &qf->hello);
-    bool hello_over = (q->flags & FL_QF_CH) &&
-                      ((q->flags & FL_QF_CH_DONE) || fl_quic_decrypts(q, false) >= FL_QUIC_DECRYPT_CAP);
+    bool hello_over = (q->flags & FL_QF_CH) && ((q->flags & FL_QF_CH_DONE) ||
+                                                fl_quic_decrypts(q, false) >= FL_QUIC_DECRYPT_CAP);
     bool verdict = !from_client && (qf->close || qf->vn_none) && (q->flags & FL_QF_CH);
     if (!(q->flags & QE_HS) && (hello_over || verdict))
         handshake(e, f, ts);
@@ -349,8 +350,7 @@ bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool fro
         q->flags |= FL_QF_SERVER;
     }
     /* Attribution waits while the ClientHello (and its SNI) is incomplete. */
-    if (!(f->state & FL_FS_ATTRIBUTED) &&
-        (!(q->flags & FL_QF_CH) || (q->flags & QE_HS)))
+    if (!(f->state & FL_FS_ATTRIBUTED) && (!(q->flags & FL_QF_CH) || (q->flags & QE_HS)))
         fl_eng_attribute(e, f, 0);
     return true;
 }

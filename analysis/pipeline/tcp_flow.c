@@ -14,9 +14,14 @@ static void app_gap(fl_engine *e, fl_flow *f, bool from_client)
         fl_tls_on_gap(&f->u.tls);
         fl_eng_https_gap(e, f);
         break;
-    case FL_APP_HTTP: fl_http_on_gap(&f->u.http, from_client); break;
-    case FL_APP_DNS: fl_dns_tcp_reset(&f->u.dns_tcp); break;
-    default: break;
+    case FL_APP_HTTP:
+        fl_http_on_gap(&f->u.http, from_client);
+        break;
+    case FL_APP_DNS:
+        fl_dns_tcp_reset(&f->u.dns_tcp);
+        break;
+    default:
+        break;
     }
 }
 
@@ -99,10 +104,17 @@ static void tcp_payload(fl_engine *e, fl_flow *f, bool from_client, const uint8_
 {
     decide_tcp_app(f, from_client, data, len);
     switch (f->app) {
-    case FL_APP_TLS: tls_payload(e, f, from_client, data, len, ts); return;
-    case FL_APP_HTTP: http_payload(e, f, from_client, data, len, ts); return;
-    case FL_APP_DNS: fl_eng_dns_tcp_feed(e, f, data, len, ts); return;
-    default: return;
+    case FL_APP_TLS:
+        tls_payload(e, f, from_client, data, len, ts);
+        return;
+    case FL_APP_HTTP:
+        http_payload(e, f, from_client, data, len, ts);
+        return;
+    case FL_APP_DNS:
+        fl_eng_dns_tcp_feed(e, f, data, len, ts);
+        return;
+    default:
+        return;
     }
 }
 
@@ -135,8 +147,7 @@ static void tcp_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts)
     if (f->app == FL_APP_TLS && fl_tls_wants_bytes(&f->u.tls)) {
         bool was_hs = fl_tls_in_handshake(&f->u.tls);
         if (fl_tls_on_close(&f->u.tls, by_server) && was_hs) {
-            fl_eng_why(e, "server %s during the handshake",
-                       (f->state & FL_FS_RST) ? "RST" : "FIN");
+            fl_eng_why(e, "server %s during the handshake", (f->state & FL_FS_RST) ? "RST" : "FIN");
             fl_eng_flow_fact(e, f, ts, FL_C_tls_failures, 1);
         }
         f->state &= ~FL_FS_TLS_TIMER;
@@ -155,8 +166,8 @@ static void client_segment(fl_engine *e, fl_flow *f, const fl_packet *pkt)
             if (f->state & FL_FS_ATTRIBUTED)
                 fl_eng_emit(e, ts, f->provider, FL_C_tcp_attempts, 1);
             if (f->state & FL_FS_SVC_COUNTED)
-                fl_aggregate_service_count(e->agg, ts, f->provider, f->service,
-                                           FL_C_tcp_attempts, 1);
+                fl_aggregate_service_count(e->agg, ts, f->provider, f->service, FL_C_tcp_attempts,
+                                           1);
             f->client_isn = pkt->tcp_seq;
             f->next_seq[0] = pkt->tcp_seq + 1;
             f->state |= FL_FS_SEQ_CLIENT;

@@ -41,8 +41,7 @@ static void timer_fire(fl_engine *e, const fl_timer *t, uint64_t count_ts)
         fl_eng_check_tls_timeout(e, f, count_ts);
 }
 
-void fl_eng_timer_push(fl_engine *e, fl_timer_ring *r, fl_flow *f, uint8_t kind,
-                       uint64_t deadline)
+void fl_eng_timer_push(fl_engine *e, fl_timer_ring *r, fl_flow *f, uint8_t kind, uint64_t deadline)
 {
     fl_timer old;
     if (fl_timer_ring_full(r) && fl_timer_ring_pop(r, &old)) {
@@ -58,8 +57,9 @@ void fl_eng_timer_push(fl_engine *e, fl_timer_ring *r, fl_flow *f, uint8_t kind,
         .kind = kind,
     };
     fl_timer_ring_push(r, &t);
-    f->state |= kind == FL_TIMER_SYN ? FL_FS_SYN_TIMER
-              : kind == FL_TIMER_HTTPS ? FL_FS_HTTPS_TIMER : FL_FS_TLS_TIMER;
+    f->state |= kind == FL_TIMER_SYN     ? FL_FS_SYN_TIMER
+                : kind == FL_TIMER_HTTPS ? FL_FS_HTTPS_TIMER
+                                         : FL_FS_TLS_TIMER;
 }
 
 void fl_eng_timers_run(fl_engine *e, fl_timer_ring *r, uint64_t now)

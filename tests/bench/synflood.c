@@ -14,10 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
 static void put32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
 }
 
 /* RFC 1071 one's-complement sum, folded */
@@ -45,8 +52,8 @@ int main(int argc, char **argv)
     unsigned long flows = strtoul(argv[1], NULL, 10);
     double rate = argc > 3 ? strtod(argv[3], NULL) : 100000.0;
     struct in_addr srv;
-    if (inet_pton(AF_INET, argc > 4 ? argv[4] : "104.16.132.229", &srv) != 1 || rate <= 0
-        || flows == 0 || flows > (1ul << 24) - 2 + (1ul << 22) - 2) {
+    if (inet_pton(AF_INET, argc > 4 ? argv[4] : "104.16.132.229", &srv) != 1 || rate <= 0 ||
+        flows == 0 || flows > (1ul << 24) - 2 + (1ul << 22) - 2) {
         fprintf(stderr, "%s: bad arguments\n", argv[0]);
         return 1;
     }
@@ -56,8 +63,8 @@ int main(int argc, char **argv)
         return 2;
     }
     /* pcap global header (little-endian, microseconds, Ethernet) */
-    uint8_t gh[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                       0xff, 0xff, 0, 0, 1, 0, 0, 0 };
+    uint8_t gh[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2,    0,    4, 0, 0, 0, 0, 0,
+                       0,    0,    0,    0,    0xff, 0xff, 0, 0, 1, 0, 0, 0 };
     fwrite(gh, 1, sizeof gh, f);
     const uint64_t t0 = 1760950800ull * 1000000u; /* 2025-10-20 09:00:00 UTC */
     uint32_t dst = ntohl(srv.s_addr);
@@ -69,7 +76,7 @@ int main(int argc, char **argv)
         memset(pkt, 0, sizeof pkt);
         uint64_t ts = t0 + (uint64_t)((double)i * 1e6 / rate);
         uint32_t src = i < (1ul << 24) - 2 ? 0x0a000001u + (uint32_t)i
-                                            : 0x64400001u + (uint32_t)(i - ((1ul << 24) - 2));
+                                           : 0x64400001u + (uint32_t)(i - ((1ul << 24) - 2));
         uint16_t sport = (uint16_t)(32768 + (i * 7919u) % 28232); /* Linux ephemeral range */
         /* record header: ts_sec, ts_usec, caplen, len (little-endian) */
         uint32_t h[4] = { (uint32_t)(ts / 1000000u), (uint32_t)(ts % 1000000u), 58, 58 };

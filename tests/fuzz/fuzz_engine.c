@@ -26,7 +26,9 @@ static fl_engine *get_engine(void)
      * caps themselves are exercised (eviction, timer ring full) */
     char err[1024];
     static const char *const small[][2] = {
-        { "flow_cap", "256" }, { "classify_cap", "64" }, { "dns_pending_cap", "64" },
+        { "flow_cap", "256" },
+        { "classify_cap", "64" },
+        { "dns_pending_cap", "64" },
         { "learned_names_cap", "256" },
     };
     for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)

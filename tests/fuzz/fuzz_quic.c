@@ -17,9 +17,9 @@
 #include "fl_quic.h"
 #include "fuzz.h"
 
-static const uint32_t versions[4] = {FL_QUIC_V1, FL_QUIC_V2, 0xff00001du, 0xff000017u};
-static const uint8_t fixed_dcid[8] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08};
-static const uint8_t fixed_scid[4] = {0xf0, 0x67, 0xa5, 0x50};
+static const uint32_t versions[4] = { FL_QUIC_V1, FL_QUIC_V2, 0xff00001du, 0xff000017u };
+static const uint8_t fixed_dcid[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
+static const uint8_t fixed_scid[4] = { 0xf0, 0x67, 0xa5, 0x50 };
 
 static void check(const fl_quic_conn *q, const fl_quic_facts *f)
 {
@@ -48,10 +48,10 @@ static void seal_and_feed(fl_quic_pool *pool, fl_quic_conn *q, uint32_t version,
                      : fl_quic_initial_keys(version, dcid, dl, &k, NULL);
     if (!ok)
         return;
-    size_t n = server ? fl_quic_seal_initial(version, &k, fixed_scid, sizeof fixed_scid, dcid,
-                                             dl, pn, p, len, out, sizeof out)
-                      : fl_quic_seal_initial(version, &k, dcid, dl, fixed_scid,
-                                             sizeof fixed_scid, pn, p, len, out, sizeof out);
+    size_t n = server ? fl_quic_seal_initial(version, &k, fixed_scid, sizeof fixed_scid, dcid, dl,
+                                             pn, p, len, out, sizeof out)
+                      : fl_quic_seal_initial(version, &k, dcid, dl, fixed_scid, sizeof fixed_scid,
+                                             pn, p, len, out, sizeof out);
     if (n)
         fl_quic_feed(pool, q, !server, out, (uint32_t)n, f);
 }

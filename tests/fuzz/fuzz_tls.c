@@ -29,10 +29,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     (void)stopped;
     switch (end & 3) {
-    case 0: (void)fl_tls_on_close(&s, true); break;
-    case 1: (void)fl_tls_on_close(&s, false); break;
-    case 2: (void)fl_tls_on_timeout(&s); break;
-    default: fl_tls_on_gap(&s); break;
+    case 0:
+        (void)fl_tls_on_close(&s, true);
+        break;
+    case 1:
+        (void)fl_tls_on_close(&s, false);
+        break;
+    case 2:
+        (void)fl_tls_on_timeout(&s);
+        break;
+    default:
+        fl_tls_on_gap(&s);
+        break;
     }
     if (s.state > FL_TLS_ABANDONED)
         __builtin_trap();

@@ -62,10 +62,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= n;
     }
     switch (end & 3) {
-    case 0: fl_tlsrec_on_close(&w, true, now, &f); break;
-    case 1: fl_tlsrec_on_close(&w, false, now, &f); break;
-    case 2: fl_tlsrec_tick(&w, now + FL_TLSREC_STALL_US, &f); break;
-    default: return 0;
+    case 0:
+        fl_tlsrec_on_close(&w, true, now, &f);
+        break;
+    case 1:
+        fl_tlsrec_on_close(&w, false, now, &f);
+        break;
+    case 2:
+        fl_tlsrec_tick(&w, now + FL_TLSREC_STALL_US, &f);
+        break;
+    default:
+        return 0;
     }
     check(&w, &f);
     return 0;

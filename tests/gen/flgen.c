@@ -93,7 +93,10 @@
 #include <string.h>
 #include "flgen.h"
 
-static bool in_incident(uint32_t s) { return s >= opt.onset && s < opt.end; }
+static bool in_incident(uint32_t s)
+{
+    return s >= opt.onset && s < opt.end;
+}
 
 static void pick_5xx(spec *sp, double p, const uint16_t *codes, int ncodes)
 {
@@ -108,8 +111,8 @@ static void hook_mixed(spec *sp, uint32_t s)
     static const uint16_t codes[] = { 404, 500, 502, 503, 520, 521, 522, 523, 524, 525, 526, 530 };
     (void)s;
     sp->v6 = chance(0.35);
-    sp->rtx = (uint8_t)((chance(0.15) ? RTX_SYN : 0) | (chance(0.15) ? RTX_DATA : 0)
-                        | (chance(0.3) ? RTX_RST : 0));
+    sp->rtx = (uint8_t)((chance(0.15) ? RTX_SYN : 0) | (chance(0.15) ? RTX_DATA : 0) |
+                        (chance(0.3) ? RTX_RST : 0));
     sp->split = (uint8_t)rnd_below(3);
     pick_5xx(sp, 0.3, codes, 12);
     if (chance(0.5))
@@ -219,33 +222,97 @@ typedef struct scenario {
     const char *name;
     void (*hook)(spec *sp, uint32_t s);
     void (*extra)(uint32_t s);
-    uint32_t provmask;          /* providers with background traffic */
+    uint32_t provmask; /* providers with background traffic */
     uint32_t clients;
-    double rate;                /* background rate scale */
-    const char *incident;       /* "PROVIDER\tSCOPE" of the incident, or NULL */
-    const char *quiet[2];       /* providers that must not alert ("*": all) */
-    bool quiet_window;          /* ... during onset..end only (else always) */
-    const char *note;           /* a comment for the truth file */
+    double rate;          /* background rate scale */
+    const char *incident; /* "PROVIDER\tSCOPE" of the incident, or NULL */
+    const char *quiet[2]; /* providers that must not alert ("*": all) */
+    bool quiet_window;    /* ... during onset..end only (else always) */
+    const char *note;     /* a comment for the truth file */
 } scenario;
 
-#define MAIN6 0x3fu             /* Cloudflare .. Fastly */
+#define MAIN6 0x3fu /* Cloudflare .. Fastly */
 
 static const scenario scenarios[] = {
-    { "mixed", hook_mixed, NULL, MAIN6, 30, 0.25, NULL, { NULL, NULL }, false,
+    { "mixed",
+      hook_mixed,
+      NULL,
+      MAIN6,
+      30,
+      0.25,
+      NULL,
+      { NULL, NULL },
+      false,
       "every kind and outcome, IPv6, retransmissions: the exact-count capture" },
-    { "cloudflare-5xx", hook_cf5xx, NULL, MAIN6, 40, 1.0, "Cloudflare\tprovider",
-      { NULL, NULL }, false, "Cloudflare: 52x over keep-alive, TLS alerts and resets" },
-    { "aws-dns", hook_awsdns, NULL, MAIN6, 40, 1.0, "AWS\tprovider", { NULL, NULL }, false,
+    { "cloudflare-5xx",
+      hook_cf5xx,
+      NULL,
+      MAIN6,
+      40,
+      1.0,
+      "Cloudflare\tprovider",
+      { NULL, NULL },
+      false,
+      "Cloudflare: 52x over keep-alive, TLS alerts and resets" },
+    { "aws-dns",
+      hook_awsdns,
+      NULL,
+      MAIN6,
+      40,
+      1.0,
+      "AWS\tprovider",
+      { NULL, NULL },
+      false,
       "amazonaws.com names SERVFAIL/NODATA, AWS addresses refuse connections" },
-    { "gradual", hook_gradual, NULL, MAIN6, 40, 1.0, "Fastly\tprovider", { NULL, NULL },
-      false, "Fastly's failure ratio rises linearly 0 -> 60% over the window" },
-    { "local-uplink", hook_local, NULL, MAIN6, 40, 1.0, "local\tlocal", { NULL, NULL },
-      false, "all SYNs unanswered, all DNS queries time out, every provider" },
-    { "noisy-client", NULL, extra_noisy, MAIN6, 40, 1.0, NULL, { "AWS", "Google" }, false,
+    { "gradual",
+      hook_gradual,
+      NULL,
+      MAIN6,
+      40,
+      1.0,
+      "Fastly\tprovider",
+      { NULL, NULL },
+      false,
+      "Fastly's failure ratio rises linearly 0 -> 60% over the window" },
+    { "local-uplink",
+      hook_local,
+      NULL,
+      MAIN6,
+      40,
+      1.0,
+      "local\tlocal",
+      { NULL, NULL },
+      false,
+      "all SYNs unanswered, all DNS queries time out, every provider" },
+    { "noisy-client",
+      NULL,
+      extra_noisy,
+      MAIN6,
+      40,
+      1.0,
+      NULL,
+      { "AWS", "Google" },
+      false,
       "one client (10.1.0.10) refused at AWS :8443 and 500s at Google" },
-    { "low-volume", hook_lowvol, NULL, MAIN6 | 1u << P_ORACLE, 40, 1.0, NULL,
-      { "Oracle", NULL }, true, "Oracle: a handful of flows, half failing in the window" },
-    { "clean", NULL, NULL, MAIN6 | 1u << P_ORACLE, 80, 1.0, NULL, { "*", NULL }, false,
+    { "low-volume",
+      hook_lowvol,
+      NULL,
+      MAIN6 | 1u << P_ORACLE,
+      40,
+      1.0,
+      NULL,
+      { "Oracle", NULL },
+      true,
+      "Oracle: a handful of flows, half failing in the window" },
+    { "clean",
+      NULL,
+      NULL,
+      MAIN6 | 1u << P_ORACLE,
+      80,
+      1.0,
+      NULL,
+      { "*", NULL },
+      false,
       "a clean day: ordinary background errors only" },
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
@@ -270,7 +337,7 @@ static void generate(const scenario *sc)
                 base_session(&sp);
                 if (sc->hook)
                     sc->hook(&sp, s);
-                if (tail) {                 /* short and healthy near the end */
+                if (tail) { /* short and healthy near the end */
                     sp.out = O_OK;
                     if (sp.kind == K_TCP)
                         sp.kind = K_TLS;
@@ -328,8 +395,8 @@ static void write_truth(const char *path, const scenario *sc, uint64_t seed)
     if (sc->incident)
         fprintf(f, "incident\t%s\t%llu\t%llu\n", sc->incident, on, off);
     for (int i = 0; i < 2 && sc->quiet[i]; i++)
-        fprintf(f, "expect\t%s\tno_alert\t%llu\t%llu\n", sc->quiet[i],
-                sc->quiet_window ? on : t0, sc->quiet_window ? off : t1);
+        fprintf(f, "expect\t%s\tno_alert\t%llu\t%llu\n", sc->quiet[i], sc->quiet_window ? on : t0,
+                sc->quiet_window ? off : t1);
     if (fclose(f) != 0)
         die("write error on --truth file");
 }
@@ -374,16 +441,27 @@ int main(int argc, char **argv)
         if (!v)
             usage();
         i++;
-        if (!strcmp(a, "--seed")) { seed = num_arg(v); have_seed = true; }
-        else if (!strcmp(a, "--scenario")) scen = v;
-        else if (!strcmp(a, "--matrix")) matrix = v;
-        else if (!strcmp(a, "--out")) pcap = v;
-        else if (!strcmp(a, "--truth")) tsv = v;
-        else if (!strcmp(a, "--start")) opt.start = num_arg(v);
-        else if (!strcmp(a, "--duration")) opt.duration = (uint32_t)num_arg(v);
-        else if (!strcmp(a, "--onset")) onset = (long long)num_arg(v);
-        else if (!strcmp(a, "--end")) end = (long long)num_arg(v);
-        else if (!strcmp(a, "--clients")) opt.clients = (uint32_t)num_arg(v);
+        if (!strcmp(a, "--seed")) {
+            seed = num_arg(v);
+            have_seed = true;
+        } else if (!strcmp(a, "--scenario"))
+            scen = v;
+        else if (!strcmp(a, "--matrix"))
+            matrix = v;
+        else if (!strcmp(a, "--out"))
+            pcap = v;
+        else if (!strcmp(a, "--truth"))
+            tsv = v;
+        else if (!strcmp(a, "--start"))
+            opt.start = num_arg(v);
+        else if (!strcmp(a, "--duration"))
+            opt.duration = (uint32_t)num_arg(v);
+        else if (!strcmp(a, "--onset"))
+            onset = (long long)num_arg(v);
+        else if (!strcmp(a, "--end"))
+            end = (long long)num_arg(v);
+        else if (!strcmp(a, "--clients"))
+            opt.clients = (uint32_t)num_arg(v);
         else if (!strcmp(a, "--scale")) {
             char *e;
             opt.scale = strtod(v, &e);

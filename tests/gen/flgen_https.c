@@ -25,15 +25,15 @@
 #include <stdlib.h>
 #include "flgen.h"
 
-#define AEAD_OVERHEAD 17        /* inner content type + 16-byte tag */
-#define MAX_PLAIN 16384         /* RFC 8446 5.1 */
-#define ERROR_PAGE 6400         /* the error template's plaintext size */
+#define AEAD_OVERHEAD 17 /* inner content type + 16-byte tag */
+#define MAX_PLAIN 16384  /* RFC 8446 5.1 */
+#define ERROR_PAGE 6400  /* the error template's plaintext size */
 
 uint64_t https_responses[NPROV], https_errors[NPROV];
 
 static void app_record(buf *b, size_t plain)
 {
-    b_u8(b, 23);                /* application_data; the real type is inside */
+    b_u8(b, 23); /* application_data; the real type is inside */
     b_u16(b, 0x0303);
     b_u16(b, (unsigned)(plain + AEAD_OVERHEAD));
     b_rand(b, plain + AEAD_OVERHEAD);
@@ -93,7 +93,8 @@ void https_name(spec *sp)
 {
     static const char *const kinds[] = { "shop", "api", "news", "app" };
     if (chance(0.4)) {
-        snprintf(sp->name, sizeof sp->name, "%s", provs[sp->prov].names[rnd_below(NNAMES(sp->prov))]);
+        snprintf(sp->name, sizeof sp->name, "%s",
+                 provs[sp->prov].names[rnd_below(NNAMES(sp->prov))]);
         return;
     }
     snprintf(sp->name, sizeof sp->name, "%s%u.example", kinds[rnd_below(4)], rnd_below(10));
@@ -123,7 +124,7 @@ bool https_exchange(conn *k, const spec *sp)
     buf b = { 0 };
     bool closed = false;
     for (int i = 0; i < sp->nreq && !closed; i++) {
-        if (i) {                            /* the next request */
+        if (i) { /* the next request */
             later(k, 50000 + rnd_below(3000000));
             b.n = 0;
             app_record(&b, 250 + rnd_below(650));

@@ -67,32 +67,42 @@
 #include <string.h>
 #include "flgen.h"
 
-#define BASE_RATE 0.5           /* sessions/s, weight 1, x1, day's peak */
-#define MAX_SESSIONS 50000.0    /* per capture: keeps memory and time small */
-#define DAY0 1760918400ULL      /* 2025-10-20 00:00:00 UTC */
+#define BASE_RATE 0.5        /* sessions/s, weight 1, x1, day's peak */
+#define MAX_SESSIONS 50000.0 /* per capture: keeps memory and time small */
+#define DAY0 1760918400ULL   /* 2025-10-20 00:00:00 UTC */
 
 enum { SH_NONE, SH_STEP, SH_RAMP, SH_FLAP };
 static const char *const shape_names[] = { "none", "step", "ramp", "flap" };
-enum { SIG_REFUSED, SIG_UNANSWERED, SIG_RESET, SIG_TLS, SIG_SERVFAIL, SIG_DNS_TIMEOUT,
-       SIG_NODATA, SIG_HTTP5XX, NSIG };
-static const char *const sig_names[NSIG] = { "refused", "unanswered", "reset", "tls",
+enum {
+    SIG_REFUSED,
+    SIG_UNANSWERED,
+    SIG_RESET,
+    SIG_TLS,
+    SIG_SERVFAIL,
+    SIG_DNS_TIMEOUT,
+    SIG_NODATA,
+    SIG_HTTP5XX,
+    NSIG
+};
+static const char *const sig_names[NSIG] = { "refused",  "unanswered",  "reset",  "tls",
                                              "servfail", "dns_timeout", "nodata", "http5xx" };
 enum { SC_NONE, SC_PROVIDER, SC_LOCAL, SC_RESOLVER };
 
-static const char *const kinds[] = { "step", "ramp", "flap", "two", "uplink",
-                                     "resolver-internal", "resolver-public", "quiet",
-                                     "clean-day", "https-5xx" };
+static const char *const kinds[] = {
+    "step",  "ramp",      "flap",     "two", "uplink", "resolver-internal", "resolver-public",
+    "quiet", "clean-day", "https-5xx"
+};
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static struct mp {
     const char *kind;
     double scale, weight[NPROV], phase[NPROV], noise;
-    uint32_t start_tod;         /* seconds after midnight UTC */
+    uint32_t start_tod; /* seconds after midnight UTC */
     int scope, shape, nprov, prov[2], resolver;
     double period, trough, affected, intensity;
-    uint32_t signals;           /* 1 << SIG_* */
-    uint32_t retries;           /* retry storm: retries per failed attempt */
-    int noisy_prov, noisy_how;  /* -1: no noisy client */
+    uint32_t signals;          /* 1 << SIG_* */
+    uint32_t retries;          /* retry storm: retries per failed attempt */
+    int noisy_prov, noisy_how; /* -1: no noisy client */
     double noisy_rate, oneway, res_share[NRESOLVER];
     bool capped;                /* incident shortened to MAX_SESSIONS */
     bool https, https_incident; /* HTTPS application data; the https-5xx kind */
@@ -102,10 +112,16 @@ static struct mp {
 static uint8_t affected[MAX_CLIENTS], res_of[MAX_CLIENTS];
 static uint64_t snap_on[NPROV][FL_C_COUNT], snap_off[NPROV][FL_C_COUNT];
 static uint64_t https_on[2][NPROV], https_off[2][NPROV];
-static uint64_t noisy_acc[NPROV][FL_C_COUNT];   /* the noisy client's share */
+static uint64_t noisy_acc[NPROV][FL_C_COUNT]; /* the noisy client's share */
 
-static double loguni(double lo, double hi) { return lo * pow(hi / lo, rnd_unit()); }
-static double uni(double lo, double hi) { return lo + (hi - lo) * rnd_unit(); }
+static double loguni(double lo, double hi)
+{
+    return lo * pow(hi / lo, rnd_unit());
+}
+static double uni(double lo, double hi)
+{
+    return lo + (hi - lo) * rnd_unit();
+}
 
 /* Day curve: 0.2 at 03:00, 1.0 at 15:00 (hours, any real). */
 static double day_curve(double h)
@@ -178,9 +194,9 @@ static void draw_world(bool clean_day)
     for (uint32_t c = 0; c < opt.clients; c++) {
         client_port[c] = (uint16_t)(32768 + rnd_below(20000));
         double r = rnd_unit();
-        res_of[c] = r < m.res_share[R_INTERNAL] ? R_INTERNAL
-                  : r < m.res_share[R_INTERNAL] + m.res_share[R_GOOGLE] ? R_GOOGLE
-                                                                        : R_CLOUDFLARE;
+        res_of[c] = r < m.res_share[R_INTERNAL]                           ? R_INTERNAL
+                    : r < m.res_share[R_INTERNAL] + m.res_share[R_GOOGLE] ? R_GOOGLE
+                                                                          : R_CLOUDFLARE;
     }
 }
 
@@ -196,10 +212,13 @@ static uint32_t draw_signals(void)
 static void draw_incident(void)
 {
     const char *k = m.kind;
-    m.shape = !strcmp(k, "ramp") ? SH_RAMP : !strcmp(k, "flap") ? SH_FLAP
-            : !strcmp(k, "two") ? (chance(0.5) ? SH_STEP : SH_FLAP) : SH_STEP;
-    m.scope = !strcmp(k, "uplink") ? SC_LOCAL : !strncmp(k, "resolver", 8) ? SC_RESOLVER
-            : SC_PROVIDER;
+    m.shape = !strcmp(k, "ramp")   ? SH_RAMP
+              : !strcmp(k, "flap") ? SH_FLAP
+              : !strcmp(k, "two")  ? (chance(0.5) ? SH_STEP : SH_FLAP)
+                                   : SH_STEP;
+    m.scope = !strcmp(k, "uplink")         ? SC_LOCAL
+              : !strncmp(k, "resolver", 8) ? SC_RESOLVER
+                                           : SC_PROVIDER;
     m.start_tod = 6 * 3600 + rnd_below(16 * 3600);
     m.period = uni(60, 600);
     m.trough = uni(0, 0.6);
@@ -230,9 +249,9 @@ static void draw_incident(void)
         m.early = uni(0.3, 0.8);
     }
     if (m.scope == SC_RESOLVER) {
-        m.affected = 1.0;       /* every client of that resolver */
+        m.affected = 1.0; /* every client of that resolver */
         m.signals = chance(0.5) ? 1u << SIG_SERVFAIL | 1u << SIG_DNS_TIMEOUT
-                  : 1u << (chance(0.5) ? SIG_SERVFAIL : SIG_DNS_TIMEOUT);
+                                : 1u << (chance(0.5) ? SIG_SERVFAIL : SIG_DNS_TIMEOUT);
     }
     uint32_t warm = 360 + rnd_below(240), tail = 420;
     double room = MAX_SESSIONS / total_rate() - warm - tail;
@@ -264,16 +283,19 @@ static double level(uint32_t s)
         return 0;
     double x = (double)(s - opt.onset);
     switch (m.shape) {
-    case SH_RAMP: return 0.02 + 0.98 * x / (double)(opt.end - opt.onset);
-    case SH_FLAP: return fmod(x, m.period) < m.period / 2 ? 1.0 : m.trough;
-    default: return 1.0;
+    case SH_RAMP:
+        return 0.02 + 0.98 * x / (double)(opt.end - opt.onset);
+    case SH_FLAP:
+        return fmod(x, m.period) < m.period / 2 ? 1.0 : m.trough;
+    default:
+        return 1.0;
     }
 }
 
 static bool hits_provider(int p)
 {
-    return m.scope == SC_LOCAL || (m.scope == SC_PROVIDER && (p == m.prov[0]
-                                   || (m.nprov == 2 && p == m.prov[1])));
+    return m.scope == SC_LOCAL ||
+           (m.scope == SC_PROVIDER && (p == m.prov[0] || (m.nprov == 2 && p == m.prov[1])));
 }
 
 static void make_5xx(spec *sp, int p)
@@ -295,27 +317,47 @@ static bool fail_with(spec *sp, uint32_t mask)
         if (!(mask & 1u << g))
             continue;
         bool dns_sig = g == SIG_SERVFAIL || g == SIG_DNS_TIMEOUT || g == SIG_NODATA;
-        if (dns != dns_sig || (g == SIG_TLS && sp->kind != K_TLS)
-            || (g == SIG_HTTP5XX && sp->kind != K_HTTP))
+        if (dns != dns_sig || (g == SIG_TLS && sp->kind != K_TLS) ||
+            (g == SIG_HTTP5XX && sp->kind != K_HTTP))
             continue;
         cand[n++] = g;
     }
     if (!n)
         return false;
     switch (cand[rnd_below((uint32_t)n)]) {
-    case SIG_REFUSED: sp->out = O_REFUSED; break;
-    case SIG_UNANSWERED: sp->out = O_SYN_TIMEOUT; break;
-    case SIG_RESET: sp->out = O_RESET; break;
-    case SIG_TLS: sp->out = (uint8_t)(O_TLS_ALERT + rnd_below(3)); break;
-    case SIG_SERVFAIL: sp->out = O_SERVFAIL; break;
-    case SIG_DNS_TIMEOUT: sp->out = O_DNS_TIMEOUT; break;
-    case SIG_NODATA: sp->out = O_NODATA; break;
-    default: sp->out = O_OK; make_5xx(sp, sp->prov); break;
+    case SIG_REFUSED:
+        sp->out = O_REFUSED;
+        break;
+    case SIG_UNANSWERED:
+        sp->out = O_SYN_TIMEOUT;
+        break;
+    case SIG_RESET:
+        sp->out = O_RESET;
+        break;
+    case SIG_TLS:
+        sp->out = (uint8_t)(O_TLS_ALERT + rnd_below(3));
+        break;
+    case SIG_SERVFAIL:
+        sp->out = O_SERVFAIL;
+        break;
+    case SIG_DNS_TIMEOUT:
+        sp->out = O_DNS_TIMEOUT;
+        break;
+    case SIG_NODATA:
+        sp->out = O_NODATA;
+        break;
+    default:
+        sp->out = O_OK;
+        make_5xx(sp, sp->prov);
+        break;
     }
     return true;
 }
 
-static bool is_dns(const spec *sp) { return sp->kind == K_DNS || sp->kind == K_DNS_TCP; }
+static bool is_dns(const spec *sp)
+{
+    return sp->kind == K_DNS || sp->kind == K_DNS_TCP;
+}
 
 /* Uplink loss: nothing gets out. The site's resolver still answers what it
  * has cached and SERVFAILs the rest (its forwarders are unreachable). */
@@ -386,7 +428,7 @@ static void apply_noise(spec *sp)
 /* DNS queries and failures per resolver during the incident: a resolver
  * incident is judged by the failing resolver's own queries. */
 static uint64_t res_queries[NRESOLVER], res_failures[NRESOLVER];
-static bool noisy_now;          /* the noisy client's session: not counted */
+static bool noisy_now; /* the noisy client's session: not counted */
 
 static void msession(spec *sp)
 {
@@ -408,15 +450,15 @@ static void noisy_client(uint32_t s)
         sp.prov = (uint8_t)m.noisy_prov;
         sp.head_at = sp.cont_at = -1;
         sp.nreq = 1;
-        if (m.noisy_how == 0) {             /* a closed port, retried forever */
+        if (m.noisy_how == 0) { /* a closed port, retried forever */
             sp.kind = K_TCP;
             sp.port = 8443;
             sp.out = O_REFUSED;
-        } else if (m.noisy_how == 1) {      /* a broken URL */
+        } else if (m.noisy_how == 1) { /* a broken URL */
             sp.kind = K_HTTP;
             sp.status[0] = 500;
             sp.path = "/api/v1/broken";
-        } else {                            /* a name that does not resolve */
+        } else { /* a name that does not resolve */
             sp.kind = K_DNS;
             sp.out = O_SERVFAIL;
             snprintf(sp.name, sizeof sp.name, "broken-api.%s",
@@ -470,7 +512,7 @@ static void retry_storm(const spec *first, uint32_t last_s)
             again.status[i] = 200;
         bool failed;
         if (!apply(&again, rs, &failed) || !failed)
-            return;                          /* got through: the storm stops */
+            return; /* got through: the storm stops */
         msession(&again);
     }
 }
@@ -484,18 +526,18 @@ static void one_second(uint32_t s, bool tail)
             sp.t = s * US + rnd_below(US);
             sp.prov = (uint8_t)p;
             uint32_t a = rnd_below(opt.clients), b = rnd_below(opt.clients);
-            sp.client = a < b ? a : b;      /* clients 0.. are the busy ones */
+            sp.client = a < b ? a : b; /* clients 0.. are the busy ones */
             base_session(&sp);
             sp.resolver = res_of[sp.client];
             if (sp.kind == K_DNS_TCP)
                 sp.resolver = R_INTERNAL;
-            sp.oneway = !is_dns(&sp) && m.oneway > 0 && chance(m.oneway)
-                        && (m.scope == SC_NONE || (m.scope == SC_PROVIDER && !hits_provider(p)));
+            sp.oneway = !is_dns(&sp) && m.oneway > 0 && chance(m.oneway) &&
+                        (m.scope == SC_NONE || (m.scope == SC_PROVIDER && !hits_provider(p)));
             if (m.https && sp.kind == K_TLS && sp.tls13) {
                 sp.https = 1;
                 https_name(&sp);
             }
-            if (tail) {                     /* short and healthy near the end */
+            if (tail) { /* short and healthy near the end */
                 sp.out = O_OK;
                 msession(&sp);
                 continue;
@@ -558,13 +600,22 @@ static void fam_counts(int p, int f, double *att, double *fail)
         *att = (double)W(p, tcp_attempts);
         *fail = (double)(W(p, tcp_refused) + W(p, tcp_syn_timeouts) + W(p, tcp_resets));
         break;
-    case F_TLS: *att = (double)W(p, tls_handshakes); *fail = (double)W(p, tls_failures); break;
+    case F_TLS:
+        *att = (double)W(p, tls_handshakes);
+        *fail = (double)W(p, tls_failures);
+        break;
     case F_DNS:
         *att = (double)W(p, dns_queries);
         *fail = (double)(W(p, dns_servfail) + W(p, dns_timeouts) + W(p, dns_refused));
         break;
-    case F_NODATA: *att = (double)W(p, dns_queries); *fail = (double)W(p, dns_nodata); break;
-    default: *att = (double)W(p, http_responses); *fail = (double)W(p, http_5xx); break;
+    case F_NODATA:
+        *att = (double)W(p, dns_queries);
+        *fail = (double)W(p, dns_nodata);
+        break;
+    default:
+        *att = (double)W(p, http_responses);
+        *fail = (double)W(p, http_5xx);
+        break;
     }
 }
 
@@ -643,11 +694,11 @@ static void incident_row(FILE *f, const char *who, const char *scope, measure me
 
 static void params(FILE *f, const char *pre)
 {
-    fprintf(f, "%skind\t%s\n%sscale\t%.3f\n%sclients\t%u\n%sstart_tod\t%u\n%snoise\t%.4f\n",
-            pre, m.kind, pre, m.scale, pre, opt.clients, pre, m.start_tod, pre, m.noise);
+    fprintf(f, "%skind\t%s\n%sscale\t%.3f\n%sclients\t%u\n%sstart_tod\t%u\n%snoise\t%.4f\n", pre,
+            m.kind, pre, m.scale, pre, opt.clients, pre, m.start_tod, pre, m.noise);
     for (int p = 0; p < NPROV; p++)
-        fprintf(f, "%sweight_%s\t%.3f\n%sphase_%s\t%.2f\n", pre, provs[p].name, m.weight[p],
-                pre, provs[p].name, m.phase[p]);
+        fprintf(f, "%sweight_%s\t%.3f\n%sphase_%s\t%.2f\n", pre, provs[p].name, m.weight[p], pre,
+                provs[p].name, m.phase[p]);
     for (int r = 0; r < NRESOLVER; r++)
         fprintf(f, "%sresolver_share_%s\t%.3f\n", pre, resolver_names[r], m.res_share[r]);
     fprintf(f, "%shttps\t%d\n", pre, m.https);
@@ -661,9 +712,11 @@ static void params(FILE *f, const char *pre)
         fprintf(f, "%sduration\t%u\n", pre, opt.duration);
         return;
     }
-    fprintf(f, "%sshape\t%s\n%sonset\t%u\n%send\t%u\n%sduration\t%u\n%saffected\t%.3f\n"
-               "%sintensity\t%.3f\n%ssignals\t", pre, shape_names[m.shape], pre, opt.onset,
-            pre, opt.end, pre, opt.duration, pre, m.affected, pre, m.intensity, pre);
+    fprintf(f,
+            "%sshape\t%s\n%sonset\t%u\n%send\t%u\n%sduration\t%u\n%saffected\t%.3f\n"
+            "%sintensity\t%.3f\n%ssignals\t",
+            pre, shape_names[m.shape], pre, opt.onset, pre, opt.end, pre, opt.duration, pre,
+            m.affected, pre, m.intensity, pre);
     for (int g = 0, first = 1; g < NSIG; g++)
         if (m.signals & 1u << g) {
             fprintf(f, "%s%s", first ? "" : ",", sig_names[g]);
@@ -695,8 +748,8 @@ static void write_matrix_truth(const char *path, uint64_t seed)
     if (m.scope == SC_PROVIDER)
         for (int i = 0; i < m.nprov; i++)
             incident_row(f, provs[m.prov[i]].name, "provider",
-                         m.https_incident ? measure_https(m.prov[i])
-                                          : measure_provider(m.prov[i]), m.affected);
+                         m.https_incident ? measure_https(m.prov[i]) : measure_provider(m.prov[i]),
+                         m.affected);
     else if (m.scope == SC_LOCAL)
         incident_row(f, "local", "local", measure_all(), 1.0);
     else if (m.scope == SC_RESOLVER)
@@ -709,8 +762,7 @@ static void write_matrix_truth(const char *path, uint64_t seed)
         die("write error on --truth file");
 }
 
-void matrix_run(const char *kind, uint64_t seed, bool https, const char *pcap,
-                const char *tsv)
+void matrix_run(const char *kind, uint64_t seed, bool https, const char *pcap, const char *tsv)
 {
     memset(&m, 0, sizeof m);
     m.kind = kind;
@@ -737,7 +789,7 @@ void matrix_run(const char *kind, uint64_t seed, bool https, const char *pcap,
     }
     opt.start = DAY0 + m.start_tod;
     if (m.scope == SC_NONE)
-        opt.onset = opt.end = opt.duration;   /* level() is 0 throughout */
+        opt.onset = opt.end = opt.duration; /* level() is 0 throughout */
     params(stderr, "flgen: matrix ");
     generate_matrix();
     write_pcap(pcap);

@@ -11,14 +11,19 @@
 /* ------------------------------------------------------------------ */
 /* Sessions.                                                           */
 
-
 uint64_t truth[NPROV][FL_C_COUNT];
 uint64_t dns_flows[NPROV], dns_tcp_flows[NPROV];
 
 #define CNT(p, c) truth[p][FL_C_##c]
 
-static bool is_tcp_failure(int o) { return o == O_REFUSED || o == O_SYN_TIMEOUT; }
-static bool is_dns_outcome(int o) { return o == O_OK || o >= O_NXDOMAIN; }
+static bool is_tcp_failure(int o)
+{
+    return o == O_REFUSED || o == O_SYN_TIMEOUT;
+}
+static bool is_dns_outcome(int o)
+{
+    return o == O_OK || o >= O_NXDOMAIN;
+}
 
 /* The counters a session contributes, from what it was built to be. */
 static void account(const spec *sp)
@@ -37,28 +42,48 @@ static void account(const spec *sp)
             return;
         }
         CNT(p, dns_responses)++;
-        if (sp->out == O_SERVFAIL) CNT(p, dns_servfail)++;
-        if (sp->out == O_NXDOMAIN) CNT(p, dns_nxdomain)++;
-        if (sp->out == O_DNS_REFUSED) CNT(p, dns_refused)++;
-        if (sp->out == O_NODATA) CNT(p, dns_nodata)++;
+        if (sp->out == O_SERVFAIL)
+            CNT(p, dns_servfail)++;
+        if (sp->out == O_NXDOMAIN)
+            CNT(p, dns_nxdomain)++;
+        if (sp->out == O_DNS_REFUSED)
+            CNT(p, dns_refused)++;
+        if (sp->out == O_NODATA)
+            CNT(p, dns_nodata)++;
         return;
     }
     CNT(p, tcp_attempts)++;
-    if (sp->out == O_REFUSED) { CNT(p, tcp_refused)++; return; }
-    if (sp->out == O_SYN_TIMEOUT) { CNT(p, tcp_syn_timeouts)++; return; }
-    if (sp->out == O_RESET) CNT(p, tcp_resets)++;
+    if (sp->out == O_REFUSED) {
+        CNT(p, tcp_refused)++;
+        return;
+    }
+    if (sp->out == O_SYN_TIMEOUT) {
+        CNT(p, tcp_syn_timeouts)++;
+        return;
+    }
+    if (sp->out == O_RESET)
+        CNT(p, tcp_resets)++;
     if (sp->kind == K_TLS) {
         CNT(p, tls_handshakes)++;
-        if (sp->out == O_TLS_ALERT) { CNT(p, tls_failures)++; CNT(p, tls_alerts)++; }
-        if (sp->out == O_TLS_RST) { CNT(p, tls_failures)++; CNT(p, tcp_resets)++; }
-        if (sp->out == O_TLS_SILENT) CNT(p, tls_failures)++;
+        if (sp->out == O_TLS_ALERT) {
+            CNT(p, tls_failures)++;
+            CNT(p, tls_alerts)++;
+        }
+        if (sp->out == O_TLS_RST) {
+            CNT(p, tls_failures)++;
+            CNT(p, tcp_resets)++;
+        }
+        if (sp->out == O_TLS_SILENT)
+            CNT(p, tls_failures)++;
     }
     if (sp->kind == K_HTTP) {
         CNT(p, http_requests) += sp->nreq;
-        CNT(p, http_responses) += sp->nreq;    /* 100 Continue not counted */
+        CNT(p, http_responses) += sp->nreq; /* 100 Continue not counted */
         for (int i = 0; i < sp->nreq; i++) {
-            if (sp->status[i] >= 400 && sp->status[i] < 500) CNT(p, http_4xx)++;
-            if (sp->status[i] >= 500 && sp->status[i] < 600) CNT(p, http_5xx)++;
+            if (sp->status[i] >= 400 && sp->status[i] < 500)
+                CNT(p, http_4xx)++;
+            if (sp->status[i] >= 500 && sp->status[i] < 600)
+                CNT(p, http_5xx)++;
         }
     }
 }
@@ -67,7 +92,8 @@ static void conn_init(conn *k, const spec *sp, uint16_t sport)
 {
     memset(k, 0, sizeof *k);
     k->h[C] = client_host(sp->client, sp->v6);
-    k->h[S] = (sp->kind == K_DNS_TCP) ? resolver_host(sp->v6, sp->resolver) : server_host(sp->prov, sp->v6);
+    k->h[S] = (sp->kind == K_DNS_TCP) ? resolver_host(sp->v6, sp->resolver)
+                                      : server_host(sp->prov, sp->v6);
     k->port[C] = next_port(sp->client);
     k->port[S] = sport;
     k->nxt[C] = (uint32_t)rnd64();
@@ -106,7 +132,7 @@ static bool tcp_open(conn *k, const spec *sp)
 static void server_rst(conn *k, const spec *sp)
 {
     uint32_t seq = tx(k, S, RST | ACK, NULL, 0);
-    if (sp->rtx & RTX_RST) {                /* same RST again: counts once */
+    if (sp->rtx & RTX_RST) { /* same RST again: counts once */
         later(k, 500 + rnd_below(5000));
         seg(k, S, RST | ACK, seq, NULL, 0);
         out.st[ST_RST_RTX]++;
@@ -165,7 +191,7 @@ static void client_hello(buf *b, const char *sni)
                                       0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30, 0x00, 0x9c };
     static const uint8_t sigalgs[] = { 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03,
                                        0x08, 0x05, 0x05, 0x01, 0x08, 0x06, 0x06, 0x01 };
-    b_u8(&h, 1);                            /* client_hello */
+    b_u8(&h, 1); /* client_hello */
     size_t hl = b_hole(&h, 3);
     b_u16(&h, 0x0303);
     b_rand(&h, 32);
@@ -174,27 +200,48 @@ static void client_hello(buf *b, const char *sni)
     b_u16(&h, sizeof suites);
     b_put(&h, suites, sizeof suites);
     b_u8(&h, 1);
-    b_u8(&h, 0);                            /* null compression */
+    b_u8(&h, 0); /* null compression */
     size_t el = b_hole(&h, 2);
     size_t n = strlen(sni);
-    b_u16(&h, 0x0000);                      /* server_name */
+    b_u16(&h, 0x0000); /* server_name */
     b_u16(&h, (unsigned)(n + 5));
     b_u16(&h, (unsigned)(n + 3));
-    b_u8(&h, 0);                            /* host_name */
+    b_u8(&h, 0); /* host_name */
     b_u16(&h, (unsigned)n);
     b_put(&h, sni, n);
-    b_u16(&h, 0x000b); b_u16(&h, 2); b_u8(&h, 1); b_u8(&h, 0);  /* ec_point_formats */
-    b_u16(&h, 0x000a); b_u16(&h, 6); b_u16(&h, 4);              /* supported_groups */
-    b_u16(&h, 0x001d); b_u16(&h, 0x0017);
-    b_u16(&h, 0x000d); b_u16(&h, sizeof sigalgs + 2); b_u16(&h, sizeof sigalgs);
+    b_u16(&h, 0x000b);
+    b_u16(&h, 2);
+    b_u8(&h, 1);
+    b_u8(&h, 0); /* ec_point_formats */
+    b_u16(&h, 0x000a);
+    b_u16(&h, 6);
+    b_u16(&h, 4); /* supported_groups */
+    b_u16(&h, 0x001d);
+    b_u16(&h, 0x0017);
+    b_u16(&h, 0x000d);
+    b_u16(&h, sizeof sigalgs + 2);
+    b_u16(&h, sizeof sigalgs);
     b_put(&h, sigalgs, sizeof sigalgs);
-    b_u16(&h, 0x0010); b_u16(&h, 11); b_u16(&h, 9);            /* ALPN */
-    b_u8(&h, 8); b_put(&h, "http/1.1", 8);
-    b_u16(&h, 0x002b); b_u16(&h, 5); b_u8(&h, 4);              /* supported_versions */
-    b_u16(&h, 0x0304); b_u16(&h, 0x0303);
-    b_u16(&h, 0x002d); b_u16(&h, 2); b_u8(&h, 1); b_u8(&h, 1); /* psk_key_exchange_modes */
-    b_u16(&h, 0x0033); b_u16(&h, 38); b_u16(&h, 36);           /* key_share */
-    b_u16(&h, 0x001d); b_u16(&h, 32); b_rand(&h, 32);
+    b_u16(&h, 0x0010);
+    b_u16(&h, 11);
+    b_u16(&h, 9); /* ALPN */
+    b_u8(&h, 8);
+    b_put(&h, "http/1.1", 8);
+    b_u16(&h, 0x002b);
+    b_u16(&h, 5);
+    b_u8(&h, 4); /* supported_versions */
+    b_u16(&h, 0x0304);
+    b_u16(&h, 0x0303);
+    b_u16(&h, 0x002d);
+    b_u16(&h, 2);
+    b_u8(&h, 1);
+    b_u8(&h, 1); /* psk_key_exchange_modes */
+    b_u16(&h, 0x0033);
+    b_u16(&h, 38);
+    b_u16(&h, 36); /* key_share */
+    b_u16(&h, 0x001d);
+    b_u16(&h, 32);
+    b_rand(&h, 32);
     b_fill(&h, el, 2);
     b_fill(&h, hl, 3);
     tls_record(b, 22, 0x0301, h.p, h.n);
@@ -216,25 +263,41 @@ static void server_hello(buf *b, bool v13)
     b_u8(&h, 0);
     size_t el = b_hole(&h, 2);
     if (v13) {
-        b_u16(&h, 0x002b); b_u16(&h, 2); b_u16(&h, 0x0304);
-        b_u16(&h, 0x0033); b_u16(&h, 36); b_u16(&h, 0x001d); b_u16(&h, 32);
+        b_u16(&h, 0x002b);
+        b_u16(&h, 2);
+        b_u16(&h, 0x0304);
+        b_u16(&h, 0x0033);
+        b_u16(&h, 36);
+        b_u16(&h, 0x001d);
+        b_u16(&h, 32);
         b_rand(&h, 32);
     } else {
-        b_u16(&h, 0xff01); b_u16(&h, 1); b_u8(&h, 0);
+        b_u16(&h, 0xff01);
+        b_u16(&h, 1);
+        b_u8(&h, 0);
     }
     b_fill(&h, el, 2);
     b_fill(&h, hl, 3);
     if (!v13) {
         /* Certificate with an empty list (a stand-in: real DER would need a
          * real certificate), then ServerHelloDone. */
-        b_u8(&h, 11); b_u8(&h, 0); b_u16(&h, 3); b_u8(&h, 0); b_u16(&h, 0);
-        b_u8(&h, 14); b_u8(&h, 0); b_u16(&h, 0);
+        b_u8(&h, 11);
+        b_u8(&h, 0);
+        b_u16(&h, 3);
+        b_u8(&h, 0);
+        b_u16(&h, 0);
+        b_u8(&h, 14);
+        b_u8(&h, 0);
+        b_u16(&h, 0);
     }
     tls_record(b, 22, 0x0303, h.p, h.n);
     free(h.p);
 }
 
-static void ccs(buf *b) { tls_record(b, 20, 0x0303, (const uint8_t[]){ 1 }, 1); }
+static void ccs(buf *b)
+{
+    tls_record(b, 20, 0x0303, (const uint8_t[]){ 1 }, 1);
+}
 
 static void run_tls(const spec *sp)
 {
@@ -267,31 +330,34 @@ static void run_tls(const spec *sp)
         server_rst(&k, sp);
         break;
     case O_TLS_SILENT:
-        tx(&k, S, ACK, NULL, 0);            /* the kernel ACKs; the app is mute */
+        tx(&k, S, ACK, NULL, 0); /* the kernel ACKs; the app is mute */
         later(&k, 10 * US);
         client_close(&k);
         break;
-    default:                                /* O_OK, O_RESET */
+    default: /* O_OK, O_RESET */
         server_hello(&b, sp->tls13);
         if (sp->tls13) {
-            ccs(&b);                        /* middlebox compatibility, RFC 8446 D.4 */
-            tls_random_record(&b, 23, 1500 + rnd_below(2500));  /* EE, Cert, CV, Fin */
+            ccs(&b); /* middlebox compatibility, RFC 8446 D.4 */
+            tls_random_record(&b, 23, 1500 + rnd_below(2500)); /* EE, Cert, CV, Fin */
         }
         send_data(&k, S, b.p, b.n);
         gap(&k);
         b.n = 0;
         if (sp->tls13) {
             ccs(&b);
-            tls_random_record(&b, 23, 53);  /* client Finished */
+            tls_random_record(&b, 23, 53); /* client Finished */
             tls_random_record(&b, 23, 100 + rnd_below(600));
             send_data(&k, C, b.p, b.n);
         } else {
-            uint8_t cke[262];               /* ClientKeyExchange, RSA */
-            cke[0] = 16; cke[1] = 0; put16(cke + 2, 258); put16(cke + 4, 256);
+            uint8_t cke[262]; /* ClientKeyExchange, RSA */
+            cke[0] = 16;
+            cke[1] = 0;
+            put16(cke + 2, 258);
+            put16(cke + 4, 256);
             rnd_fill(cke + 6, 256);
             tls_record(&b, 22, 0x0303, cke, sizeof cke);
             ccs(&b);
-            tls_random_record(&b, 22, 40);  /* encrypted Finished */
+            tls_random_record(&b, 22, 40); /* encrypted Finished */
             send_data(&k, C, b.p, b.n);
             wait_rtt(&k);
             b.n = 0;
@@ -303,9 +369,9 @@ static void run_tls(const spec *sp)
             tls_random_record(&b, 23, 100 + rnd_below(600));
             send_data(&k, C, b.p, b.n);
         }
-        if (sp->https) {                    /* flgen_https.c: the responses */
+        if (sp->https) { /* flgen_https.c: the responses */
             if (https_exchange(&k, sp))
-                break;                      /* the server closed first */
+                break; /* the server closed first */
         } else {
             wait_rtt(&k);
             b.n = 0;
@@ -328,15 +394,27 @@ static void run_tls(const spec *sp)
 
 static const char *reason(unsigned st)
 {
-    static const struct { unsigned st; const char *text; } t[] = {
-        { 200, "OK" }, { 304, "Not Modified" }, { 403, "Forbidden" }, { 404, "Not Found" },
-        { 500, "Internal Server Error" }, { 502, "Bad Gateway" },
-        { 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+    static const struct {
+        unsigned st;
+        const char *text;
+    } t[] = {
+        { 200, "OK" },
+        { 304, "Not Modified" },
+        { 403, "Forbidden" },
+        { 404, "Not Found" },
+        { 500, "Internal Server Error" },
+        { 502, "Bad Gateway" },
+        { 503, "Service Unavailable" },
+        { 504, "Gateway Timeout" },
         /* Cloudflare's own 52x/530 pages */
-        { 520, "Unknown Error" }, { 521, "Web Server Is Down" },
-        { 522, "Connection Timed Out" }, { 523, "Origin Is Unreachable" },
-        { 524, "A Timeout Occurred" }, { 525, "SSL Handshake Failed" },
-        { 526, "Invalid SSL Certificate" }, { 530, "Origin DNS Error" },
+        { 520, "Unknown Error" },
+        { 521, "Web Server Is Down" },
+        { 522, "Connection Timed Out" },
+        { 523, "Origin Is Unreachable" },
+        { 524, "A Timeout Occurred" },
+        { 525, "SSL Handshake Failed" },
+        { 526, "Invalid SSL Certificate" },
+        { 530, "Origin DNS Error" },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (t[i].st == st)
@@ -349,16 +427,27 @@ static void cdn_headers(buf *b, int p)
 {
     unsigned long long id = rnd64();
     switch (p) {
-    case P_CLOUDFLARE: b_printf(b, "Server: cloudflare\r\nCF-RAY: %016llx-FRA\r\n", id); break;
-    case P_AWS: b_printf(b, "Server: AmazonS3\r\nx-amz-request-id: %016llX\r\n", id); break;
-    case P_GOOGLE: b_printf(b, "Server: gws\r\n"); break;
-    case P_MICROSOFT: b_printf(b, "X-MSEdge-Ref: Ref A: %016llX Ref B: FRA\r\n", id); break;
-    case P_AKAMAI: b_printf(b, "Server: AkamaiGHost\r\n"); break;
+    case P_CLOUDFLARE:
+        b_printf(b, "Server: cloudflare\r\nCF-RAY: %016llx-FRA\r\n", id);
+        break;
+    case P_AWS:
+        b_printf(b, "Server: AmazonS3\r\nx-amz-request-id: %016llX\r\n", id);
+        break;
+    case P_GOOGLE:
+        b_printf(b, "Server: gws\r\n");
+        break;
+    case P_MICROSOFT:
+        b_printf(b, "X-MSEdge-Ref: Ref A: %016llX Ref B: FRA\r\n", id);
+        break;
+    case P_AKAMAI:
+        b_printf(b, "Server: AkamaiGHost\r\n");
+        break;
     case P_FASTLY:
         b_printf(b, "X-Served-By: cache-fra-eddf82%05u-FRA\r\nVia: 1.1 varnish\r\n",
                  (unsigned)(id % 100000));
         break;
-    default: b_printf(b, "Server: nginx\r\n");
+    default:
+        b_printf(b, "Server: nginx\r\n");
     }
 }
 
@@ -371,8 +460,8 @@ static void filler(buf *b, size_t n)
 
 /* A response; returns the offset of the end of the status line and sets
  * *hdr_end to the end of the header block (for where to cut). */
-static size_t http_response(buf *b, const spec *sp, unsigned st, bool head,
-                            bool chunked, uint64_t t, size_t *hdr_end)
+static size_t http_response(buf *b, const spec *sp, unsigned st, bool head, bool chunked,
+                            uint64_t t, size_t *hdr_end)
 {
     static const char *const wd[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
     static const char *const mo[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -382,8 +471,8 @@ static size_t http_response(buf *b, const spec *sp, unsigned st, bool head,
     gmtime_r(&secs, &tm);
     b_printf(b, "HTTP/1.1 %u %s\r\n", st, reason(st));
     size_t line_end = b->n;
-    b_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", wd[tm.tm_wday],
-             tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    b_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", wd[tm.tm_wday], tm.tm_mday,
+             mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     b_printf(b, "Content-Type: text/html; charset=UTF-8\r\n");
     cdn_headers(b, sp->prov);
     bool bodyless = st == 304 || st == 204;
@@ -402,7 +491,7 @@ static size_t http_response(buf *b, const spec *sp, unsigned st, bool head,
         filler(b, body);
         return line_end;
     }
-    size_t first = body / 3 + 1;            /* RFC 9112 7.1: two chunks, then 0 */
+    size_t first = body / 3 + 1; /* RFC 9112 7.1: two chunks, then 0 */
     b_printf(b, "%zx\r\n", first);
     filler(b, first);
     b_printf(b, "\r\n%zx\r\n", body - first);
@@ -427,14 +516,19 @@ static void run_http(const spec *sp)
         size_t post_len = 20 + rnd_below(200);
         b.n = 0;
         b_printf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: flgen/1.0\r\nAccept: */*\r\n",
-                 head ? "HEAD" : post ? "POST" : "GET", path, sp->name);
+                 head   ? "HEAD"
+                 : post ? "POST"
+                        : "GET",
+                 path, sp->name);
         if (post)
-            b_printf(&b, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                         "Expect: 100-continue\r\n", post_len);
+            b_printf(&b,
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Expect: 100-continue\r\n",
+                     post_len);
         b_printf(&b, "\r\n");
         client_send(&k, sp, i == 0, b.p, b.n);
         wait_rtt(&k);
-        if (post) {                         /* RFC 9110 10.1.1 */
+        if (post) { /* RFC 9110 10.1.1 */
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
             send_data(&k, S, (const uint8_t *)cont, sizeof cont - 1);
             gap(&k);
@@ -452,9 +546,9 @@ static void run_http(const spec *sp)
                                                  opt.start * US + k.t, &hdr_end);
         size_t cuts[3];
         int nc = 0;
-        if (sp->split == 2)                 /* inside the status line */
+        if (sp->split == 2) /* inside the status line */
             cuts[nc++] = 5 + rnd_below((uint32_t)(line_end - 7));
-        if (sp->split)                      /* inside the header block */
+        if (sp->split) /* inside the header block */
             cuts[nc++] = line_end + 1 + rnd_below((uint32_t)(hdr_end - line_end - 2));
         /* The last chunk "0\r\n\r\n" goes in a write of its own, as servers
          * do; tshark 4.0 calls a chunked body malformed when a segment
@@ -506,7 +600,7 @@ static void dns_rr_head(buf *b, const char *owner, unsigned type, uint32_t ttl)
 {
     dns_name(b, owner);
     b_u16(b, type);
-    b_u16(b, 1);                            /* IN */
+    b_u16(b, 1); /* IN */
     b_u32(b, ttl);
 }
 
@@ -521,11 +615,11 @@ static void dns_message(buf *b, uint16_t id, const spec *sp, bool response)
     unsigned an = 0, ns = 0;
     b_u16(b, id);
     if (!response)
-        b_u16(b, 0x0100);                   /* RD */
+        b_u16(b, 0x0100); /* RD */
     else if (sp->out == O_DNS_REFUSED)
-        b_u16(b, 0x8100 | rcode[sp->out]);  /* QR RD, no RA */
+        b_u16(b, 0x8100 | rcode[sp->out]); /* QR RD, no RA */
     else
-        b_u16(b, 0x8180 | rcode[sp->out]);  /* QR RD RA */
+        b_u16(b, 0x8180 | rcode[sp->out]); /* QR RD RA */
     b_u16(b, 1);
     size_t counts = b_hole(b, 6);
     dns_name(b, sp->name);
@@ -534,9 +628,8 @@ static void dns_message(buf *b, uint16_t id, const spec *sp, bool response)
     if (response && sp->out == O_OK) {
         char target[128];
         const char *owner = sp->name;
-        if (sp->chain) {                    /* name -> edge-NNNN.<cdn suffix> */
-            snprintf(target, sizeof target, "edge-%04u%s", rnd_below(10000),
-                     provs[sp->prov].cname);
+        if (sp->chain) { /* name -> edge-NNNN.<cdn suffix> */
+            snprintf(target, sizeof target, "edge-%04u%s", rnd_below(10000), provs[sp->prov].cname);
             dns_rr_head(b, sp->name, 5, 300);
             size_t rl = b_hole(b, 2);
             dns_name(b, target);
@@ -636,7 +729,7 @@ void session(spec *sp)
         if (sp->kind == K_DNS_TCP && sp->out == O_DNS_TIMEOUT)
             sp->kind = K_DNS;
         if (sp->aaaa && NV6(sp->prov) == 0 && sp->out == O_OK)
-            sp->out = O_NODATA;             /* no AAAA: NOERROR, empty */
+            sp->out = O_NODATA; /* no AAAA: NOERROR, empty */
         if (!pv->cname)
             sp->chain = 0;
     } else {
@@ -659,18 +752,27 @@ void session(spec *sp)
     account(sp);
     out.server_mute = sp->oneway;
     switch (sp->kind) {
-    case K_TCP: run_tcp(sp); break;
-    case K_TLS: run_tls(sp); break;
-    case K_HTTP: run_http(sp); break;
-    case K_DNS: run_dns_udp(sp); break;
-    case K_DNS_TCP: run_dns_tcp(sp); break;
+    case K_TCP:
+        run_tcp(sp);
+        break;
+    case K_TLS:
+        run_tls(sp);
+        break;
+    case K_HTTP:
+        run_http(sp);
+        break;
+    case K_DNS:
+        run_dns_udp(sp);
+        break;
+    case K_DNS_TCP:
+        run_dns_tcp(sp);
+        break;
     }
     out.server_mute = false;
 }
 
 /* ------------------------------------------------------------------ */
 /* Scenarios.                                                          */
-
 
 /* A background session: kind, options and the ordinary error mix of a
  * clean day (occasional NXDOMAIN, NODATA, 404, resets, rarer the rest). */
@@ -691,17 +793,29 @@ void base_session(spec *sp)
     sp->client_rst = chance(0.05);
     for (int i = 0; i < MAX_REQ; i++) {
         double s = rnd_unit();
-        sp->status[i] = s < 0.05 ? 404 : s < 0.055 ? 403 : s < 0.058 ? 500 : s < 0.06 ? 502
-                      : chance(0.03) ? 304 : 200;
+        sp->status[i] = s < 0.05       ? 404
+                        : s < 0.055    ? 403
+                        : s < 0.058    ? 500
+                        : s < 0.06     ? 502
+                        : chance(0.03) ? 304
+                                       : 200;
     }
     double e = rnd_unit();
     sp->out = O_OK;
     if (sp->kind == K_DNS || sp->kind == K_DNS_TCP) {
-        sp->out = e < 0.02 ? O_NXDOMAIN : e < 0.05 ? O_NODATA : e < 0.052 ? O_SERVFAIL
-                : e < 0.053 ? O_DNS_REFUSED : e < 0.055 ? O_DNS_TIMEOUT : O_OK;
+        sp->out = e < 0.02    ? O_NXDOMAIN
+                  : e < 0.05  ? O_NODATA
+                  : e < 0.052 ? O_SERVFAIL
+                  : e < 0.053 ? O_DNS_REFUSED
+                  : e < 0.055 ? O_DNS_TIMEOUT
+                              : O_OK;
     } else {
-        sp->out = e < 0.003 ? O_REFUSED : e < 0.006 ? O_SYN_TIMEOUT : e < 0.013 ? O_RESET
-                : e < 0.015 ? O_TLS_ALERT : e < 0.016 ? O_TLS_RST : e < 0.017 ? O_TLS_SILENT
-                : O_OK;
+        sp->out = e < 0.003   ? O_REFUSED
+                  : e < 0.006 ? O_SYN_TIMEOUT
+                  : e < 0.013 ? O_RESET
+                  : e < 0.015 ? O_TLS_ALERT
+                  : e < 0.016 ? O_TLS_RST
+                  : e < 0.017 ? O_TLS_SILENT
+                              : O_OK;
     }
 }

@@ -47,7 +47,10 @@ static uint64_t rnd64(void)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
-static uint32_t below(uint32_t n) { return (uint32_t)(rnd64() % n); }
+static uint32_t below(uint32_t n)
+{
+    return (uint32_t)(rnd64() % n);
+}
 static void rfill(uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -64,18 +67,26 @@ static _Noreturn void die(const char *m)
 
 typedef struct pkt {
     uint64_t ts;
-    uint32_t seq;       /* tie-break: order of creation */
+    uint32_t seq; /* tie-break: order of creation */
     uint16_t len;
     uint8_t *data;
 } pkt;
 
 static pkt *q;
 static size_t nq, capq;
-static bool one_way;        /* quic-oneway: the servers' packets are not captured */
+static bool one_way; /* quic-oneway: the servers' packets are not captured */
 static uint32_t nseq;
 
-static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v & 0xffff); }
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v & 0xffff);
+}
 
 static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
 {
@@ -89,9 +100,8 @@ static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
 }
 
 /* Ethernet + IPv4 + UDP (proto 17) or TCP (6) with checksums. */
-static void emit(uint64_t ts, uint32_t src, uint32_t dst, uint8_t proto, uint16_t sp,
-                 uint16_t dp, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *pl,
-                 size_t n)
+static void emit(uint64_t ts, uint32_t src, uint32_t dst, uint8_t proto, uint16_t sp, uint16_t dp,
+                 uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *pl, size_t n)
 {
     if (one_way && src >> 24 != 10)
         return; /* clients are 10/8, servers are not */
@@ -99,7 +109,7 @@ static void emit(uint64_t ts, uint32_t src, uint32_t dst, uint8_t proto, uint16_
     uint8_t *b = calloc(1, len);
     if (!b)
         die("out of memory");
-    static const uint8_t mac[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
+    static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
     memcpy(b, mac, 12);
     put16(b + 12, 0x0800);
     uint8_t *ip = b + 14, *t = ip + 20;
@@ -140,7 +150,7 @@ static void emit(uint64_t ts, uint32_t src, uint32_t dst, uint8_t proto, uint16_
         if (!q)
             die("out of memory");
     }
-    q[nq++] = (pkt){.ts = ts, .seq = nseq++, .len = (uint16_t)len, .data = b};
+    q[nq++] = (pkt){ .ts = ts, .seq = nseq++, .len = (uint16_t)len, .data = b };
 }
 
 static int pkt_cmp(const void *a, const void *b)
@@ -157,11 +167,11 @@ static void write_pcap(const char *path)
     FILE *f = fopen(path, "wb");
     if (!f)
         die("cannot open --out");
-    uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+    uint32_t gh[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
     fwrite(gh, 4, 6, f);
     for (size_t i = 0; i < nq; i++) {
-        uint32_t ph[4] = {(uint32_t)(START_S + q[i].ts / US), (uint32_t)(q[i].ts % US), q[i].len,
-                          q[i].len};
+        uint32_t ph[4] = { (uint32_t)(START_S + q[i].ts / US), (uint32_t)(q[i].ts % US), q[i].len,
+                           q[i].len };
         fwrite(ph, 4, 4, f);
         fwrite(q[i].data, 1, q[i].len, f);
         free(q[i].data);
@@ -179,28 +189,28 @@ static size_t client_hello(uint8_t *b, const char *sni, const char *alpn)
     put16(b + n, 0x0303);
     rfill(b + n + 2, 32);
     n += 34;
-    b[n++] = 0;                               /* session id */
+    b[n++] = 0; /* session id */
     put16(b + n, 2);
-    put16(b + n + 2, 0x1301);                 /* TLS_AES_128_GCM_SHA256 */
+    put16(b + n + 2, 0x1301); /* TLS_AES_128_GCM_SHA256 */
     n += 4;
     b[n++] = 1;
-    b[n++] = 0;                               /* null compression */
+    b[n++] = 0; /* null compression */
     size_t ext = n;
     n += 2;
-    put16(b + n, 0);                          /* server_name (RFC 6066 3) */
+    put16(b + n, 0); /* server_name (RFC 6066 3) */
     put16(b + n + 2, (unsigned)(sl + 5));
     put16(b + n + 4, (unsigned)(sl + 3));
     b[n + 6] = 0;
     put16(b + n + 7, (unsigned)sl);
     memcpy(b + n + 9, sni, sl);
     n += 9 + sl;
-    put16(b + n, 16);                         /* ALPN (RFC 7301) */
+    put16(b + n, 16); /* ALPN (RFC 7301) */
     put16(b + n + 2, (unsigned)(al + 3));
     put16(b + n + 4, (unsigned)(al + 1));
     b[n + 6] = (uint8_t)al;
     memcpy(b + n + 7, alpn, al);
     n += 7 + al;
-    put16(b + n, 43);                         /* supported_versions: TLS 1.3 */
+    put16(b + n, 43); /* supported_versions: TLS 1.3 */
     put16(b + n + 2, 3);
     b[n + 4] = 2;
     put16(b + n + 5, 0x0304);
@@ -236,13 +246,13 @@ static size_t server_hello(uint8_t *b)
 /* ---- providers and truth ---- */
 
 enum { P_CLOUDFLARE, P_GOOGLE, NPROV };
-static const char *const pname[NPROV] = {"Cloudflare", "Google"};
-static const char *const psni[NPROV] = {"www.cloudflare.com", "www.google.com"};
-static const uint32_t paddr[NPROV] = {0x681084e5 /* 104.16.132.229 */,
-                                      0x8efab944 /* 142.250.185.68 */};
+static const char *const pname[NPROV] = { "Cloudflare", "Google" };
+static const char *const psni[NPROV] = { "www.cloudflare.com", "www.google.com" };
+static const uint32_t paddr[NPROV] = { 0x681084e5 /* 104.16.132.229 */,
+                                       0x8efab944 /* 142.250.185.68 */ };
 enum { T_HS, T_CLOSES, T_UNANSWERED, T_FAILURES, T_FALLBACKS, T_TLS, NT };
-static const char *const tname[NT] = {"quic_handshakes", "quic_closes", "quic_unanswered",
-                                      "quic_failures", "quic_fallbacks", "tls_handshakes"};
+static const char *const tname[NT] = { "quic_handshakes", "quic_closes",    "quic_unanswered",
+                                       "quic_failures",   "quic_fallbacks", "tls_handshakes" };
 static uint64_t truth[NPROV][NT];
 
 static uint16_t port_next[256];
@@ -278,10 +288,10 @@ static void tcp_tls(uint64_t t, uint32_t cli, int p, uint64_t rtt)
     put16(rec + 1, 0x0303);
     put16(rec + 3, (unsigned)n);
     size_t m = n + 5;
-    static const uint8_t ccs[6] = {20, 3, 3, 0, 1, 1};
+    static const uint8_t ccs[6] = { 20, 3, 3, 0, 1, 1 };
     memcpy(rec + m, ccs, 6);
     m += 6;
-    rec[m] = 23;                              /* encrypted handshake, 1.3 style */
+    rec[m] = 23; /* encrypted handshake, 1.3 style */
     put16(rec + m + 1, 0x0303);
     put16(rec + m + 3, 40);
     rfill(rec + m + 5, 40);
@@ -289,7 +299,7 @@ static void tcp_tls(uint64_t t, uint32_t cli, int p, uint64_t rtt)
     emit(t + rtt / 2, s, cli, 6, 443, sp, ss, cs, 0x18, rec, m);
     ss += (uint32_t)m;
     t += rtt;
-    uint8_t app[45] = {23, 3, 3, 0, 40};
+    uint8_t app[45] = { 23, 3, 3, 0, 40 };
     rfill(app + 5, 40);
     emit(t, cli, s, 6, sp, 443, cs, ss, 0x18, app, sizeof app);
     cs += sizeof app;
@@ -310,12 +320,12 @@ static void quic_initial(uint64_t t, uint32_t src, uint32_t dst, uint16_t sp, ui
                          const fl_quic_keys *k, const uint8_t *dcid, const uint8_t *scid,
                          uint32_t pn, const uint8_t *frames, size_t n, bool pad)
 {
-    uint8_t payload[1200] = {0}, out[1300];
+    uint8_t payload[1200] = { 0 }, out[1300];
     memcpy(payload, frames, n);
     /* RFC 9000 14.1: a client pads its Initial datagrams to 1200 bytes */
     size_t plen = pad ? 1200 - (1 + 4 + 1 + 8 + 1 + 8 + 1 + 2 + 4 + 16) : n;
-    size_t len = fl_quic_seal_initial(FL_QUIC_V1, k, dcid, 8, scid, 8, pn, payload, plen, out,
-                                      sizeof out);
+    size_t len =
+        fl_quic_seal_initial(FL_QUIC_V1, k, dcid, 8, scid, 8, pn, payload, plen, out, sizeof out);
     if (!len)
         die("cannot seal an Initial");
     emit(t, src, dst, 17, sp, dp, 0, 0, 0, out, len);
@@ -332,7 +342,7 @@ static void quic_other(uint64_t t, uint32_t src, uint32_t dst, uint16_t sp, uint
         memcpy(b + m, dcid, 8);
         m += 8;
     } else {
-        b[m++] = 0xe0 | (uint8_t)below(4);    /* Handshake */
+        b[m++] = 0xe0 | (uint8_t)below(4); /* Handshake */
         put32(b + m, FL_QUIC_V1);
         b[m + 4] = 8;
         memcpy(b + m + 5, dcid, 8);
@@ -359,7 +369,7 @@ static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
         die("no Initial keys");
     uint8_t fr[700], ch[600];
     size_t chl = client_hello(ch, psni[p], "h3");
-    fr[0] = 0x06;                             /* CRYPTO, offset 0, 2-byte length */
+    fr[0] = 0x06; /* CRYPTO, offset 0, 2-byte length */
     fr[1] = 0;
     put16(fr + 2, (unsigned)(0x4000 | chl));
     memcpy(fr + 4, ch, chl);
@@ -378,14 +388,14 @@ static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
     }
     uint8_t sf[300];
     size_t n = 0;
-    sf[n++] = 0x02;                           /* ACK of packet 0 */
+    sf[n++] = 0x02; /* ACK of packet 0 */
     sf[n++] = 0;
     sf[n++] = 0;
     sf[n++] = 0;
     sf[n++] = 0;
     if (outcome == O_CLOSE) {
         /* RFC 9000 10.2.3 / 20.1: CONNECTION_REFUSED (0x02) in an Initial */
-        static const uint8_t cc[] = {0x1c, 0x02, 0x00, 0x00};
+        static const uint8_t cc[] = { 0x1c, 0x02, 0x00, 0x00 };
         memcpy(sf + n, cc, sizeof cc);
         n += sizeof cc;
         quic_initial(t + rtt / 2, s, cli, 443, sp, &sk, scid, srv, 0, sf, n, false);
@@ -432,19 +442,26 @@ int main(int argc, char **argv)
     unsigned clients = 40;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
-        if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--scenario")) scen = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--truth")) tsv = v;
-        else if (!strcmp(a, "--duration")) duration = num_arg(v);
-        else if (!strcmp(a, "--onset")) onset = num_arg(v);
-        else if (!strcmp(a, "--end")) end = num_arg(v);
+        if (!strcmp(a, "--seed"))
+            seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--scenario"))
+            scen = v;
+        else if (!strcmp(a, "--out"))
+            out = v;
+        else if (!strcmp(a, "--truth"))
+            tsv = v;
+        else if (!strcmp(a, "--duration"))
+            duration = num_arg(v);
+        else if (!strcmp(a, "--onset"))
+            onset = num_arg(v);
+        else if (!strcmp(a, "--end"))
+            end = num_arg(v);
         else if (!strcmp(a, "--clients")) {
             double n = num_arg(v);
             /* out-of-range counts are refused by the range check below */
             clients = n >= 0 && n <= 1000 ? (unsigned)n : 0;
-        }
-        else die("unknown option (see the comment at the top of flgen_quic.c)");
+        } else
+            die("unknown option (see the comment at the top of flgen_quic.c)");
     }
     if (argc % 2 == 0 || !scen || !out || !tsv)
         die("usage: flgen_quic --seed N --scenario quic-ok|quic-blackhole|quic-office|quic-oneway "
@@ -460,7 +477,8 @@ int main(int argc, char **argv)
     for (unsigned c = 0; c < clients; c++) {
         uint32_t cli = base + 256 * (c / 200) + c % 200 + 1;
         /* each browser opens a connection every 5-15 s */
-        for (uint64_t t = below(10 * US); t < (uint64_t)(duration * US); t += 5 * US + below(10 * US)) {
+        for (uint64_t t = below(10 * US); t < (uint64_t)(duration * US);
+             t += 5 * US + below(10 * US)) {
             int p = (int)below(NPROV);
             double ts = (double)t / US;
             int o = O_OK;
@@ -475,12 +493,14 @@ int main(int argc, char **argv)
     FILE *f = fopen(tsv, "w");
     if (!f)
         die("cannot open --truth");
-    fprintf(f, "# flgen_quic truth: exact counts by construction (tests/gen/flgen_quic.c)\n"
-               "# scenario %s seed %llu clients %u duration %g\n",
+    fprintf(f,
+            "# flgen_quic truth: exact counts by construction (tests/gen/flgen_quic.c)\n"
+            "# scenario %s seed %llu clients %u duration %g\n",
             scen, (unsigned long long)seed, clients, duration);
     for (int p = 0; p < NPROV; p++)
         for (int k = 0; k < NT; k++)
-            fprintf(f, "count\t%s\t%s\t%llu\n", pname[p], tname[k], (unsigned long long)truth[p][k]);
+            fprintf(f, "count\t%s\t%s\t%llu\n", pname[p], tname[k],
+                    (unsigned long long)truth[p][k]);
     if (blackhole)
         fprintf(f, "incident\tCloudflare\tquic\t%g\n", onset);
     if (fclose(f))

@@ -29,8 +29,14 @@ uint32_t rnd_below(uint32_t n)
     return (uint32_t)(((rnd64() >> 32) * (uint64_t)n) >> 32);
 }
 
-double rnd_unit(void) { return (double)(rnd64() >> 11) * 0x1p-53; }
-bool chance(double p) { return rnd_unit() < p; }
+double rnd_unit(void)
+{
+    return (double)(rnd64() >> 11) * 0x1p-53;
+}
+bool chance(double p)
+{
+    return rnd_unit() < p;
+}
 
 void rnd_fill(uint8_t *p, size_t n)
 {
@@ -83,9 +89,21 @@ void b_put(buf *b, const void *d, size_t n)
     b->n += n;
 }
 
-void b_u8(buf *b, unsigned v) { uint8_t x = (uint8_t)v; b_put(b, &x, 1); }
-void b_u16(buf *b, unsigned v) { b_u8(b, v >> 8); b_u8(b, v); }
-void b_u32(buf *b, uint32_t v) { b_u16(b, v >> 16); b_u16(b, v & 0xffff); }
+void b_u8(buf *b, unsigned v)
+{
+    uint8_t x = (uint8_t)v;
+    b_put(b, &x, 1);
+}
+void b_u16(buf *b, unsigned v)
+{
+    b_u8(b, v >> 8);
+    b_u8(b, v);
+}
+void b_u32(buf *b, uint32_t v)
+{
+    b_u16(b, v >> 16);
+    b_u16(b, v & 0xffff);
+}
 
 void b_rand(buf *b, size_t n)
 {
@@ -94,8 +112,7 @@ void b_rand(buf *b, size_t n)
     b->n += n;
 }
 
-__attribute__((format(printf, 2, 3)))
-void b_printf(buf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) void b_printf(buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -125,15 +142,22 @@ void b_fill(buf *b, size_t at, size_t width)
         b->p[at + i] = (uint8_t)(v >> (8 * (width - 1 - i)));
 }
 
-void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v & 0xffff); }
+void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v & 0xffff);
+}
 
 /* ------------------------------------------------------------------ */
 /* Frames: Ethernet + IPv4/IPv6 + TCP/UDP with correct checksums.      */
 
 const char *const st_names[ST_COUNT] = {
-    "frames", "rst", "rst_retransmitted", "syn_retransmitted",
-    "data_retransmitted", "client_rst",
+    "frames", "rst", "rst_retransmitted", "syn_retransmitted", "data_retransmitted", "client_rst",
 };
 
 gen_out out;
@@ -158,8 +182,8 @@ static uint16_t csum_fin(uint32_t sum)
 /* l4 is a TCP or UDP header + payload with a zero checksum field; the
  * checksum covers the pseudo header (RFC 793 / 768 for IPv4, RFC 8200 8.1
  * for IPv6). */
-static void emit(uint64_t t, const host *src, const host *dst, uint8_t proto,
-                 uint8_t *l4, uint32_t l4len)
+static void emit(uint64_t t, const host *src, const host *dst, uint8_t proto, uint8_t *l4,
+                 uint32_t l4len)
 {
     uint8_t f[14 + 40 + 24 + MSS];
     size_t iplen = src->v6 ? 40 : 20;
@@ -179,7 +203,7 @@ static void emit(uint64_t t, const host *src, const host *dst, uint8_t proto,
         ip[1] = 0;
         put16(ip + 2, 20 + l4len);
         put16(ip + 4, out.ipid++);
-        put16(ip + 6, 0x4000);              /* DF */
+        put16(ip + 6, 0x4000); /* DF */
         ip[8] = src->ttl;
         ip[9] = proto;
         put16(ip + 10, 0);
@@ -203,11 +227,11 @@ static void emit(uint64_t t, const host *src, const host *dst, uint8_t proto,
     put16(l4 + ck, 0);
     uint16_t c = csum_fin(csum_add(sum, l4, l4len));
     if (proto == 17 && c == 0)
-        c = 0xffff;                         /* RFC 768: 0 means "none" */
+        c = 0xffff; /* RFC 768: 0 means "none" */
     put16(l4 + ck, c);
     memcpy(ip + iplen, l4, l4len);
     size_t len = 14 + iplen + l4len;
-    if (len < 60) {                         /* Ethernet minimum frame */
+    if (len < 60) { /* Ethernet minimum frame */
         memset(f + len, 0, 60 - len);
         len = 60;
     }
@@ -223,8 +247,8 @@ static void emit(uint64_t t, const host *src, const host *dst, uint8_t proto,
     b_put(&out.bytes, f, len);
 }
 
-void udp_send(uint64_t t, const host *s, const host *d, uint16_t sp,
-                     uint16_t dp, const uint8_t *p, uint32_t n)
+void udp_send(uint64_t t, const host *s, const host *d, uint16_t sp, uint16_t dp, const uint8_t *p,
+              uint32_t n)
 {
     uint8_t u[8 + MSS];
     if (n > MSS)
@@ -242,7 +266,6 @@ void udp_send(uint64_t t, const host *s, const host *d, uint16_t sp,
  * is next to the clients: a server's answer is seen one RTT after the
  * client packet that caused it. */
 
-
 void seg(conn *k, int d, uint8_t fl, uint32_t seq, const uint8_t *p, uint32_t n)
 {
     uint8_t s[24 + MSS];
@@ -256,7 +279,7 @@ void seg(conn *k, int d, uint8_t fl, uint32_t seq, const uint8_t *p, uint32_t n)
     put16(s + 14, d == C ? 64240 : 65535);
     put16(s + 16, 0);
     put16(s + 18, 0);
-    if (fl & SYN) {                         /* MSS option, RFC 9293 3.7.1 */
+    if (fl & SYN) { /* MSS option, RFC 9293 3.7.1 */
         s[20] = 2;
         s[21] = 4;
         put16(s + 22, MSS);
@@ -280,9 +303,18 @@ uint32_t tx(conn *k, int d, uint8_t fl, const uint8_t *p, uint32_t n)
     return seq;
 }
 
-void later(conn *k, uint64_t us) { k->t += us; }
-void gap(conn *k) { k->t += 20 + rnd_below(300); }
-void wait_rtt(conn *k) { k->t += k->rtt + rnd_below(k->rtt / 4 + 1); }
+void later(conn *k, uint64_t us)
+{
+    k->t += us;
+}
+void gap(conn *k)
+{
+    k->t += 20 + rnd_below(300);
+}
+void wait_rtt(conn *k)
+{
+    k->t += k->rtt + rnd_below(k->rtt / 4 + 1);
+}
 
 /* Data in MSS-sized segments, PSH on the last one. */
 void send_data(conn *k, int d, const uint8_t *p, size_t n)
@@ -299,8 +331,7 @@ void send_data(conn *k, int d, const uint8_t *p, size_t n)
 
 /* Data cut at the given ascending offsets, then MSS-segmented: the way a
  * server that writes its headers in pieces puts them on the wire. */
-void send_cut(conn *k, int d, const uint8_t *p, size_t n,
-                     const size_t *cuts, int ncuts)
+void send_cut(conn *k, int d, const uint8_t *p, size_t n, const size_t *cuts, int ncuts)
 {
     size_t at = 0;
     for (int i = 0; i <= ncuts; i++) {
@@ -314,40 +345,68 @@ void send_cut(conn *k, int d, const uint8_t *p, size_t n,
     }
 }
 
-void ack(conn *k, int d) { gap(k); tx(k, d, ACK, NULL, 0); }
+void ack(conn *k, int d)
+{
+    gap(k);
+    tx(k, d, ACK, NULL, 0);
+}
 
 /* ------------------------------------------------------------------ */
 /* Providers and clients.                                              */
 
-
 const provider provs[NPROV] = {
-    { "Cloudflare", { "104.16.132.229", "104.18.32.47", "172.64.155.209" },
+    { "Cloudflare",
+      { "104.16.132.229", "104.18.32.47", "172.64.155.209" },
       { "2606:4700::6810:84e5", "2606:4700:4400::ac40:9bd1" },
       { "www.cloudflare.com", "dash.cloudflare.com", "cdnjs.cloudflare.com" },
-      ".cdn.cloudflare.net", 3.0, 57 },
-    { "AWS", { "52.94.0.10", "3.5.0.20", "52.216.10.5" },
+      ".cdn.cloudflare.net",
+      3.0,
+      57 },
+    { "AWS",
+      { "52.94.0.10", "3.5.0.20", "52.216.10.5" },
       { "2600:1f18::10:5", "2600:1f14::20:7" },
       { "dynamodb.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com",
         "sqs.us-east-1.amazonaws.com" },
-      ".us-east-1.elb.amazonaws.com", 2.5, 54 },
-    { "Google", { "142.250.185.68", "142.251.36.4", "142.250.74.106" },
+      ".us-east-1.elb.amazonaws.com",
+      2.5,
+      54 },
+    { "Google",
+      { "142.250.185.68", "142.251.36.4", "142.250.74.106" },
       { "2001:4860:4802:32::15", "2001:4860:4802:36::a" },
       { "www.google.com", "www.googleapis.com", "storage.googleapis.com" },
-      NULL, 3.0, 58 },
-    { "Microsoft", { "20.190.128.10", "40.126.0.20", "13.107.42.14" }, { NULL, NULL },
+      NULL,
+      3.0,
+      58 },
+    { "Microsoft",
+      { "20.190.128.10", "40.126.0.20", "13.107.42.14" },
+      { NULL, NULL },
       { "login.microsoftonline.com", "graph.microsoft.com", "management.azure.com" },
-      NULL, 1.5, 52 },
-    { "Akamai", { "23.32.10.5", "96.6.20.7", "184.24.77.1" },
+      NULL,
+      1.5,
+      52 },
+    { "Akamai",
+      { "23.32.10.5", "96.6.20.7", "184.24.77.1" },
       { "2a02:26f0:fd::5c7a:1e1", NULL },
       { "a248.e.akamai.net", "e1234.dscb.akamaiedge.net", "assets.akamaized.net" },
-      ".dscb.akamaiedge.net", 1.5, 55 },
-    { "Fastly", { "151.101.1.140", "151.101.65.140", "199.232.1.1" },
+      ".dscb.akamaiedge.net",
+      1.5,
+      55 },
+    { "Fastly",
+      { "151.101.1.140", "151.101.65.140", "199.232.1.1" },
       { "2a04:4e42::396", "2a04:4e42:200::396" },
-      { "dualstack.n.sni.global.fastly.net", "global.ssl.fastly.net", "f2.shared.global.fastly.net" },
-      ".global.fastly.net", 1.5, 56 },
-    { "Oracle", { "40.233.8.20", "40.233.70.5", NULL }, { NULL, NULL },
-      { "objectstorage.ca-toronto-1.oraclecloud.com", "console.ca-toronto-1.oraclecloud.com", NULL },
-      NULL, 0.05, 50 },
+      { "dualstack.n.sni.global.fastly.net", "global.ssl.fastly.net",
+        "f2.shared.global.fastly.net" },
+      ".global.fastly.net",
+      1.5,
+      56 },
+    { "Oracle",
+      { "40.233.8.20", "40.233.70.5", NULL },
+      { NULL, NULL },
+      { "objectstorage.ca-toronto-1.oraclecloud.com", "console.ca-toronto-1.oraclecloud.com",
+        NULL },
+      NULL,
+      0.05,
+      50 },
 };
 
 /* How many entries of a NULL-padded table row are set. */
@@ -365,7 +424,7 @@ static void host_from(host *h, const char *addr, bool v6, uint8_t ttl)
     h->v6 = v6;
     if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, h->a) != 1)
         die("internal: bad address in table");
-    static const uint8_t gw[6] = { 0x02, 0, 0, 0, 0, 0x01 };  /* the router */
+    static const uint8_t gw[6] = { 0x02, 0, 0, 0, 0, 0x01 }; /* the router */
     memcpy(h->mac, gw, 6);
     h->ttl = ttl;
 }
@@ -386,7 +445,9 @@ host server_host(int p, bool v6)
 const char *const resolver_names[NRESOLVER] = { "internal", "google-public", "cloudflare-public" };
 const char *const resolver_v4[NRESOLVER] = { "10.0.0.53", "8.8.8.8", "1.1.1.1" };
 static const char *const resolver_v6[NRESOLVER] = {
-    "fd00::53", "2001:4860:4860::8888", "2606:4700:4700::1111",
+    "fd00::53",
+    "2001:4860:4860::8888",
+    "2606:4700:4700::1111",
 };
 
 host resolver_host(bool v6, int which)
@@ -399,7 +460,7 @@ host resolver_host(bool v6, int which)
 }
 
 /* Command-line options (seconds, relative to --start). */
-gen_opt opt = { 900, 0, 0, 0, 1760950800ULL, 1.0 };  /* 2025-10-20 09:00:00 UTC */
+gen_opt opt = { 900, 0, 0, 0, 1760950800ULL, 1.0 }; /* 2025-10-20 09:00:00 UTC */
 
 uint16_t client_port[MAX_CLIENTS];
 
@@ -424,7 +485,6 @@ uint16_t next_port(uint32_t client)
     client_port[client] = p >= 60999 ? 32768 : (uint16_t)(p + 1);
     return p;
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Output.                                                             */
@@ -454,11 +514,14 @@ void write_pcap(const char *path)
         die("cannot open --out file");
     uint8_t h[24];
     le32(h, 0xa1b2c3d4);
-    h[4] = 2; h[5] = 0; h[6] = 4; h[7] = 0;    /* version 2.4 */
+    h[4] = 2;
+    h[5] = 0;
+    h[6] = 4;
+    h[7] = 0; /* version 2.4 */
     le32(h + 8, 0);
     le32(h + 12, 0);
     le32(h + 16, 65535);
-    le32(h + 20, 1);                           /* LINKTYPE_ETHERNET */
+    le32(h + 20, 1); /* LINKTYPE_ETHERNET */
     fwrite(h, 1, sizeof h, f);
     qsort(out.fr, out.nfr, sizeof *out.fr, frame_cmp);
     for (size_t i = 0; i < out.nfr; i++) {

@@ -36,11 +36,11 @@
 #define TOL_US 2000
 
 typedef struct oresp {
-    uint64_t conn;             /* client last byte << 16 | port */
+    uint64_t conn; /* client last byte << 16 | port */
     uint64_t first_us;
     int sni;
-    int tmpl;                  /* 1: a 5xx template page or body */
-    int mine;                  /* index of the walker response, -1 none */
+    int tmpl; /* 1: a 5xx template page or body */
+    int mine; /* index of the walker response, -1 none */
     long body;
 } oresp;
 
@@ -50,8 +50,8 @@ typedef struct mresp {
     uint64_t tag;
     uint32_t bytes, ttfb;
     int flagged;
-    int templates;             /* oracle template responses matched to it */
-    int matched;               /* oracle responses matched to it */
+    int templates; /* oracle template responses matched to it */
+    int matched;   /* oracle responses matched to it */
 } mresp;
 
 typedef struct eval {
@@ -268,9 +268,8 @@ static void evaluate(const char *dir, const char *name)
             const oresp *o = &ev.o[i];
             const mresp *m = o->mine >= 0 ? &ev.m[o->mine] : NULL;
             printf("O %s %llu %llx tmpl=%d body=%ld | mine bytes=%u ttfb=%u flagged=%d\n",
-                   ev.sni[o->sni], (unsigned long long)o->first_us,
-                   (unsigned long long)o->conn, o->tmpl, o->body, m ? m->bytes : 0,
-                   m ? m->ttfb : 0, m ? m->flagged : -1);
+                   ev.sni[o->sni], (unsigned long long)o->first_us, (unsigned long long)o->conn,
+                   o->tmpl, o->body, m ? m->bytes : 0, m ? m->ttfb : 0, m ? m->flagged : -1);
         }
     /* A flagged walker response no oracle response was matched to is a
      * piece of one (the walker cut an HTTP/2 response between its HEADERS
@@ -299,8 +298,8 @@ static void evaluate(const char *dir, const char *name)
                 owner = i;
         if (getenv("FL_HTTPS_VERBOSE"))
             printf("M piece flagged: %llu %llx bytes=%u ttfb=%u owner tmpl=%d\n",
-                   (unsigned long long)m->first_us, (unsigned long long)m->conn, m->bytes,
-                   m->ttfb, owner >= 0 ? ev.o[owner].tmpl : -1);
+                   (unsigned long long)m->first_us, (unsigned long long)m->conn, m->bytes, m->ttfb,
+                   owner >= 0 ? ev.o[owner].tmpl : -1);
         if (owner < 0) {
             lost_flags++;
             continue;
@@ -309,7 +308,8 @@ static void evaluate(const char *dir, const char *name)
         per[ev.o[owner].sni].right += ev.o[owner].tmpl;
     }
     printf("%s: %d oracle responses (%d unmatched), %d walker responses, %d flagged on a "
-           "connection before any oracle response\n", name, ev.no, unmatched, ev.nm, lost_flags);
+           "connection before any oracle response\n",
+           name, ev.no, unmatched, ev.nm, lost_flags);
     printf("%-28s %9s %7s %7s %9s %7s\n", "sni", "templates", "found", "flagged", "recall",
            "precision");
     bool ok = lost_flags == 0;
@@ -327,13 +327,12 @@ static void evaluate(const char *dir, const char *name)
         ok = ok && (per_sni_optional || passes(p));
     }
     all.flagged += lost_flags;
-    printf("%-28s %9d %7d %7d %8.1f%% %8.1f%%\n", "total", all.templates, all.found,
-           all.flagged, all.templates ? 100.0 * all.found / all.templates : 100.0,
+    printf("%-28s %9d %7d %7d %8.1f%% %8.1f%%\n", "total", all.templates, all.found, all.flagged,
+           all.templates ? 100.0 * all.found / all.templates : 100.0,
            all.flagged ? 100.0 * all.right / all.flagged : 100.0);
     fflush(stdout);
     ck_assert_msg(all.templates > 0, "%s: the oracle has no template responses", name);
-    ck_assert_msg(ok && passes(&all), "%s: recall >= 90%% and precision >= 95%% not met",
-                  name);
+    ck_assert_msg(ok && passes(&all), "%s: recall >= 90%% and precision >= 95%% not met", name);
 }
 
 START_TEST(test_https_oracle)

@@ -4,14 +4,14 @@
 #  - clang-tidy with the curated list in tests/static/clang-tidy.yml, over
 #    every project .c file (capture/, analysis/, cli/, tests/);
 #  - cppcheck (warning, portability, performance) over the same files;
-#  - clang-format --dry-run against .clang-format: reported, and enforced
-#    once ENFORCE_FORMAT=1 (after the tree has been reformatted once).
+#  - clang-format --dry-run --Werror against .clang-format over every .c
+#    and .h file: enforced (ENFORCE_FORMAT=0 only reports).
 # Exits 0 when clean, 1 on any finding, 0 with a note if a tool is missing.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${1:-$src/build}
-ENFORCE_FORMAT=${ENFORCE_FORMAT:-0}
+ENFORCE_FORMAT=${ENFORCE_FORMAT:-1}
 jobs=${FL_STATIC_JOBS:-2}
 db=$build/compile_commands.json
 if [ ! -f "$db" ]; then

@@ -26,7 +26,7 @@ static bool atexit_done;
 
 static void sleep_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
@@ -161,7 +161,7 @@ static bool ping(const char *sock)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
     size_t len = strlen(sock);
     if (len >= sizeof sa.sun_path) {
         close(fd);
@@ -170,7 +170,7 @@ static bool ping(const char *sock)
     memcpy(sa.sun_path, sock, len + 1);
     bool ok = false;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-        struct timeval tv = {1, 0};
+        struct timeval tv = { 1, 0 };
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         char buf[64];
         if (write(fd, "PING\r\n", 6) == 6) {
@@ -195,10 +195,10 @@ bool fl_redis_server_start(fl_redis_server *s)
     snprintf(logfile, sizeof logfile, "%s/redis.log", s->dir);
     snprintf(pidfile, sizeof pidfile, "%s/redis.pid", s->dir);
     const char *argv[] = {
-        bin, "--port", "0", "--unixsocket", s->sock, "--unixsocketperm", "700",
-        "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-        "--dir", s->dir, "--daemonize", "no", "--logfile", logfile,
-        "--pidfile", pidfile, NULL,
+        bin,      "--port",    "0",     "--unixsocket", s->sock, "--unixsocketperm",
+        "700",    "--save",    "",      "--appendonly", "yes",   "--appendfsync",
+        "always", "--dir",     s->dir,  "--daemonize",  "no",    "--logfile",
+        logfile,  "--pidfile", pidfile, NULL,
     };
     pid_t parent = getpid();
     pid_t pid = fork();

@@ -17,11 +17,11 @@
 #include <sys/types.h>
 
 typedef struct fl_redis_server {
-    pid_t pid;            /* running server, 0 if stopped */
-    char dir[64];         /* temp dir (AOF, log, socket) */
-    char sock[128];       /* <dir>/redis.sock */
-    char url[160];        /* unix://<dir>/redis.sock */
-    int watchdog_fd;      /* write end of the watchdog's pipe, -1 if none */
+    pid_t pid;       /* running server, 0 if stopped */
+    char dir[64];    /* temp dir (AOF, log, socket) */
+    char sock[128];  /* <dir>/redis.sock */
+    char url[160];   /* unix://<dir>/redis.sock */
+    int watchdog_fd; /* write end of the watchdog's pipe, -1 if none */
 } fl_redis_server;
 
 /* Create the directory and paths without starting (so a client can be

@@ -22,8 +22,8 @@ static void parse_truth(const char *path, fl_truth *t)
         fl_truth_row *r = &t->rows[t->n];
         memset(r, 0, sizeof *r);
         char *fields[5] = { r->type, r->provider, r->name, r->value, r->value2 };
-        size_t sizes[5] = { sizeof r->type, sizeof r->provider, sizeof r->name,
-                            sizeof r->value, sizeof r->value2 };
+        size_t sizes[5] = { sizeof r->type, sizeof r->provider, sizeof r->name, sizeof r->value,
+                            sizeof r->value2 };
         char *p = line;
         for (int i = 0; i < 5 && p; i++) {
             char *tab = strchr(p, '\t');

@@ -21,10 +21,10 @@
 #define MAXPKT 64
 
 typedef struct test_pkt {
-    uint8_t *l3;            /* exact-size heap copy: ASan sees over-reads */
+    uint8_t *l3; /* exact-size heap copy: ASan sees over-reads */
     uint32_t len;
     uint64_t ts_us;
-    unsigned frame;         /* 1-based frame number in the capture */
+    unsigned frame; /* 1-based frame number in the capture */
 } test_pkt;
 
 typedef struct test_flow {
@@ -34,8 +34,7 @@ typedef struct test_flow {
 
 /* Packets of the flow with server address server and the given client
  * port (either direction), in capture order. */
-static void load_flow(const char *rel, const char *server, uint16_t client_port,
-                      test_flow *fl)
+static void load_flow(const char *rel, const char *server, uint16_t client_port, test_flow *fl)
 {
     char eb[PCAP_ERRBUF_SIZE];
     char *path = fl_test_path(rel);
@@ -97,7 +96,7 @@ static void load_flow(const char *rel, const char *server, uint16_t client_port,
         if (!match)
             continue;
         if (fl->n == MAXPKT)
-            break;   /* the start of a flow is what classification needs */
+            break; /* the start of a flow is what classification needs */
         test_pkt *t = &fl->pkt[fl->n++];
         t->l3 = fl_test_exact_copy(l3, len);
         t->len = len;
@@ -309,7 +308,7 @@ START_TEST(every_prefix_of_client_hello)
         fl_classifier_flow_free(c, f);
         free(cut);
     }
-    ck_assert_uint_ge(with_sni, 1);   /* at least the whole packet */
+    ck_assert_uint_ge(with_sni, 1); /* at least the whole packet */
     fl_classifier_free(c);
     free_flow(&fl);
 }
@@ -329,12 +328,12 @@ START_TEST(pool_exhaustion_and_reuse)
     ck_assert(a != b && b != d && a != d);
     ck_assert_ptr_null(fl_classifier_flow_new(c));
     fl_classifier_flow_free(c, b);
-    fl_classifier_flow_free(c, b);          /* a double free is ignored */
+    fl_classifier_flow_free(c, b); /* a double free is ignored */
     fl_ndpi_flow *e = fl_classifier_flow_new(c);
-    ck_assert(e == b);                      /* the freed slot comes back */
+    ck_assert(e == b); /* the freed slot comes back */
     ck_assert_ptr_null(fl_classifier_flow_new(c));
     fl_classifier_flow_free(c, NULL);
-    fl_classifier_free(c);                  /* frees flows still in use */
+    fl_classifier_free(c); /* frees flows still in use */
 
     c = new_classifier(NULL, 0);
     ck_assert_ptr_null(fl_classifier_flow_new(c));
@@ -444,7 +443,7 @@ START_TEST(custom_host_rule_names_the_flow)
     char printed[512], err[256] = "";
     fl_classifier *c = new_quiet(path, printed, sizeof printed, err, sizeof err);
     ck_assert_msg(c != NULL, "%s", err);
-    ck_assert_str_eq(printed, "");   /* the IPv6 ip: rule is not nDPI's */
+    ck_assert_str_eq(printed, ""); /* the IPv6 ip: rule is not nDPI's */
     test_flow fl;
     load_flow("pcaps/real/openjdk-25.0.2-zeek.org.pcap", "192.0.78.150", 55058, &fl);
     fl_classification out;
@@ -469,10 +468,11 @@ START_TEST(bad_rules_are_errors)
     drop_tmp(path);
 
     static const char *const bad[] = {
-        "ip:1.2.3.0/33@X\n",      "ip:1.2.3.0/24@Bad Name\n", "ip:300.1.1.1@X\n",
-        "host:\"a.example@X\n",   "tcp:99999@X\n",            "ip:1.2.3.4:0@X\n",
-        "ip:2001:db8::/129@X\n",  "host:\"\"@X\n",            "ip:1.2.3.4@\n",
-        "ip:1.2.3.4,,ip:1.2.3.5@X\n",
+        "ip:1.2.3.0/33@X\n",     "ip:1.2.3.0/24@Bad Name\n",
+        "ip:300.1.1.1@X\n",      "host:\"a.example@X\n",
+        "tcp:99999@X\n",         "ip:1.2.3.4:0@X\n",
+        "ip:2001:db8::/129@X\n", "host:\"\"@X\n",
+        "ip:1.2.3.4@\n",         "ip:1.2.3.4,,ip:1.2.3.5@X\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         path = write_tmp("bad2.rules", bad[i]);
@@ -517,10 +517,10 @@ START_TEST(ndpi_lists_and_host_rules)
     ck_assert_str_eq(name_of(c, fl_classifier_match_ipv4(c, &a)), "Google");
     fl_addr_parse("104.16.1.1", &a);
     ck_assert_str_eq(name_of(c, fl_classifier_match_ipv4(c, &a)), "Cloudflare");
-    fl_addr_parse("192.0.2.1", &a);   /* TEST-NET-1, RFC 5737 */
+    fl_addr_parse("192.0.2.1", &a); /* TEST-NET-1, RFC 5737 */
     ck_assert_uint_eq(fl_classifier_match_ipv4(c, &a), 0);
     fl_addr_parse("2a00:1450::1", &a);
-    ck_assert_uint_eq(fl_classifier_match_ipv4(c, &a), 0);   /* IPv4 only */
+    ck_assert_uint_eq(fl_classifier_match_ipv4(c, &a), 0); /* IPv4 only */
     /* Host rules: suffixes, case-insensitive. Some of nDPI's own patterns
      * are substrings ("youtube." matches youtube.com.example.org), which is
      * why provider.c puts its suffix table first. */
@@ -561,7 +561,7 @@ START_TEST(prefix_table_longest_match)
     add(t, "104.16.5.128", 25, 3);
     add(t, "2606:4700::", 32, 4);
     add(t, "2606:4700:10::", 48, 5);
-    add(t, "10.1.2.3", 16, 6);   /* host bits are dropped: 10.1.0.0/16 */
+    add(t, "10.1.2.3", 16, 6); /* host bits are dropped: 10.1.0.0/16 */
     ck_assert_uint_eq(fl_prefix_table_size(t), 6);
     ck_assert_uint_eq(look(t, "104.16.1.1"), 1);
     ck_assert_uint_eq(look(t, "104.23.255.255"), 1);

@@ -117,8 +117,9 @@ START_TEST(config_setting)
     fl_config_defaults(&c);
     ck_assert_str_eq(c.client_key_file, "");
     char err[256];
-    ck_assert_msg(fl_config_set(&c, "privacy.client_key_file", "/etc/faultline/client.key",
-                                err, sizeof err), "%s", err);
+    ck_assert_msg(
+        fl_config_set(&c, "privacy.client_key_file", "/etc/faultline/client.key", err, sizeof err),
+        "%s", err);
     ck_assert_str_eq(c.client_key_file, "/etc/faultline/client.key");
 }
 END_TEST

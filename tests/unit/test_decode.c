@@ -151,13 +151,13 @@ static void teardown(void)
     last_copy = NULL;
 }
 
-#define ASSERT_OK(r) \
+#define ASSERT_OK(r)                                                                               \
     ck_assert_msg((r) == FL_DECODE_OK, "result %d why %s", (int)(r), fl_decode_error_name(why))
-#define ASSERT_ERR(r, e)                                                          \
-    do {                                                                          \
-        ck_assert_int_eq((r), FL_DECODE_ERROR);                                   \
-        ck_assert_msg(why == (e), "why %s, expected %s", fl_decode_error_name(why), \
-                      fl_decode_error_name(e));                                   \
+#define ASSERT_ERR(r, e)                                                                           \
+    do {                                                                                           \
+        ck_assert_int_eq((r), FL_DECODE_ERROR);                                                    \
+        ck_assert_msg(why == (e), "why %s, expected %s", fl_decode_error_name(why),                \
+                      fl_decode_error_name(e));                                                    \
     } while (0)
 
 static void assert_addr(const fl_addr *got, const char *want)
@@ -329,10 +329,10 @@ START_TEST(cisco_sgt)
     /* bytes as in pcaps/real/tls_sgt.pcap frame 1: 89 09 01 01 00 01 00 02 08 00 */
     frame f = { .n = 0 };
     eth(&f, 0x8909);
-    put8(&f, 1);     /* version */
-    put8(&f, 1);     /* length */
-    put16(&f, 1);    /* option: SGT */
-    put16(&f, 2);    /* SGT value */
+    put8(&f, 1);  /* version */
+    put8(&f, 1);  /* length */
+    put16(&f, 1); /* option: SGT */
+    put16(&f, 2); /* SGT value */
     put16(&f, 0x0800);
     ipv4(&f, 6, "10.1.1.150", "64.100.1.197", 32);
     tcp(&f, 39312, 443, 2685812810u, 834574596u, 0x18, 8, 0);
@@ -349,8 +349,8 @@ START_TEST(pppoe_session)
     eth(&f, 0x8864);
     put8(&f, 0x11);
     put8(&f, 0x00);
-    put16(&f, 0x1234);      /* session */
-    put16(&f, 2 + 20 + 8);  /* PPP frame length */
+    put16(&f, 0x1234);     /* session */
+    put16(&f, 2 + 20 + 8); /* PPP frame length */
     put16(&f, 0x0021);
     ipv4(&f, 17, "100.64.0.1", "8.8.8.8", 8);
     udp(&f, 33333, 53, 8, 0);
@@ -468,8 +468,8 @@ END_TEST
 START_TEST(linux_cooked)
 {
     frame f = { .n = 0 };
-    put16(&f, 0);     /* to us */
-    put16(&f, 1);     /* ARPHRD_ETHER */
+    put16(&f, 0); /* to us */
+    put16(&f, 1); /* ARPHRD_ETHER */
     put16(&f, 6);
     fill(&f, 8, 0x12);
     put16(&f, 0x0800);
@@ -483,9 +483,9 @@ START_TEST(linux_cooked)
     frame g = { .n = 0 };
     put16(&g, 0x86dd);
     put16(&g, 0);
-    put32(&g, 2);     /* ifindex */
+    put32(&g, 2); /* ifindex */
     put16(&g, 1);
-    put8(&g, 4);      /* outgoing */
+    put8(&g, 4); /* outgoing */
     put8(&g, 6);
     fill(&g, 8, 0x34);
     ipv6(&g, 6, "2001:db8::5", "2606:4700::1", 20 + 7);
@@ -600,7 +600,8 @@ END_TEST
  * `inner` bytes. */
 static void gre_outer(frame *f, uint16_t flags, uint16_t proto, size_t inner)
 {
-    size_t opt = ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & 0x1000) ? 4 : 0);
+    size_t opt =
+        ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & 0x1000) ? 4 : 0);
     eth(f, 0x8100);
     tag(f, 42, 0x0800);
     ipv4(f, 47, "10.200.0.3", "10.200.0.224", (uint16_t)(4 + opt + inner));
@@ -841,8 +842,8 @@ START_TEST(ipv6_extension_headers)
     put8(&f, 51);
     put8(&f, 0);
     fill(&f, 6, 0x01);
-    put8(&f, 6);   /* AH: next header TCP */
-    put8(&f, 4);   /* (4 + 2) * 4 = 24 bytes */
+    put8(&f, 6); /* AH: next header TCP */
+    put8(&f, 4); /* (4 + 2) * 4 = 24 bytes */
     fill(&f, 22, 0xab);
     tcp(&f, 443, 60000, 100, 200, 0x18, 5, 6);
     ASSERT_OK(dec(1, &f));

@@ -33,7 +33,10 @@ static uint64_t rnd64(void)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
-static double unit(void) { return (double)(rnd64() >> 11) * 0x1p-53; }
+static double unit(void)
+{
+    return (double)(rnd64() >> 11) * 0x1p-53;
+}
 
 /* Poisson by inversion for small means, normal approximation for large. */
 static uint32_t poisson(double mean)
@@ -58,13 +61,13 @@ static uint32_t poisson(double mean)
 typedef struct sim {
     int nprov;
     const char *names[MAXP];
-    double per_min[MAXP];                 /* per family: TLS, HTTP, DNS */
+    double per_min[MAXP]; /* per family: TLS, HTTP, DNS */
     uint32_t clients[MAXP];
     double (*fail_p)(int prov, double t, void *ctx);
     double (*dns_fail)(int prov, double t, void *ctx); /* DNS, if not fail */
     void *ctx;
     double duration;
-    int resolvers;                        /* 0: no resolver facts */
+    int resolvers; /* 0: no resolver facts */
     double (*res_fail)(int res, double t);
 } sim;
 
@@ -137,10 +140,12 @@ static fl_detector *run_sim(const sim *s, const fl_config *cfg, uint64_t seed)
             double mean = s->per_min[p] * BUCKET / 60, q = s->fail_p(p, t, s->ctx);
             uint32_t nc = 0, C = s->clients[p] ? s->clients[p] : 20;
             fl_counts *c = &e[p].counts;
-            tally(c, cl[p], cf[p], &nc, C, FL_C_tls_handshakes, FL_C_tls_failures, mean, q, FL_C_flows);
+            tally(c, cl[p], cf[p], &nc, C, FL_C_tls_handshakes, FL_C_tls_failures, mean, q,
+                  FL_C_flows);
             tally(c, cl[p], cf[p], &nc, C, FL_C_http_responses, FL_C_http_5xx, mean, q, FL_C_COUNT);
             double qd = s->dns_fail ? s->dns_fail(p, t, s->ctx) : q;
-            tally(c, cl[p], cf[p], &nc, C, FL_C_dns_queries, FL_C_dns_servfail, mean, qd, FL_C_dns_responses);
+            tally(c, cl[p], cf[p], &nc, C, FL_C_dns_queries, FL_C_dns_servfail, mean, qd,
+                  FL_C_dns_responses);
             c->v[FL_C_tcp_attempts] = c->v[FL_C_flows];
             e[p].start = (uint64_t)(T0 + t);
             e[p].width = BUCKET;
@@ -158,10 +163,10 @@ static fl_detector *run_sim(const sim *s, const fl_config *cfg, uint64_t seed)
 
 typedef enum { STEP, RAMP, FLAP } shape;
 typedef struct incident {
-    unsigned mask;            /* providers affected */
+    unsigned mask; /* providers affected */
     double onset, end, base, level, low;
     shape kind;
-    double period;            /* FLAP: full cycle, high for its first half */
+    double period; /* FLAP: full cycle, high for its first half */
 } incident;
 
 static double inc_fail(int prov, double t, void *ctx)
@@ -170,14 +175,17 @@ static double inc_fail(int prov, double t, void *ctx)
     if (!(in->mask & (1u << prov)) || t < in->onset || t >= in->end)
         return in->base;
     switch (in->kind) {
-    case RAMP: return in->base + (in->level - in->base) * (t - in->onset) / (in->end - in->onset);
-    case FLAP: return fmod(t - in->onset, in->period) < in->period / 2 ? in->level : in->low;
-    default: return in->level;
+    case RAMP:
+        return in->base + (in->level - in->base) * (t - in->onset) / (in->end - in->onset);
+    case FLAP:
+        return fmod(t - in->onset, in->period) < in->period / 2 ? in->level : in->low;
+    default:
+        return in->level;
     }
 }
 
-static const char *const NAMES[MAXP] = { "Cloudflare", "AWS", "Google", "Microsoft",
-                                         "Akamai", "Fastly", "Oracle", "unknown" };
+static const char *const NAMES[MAXP] = { "Cloudflare", "AWS",    "Google", "Microsoft",
+                                         "Akamai",     "Fastly", "Oracle", "unknown" };
 
 static sim make_sim(int nprov, double per_min, incident *in, double duration)
 {
@@ -199,7 +207,9 @@ static size_t alerts_of(fl_detector *d, const fl_alert **al)
 {
     size_t n = fl_detector_alerts(d, al);
     for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "  alert %u %s scope %s raised %+.0f resolved %+.0f flaps %u peaks %u merged %u into %u\n",
+        fprintf(stderr,
+                "  alert %u %s scope %s raised %+.0f resolved %+.0f flaps %u peaks %u merged %u "
+                "into %u\n",
                 (*al)[i].id, (*al)[i].provider, (*al)[i].scope, (*al)[i].raised_at - T0,
                 (*al)[i].resolved_at ? (*al)[i].resolved_at - T0 : -1.0, (*al)[i].flaps,
                 (*al)[i].npeaks, (*al)[i].nmerged, (*al)[i].merged_into);
@@ -411,7 +421,9 @@ static void low_volume(double level, double median_max, double worst_max)
         const fl_alert *al;
         ck_assert_uint_eq(alerts_of(d, &al), 1);
         ck_assert(al[0].raised_at >= T0 + in.onset);
-        ck_assert_msg(al[0].resolved_at - (T0 + in.end) <= 180, "level %g seed %d: resolved %.0f s after the end", level, 100 + i, al[0].resolved_at - (T0 + in.end));
+        ck_assert_msg(al[0].resolved_at - (T0 + in.end) <= 180,
+                      "level %g seed %d: resolved %.0f s after the end", level, 100 + i,
+                      al[0].resolved_at - (T0 + in.end));
         lat[i] = al[0].raised_at - (T0 + in.onset);
         for (int k = i; k > 0 && lat[k] < lat[k - 1]; k--) {
             double t = lat[k];
@@ -441,7 +453,9 @@ END_TEST
 START_TEST(test_ramp)
 {
     /* 1 % -> 60 % over 10 minutes, 60 attempts a minute per family */
-    incident in = { .mask = 1, .onset = 3600, .end = 4200, .base = 0.01, .level = 0.6, .kind = RAMP };
+    incident in = {
+        .mask = 1, .onset = 3600, .end = 4200, .base = 0.01, .level = 0.6, .kind = RAMP
+    };
     expect_one(&in, 60, 0, 300 + (uint64_t)_i);
 }
 END_TEST
@@ -450,8 +464,14 @@ START_TEST(test_flapping_one_alert)
 {
     /* 75-90 % and 0 % alternating on a 5-minute cycle for 30 minutes:
      * one alert, its cycles counted inside it */
-    incident in = { .mask = 1, .onset = 3600, .end = 5400, .base = 0.01, .level = 0.8,
-                    .low = 0.01, .kind = FLAP, .period = 300 };
+    incident in = { .mask = 1,
+                    .onset = 3600,
+                    .end = 5400,
+                    .base = 0.01,
+                    .level = 0.8,
+                    .low = 0.01,
+                    .kind = FLAP,
+                    .period = 300 };
     fl_config cfg;
     fl_config_defaults(&cfg);
     sim s = make_sim(5, 60, &in, 7200);
@@ -472,8 +492,14 @@ END_TEST
  * the end (not a flap hold after the last peak). */
 START_TEST(test_flapping_elevated_troughs)
 {
-    incident in = { .mask = 1, .onset = 3600, .end = 5400, .base = 0.01, .level = 0.85,
-                    .low = 0.45, .kind = FLAP, .period = 300 };
+    incident in = { .mask = 1,
+                    .onset = 3600,
+                    .end = 5400,
+                    .base = 0.01,
+                    .level = 0.85,
+                    .low = 0.45,
+                    .kind = FLAP,
+                    .period = 300 };
     fl_config cfg;
     fl_config_defaults(&cfg);
     sim s = make_sim(5, 30, &in, 7200);
@@ -624,8 +650,14 @@ END_TEST
 
 START_TEST(test_deterministic)
 {
-    incident in = { .mask = 3, .onset = 1800, .end = 2400, .base = 0.01, .level = 0.5,
-                    .low = 0.05, .kind = FLAP, .period = 120 };
+    incident in = { .mask = 3,
+                    .onset = 1800,
+                    .end = 2400,
+                    .base = 0.01,
+                    .level = 0.5,
+                    .low = 0.05,
+                    .kind = FLAP,
+                    .period = 120 };
     fl_config cfg;
     fl_config_defaults(&cfg);
     sim s = make_sim(5, 40, &in, 3600);

@@ -109,8 +109,8 @@ static void check_prefix(const expect *e, const uint8_t *msg, uint32_t len, uint
     }
 
     bool want_complete = e->an_end && plen >= e->an_end;
-    ck_assert_msg(m.answers_complete == want_complete, "%s: prefix %u answers_complete %d",
-                  e->what, plen, m.answers_complete);
+    ck_assert_msg(m.answers_complete == want_complete, "%s: prefix %u answers_complete %d", e->what,
+                  plen, m.answers_complete);
     bool want_answered = e->ans_at && plen >= e->ans_at;
     ck_assert_msg(m.answered_qtype == want_answered, "%s: prefix %u answered_qtype %d", e->what,
                   plen, m.answered_qtype);
@@ -157,16 +157,23 @@ static fl_dns_parse_result parse_exact(const uint8_t *msg, uint32_t len, fl_dns_
 
 /* Standard query, RD, for "WWW.Example.COM" A IN: the name is lower-cased. */
 static const uint8_t m_query[] = {
-    0x12, 0x34, 0x01, 0x00,                   /* id 0x1234, QR 0, opcode 0, RD */
+    0x12, 0x34, 0x01, 0x00,                         /* id 0x1234, QR 0, opcode 0, RD */
     0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* qd 1 an 0 ns 0 ar 0 */
-    3, 'W', 'W', 'W', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'C', 'O', 'M', 0, /* 12..28 */
-    0x00, 0x01, 0x00, 0x01,                   /* A IN, ends at 33 */
+    3,    'W',  'W',  'W',  7,    'E',  'x',  'a',  'm',
+    'p',  'l',  'e',  3,    'C',  'O',  'M',  0, /* 12..28 */
+    0x00, 0x01, 0x00, 0x01,                      /* A IN, ends at 33 */
 };
 
 START_TEST(test_query)
 {
-    expect e = { .what = "query", .id = 0x1234, .response = false, .qd = 1,
-                 .q_end = 33, .qname = "www.example.com", .qtype = 1, .qclass = 1 };
+    expect e = { .what = "query",
+                 .id = 0x1234,
+                 .response = false,
+                 .qd = 1,
+                 .q_end = 33,
+                 .qname = "www.example.com",
+                 .qtype = 1,
+                 .qclass = 1 };
     check_all_prefixes(&e, m_query, sizeof m_query);
 }
 END_TEST
@@ -175,54 +182,254 @@ END_TEST
  * a.CDN.net -> b.cdn.net (compressed), two A and one AAAA for b.cdn.net. The
  * last owner name is a pointer to a pointer (104 -> 72 -> 68 -> 47). */
 static const uint8_t m_chain[] = {
-    0xab, 0xcd, 0x81, 0x80,                   /* id 0xabcd, QR, RD, RA, NOERROR */
-    0x00, 0x01, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, /* qd 1 an 5 */
-    3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, /* 12 */
-    0x00, 0x01, 0x00, 0x01,                   /* A IN; question ends at 33 */
+    0xab,
+    0xcd,
+    0x81,
+    0x80, /* id 0xabcd, QR, RD, RA, NOERROR */
+    0x00,
+    0x01,
+    0x00,
+    0x05,
+    0x00,
+    0x00,
+    0x00,
+    0x00, /* qd 1 an 5 */
+    3,
+    'w',
+    'w',
+    'w',
+    7,
+    'e',
+    'x',
+    'a',
+    'm',
+    'p',
+    'l',
+    'e',
+    3,
+    'c',
+    'o',
+    'm',
+    0, /* 12 */
+    0x00,
+    0x01,
+    0x00,
+    0x01, /* A IN; question ends at 33 */
     /* 33: www.example.com CNAME a.CDN.net; the target at 45, "CDN.net" at 47 */
-    0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x0b,
-    1, 'a', 3, 'C', 'D', 'N', 3, 'n', 'e', 't', 0,
+    0xc0,
+    0x0c,
+    0x00,
+    0x05,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x0e,
+    0x10,
+    0x00,
+    0x0b,
+    1,
+    'a',
+    3,
+    'C',
+    'D',
+    'N',
+    3,
+    'n',
+    'e',
+    't',
+    0,
     /* 56: a.cdn.net (-> 45) CNAME b + ptr 47; the target at 68; ends at 72 */
-    0xc0, 0x2d, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x04,
-    1, 'b', 0xc0, 0x2f,
+    0xc0,
+    0x2d,
+    0x00,
+    0x05,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x0e,
+    0x10,
+    0x00,
+    0x04,
+    1,
+    'b',
+    0xc0,
+    0x2f,
     /* 72: b.cdn.net (-> 68) A 192.0.2.1; ends at 88 */
-    0xc0, 0x44, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04,
-    192, 0, 2, 1,
+    0xc0,
+    0x44,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x01,
+    0x2c,
+    0x00,
+    0x04,
+    192,
+    0,
+    2,
+    1,
     /* 88: b.cdn.net A 192.0.2.2; ends at 104 */
-    0xc0, 0x44, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04,
-    192, 0, 2, 2,
+    0xc0,
+    0x44,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x01,
+    0x2c,
+    0x00,
+    0x04,
+    192,
+    0,
+    2,
+    2,
     /* 104: owner -> 72 (itself a pointer) AAAA 2001:db8::1; ends at 132 */
-    0xc0, 0x48, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x10,
-    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    0xc0,
+    0x48,
+    0x00,
+    0x1c,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x01,
+    0x2c,
+    0x00,
+    0x10,
+    0x20,
+    0x01,
+    0x0d,
+    0xb8,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
 };
 
 START_TEST(test_cname_chain)
 {
-    expect e = { .what = "chain", .id = 0xabcd, .response = true, .qd = 1, .an = 5,
-                 .q_end = 33, .qname = "www.example.com", .qtype = 1, .qclass = 1,
-                 .an_end = 132, .ans_at = 88,
-                 .ncnames = 2, .cnames = { "a.cdn.net", "b.cdn.net" },
-                 .naddrs = 3, .addrs = { "192.0.2.1", "192.0.2.2", "2001:db8::1" } };
+    expect e = { .what = "chain",
+                 .id = 0xabcd,
+                 .response = true,
+                 .qd = 1,
+                 .an = 5,
+                 .q_end = 33,
+                 .qname = "www.example.com",
+                 .qtype = 1,
+                 .qclass = 1,
+                 .an_end = 132,
+                 .ans_at = 88,
+                 .ncnames = 2,
+                 .cnames = { "a.cdn.net", "b.cdn.net" },
+                 .naddrs = 3,
+                 .addrs = { "192.0.2.1", "192.0.2.2", "2001:db8::1" } };
     check_all_prefixes(&e, m_chain, sizeof m_chain);
 }
 END_TEST
 
 /* NXDOMAIN for nope.example A, with the SOA of example in authority. */
 static const uint8_t m_nxdomain[] = {
-    0xbe, 0xef, 0x81, 0x83,                   /* QR, RD, RA, rcode 3 */
-    0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, /* qd 1 an 0 ns 1 */
-    4, 'n', 'o', 'p', 'e', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, /* 12; "example" at 17 */
-    0x00, 0x01, 0x00, 0x01,                   /* A IN; ends at 30 */
+    0xbe,
+    0xef,
+    0x81,
+    0x83, /* QR, RD, RA, rcode 3 */
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x00, /* qd 1 an 0 ns 1 */
+    4,
+    'n',
+    'o',
+    'p',
+    'e',
+    7,
+    'e',
+    'x',
+    'a',
+    'm',
+    'p',
+    'l',
+    'e',
+    0, /* 12; "example" at 17 */
+    0x00,
+    0x01,
+    0x00,
+    0x01, /* A IN; ends at 30 */
     /* 30: example SOA ns.example h.example 1 3600 600 86400 300 */
-    0xc0, 0x11, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x1d,
-    2, 'n', 's', 0xc0, 0x11, 1, 'h', 0xc0, 0x11,
-    0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x02, 0x58, 0, 1, 0x51, 0x80, 0, 0, 0x01, 0x2c,
+    0xc0,
+    0x11,
+    0x00,
+    0x06,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x0e,
+    0x10,
+    0x00,
+    0x1d,
+    2,
+    'n',
+    's',
+    0xc0,
+    0x11,
+    1,
+    'h',
+    0xc0,
+    0x11,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0x0e,
+    0x10,
+    0,
+    0,
+    0x02,
+    0x58,
+    0,
+    1,
+    0x51,
+    0x80,
+    0,
+    0,
+    0x01,
+    0x2c,
 };
 
 START_TEST(test_nxdomain)
 {
-    expect e = { .what = "nxdomain", .id = 0xbeef, .response = true, .rcode = 3, .qd = 1,
-                 .ns = 1, .q_end = 30, .qname = "nope.example", .qtype = 1, .qclass = 1,
+    expect e = { .what = "nxdomain",
+                 .id = 0xbeef,
+                 .response = true,
+                 .rcode = 3,
+                 .qd = 1,
+                 .ns = 1,
+                 .q_end = 30,
+                 .qname = "nope.example",
+                 .qtype = 1,
+                 .qclass = 1,
                  .an_end = 30 };
     check_all_prefixes(&e, m_nxdomain, sizeof m_nxdomain);
 }
@@ -230,38 +437,97 @@ END_TEST
 
 /* SERVFAIL for dynamodb.us-east-1.amazonaws.com A: no answers at all. */
 static const uint8_t m_servfail[] = {
-    0x01, 0x02, 0x81, 0x82,                   /* QR, RD, RA, rcode 2 */
-    0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    8, 'd', 'y', 'n', 'a', 'm', 'o', 'd', 'b', 9, 'u', 's', '-', 'e', 'a', 's', 't', '-', '1',
-    9, 'a', 'm', 'a', 'z', 'o', 'n', 'a', 'w', 's', 3, 'c', 'o', 'm', 0, /* 12..45 */
-    0x00, 0x01, 0x00, 0x01,                   /* ends at 50 */
+    0x01, 0x02, 0x81, 0x82, /* QR, RD, RA, rcode 2 */
+    0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 8,   'd', 'y', 'n', 'a', 'm',
+    'o',  'd',  'b',  9,    'u',  's',  '-',  'e',  'a', 's', 't', '-', '1', 9,
+    'a',  'm',  'a',  'z',  'o',  'n',  'a',  'w',  's', 3,   'c', 'o', 'm', 0, /* 12..45 */
+    0x00, 0x01, 0x00, 0x01,                                                     /* ends at 50 */
 };
 
 START_TEST(test_servfail)
 {
-    expect e = { .what = "servfail", .id = 0x0102, .response = true, .rcode = 2, .qd = 1,
-                 .q_end = 50, .qname = "dynamodb.us-east-1.amazonaws.com", .qtype = 1,
-                 .qclass = 1, .an_end = 50 };
+    expect e = { .what = "servfail",
+                 .id = 0x0102,
+                 .response = true,
+                 .rcode = 2,
+                 .qd = 1,
+                 .q_end = 50,
+                 .qname = "dynamodb.us-east-1.amazonaws.com",
+                 .qtype = 1,
+                 .qclass = 1,
+                 .an_end = 50 };
     check_all_prefixes(&e, m_servfail, sizeof m_servfail);
 }
 END_TEST
 
 /* NODATA: NOERROR for www.example.com AAAA whose only answer is a CNAME. */
 static const uint8_t m_nodata_cname[] = {
-    0x02, 0x03, 0x81, 0x80,
-    0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* qd 1 an 1 */
-    3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, /* 12 */
-    0x00, 0x1c, 0x00, 0x01,                   /* AAAA IN; ends at 33 */
+    0x02,
+    0x03,
+    0x81,
+    0x80,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x00, /* qd 1 an 1 */
+    3,
+    'w',
+    'w',
+    'w',
+    7,
+    'e',
+    'x',
+    'a',
+    'm',
+    'p',
+    'l',
+    'e',
+    3,
+    'c',
+    'o',
+    'm',
+    0, /* 12 */
+    0x00,
+    0x1c,
+    0x00,
+    0x01, /* AAAA IN; ends at 33 */
     /* 33: CNAME e + ptr to "example.com" (16); ends at 49 */
-    0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x04,
-    1, 'e', 0xc0, 0x10,
+    0xc0,
+    0x0c,
+    0x00,
+    0x05,
+    0x00,
+    0x01,
+    0x00,
+    0x00,
+    0x0e,
+    0x10,
+    0x00,
+    0x04,
+    1,
+    'e',
+    0xc0,
+    0x10,
 };
 
 START_TEST(test_nodata_cname)
 {
-    expect e = { .what = "nodata-cname", .id = 0x0203, .response = true, .qd = 1, .an = 1,
-                 .q_end = 33, .qname = "www.example.com", .qtype = 28, .qclass = 1,
-                 .an_end = 49, .ncnames = 1, .cnames = { "e.example.com" } };
+    expect e = { .what = "nodata-cname",
+                 .id = 0x0203,
+                 .response = true,
+                 .qd = 1,
+                 .an = 1,
+                 .q_end = 33,
+                 .qname = "www.example.com",
+                 .qtype = 28,
+                 .qclass = 1,
+                 .an_end = 49,
+                 .ncnames = 1,
+                 .cnames = { "e.example.com" } };
     check_all_prefixes(&e, m_nodata_cname, sizeof m_nodata_cname);
 }
 END_TEST
@@ -269,19 +535,27 @@ END_TEST
 /* NODATA: authoritative NOERROR for v4only.example AAAA, only an SOA in
  * authority. */
 static const uint8_t m_nodata_soa[] = {
-    0x03, 0x04, 0x85, 0x80,                   /* QR, AA, RD, RA */
+    0x03, 0x04, 0x85, 0x80,                         /* QR, AA, RD, RA */
     0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, /* qd 1 ns 1 */
-    6, 'v', '4', 'o', 'n', 'l', 'y', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, /* "example" at 19 */
-    0x00, 0x1c, 0x00, 0x01,                   /* ends at 32 */
-    0xc0, 0x13, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x1d,
-    2, 'n', 's', 0xc0, 0x13, 1, 'h', 0xc0, 0x13,
-    0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x02, 0x58, 0, 1, 0x51, 0x80, 0, 0, 0x01, 0x2c,
+    6,    'v',  '4',  'o',  'n',  'l',  'y',  7,    'e',  'x',  'a',  'm',  'p',  'l',
+    'e',  0,                /* "example" at 19 */
+    0x00, 0x1c, 0x00, 0x01, /* ends at 32 */
+    0xc0, 0x13, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x1d, 2,    'n',
+    's',  0xc0, 0x13, 1,    'h',  0xc0, 0x13, 0,    0,    0,    1,    0,    0,    0x0e,
+    0x10, 0,    0,    0x02, 0x58, 0,    1,    0x51, 0x80, 0,    0,    0x01, 0x2c,
 };
 
 START_TEST(test_nodata_soa)
 {
-    expect e = { .what = "nodata-soa", .id = 0x0304, .response = true, .qd = 1, .ns = 1,
-                 .q_end = 32, .qname = "v4only.example", .qtype = 28, .qclass = 1,
+    expect e = { .what = "nodata-soa",
+                 .id = 0x0304,
+                 .response = true,
+                 .qd = 1,
+                 .ns = 1,
+                 .q_end = 32,
+                 .qname = "v4only.example",
+                 .qtype = 28,
+                 .qclass = 1,
                  .an_end = 32 };
     check_all_prefixes(&e, m_nodata_soa, sizeof m_nodata_soa);
 }
@@ -292,7 +566,11 @@ END_TEST
 START_TEST(test_bad_pointers_in_question)
 {
     static const uint8_t hdr[12] = { 0x55, 0x66, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0 };
-    static const struct { const char *what; uint8_t name[8]; uint32_t n; } cases[] = {
+    static const struct {
+        const char *what;
+        uint8_t name[8];
+        uint32_t n;
+    } cases[] = {
         { "self pointer", { 0xc0, 0x0c }, 2 },
         { "label then pointer to its start", { 1, 'a', 0xc0, 0x0c }, 4 },
         { "forward pointer", { 0xc0, 0x0e, 1, 'a', 0 }, 5 },
@@ -320,16 +598,23 @@ END_TEST
  * to the owner's own start (19). A check of "target < pointer position"
  * alone would loop forever here. */
 static const uint8_t m_loop_answer[] = {
-    0x77, 0x88, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
-    1, 'a', 0, 0x00, 0x01, 0x00, 0x01,        /* 12: a A IN; ends at 19 */
-    1, 'x', 0xc0, 0x13,                       /* 19: x + ptr 19 */
-    0x00, 0x01, 0x00, 0x01, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1,
+    0x77, 0x88, 0x81, 0x80, 0,    1, 0, 1,  0, 0, 0,  0, 1, 'a',
+    0,    0x00, 0x01, 0x00, 0x01, /* 12: a A IN; ends at 19 */
+    1,    'x',  0xc0, 0x13,       /* 19: x + ptr 19 */
+    0x00, 0x01, 0x00, 0x01, 0,    0, 0, 60, 0, 4, 10, 0, 0, 1,
 };
 
 START_TEST(test_pointer_loop_answer)
 {
-    expect e = { .what = "loop in answer", .id = 0x7788, .response = true, .qd = 1, .an = 1,
-                 .q_end = 19, .qname = "a", .qtype = 1, .qclass = 1 };
+    expect e = { .what = "loop in answer",
+                 .id = 0x7788,
+                 .response = true,
+                 .qd = 1,
+                 .an = 1,
+                 .q_end = 19,
+                 .qname = "a",
+                 .qtype = 1,
+                 .qclass = 1 };
     check_all_prefixes(&e, m_loop_answer, sizeof m_loop_answer);
 }
 END_TEST
@@ -386,10 +671,10 @@ static void put_rr_fixed(wbuf *w, uint16_t type, uint16_t rdlen)
 static void build_jump_chain(wbuf *w, unsigned n)
 {
     put_header(w, 0x0a0b, 0x8180, 1, 2);
-    put8(w, 0);                 /* 12: root */
+    put8(w, 0); /* 12: root */
     put16(w, 1);
-    put16(w, 1);                /* question ends at 17 */
-    put8(w, 0);                 /* 17: RR 1 owner root, type 65280 (private) */
+    put16(w, 1); /* question ends at 17 */
+    put8(w, 0);  /* 17: RR 1 owner root, type 65280 (private) */
     put_rr_fixed(w, 65280, (uint16_t)(2 * n));
     uint32_t prev = 12;
     for (unsigned i = 0; i < n; i++) {
@@ -457,8 +742,14 @@ START_TEST(test_name_limits)
     want[253] = '\0';
     ck_assert_str_eq(m.qname, want);
     ck_assert_uint_eq(strlen(m.qname), 253);
-    check_all_prefixes(&(expect){ .what = "255-octet name", .id = 0x0c0d, .opcode = 0, .qd = 1,
-                                  .q_end = w->n, .qname = want, .qtype = 1, .qclass = 1 },
+    check_all_prefixes(&(expect){ .what = "255-octet name",
+                                  .id = 0x0c0d,
+                                  .opcode = 0,
+                                  .qd = 1,
+                                  .q_end = w->n,
+                                  .qname = want,
+                                  .qtype = 1,
+                                  .qclass = 1 },
                        w->b, w->n);
 
     /* One octet more: 256 octets, rejected. */
@@ -482,15 +773,20 @@ END_TEST
 /* Presentation form: '.' and '\' inside a label escaped, bytes outside
  * 0x21..0x7e as \DDD, A-Z lower-cased (RFC 1035 5.1, RFC 4343). */
 static const uint8_t m_escape[] = {
-    0x00, 0x09, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-    3, 'A', '.', 'b', 6, ' ', 0x00, '\\', 0x7f, 0xc3, 'Z', 0, /* 12; ends at 24 */
-    0x00, 0x10, 0x00, 0x01,                   /* TXT IN; ends at 28 */
+    0x00, 0x09, 0x01, 0x00, 0, 1,   0,    0,    0,    0,    0,   0,
+    3,    'A',  '.',  'b',  6, ' ', 0x00, '\\', 0x7f, 0xc3, 'Z', 0, /* 12; ends at 24 */
+    0x00, 0x10, 0x00, 0x01,                                         /* TXT IN; ends at 28 */
 };
 
 START_TEST(test_escapes)
 {
-    expect e = { .what = "escapes", .id = 0x0009, .qd = 1, .q_end = 28,
-                 .qname = "a\\.b.\\032\\000\\\\\\127\\195z", .qtype = 16, .qclass = 1 };
+    expect e = { .what = "escapes",
+                 .id = 0x0009,
+                 .qd = 1,
+                 .q_end = 28,
+                 .qname = "a\\.b.\\032\\000\\\\\\127\\195z",
+                 .qtype = 16,
+                 .qclass = 1 };
     check_all_prefixes(&e, m_escape, sizeof m_escape);
 }
 END_TEST
@@ -558,8 +854,9 @@ START_TEST(test_header_and_plausibility)
     fl_dns_msg m;
     /* Response header with counts but nothing after it (cut by snaplen). */
     static const uint8_t cut[] = { 0xde, 0xad, 0x81, 0x82, 0, 1, 0, 3, 0, 0, 0, 1 };
-    expect e = { .what = "header only", .id = 0xdead, .response = true, .rcode = 2, .qd = 1,
-                 .an = 3, .ar = 1 };
+    expect e = {
+        .what = "header only", .id = 0xdead, .response = true, .rcode = 2, .qd = 1, .an = 3, .ar = 1
+    };
     check_all_prefixes(&e, cut, sizeof cut);
     ck_assert_int_eq(parse_exact(cut, 11, &m), FL_DNS_BAD);
     ck_assert_int_eq(parse_exact(cut, 0, &m), FL_DNS_BAD);
@@ -595,8 +892,8 @@ START_TEST(test_header_and_plausibility)
     /* Other protocols on port 53 / mis-classified flows. */
     static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     ck_assert_int_eq(parse_exact((const uint8_t *)http, sizeof http - 1, &m), FL_DNS_BAD);
-    static const uint8_t tls_ch[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01,
-                                      0xfc, 0x03, 0x03, 0x5a, 0x5b };
+    static const uint8_t tls_ch[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00,
+                                      0x01, 0xfc, 0x03, 0x03, 0x5a, 0x5b };
     ck_assert_int_eq(parse_exact(tls_ch, sizeof tls_ch, &m), FL_DNS_BAD);
 }
 END_TEST
@@ -604,18 +901,27 @@ END_TEST
 /* Several questions: only the first is kept; the answers after all of them
  * are still found. */
 static const uint8_t m_two_questions[] = {
-    0x00, 0x42, 0x81, 0x80, 0, 2, 0, 1, 0, 0, 0, 0,
-    1, 'a', 0, 0x00, 0x01, 0x00, 0x01,        /* 12: a A IN, ends 19 */
-    1, 'b', 0, 0x00, 0x1c, 0x00, 0x01,        /* 19: b AAAA IN, ends 26 */
-    0xc0, 0x13, 0x00, 0x1c, 0x00, 0x01, 0, 0, 0, 60, 0, 16, /* 26: b AAAA */
-    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99, /* ends 54 */
+    0x00, 0x42, 0x81, 0x80, 0,    2,    0,    1, 0, 0,  0, 0,  1, 'a', 0, 0x00,
+    0x01, 0x00, 0x01,                                          /* 12: a A IN, ends 19 */
+    1,    'b',  0,    0x00, 0x1c, 0x00, 0x01,                  /* 19: b AAAA IN, ends 26 */
+    0xc0, 0x13, 0x00, 0x1c, 0x00, 0x01, 0,    0, 0, 60, 0, 16, /* 26: b AAAA */
+    0xfe, 0x80, 0,    0,    0,    0,    0,    0, 0, 0,  0, 0,  0, 0,   0, 0x99, /* ends 54 */
 };
 
 START_TEST(test_two_questions)
 {
-    expect e = { .what = "two questions", .id = 0x42, .response = true, .qd = 2, .an = 1,
-                 .q_end = 19, .qname = "a", .qtype = 1, .qclass = 1, .an_end = 54,
-                 .naddrs = 1, .addrs = { "fe80::99" } };
+    expect e = { .what = "two questions",
+                 .id = 0x42,
+                 .response = true,
+                 .qd = 2,
+                 .an = 1,
+                 .q_end = 19,
+                 .qname = "a",
+                 .qtype = 1,
+                 .qclass = 1,
+                 .an_end = 54,
+                 .naddrs = 1,
+                 .addrs = { "fe80::99" } };
     check_all_prefixes(&e, m_two_questions, sizeof m_two_questions);
 }
 END_TEST
@@ -625,8 +931,7 @@ END_TEST
 /* tshark -r pcaps/real/amp.dns.RRSIG.fragmented.pcap -Y 'frame.number==50' -T fields -e udp.payload
  * tshark -V: id 0x6fd9, flags 0x8182 "Server failure" (2), 1 question
  * "pizzaseo.com: type RRSIG, class IN" (ends 30), no other records. */
-static const char real_servfail[] =
-    "6fd9818200010000000000000870697a7a6173656f03636f6d00002e0001";
+static const char real_servfail[] = "6fd9818200010000000000000870697a7a6173656f03636f6d00002e0001";
 
 /* tshark -r pcaps/real/example.pcap -Y 'frame.number==7' -T fields -e udp.payload
  * tshark -V: id 0xef03, flags 0x8183 "No such name" (3), "wpad.HOME: type A,
@@ -831,16 +1136,32 @@ static const char real_tcp_dnskey[] =
 
 START_TEST(test_real_servfail)
 {
-    expect e = { .what = "real servfail", .id = 0x6fd9, .response = true, .rcode = 2, .qd = 1,
-                 .q_end = 30, .qname = "pizzaseo.com", .qtype = 46, .qclass = 1, .an_end = 30 };
+    expect e = { .what = "real servfail",
+                 .id = 0x6fd9,
+                 .response = true,
+                 .rcode = 2,
+                 .qd = 1,
+                 .q_end = 30,
+                 .qname = "pizzaseo.com",
+                 .qtype = 46,
+                 .qclass = 1,
+                 .an_end = 30 };
     check_hex(&e, real_servfail);
 }
 END_TEST
 
 START_TEST(test_real_nxdomain)
 {
-    expect e = { .what = "real nxdomain", .id = 0xef03, .response = true, .rcode = 3, .qd = 1,
-                 .ns = 1, .q_end = 27, .qname = "wpad.home", .qtype = 1, .qclass = 1,
+    expect e = { .what = "real nxdomain",
+                 .id = 0xef03,
+                 .response = true,
+                 .rcode = 3,
+                 .qd = 1,
+                 .ns = 1,
+                 .q_end = 27,
+                 .qname = "wpad.home",
+                 .qtype = 1,
+                 .qclass = 1,
                  .an_end = 27 };
     check_hex(&e, real_nxdomain);
 }
@@ -848,21 +1169,40 @@ END_TEST
 
 START_TEST(test_real_cname_chain)
 {
-    expect e = { .what = "real chain", .id = 0x2c30, .response = true, .qd = 1, .an = 4,
-                 .q_end = 32, .qname = "www.ynet.co.il", .qtype = 1, .qclass = 1,
-                 .an_end = 123, .ans_at = 107,
-                 .ncnames = 2, .cnames = { "ynet.co.il.d4p.net", "a39.g.akamai.net" },
-                 .naddrs = 2, .addrs = { "212.199.202.9", "212.199.202.53" } };
+    expect e = { .what = "real chain",
+                 .id = 0x2c30,
+                 .response = true,
+                 .qd = 1,
+                 .an = 4,
+                 .q_end = 32,
+                 .qname = "www.ynet.co.il",
+                 .qtype = 1,
+                 .qclass = 1,
+                 .an_end = 123,
+                 .ans_at = 107,
+                 .ncnames = 2,
+                 .cnames = { "ynet.co.il.d4p.net", "a39.g.akamai.net" },
+                 .naddrs = 2,
+                 .addrs = { "212.199.202.9", "212.199.202.53" } };
     check_hex(&e, real_cname_chain);
 }
 END_TEST
 
 START_TEST(test_real_elb)
 {
-    expect e = { .what = "real elb", .id = 0x084d, .response = true, .qd = 1, .an = 9,
-                 .q_end = 37, .qname = "t.visualrevenue.com", .qtype = 1, .qclass = 1,
-                 .an_end = 220, .ans_at = 108,
-                 .ncnames = 1, .cnames = { "pings-1634945082.us-east-1.elb.amazonaws.com" },
+    expect e = { .what = "real elb",
+                 .id = 0x084d,
+                 .response = true,
+                 .qd = 1,
+                 .an = 9,
+                 .q_end = 37,
+                 .qname = "t.visualrevenue.com",
+                 .qtype = 1,
+                 .qclass = 1,
+                 .an_end = 220,
+                 .ans_at = 108,
+                 .ncnames = 1,
+                 .cnames = { "pings-1634945082.us-east-1.elb.amazonaws.com" },
                  .naddrs = 8,
                  .addrs = { "23.21.145.174", "54.243.254.242", "54.243.80.111", "54.235.82.120",
                             "204.236.230.175", "107.20.232.205", "23.23.100.252",
@@ -873,46 +1213,98 @@ END_TEST
 
 START_TEST(test_real_nodata)
 {
-    expect c = { .what = "real nodata cname", .id = 0x8db3, .response = true, .qd = 1, .an = 1,
-                 .q_end = 32, .qname = "www.google.com", .qtype = 28, .qclass = 1,
-                 .an_end = 52, .ncnames = 1, .cnames = { "www.l.google.com" } };
+    expect c = { .what = "real nodata cname",
+                 .id = 0x8db3,
+                 .response = true,
+                 .qd = 1,
+                 .an = 1,
+                 .q_end = 32,
+                 .qname = "www.google.com",
+                 .qtype = 28,
+                 .qclass = 1,
+                 .an_end = 52,
+                 .ncnames = 1,
+                 .cnames = { "www.l.google.com" } };
     check_hex(&c, real_nodata_cname);
-    expect s = { .what = "real nodata soa", .id = 0xff7c, .response = true, .qd = 1, .ns = 1,
-                 .q_end = 29, .qname = "discord.com", .qtype = 28, .qclass = 1, .an_end = 29 };
+    expect s = { .what = "real nodata soa",
+                 .id = 0xff7c,
+                 .response = true,
+                 .qd = 1,
+                 .ns = 1,
+                 .q_end = 29,
+                 .qname = "discord.com",
+                 .qtype = 28,
+                 .qclass = 1,
+                 .an_end = 29 };
     check_hex(&s, real_nodata_soa);
 }
 END_TEST
 
 START_TEST(test_real_cname_aaaa)
 {
-    expect e = { .what = "real cname aaaa", .id = 0xf401, .response = true, .qd = 1, .an = 2,
-                 .q_end = 61, .qname = "trouter2-asse-a.trouter.teams.microsoft.com",
-                 .qtype = 28, .qclass = 1, .an_end = 131, .ans_at = 131,
-                 .ncnames = 1, .cnames = { "trouter2-asse-a.cloudapp.net" },
-                 .naddrs = 1, .addrs = { "2a01:111:f100:7000::6fdd:54a1" } };
+    expect e = { .what = "real cname aaaa",
+                 .id = 0xf401,
+                 .response = true,
+                 .qd = 1,
+                 .an = 2,
+                 .q_end = 61,
+                 .qname = "trouter2-asse-a.trouter.teams.microsoft.com",
+                 .qtype = 28,
+                 .qclass = 1,
+                 .an_end = 131,
+                 .ans_at = 131,
+                 .ncnames = 1,
+                 .cnames = { "trouter2-asse-a.cloudapp.net" },
+                 .naddrs = 1,
+                 .addrs = { "2a01:111:f100:7000::6fdd:54a1" } };
     check_hex(&e, real_cname_aaaa);
 }
 END_TEST
 
 START_TEST(test_real_odd_name_and_referral)
 {
-    expect n = { .what = "real nxdomain space", .id = 0x689e, .response = true, .opcode = 0,
-                 .rcode = 3, .qd = 1, .ns = 4, .ar = 1, .q_end = 41,
-                 .qname = "54.175.19.7,\\03210.1.26.20", .qtype = 28, .qclass = 1,
+    expect n = { .what = "real nxdomain space",
+                 .id = 0x689e,
+                 .response = true,
+                 .opcode = 0,
+                 .rcode = 3,
+                 .qd = 1,
+                 .ns = 4,
+                 .ar = 1,
+                 .q_end = 41,
+                 .qname = "54.175.19.7,\\03210.1.26.20",
+                 .qtype = 28,
+                 .qclass = 1,
                  .an_end = 41 };
     check_hex(&n, real_nxdomain_space);
-    expect r = { .what = "real referral", .id = 0x3ae9, .response = true, .qd = 1, .ns = 13,
-                 .ar = 16, .q_end = 38, .qname = "ctf.download.avg.com", .qtype = 28,
-                 .qclass = 1, .an_end = 38 };
+    expect r = { .what = "real referral",
+                 .id = 0x3ae9,
+                 .response = true,
+                 .qd = 1,
+                 .ns = 13,
+                 .ar = 16,
+                 .q_end = 38,
+                 .qname = "ctf.download.avg.com",
+                 .qtype = 28,
+                 .qclass = 1,
+                 .an_end = 38 };
     check_hex(&r, real_referral);
 }
 END_TEST
 
 START_TEST(test_real_first_fragment)
 {
-    expect e = { .what = "real first fragment", .id = 0x3b76, .response = true, .qd = 1,
-                 .an = 7, .q_end = 30, .qname = "pizzaseo.com", .qtype = 46, .qclass = 1,
-                 .an_end = 0, .ans_at = 586 };
+    expect e = { .what = "real first fragment",
+                 .id = 0x3b76,
+                 .response = true,
+                 .qd = 1,
+                 .an = 7,
+                 .q_end = 30,
+                 .qname = "pizzaseo.com",
+                 .qtype = 46,
+                 .qclass = 1,
+                 .an_end = 0,
+                 .ans_at = 586 };
     check_hex(&e, real_first_fragment);
 }
 END_TEST
@@ -1085,7 +1477,7 @@ START_TEST(test_tcp_real_long)
             ck_assert_uint_eq(m.id, 0x80e4);
             ck_assert_uint_eq(m.rcode, 0);
             ck_assert_str_eq(m.qname, "weberlab.de");
-            ck_assert(m.answered_qtype);   /* first DNSKEY ends at 305 */
+            ck_assert(m.answered_qtype);    /* first DNSKEY ends at 305 */
             ck_assert(!m.answers_complete); /* the third answer ends at 1392 */
         }
     }

@@ -16,10 +16,16 @@ static fl_failure_event sample_event(void)
 {
     fl_addr_parse("10.1.0.23", &cli_a);
     fl_addr_parse("2606:4700::6810:84e5", &srv_a);
-    return (fl_failure_event){ .ts_us = 1760951001482123ULL, .signal = FL_C_http_5xx,
-                               .provider = "Cloudflare", .service = "dash.cloudflare.com",
-                               .client = &cli_a, .server = &srv_a, .client_port = 51512,
-                               .server_port = 80, .ip_proto = 6, .reason = "status 503",
+    return (fl_failure_event){ .ts_us = 1760951001482123ULL,
+                               .signal = FL_C_http_5xx,
+                               .provider = "Cloudflare",
+                               .service = "dash.cloudflare.com",
+                               .client = &cli_a,
+                               .server = &srv_a,
+                               .client_port = 51512,
+                               .server_port = 80,
+                               .ip_proto = 6,
+                               .reason = "status 503",
                                .alert_id = 1 };
 }
 
@@ -29,7 +35,8 @@ START_TEST(failure_line_format)
     char buf[1024];
     size_t n = fl_events_format_failure(&f, buf, sizeof buf);
     ck_assert_uint_eq(n, strlen(buf));
-    ck_assert_str_eq(buf,
+    ck_assert_str_eq(
+        buf,
         "{\"type\":\"failure\",\"time\":\"2025-10-20T09:03:21.482Z\",\"ts\":1760951001.482123,"
         "\"signal\":\"http_5xx\",\"provider\":\"Cloudflare\",\"service\":\"dash.cloudflare.com\","
         "\"client\":\"10.1.0.23\",\"client_port\":51512,\"server\":\"2606:4700::6810:84e5\","
@@ -110,9 +117,11 @@ START_TEST(file_counts_and_alert_lines)
         if (strcmp(json_string_value(json_object_get(j, "type")), "alert") == 0) {
             alerts++;
             ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "raised");
-            ck_assert_str_eq(json_string_value(json_object_get(j, "time")), "2025-10-20T09:04:00.000Z");
+            ck_assert_str_eq(json_string_value(json_object_get(j, "time")),
+                             "2025-10-20T09:04:00.000Z");
             ck_assert_str_eq(json_string_value(json_object_get(j, "sensor")), "site-a");
-            ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "alert"), "id")), 1);
+            ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "alert"), "id")),
+                             1);
         }
         json_decref(j);
         n++;

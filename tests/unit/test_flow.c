@@ -114,8 +114,8 @@ START_TEST(test_eviction_at_cap_takes_oldest)
     fl_flow_table *t = fl_flow_table_new(4, 7, idle, on_end, &e);
     fl_flow *first = NULL;
     for (int i = 0; i < 4; i++) {
-        fl_packet p = make_pkt("10.0.0.1", (uint16_t)(2000 + i), "1.1.1.1", 443, 6,
-                               (uint64_t)i * 1000000);
+        fl_packet p =
+            make_pkt("10.0.0.1", (uint16_t)(2000 + i), "1.1.1.1", 443, 6, (uint64_t)i * 1000000);
         fl_flow *f = fl_flow_create(t, &p, true);
         if (i == 0)
             first = f;

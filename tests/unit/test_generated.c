@@ -34,8 +34,8 @@ static void check_exact(const char *scenario, unsigned seed)
         uint64_t got = fl_scenario_total(e, r->provider, r->name);
         rows++;
         if (want != got) {
-            fprintf(stderr, "%s seed %u: %s %s want %llu got %llu\n", scenario, seed,
-                    r->provider, r->name, (unsigned long long)want, (unsigned long long)got);
+            fprintf(stderr, "%s seed %u: %s %s want %llu got %llu\n", scenario, seed, r->provider,
+                    r->name, (unsigned long long)want, (unsigned long long)got);
             wrong++;
         }
     }

@@ -112,7 +112,7 @@ typedef struct run_result {
     uint64_t late;
     uint64_t first_bucket, last_bucket;
     size_t history;
-    uint64_t *starts;             /* of every history entry (static, reused) */
+    uint64_t *starts; /* of every history entry (static, reused) */
 } run_result;
 
 static fl_config cfg;
@@ -212,8 +212,8 @@ static void udp(frame_buf *f, uint16_t sport, uint16_t dport, uint32_t body)
 /* A DNS query or its NOERROR answer (RFC 1035 4.1) for example.com A. */
 static void dns_msg(frame_buf *f, uint16_t id, bool response)
 {
-    static const uint8_t q[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-                                 0, 1, 0, 1 };
+    static const uint8_t q[] = { 7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,
+                                 'c', 'o', 'm', 0,   0,   1,   0,   1 };
     put16(f, id);
     put16(f, response ? 0x8180 : 0x0100);
     put16(f, 1);
@@ -293,11 +293,11 @@ static void segment(pcap_out *o, uint64_t t0, uint32_t seg, bool answers_first, 
     for (uint32_t i = 0; i < SEG_CONNS; i++) {
         uint64_t t = t0 + 1000000 + (uint64_t)i * 1000000; /* one a second */
         uint16_t cp = (uint16_t)(40000 + i);
-        tcp_frame(t, cli + i, cp, true, 1000, 0, 0x02);                /* SYN */
-        tcp_frame(t + 20000, cli + i, cp, false, 5000, 1001, 0x12);    /* SYN-ACK */
-        tcp_frame(t + 40000, cli + i, cp, true, 1001, 5001, 0x10);     /* ACK */
-        tcp_frame(t + 500000, cli + i, cp, true, 1001, 5001, 0x11);    /* FIN */
-        tcp_frame(t + 520000, cli + i, cp, false, 5001, 1002, 0x11);   /* FIN */
+        tcp_frame(t, cli + i, cp, true, 1000, 0, 0x02);              /* SYN */
+        tcp_frame(t + 20000, cli + i, cp, false, 5000, 1001, 0x12);  /* SYN-ACK */
+        tcp_frame(t + 40000, cli + i, cp, true, 1001, 5001, 0x10);   /* ACK */
+        tcp_frame(t + 500000, cli + i, cp, true, 1001, 5001, 0x11);  /* FIN */
+        tcp_frame(t + 520000, cli + i, cp, false, 5001, 1002, 0x11); /* FIN */
         tcp_frame(t + 540000, cli + i, cp, true, 1002, 5002, 0x10);
     }
     for (uint32_t i = 0; i < SEG_DNS; i++) {
@@ -316,8 +316,12 @@ static void segment(pcap_out *o, uint64_t t0, uint32_t seg, bool answers_first, 
 START_TEST(timestamps_jump_by_years)
 {
     /* segment starts: +3 years, -2 years, then back and forth */
-    const uint64_t starts[] = { T0, T0 + 3 * YEAR_US, T0 + YEAR_US, T0 + 4 * YEAR_US,
-                                T0 + YEAR_US + 3600ULL * 1000000 * 24, T0 + 5 * YEAR_US };
+    const uint64_t starts[] = { T0,
+                                T0 + 3 * YEAR_US,
+                                T0 + YEAR_US,
+                                T0 + 4 * YEAR_US,
+                                T0 + YEAR_US + 3600ULL * 1000000 * 24,
+                                T0 + 5 * YEAR_US };
     enum { NSEG = sizeof starts / sizeof starts[0] };
     pcap_out o = { 0 };
     pcap_open(&o, 1);
@@ -517,12 +521,12 @@ START_TEST(flood_of_new_flows_and_fragments)
     getrusage(RUSAGE_SELF, &ru1);
     unlink(o.path);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    fprintf(stderr, "flood: %d frames in %.2f s, max RSS %ld -> %ld KiB, %llu evicted\n", N,
-            secs, ru0.ru_maxrss, ru1.ru_maxrss, (unsigned long long)r.flows.evicted);
+    fprintf(stderr, "flood: %d frames in %.2f s, max RSS %ld -> %ld KiB, %llu evicted\n", N, secs,
+            ru0.ru_maxrss, ru1.ru_maxrss, (unsigned long long)r.flows.evicted);
     ck_assert_uint_eq(r.st.packets, N);
     ck_assert_uint_eq(r.st.fragments, N / 2);
-    ck_assert_uint_eq(r.flows.created, N / 2);          /* fragments make no flow */
-    ck_assert_uint_ge(r.flows.evicted, N / 2 - CAP);    /* the cap held */
+    ck_assert_uint_eq(r.flows.created, N / 2);       /* fragments make no flow */
+    ck_assert_uint_ge(r.flows.evicted, N / 2 - CAP); /* the cap held */
     ck_assert_uint_eq(r.totals.v[FL_C_tcp_attempts], N / 2);
     /* bounded: well under a minute even under the sanitizers, and memory
      * grows by the flow table, not by the packets */

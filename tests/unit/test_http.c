@@ -24,16 +24,25 @@ typedef struct turn {
     size_t len;
 } turn;
 
-#define T(client, lit) { K_DATA, client, lit, sizeof(lit) - 1 }
-#define GAP(client) { K_GAP, client, NULL, 0 }
+#define T(client, lit)                                                                             \
+    {                                                                                              \
+        K_DATA, client, lit, sizeof(lit) - 1                                                       \
+    }
+#define GAP(client)                                                                                \
+    {                                                                                              \
+        K_GAP, client, NULL, 0                                                                     \
+    }
 /* n bytes of filler: request lines and status lines, so that a parser that
  * scanned bodies instead of skipping them would count them. */
-#define FILL(client, n) { K_FILL, client, NULL, n }
+#define FILL(client, n)                                                                            \
+    {                                                                                              \
+        K_FILL, client, NULL, n                                                                    \
+    }
 
 typedef struct totals {
     unsigned req, resp, s4, s5;
-    unsigned last;        /* last non-zero last_status */
-    unsigned cdn;         /* last non-zero cdn of the facts */
+    unsigned last; /* last non-zero last_status */
+    unsigned cdn;  /* last non-zero cdn of the facts */
     unsigned dead;
     unsigned outstanding;
 } totals;
@@ -54,8 +63,7 @@ static void add(totals *t, const fl_http_facts *f)
         t->cdn = f->cdn;
 }
 
-static void feed_piece(fl_http_conn *c, bool client, const uint8_t *p, size_t n,
-                       totals *t)
+static void feed_piece(fl_http_conn *c, bool client, const uint8_t *p, size_t n, totals *t)
 {
     uint8_t *copy = fl_test_exact_copy(p, n);
     ck_assert_ptr_nonnull(copy);
@@ -83,8 +91,7 @@ static void feed_fill(fl_http_conn *c, bool client, size_t n, totals *t)
 
 /* Replay tv; turn `cut` (if < n) is fed as [0,a) [a,b) [b,len); with
  * `stop` the replay ends after the first piece of that turn. */
-static totals replay(const turn *tv, size_t n, size_t cut, size_t a, size_t b,
-                     bool stop)
+static totals replay(const turn *tv, size_t n, size_t cut, size_t a, size_t b, bool stop)
 {
     fl_http_conn c;
     totals t;
@@ -112,19 +119,15 @@ static totals replay(const turn *tv, size_t n, size_t cut, size_t a, size_t b,
     return t;
 }
 
-static void expect_eq(const totals *got, const totals *want, size_t cut,
-                      size_t a, size_t b)
+static void expect_eq(const totals *got, const totals *want, size_t cut, size_t a, size_t b)
 {
-    ck_assert_msg(got->req == want->req && got->resp == want->resp &&
-                      got->s4 == want->s4 && got->s5 == want->s5 &&
-                      got->last == want->last && got->cdn == want->cdn &&
-                      got->dead == want->dead &&
-                      got->outstanding == want->outstanding,
+    ck_assert_msg(got->req == want->req && got->resp == want->resp && got->s4 == want->s4 &&
+                      got->s5 == want->s5 && got->last == want->last && got->cdn == want->cdn &&
+                      got->dead == want->dead && got->outstanding == want->outstanding,
                   "turn %zu cut at %zu,%zu: req %u/%u resp %u/%u 4xx %u/%u "
                   "5xx %u/%u last %u/%u cdn %u/%u dead %u/%u out %u/%u",
-                  cut, a, b, got->req, want->req, got->resp, want->resp,
-                  got->s4, want->s4, got->s5, want->s5, got->last, want->last,
-                  got->cdn, want->cdn, got->dead, want->dead,
+                  cut, a, b, got->req, want->req, got->resp, want->resp, got->s4, want->s4, got->s5,
+                  want->s5, got->last, want->last, got->cdn, want->cdn, got->dead, want->dead,
                   got->outstanding, want->outstanding);
 }
 
@@ -133,8 +136,7 @@ enum { SPLIT2 = 1, SPLIT3 = 2, PREFIX = 4, ALL = 7 };
 /* The whole conversation, then every cut, then every prefix. Three-way cuts
  * are quadratic: for long turns the second cut moves by `stride3` or more
  * (every pair is tried in turns up to 64 bytes). */
-static void check_conv(const turn *tv, size_t n, const totals *want, int how,
-                       size_t stride3)
+static void check_conv(const turn *tv, size_t n, const totals *want, int how, size_t stride3)
 {
     totals got = replay(tv, n, (size_t)-1, 0, 0, false);
     expect_eq(&got, want, (size_t)-1, 0, 0);
@@ -168,10 +170,10 @@ static void check_conv(const turn *tv, size_t n, const totals *want, int how,
     }
 }
 
-#define CHECK(conv, ...)                                                   \
-    do {                                                                   \
-        totals want_ = { __VA_ARGS__ };                                    \
-        check_conv(conv, NT(conv), &want_, ALL, 1);                        \
+#define CHECK(conv, ...)                                                                           \
+    do {                                                                                           \
+        totals want_ = { __VA_ARGS__ };                                                            \
+        check_conv(conv, NT(conv), &want_, ALL, 1);                                                \
     } while (0)
 
 /* ---- keep-alive, Content-Length, bodies skipped by length ---- */
@@ -268,8 +270,8 @@ START_TEST(test_queue_bits)
     fl_http_feed(&c, true, (const uint8_t *)reqs, sizeof reqs - 1, &f);
     ck_assert_uint_eq(f.requests, 3);
     ck_assert_uint_eq(c.outstanding, 3);
-    ck_assert_uint_eq(c.head_queue, 2u);  /* the second one is HEAD */
-    ck_assert_uint_eq(c.connect_at, 3u);  /* the third one is CONNECT */
+    ck_assert_uint_eq(c.head_queue, 2u); /* the second one is HEAD */
+    ck_assert_uint_eq(c.connect_at, 3u); /* the third one is CONNECT */
 
     /* 40 requests: counted, but the queue saturates at 32 */
     memset(&c, 0, sizeof c);
@@ -304,10 +306,10 @@ START_TEST(test_interim_1xx)
     fl_http_conn c;
     fl_http_facts f;
     memset(&c, 0, sizeof c);
-    fl_http_feed(&c, true, (const uint8_t *)conv_interim[0].data,
-                 (uint32_t)conv_interim[0].len, &f);
-    fl_http_feed(&c, false, (const uint8_t *)conv_interim[1].data,
-                 (uint32_t)conv_interim[1].len, &f);
+    fl_http_feed(&c, true, (const uint8_t *)conv_interim[0].data, (uint32_t)conv_interim[0].len,
+                 &f);
+    fl_http_feed(&c, false, (const uint8_t *)conv_interim[1].data, (uint32_t)conv_interim[1].len,
+                 &f);
     ck_assert_uint_eq(f.responses, 0);
     ck_assert_uint_eq(f.last_status, 0);
     ck_assert_uint_eq(c.outstanding, 1);
@@ -344,8 +346,7 @@ static const turn conv_upgrade[] = {
 
 START_TEST(test_upgrade_101)
 {
-    CHECK(conv_upgrade, .req = 1, .resp = 1, .last = 101,
-          .cdn = FL_CDN_CLOUDFLARE, .dead = 1);
+    CHECK(conv_upgrade, .req = 1, .resp = 1, .last = 101, .cdn = FL_CDN_CLOUDFLARE, .dead = 1);
 }
 END_TEST
 
@@ -385,32 +386,32 @@ END_TEST
 
 /* ---- status codes: Cloudflare's 52x are 5xx; any 3 digits count ---- */
 
-#define CF(code) "HTTP/1.1 " code " Err\r\nServer: cloudflare\r\n" \
-                 "Content-Length: 0\r\n\r\n"
+#define CF(code)                                                                                   \
+    "HTTP/1.1 " code " Err\r\nServer: cloudflare\r\n"                                              \
+    "Content-Length: 0\r\n\r\n"
 static const turn conv_cloudflare[] = {
     T(true, "GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"
             "GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"
             "GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"
             "GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n"
             "GET / HTTP/1.1\r\n\r\n"),
-    T(false, CF("520") CF("521") CF("522") CF("523") CF("524") CF("525")
-             CF("526") CF("527") CF("528") CF("529")
-             /* no reason phrase, not even the SP */
-             "HTTP/1.1 530\r\nContent-Length: 0\r\n\r\n"
-             "HTTP/1.1 499 \r\nContent-Length: 0\r\n\r\n"
-             "HTTP/1.1 999 Beyond\r\nContent-Length: 0\r\n\r\n"),
+    T(false, CF("520") CF("521") CF("522") CF("523") CF("524") CF("525") CF("526") CF("527")
+                 CF("528") CF("529")
+      /* no reason phrase, not even the SP */
+      "HTTP/1.1 530\r\nContent-Length: 0\r\n\r\n"
+      "HTTP/1.1 499 \r\nContent-Length: 0\r\n\r\n"
+      "HTTP/1.1 999 Beyond\r\nContent-Length: 0\r\n\r\n"),
 };
 
 START_TEST(test_cloudflare_52x)
 {
-    CHECK(conv_cloudflare, .req = 13, .resp = 13, .s4 = 1, .s5 = 11,
-          .last = 999, .cdn = FL_CDN_CLOUDFLARE);
+    CHECK(conv_cloudflare, .req = 13, .resp = 13, .s4 = 1, .s5 = 11, .last = 999,
+          .cdn = FL_CDN_CLOUDFLARE);
 }
 END_TEST
 
 static const turn conv_bad_status[] = {
-    T(true, "GET / HTTP/1.1\r\n\r\n"),
-    T(false, "HTTP/1.1 2000 OK\r\n\r\n"), /* four digits */
+    T(true, "GET / HTTP/1.1\r\n\r\n"), T(false, "HTTP/1.1 2000 OK\r\n\r\n"), /* four digits */
 };
 static const turn conv_not_http[] = {
     T(true, "GET / HTTP/1.1\r\n\r\n"),
@@ -440,8 +441,7 @@ static const turn conv_bad_request[] = {
 
 START_TEST(test_bad_request_answered)
 {
-    CHECK(conv_bad_request, .req = 1, .resp = 2, .s4 = 2, .last = 400,
-          .cdn = FL_CDN_GOOGLE);
+    CHECK(conv_bad_request, .req = 1, .resp = 2, .s4 = 2, .last = 400, .cdn = FL_CDN_GOOGLE);
 }
 END_TEST
 
@@ -542,7 +542,8 @@ START_TEST(test_cdn_headers)
     char resp[256];
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 200 OK\r\nDate: x\r\n%s\r\n"
-                     "Content-Length: 2\r\n\r\nok", k->header);
+                     "Content-Length: 2\r\n\r\nok",
+                     k->header);
     ck_assert_int_gt(n, 0);
     /* the client naming a CDN changes nothing */
     static const char req[] = "GET / HTTP/1.1\r\nServer: cloudflare\r\n"
@@ -597,17 +598,17 @@ END_TEST
  * Content-Length (without the HEAD it would be a body until close). */
 static const turn conv_500_head[] = {
     T(true, "HEAD /UpdataConfig.dat HTTP/1.1\r\n"
-        "Host: samples.example.com\r\n"
-        "Accept: */*\r\n"
-        "User-Agent:Mozilla/4.0 (compatible;+MSIE+8.0;+Windows+NT+5.1)\r\n"
-        "Connection: close\r\n"
-        "\r\n"),
+            "Host: samples.example.com\r\n"
+            "Accept: */*\r\n"
+            "User-Agent:Mozilla/4.0 (compatible;+MSIE+8.0;+Windows+NT+5.1)\r\n"
+            "Connection: close\r\n"
+            "\r\n"),
     T(false, "HTTP/1.1 500 Internal Server Error\r\n"
-        "Date: Tue, 26 Feb 2013 15:10:21 GMT\r\n"
-        "Server: Apache\r\n"
-        "Connection: close\r\n"
-        "Content-Type: text/html; charset=iso-8859-1\r\n"
-        "\r\n"),
+             "Date: Tue, 26 Feb 2013 15:10:21 GMT\r\n"
+             "Server: Apache\r\n"
+             "Connection: close\r\n"
+             "Content-Type: text/html; charset=iso-8859-1\r\n"
+             "\r\n"),
 };
 
 START_TEST(test_real_500_head)
@@ -620,8 +621,7 @@ START_TEST(test_real_500_head)
     static const char more[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     memset(&c, 0, sizeof c);
     for (size_t i = 0; i < NT(conv_500_head); i++)
-        fl_http_feed(&c, conv_500_head[i].client,
-                     (const uint8_t *)conv_500_head[i].data,
+        fl_http_feed(&c, conv_500_head[i].client, (const uint8_t *)conv_500_head[i].data,
                      (uint32_t)conv_500_head[i].len, &f);
     fl_http_feed(&c, false, (const uint8_t *)more, sizeof more - 1, &f);
     ck_assert_uint_eq(f.responses, 1);
@@ -634,590 +634,589 @@ END_TEST
  * answered 500 over four segments. */
 static const turn conv_active_business[] = {
     T(true, "GET /demoactivebusinessdirectory/default.asp\?catid=0+and+1=0 HTTP/1.1\r"
-        "\n"
-        "Host: www.activewebsoftwares.com\r\n"
-        "User-Agent: Mozilla/5.0 (Windows; U; Windows NT 5.1; en-GB; rv:1.9.0.5) "
-        "Gecko/2008120122 Firefox/3.0.5\r\n"
-        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r"
-        "\n"
-        "Accept-Language: en-gb,en;q=0.5\r\n"
-        "Accept-Encoding: gzip,deflate\r\n"
-        "Accept-Charset: ISO-8859-1,utf-8;q=0.7,*;q=0.7\r\n"
-        "Keep-Alive: 300\r\n"
-        "Connection: keep-alive\r\n"
-        "\r\n"),
+            "\n"
+            "Host: www.activewebsoftwares.com\r\n"
+            "User-Agent: Mozilla/5.0 (Windows; U; Windows NT 5.1; en-GB; rv:1.9.0.5) "
+            "Gecko/2008120122 Firefox/3.0.5\r\n"
+            "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r"
+            "\n"
+            "Accept-Language: en-gb,en;q=0.5\r\n"
+            "Accept-Encoding: gzip,deflate\r\n"
+            "Accept-Charset: ISO-8859-1,utf-8;q=0.7,*;q=0.7\r\n"
+            "Keep-Alive: 300\r\n"
+            "Connection: keep-alive\r\n"
+            "\r\n"),
     T(false, "HTTP/1.1 500 Internal Server Error\r\n"
-        "Date: Thu, 01 Jan 2009 14:36:57 GMT\r\n"
-        "Server: Microsoft-IIS/6.0\r\n"
-        "MicrosoftOfficeWebServer: 5.0_Pub\r\n"
-        "X-Powered-By: ASP.NET\r\n"
-        "Content-Length: 4951\r\n"
-        "Content-Type: text/html\r\n"
-        "Set-Cookie: ASPSESSIONIDAATCCABQ=LBJJBJACJJELOIFHAJBGEMAD; path=/\r\n"
-        "Cache-control: private\r\n"
-        "\r\n"
-        "\r\n"
-        "\r\n"
-        "\r\n"
-        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http:"
-        "//www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\r\n"
-        "<html xmlns=\"http://www.w3.org/1999/xhtml\">\r\n"
-        "<head>\r\n"
-        "\t<title>\r\n"
-        "\t\tActive Business Directory\r\n"
-        "\t</title>\r\n"
-        "\t<meta name=\"description\" content=\"Active Business Directory\">\r\n"
-        "\t<meta name=\"keywords\" content=\"auction site\">\r\n"
-        "\t<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-885"
-        "9-1\" />\r\n"
-        "\t<script language=\"JavaScript\" TYPE=\"text/javascript\">\r\n"
-        "        var bookmarkurl=\"http://www.activewebsoftwares.com/demoactivebu"
-        "sinessdirectory/default.asp\"\r\n"
-        "        var bookmarktitle=\"Active Business Directory\"\r\n"
-        "\r\n"
-        "        function addbookmark(){\r\n"
-        "        if (document.all)\r\n"
-        "        window.external.AddFavorite(bookmarkurl,bookmarktitle)\r\n"
-        "        }\r\n"
-        "\t</script>\r\n"
-        "\t<link href=\"style.css\" rel=\"stylesheet\" type=\"text/css\" />\r\n"
-        "</head>\r\n"
-        "\r\n"
-        "<body>\r\n"
-        "<div id=\"container\">\r\n"
-        "\t<div id=\"main\">\r\n"
-        "\t\t<div id=\"header\">\r\n"
-        "\t\t    <table width=\"100%\" >\r\n"
-        "\t\t\t    <tr>\r\n"
-        "\t\t\t\t    <td align=\"center\">\r\n"
-        "\t\t\t\t\t    <a href=default.asp><img src=\"images/abd.gif\" height=70 "
-        " border=\"0\"></a>\r\n"
-        "\t\t\t\t    </td>\r\n"
-        "\t\t\t    </tr>\r\n"
-        "\t\t\t    <tr>\t\r\n"
-        "\t\t"),
+             "Date: Thu, 01 Jan 2009 14:36:57 GMT\r\n"
+             "Server: Microsoft-IIS/6.0\r\n"
+             "MicrosoftOfficeWebServer: 5.0_Pub\r\n"
+             "X-Powered-By: ASP.NET\r\n"
+             "Content-Length: 4951\r\n"
+             "Content-Type: text/html\r\n"
+             "Set-Cookie: ASPSESSIONIDAATCCABQ=LBJJBJACJJELOIFHAJBGEMAD; path=/\r\n"
+             "Cache-control: private\r\n"
+             "\r\n"
+             "\r\n"
+             "\r\n"
+             "\r\n"
+             "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http:"
+             "//www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\r\n"
+             "<html xmlns=\"http://www.w3.org/1999/xhtml\">\r\n"
+             "<head>\r\n"
+             "\t<title>\r\n"
+             "\t\tActive Business Directory\r\n"
+             "\t</title>\r\n"
+             "\t<meta name=\"description\" content=\"Active Business Directory\">\r\n"
+             "\t<meta name=\"keywords\" content=\"auction site\">\r\n"
+             "\t<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-885"
+             "9-1\" />\r\n"
+             "\t<script language=\"JavaScript\" TYPE=\"text/javascript\">\r\n"
+             "        var bookmarkurl=\"http://www.activewebsoftwares.com/demoactivebu"
+             "sinessdirectory/default.asp\"\r\n"
+             "        var bookmarktitle=\"Active Business Directory\"\r\n"
+             "\r\n"
+             "        function addbookmark(){\r\n"
+             "        if (document.all)\r\n"
+             "        window.external.AddFavorite(bookmarkurl,bookmarktitle)\r\n"
+             "        }\r\n"
+             "\t</script>\r\n"
+             "\t<link href=\"style.css\" rel=\"stylesheet\" type=\"text/css\" />\r\n"
+             "</head>\r\n"
+             "\r\n"
+             "<body>\r\n"
+             "<div id=\"container\">\r\n"
+             "\t<div id=\"main\">\r\n"
+             "\t\t<div id=\"header\">\r\n"
+             "\t\t    <table width=\"100%\" >\r\n"
+             "\t\t\t    <tr>\r\n"
+             "\t\t\t\t    <td align=\"center\">\r\n"
+             "\t\t\t\t\t    <a href=default.asp><img src=\"images/abd.gif\" height=70 "
+             " border=\"0\"></a>\r\n"
+             "\t\t\t\t    </td>\r\n"
+             "\t\t\t    </tr>\r\n"
+             "\t\t\t    <tr>\t\r\n"
+             "\t\t"),
     T(false, "\t\t    <td>\r\n"
-        "\t\t\t\t\t    \r\n"
-        "\t\t\t\t    </td>\r\n"
-        "\t\t\t    </tr>\r\n"
-        "\t\t    </table>\r\n"
-        "\t\t</div>\r\n"
-        "        \r\n"
-        "\t\t\t\t\t\t<div id=\"nav\">\r\n"
-        "\t\t\t\t\t\t\t<ul>\r\n"
-        "\t\t\t\t\t\t\t<li><a href='default.asp'>Home</a></li><li><a href='accoun"
-        "t.asp'>Sign In</a></li><li><a href='register.asp'>Register</a></li><li><"
-        "a href=admin.asp>Admin</a></li>\r\n"
-        "    \t\t\t\t\t\t\t<form action=\"search.asp\?catid=\" id=\"SearchForm\">"
-        "\r\n"
-        "\t    \t\t\t\t\t\t\t<li><input name=\"search\" size=\"12\" maxLength=\"5"
-        "0\" ID=\"Text3\"><input type=\"submit\" class=\"BButton\" name=\"submit\""
-        " value=\">\" ID=\"Submit3\"></li>\r\n"
-        "\t\t\t\t\t\t\t\t</form>\r\n"
-        "\t\t\t\t\t\t\t</ul>\r\n"
-        "\t\t\t\t\t\t</div>\r\n"
-        "\t\t\t\t\r\n"
-        "\r\n"
-        "                <div id=\"content\">\r\n"
-        "\t                <div id=\"full\">\r\n"
-        "\t                    <div class=\"post\">\r\n"
-        "\r\n"
-        "        \r\n"
-        "<table width=\"100%\">\r\n"
-        "\t<tr>\r\n"
-        "\t\t<td valign=\"top\" width=150 >\r\n"
-        "<br>\r\n"
-        "<form action=\"search.asp\" method=\"post\" id=\"SearchForm\">\r\n"
-        "<table class=\"Searchbox\">\r\n"
-        "<tr><td class=\"top\">\r\n"
-        "Enter Key Words</td></tr>\r\n"
-        "<tr><td align=\"center\"> \r\n"
-        "<input name=\"search\" size=\"20\" maxLength=\"50\">\r\n"
-        "</td></tr>\r\n"
-        "<tr><td >\r\n"
-        "<input type=\"submit\" class=\"BButton\" name=\"submit\" value=\"Search\""
-        ">\r\n"
-        "</td></tr>\r\n"
-        "<tr><td > \r\n"
-        "<a href=\"searchadvance.asp\">Advance Search</a>\r\n"
-        "</td></tr>\r\n"
-        "</table>\r\n"
-        "</form>\r\n"
-        "\r\n"
-        "<br>\r\n"
-        "\r\n"
-        "\r\n"
-        "<table class=\"Searchbox\">\r\n"
-        "<form action=\"newssubscribe.asp\" method=\"post\" id=\"form1\" name=\"f"
-        "orm1\">\r\n"
-        "<tr><td class=\"Top\">\r\n"
-        "Newsletter\r\n"
-        "</td></tr>\r\n"
-        "\r\n"
-        "<tr><td>\r\n"
-        "Get the latest news on <b>Active Business Directory</b>\r\n"
-        "</br>Enter Your E-mail\r\n"
-        "</td></tr>\r\n"
-        "<tr"),
+             "\t\t\t\t\t    \r\n"
+             "\t\t\t\t    </td>\r\n"
+             "\t\t\t    </tr>\r\n"
+             "\t\t    </table>\r\n"
+             "\t\t</div>\r\n"
+             "        \r\n"
+             "\t\t\t\t\t\t<div id=\"nav\">\r\n"
+             "\t\t\t\t\t\t\t<ul>\r\n"
+             "\t\t\t\t\t\t\t<li><a href='default.asp'>Home</a></li><li><a href='accoun"
+             "t.asp'>Sign In</a></li><li><a href='register.asp'>Register</a></li><li><"
+             "a href=admin.asp>Admin</a></li>\r\n"
+             "    \t\t\t\t\t\t\t<form action=\"search.asp\?catid=\" id=\"SearchForm\">"
+             "\r\n"
+             "\t    \t\t\t\t\t\t\t<li><input name=\"search\" size=\"12\" maxLength=\"5"
+             "0\" ID=\"Text3\"><input type=\"submit\" class=\"BButton\" name=\"submit\""
+             " value=\">\" ID=\"Submit3\"></li>\r\n"
+             "\t\t\t\t\t\t\t\t</form>\r\n"
+             "\t\t\t\t\t\t\t</ul>\r\n"
+             "\t\t\t\t\t\t</div>\r\n"
+             "\t\t\t\t\r\n"
+             "\r\n"
+             "                <div id=\"content\">\r\n"
+             "\t                <div id=\"full\">\r\n"
+             "\t                    <div class=\"post\">\r\n"
+             "\r\n"
+             "        \r\n"
+             "<table width=\"100%\">\r\n"
+             "\t<tr>\r\n"
+             "\t\t<td valign=\"top\" width=150 >\r\n"
+             "<br>\r\n"
+             "<form action=\"search.asp\" method=\"post\" id=\"SearchForm\">\r\n"
+             "<table class=\"Searchbox\">\r\n"
+             "<tr><td class=\"top\">\r\n"
+             "Enter Key Words</td></tr>\r\n"
+             "<tr><td align=\"center\"> \r\n"
+             "<input name=\"search\" size=\"20\" maxLength=\"50\">\r\n"
+             "</td></tr>\r\n"
+             "<tr><td >\r\n"
+             "<input type=\"submit\" class=\"BButton\" name=\"submit\" value=\"Search\""
+             ">\r\n"
+             "</td></tr>\r\n"
+             "<tr><td > \r\n"
+             "<a href=\"searchadvance.asp\">Advance Search</a>\r\n"
+             "</td></tr>\r\n"
+             "</table>\r\n"
+             "</form>\r\n"
+             "\r\n"
+             "<br>\r\n"
+             "\r\n"
+             "\r\n"
+             "<table class=\"Searchbox\">\r\n"
+             "<form action=\"newssubscribe.asp\" method=\"post\" id=\"form1\" name=\"f"
+             "orm1\">\r\n"
+             "<tr><td class=\"Top\">\r\n"
+             "Newsletter\r\n"
+             "</td></tr>\r\n"
+             "\r\n"
+             "<tr><td>\r\n"
+             "Get the latest news on <b>Active Business Directory</b>\r\n"
+             "</br>Enter Your E-mail\r\n"
+             "</td></tr>\r\n"
+             "<tr"),
     T(false, "><td >\r\n"
-        "<input name=\"email\" maxLength=\"50\" size=\"20\"><br>\r\n"
-        "</td></tr>\r\n"
-        "<tr><td >\r\n"
-        "<input type=\"submit\" class=\"BButton\" name=\"submit\" value=\"Subscri"
-        "be\">\r\n"
-        "</td></tr>\r\n"
-        "</form>\r\n"
-        "</table>\r\n"
-        "\r\n"
-        "<br><br>\r\n"
-        "<table ID=\"Table1\">\r\n"
-        "<tr><td  ><a href=\"tellafriend.asp\">Tell a Friend</a></td></tr>\r\n"
-        "<tr><td ><a href=\"default.asp\" onClick=\"this.style.behavior='url(#def"
-        "ault#homepage)';this.setHomePage('www.activewebsoftwares.com')\">Make Th"
-        "is Your Home Page</a></td></tr>\r\n"
-        "<tr><td ><a href=\"javascript:addbookmark()\">Book Mark</a><br></td></tr"
-        ">\r\n"
-        "</table> \r\n"
-        "\r\n"
-        "<br><br>\r\n"
-        "<table border=\"0\" cellspacing=\"1\" class=\"Grid\">\r\n"
-        "\t<tr class=\"Top\">\r\n"
-        "\t\t<td></td>\r\n"
-        "\t\t<td align=\"center\">Page Views</td>\r\n"
-        "\t\t<td align=\"center\">Visitors</td>\r\n"
-        "\t</tr>\r\n"
-        "\t<tr class=\"Hi\">\r\n"
-        "\t\t<td>Today</td>\r\n"
-        "\t\t<td align=\"right\">45</td>\r\n"
-        "\t\t<td align=\"right\">45</td>\r\n"
-        "\t</tr>\r\n"
-        "\t<tr class=\"Hi\">\r\n"
-        "\t\t<td>Jan</td>\r\n"
-        "\t\t<td align=\"right\">45</td>\r\n"
-        "\t\t<td align=\"right\">45</td>\r\n"
-        "\t</tr>\r\n"
-        "\t<tr class=\"Hi\">\r\n"
-        "\t\t<td>Total</td>\r\n"
-        "\t\t<td align=\"right\">34,232</td>\r\n"
-        "\t\t<td align=\"right\">32,098</td>\r\n"
-        "\t</tr>\r\n"
-        "</table>\r\n"
-        "</td>\r\n"
-        "\r\n"
-        "\r\n"
-        "\r\n"
-        "\t\t<td>\r\n"
-        "\t\t\t<img src=\"images/dot.gif\" width=10 height=0>\r\n"
-        "\t\t</td>\r\n"
-        "\t\t<td valign=\"top\">\r\n"
-        "\t\t\t<p>\r\n"
-        "\t\t\t\r\n"
-        "<table class=NavBar width=100%>\r\n"
-        "<tr><td>\r\n"
-        "<a href=Default.ASP>Categories</a> <img src='images/arrow.gif' border=no"
-        " alt='Navigation Arrow'> \r\n"
-        "</td>\r\n"
-        "<td width=100 align=center><small>Active Users: </small></td>\r\n"
-        "</tr>\r\n"
-        "</table>\r\n"
-        "\r\n"
-        "\r\n"
-        "<script language=\"JAVASCRIPT\">\r\n"
-        "\tagent"),
+             "<input name=\"email\" maxLength=\"50\" size=\"20\"><br>\r\n"
+             "</td></tr>\r\n"
+             "<tr><td >\r\n"
+             "<input type=\"submit\" class=\"BButton\" name=\"submit\" value=\"Subscri"
+             "be\">\r\n"
+             "</td></tr>\r\n"
+             "</form>\r\n"
+             "</table>\r\n"
+             "\r\n"
+             "<br><br>\r\n"
+             "<table ID=\"Table1\">\r\n"
+             "<tr><td  ><a href=\"tellafriend.asp\">Tell a Friend</a></td></tr>\r\n"
+             "<tr><td ><a href=\"default.asp\" onClick=\"this.style.behavior='url(#def"
+             "ault#homepage)';this.setHomePage('www.activewebsoftwares.com')\">Make Th"
+             "is Your Home Page</a></td></tr>\r\n"
+             "<tr><td ><a href=\"javascript:addbookmark()\">Book Mark</a><br></td></tr"
+             ">\r\n"
+             "</table> \r\n"
+             "\r\n"
+             "<br><br>\r\n"
+             "<table border=\"0\" cellspacing=\"1\" class=\"Grid\">\r\n"
+             "\t<tr class=\"Top\">\r\n"
+             "\t\t<td></td>\r\n"
+             "\t\t<td align=\"center\">Page Views</td>\r\n"
+             "\t\t<td align=\"center\">Visitors</td>\r\n"
+             "\t</tr>\r\n"
+             "\t<tr class=\"Hi\">\r\n"
+             "\t\t<td>Today</td>\r\n"
+             "\t\t<td align=\"right\">45</td>\r\n"
+             "\t\t<td align=\"right\">45</td>\r\n"
+             "\t</tr>\r\n"
+             "\t<tr class=\"Hi\">\r\n"
+             "\t\t<td>Jan</td>\r\n"
+             "\t\t<td align=\"right\">45</td>\r\n"
+             "\t\t<td align=\"right\">45</td>\r\n"
+             "\t</tr>\r\n"
+             "\t<tr class=\"Hi\">\r\n"
+             "\t\t<td>Total</td>\r\n"
+             "\t\t<td align=\"right\">34,232</td>\r\n"
+             "\t\t<td align=\"right\">32,098</td>\r\n"
+             "\t</tr>\r\n"
+             "</table>\r\n"
+             "</td>\r\n"
+             "\r\n"
+             "\r\n"
+             "\r\n"
+             "\t\t<td>\r\n"
+             "\t\t\t<img src=\"images/dot.gif\" width=10 height=0>\r\n"
+             "\t\t</td>\r\n"
+             "\t\t<td valign=\"top\">\r\n"
+             "\t\t\t<p>\r\n"
+             "\t\t\t\r\n"
+             "<table class=NavBar width=100%>\r\n"
+             "<tr><td>\r\n"
+             "<a href=Default.ASP>Categories</a> <img src='images/arrow.gif' border=no"
+             " alt='Navigation Arrow'> \r\n"
+             "</td>\r\n"
+             "<td width=100 align=center><small>Active Users: </small></td>\r\n"
+             "</tr>\r\n"
+             "</table>\r\n"
+             "\r\n"
+             "\r\n"
+             "<script language=\"JAVASCRIPT\">\r\n"
+             "\tagent"),
     T(false, " = navigator.userAgent;\r\n"
-        "\tbrowserOk = 0;\r\n"
-        "\tif (navigator.appName == \"Netscape\" && navigator.appVersion.substrin"
-        "g(0,1) >= 2) {\r\n"
-        "\t\t\tbrowserOk = 1\r\n"
-        "} else {\r\n"
-        "\t\tif (navigator.appName == \"Microsoft Internet Explorer\" && navigato"
-        "r.appVersion.substring(0,1) >= 3) {\r\n"
-        "\t\t\tbrowserOk = 1 \r\n"
-        "\t\t}\r\n"
-        "\t}\r\n"
-        "\tfunction checkUncheck(foo) {\r\n"
-        "\t\tif (browserOk) {\r\n"
-        "\t\t\tfor (i = 0; i < document.forms[\"frmApply\"].length; i++) {\r\n"
-        "\t\t\t\tdocument.forms[\"frmApply\"].elements[i].checked = foo\r\n"
-        "\t\t\t}\r\n"
-        "\t\t}\r\n"
-        "\t}\r\n"
-        "</script>\r\n"
-        "\r\n"
-        "</form>          \r\n"
-        " <font face=\"Arial\" size=2>\n"
-        "<p>Microsoft OLE DB Provider for ODBC Drivers</font> <font face=\"Arial\""
-        " size=2>error '80040e14'</font>\n"
-        "<p>\n"
-        "<font face=\"Arial\" size=2>[Microsoft][ODBC Microsoft Access Driver] Sy"
-        "ntax error (missing operator) in query expression 'Links.CategoryID=cate"
-        "gories.CategoryID and Approved&lt;&gt;0 and Links.CategoryID in ()'.</fo"
-        "nt>\n"
-        "<p>\n"
-        "<font face=\"Arial\" size=2>/demoactivebusinessdirectory/includes/gentab"
-        "le.asp</font><font face=\"Arial\" size=2>, line 40</font> "),
+             "\tbrowserOk = 0;\r\n"
+             "\tif (navigator.appName == \"Netscape\" && navigator.appVersion.substrin"
+             "g(0,1) >= 2) {\r\n"
+             "\t\t\tbrowserOk = 1\r\n"
+             "} else {\r\n"
+             "\t\tif (navigator.appName == \"Microsoft Internet Explorer\" && navigato"
+             "r.appVersion.substring(0,1) >= 3) {\r\n"
+             "\t\t\tbrowserOk = 1 \r\n"
+             "\t\t}\r\n"
+             "\t}\r\n"
+             "\tfunction checkUncheck(foo) {\r\n"
+             "\t\tif (browserOk) {\r\n"
+             "\t\t\tfor (i = 0; i < document.forms[\"frmApply\"].length; i++) {\r\n"
+             "\t\t\t\tdocument.forms[\"frmApply\"].elements[i].checked = foo\r\n"
+             "\t\t\t}\r\n"
+             "\t\t}\r\n"
+             "\t}\r\n"
+             "</script>\r\n"
+             "\r\n"
+             "</form>          \r\n"
+             " <font face=\"Arial\" size=2>\n"
+             "<p>Microsoft OLE DB Provider for ODBC Drivers</font> <font face=\"Arial\""
+             " size=2>error '80040e14'</font>\n"
+             "<p>\n"
+             "<font face=\"Arial\" size=2>[Microsoft][ODBC Microsoft Access Driver] Sy"
+             "ntax error (missing operator) in query expression 'Links.CategoryID=cate"
+             "gories.CategoryID and Approved&lt;&gt;0 and Links.CategoryID in ()'.</fo"
+             "nt>\n"
+             "<p>\n"
+             "<font face=\"Arial\" size=2>/demoactivebusinessdirectory/includes/gentab"
+             "le.asp</font><font face=\"Arial\" size=2>, line 40</font> "),
     T(true, "GET /demoactivebusinessdirectory/style.css HTTP/1.1\r\n"
-        "Host: www.activewebsoftwares.com\r\n"
-        "User-Agent: Mozilla/5.0 (Windows; U; Windows NT 5.1; en-GB; rv:1.9.0.5) "
-        "Gecko/2008120122 Firefox/3.0.5\r\n"
-        "Accept: text/css,*/*;q=0.1\r\n"
-        "Accept-Language: en-gb,en;q=0.5\r\n"
-        "Accept-Encoding: gzip,deflate\r\n"
-        "Accept-Charset: ISO-8859-1,utf-8;q=0.7,*;q=0.7\r\n"
-        "Keep-Alive: 300\r\n"
-        "Connection: keep-alive\r\n"
-        "Referer: http://www.activewebsoftwares.com/demoactivebusinessdirectory/d"
-        "efault.asp\?catid=0+and+1=0\r\n"
-        "Cookie: ASPSESSIONIDAATCCABQ=LBJJBJACJJELOIFHAJBGEMAD\r\n"
-        "\r\n"),
+            "Host: www.activewebsoftwares.com\r\n"
+            "User-Agent: Mozilla/5.0 (Windows; U; Windows NT 5.1; en-GB; rv:1.9.0.5) "
+            "Gecko/2008120122 Firefox/3.0.5\r\n"
+            "Accept: text/css,*/*;q=0.1\r\n"
+            "Accept-Language: en-gb,en;q=0.5\r\n"
+            "Accept-Encoding: gzip,deflate\r\n"
+            "Accept-Charset: ISO-8859-1,utf-8;q=0.7,*;q=0.7\r\n"
+            "Keep-Alive: 300\r\n"
+            "Connection: keep-alive\r\n"
+            "Referer: http://www.activewebsoftwares.com/demoactivebusinessdirectory/d"
+            "efault.asp\?catid=0+and+1=0\r\n"
+            "Cookie: ASPSESSIONIDAATCCABQ=LBJJBJACJJELOIFHAJBGEMAD\r\n"
+            "\r\n"),
     T(false, "HTTP/1.1 200 OK\r\n"
-        "Content-Length: 4545\r\n"
-        "Content-Type: text/css\r\n"
-        "Last-Modified: Mon, 29 Jan 2007 15:53:53 GMT\r\n"
-        "Accept-Ranges: bytes\r\n"
-        "ETag: \"80bec7acbd43c71:b1b\"\r\n"
-        "Server: Microsoft-IIS/6.0\r\n"
-        "MicrosoftOfficeWebServer: 5.0_Pub\r\n"
-        "X-Powered-By: ASP.NET\r\n"
-        "Date: Thu, 01 Jan 2009 14:36:59 GMT\r\n"
-        "\r\n"
-        "body {\r\n"
-        "\tfont-family: Verdana, Arial, Helvetica, sans-serif;\r\n"
-        "\tfont-size: 12px;\r\n"
-        "\tmargin: 0px;\r\n"
-        "\tpadding: 0px;\r\n"
-        "\tbackground-color:#164871;\r\n"
-        "}\r\n"
-        "* {margin: 0px;padding: 0px;}\r\n"
-        "#container {\r\n"
-        "\tmargin: 10px auto;\r\n"
-        "\ttext-align: left;\r\n"
-        "\twidth: 800px;\r\n"
-        "}\r\n"
-        "#main {\r\n"
-        "\twidth: 800px;\r\n"
-        "\tbackground-image:url(images/background.gif);\r\n"
-        "\t\r\n"
-        "}\r\n"
-        "/******************** header ********************/\r\n"
-        "#header {\r\n"
-        "\twidth:750px;\r\n"
-        "\theight:80px;\r\n"
-        "\tmargin-left:25px;\r\n"
-        "\tbackground-image:url(images/header.jpg);\r\n"
-        "\tdisplay:block;\r\n"
-        "\tbackground-color:WHITE;\r\n"
-        "}\r\n"
-        "#nav {\r\n"
-        "\twidth:744px;\r\n"
-        "\theight:22px;\r\n"
-        "\tmargin: 2px 0px 2px 25px;\r\n"
-        "\tbackground-color:#a5cae5;\r\n"
-        "\tpadding: 3px 5px 3px 1px;\r\n"
-        "}\r\n"
-        "#nav ul {\r\n"
-        "}\r\n"
-        "#nav li {\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tbackground-color:#245882;\r\n"
-        "\twidth:120px;\r\n"
-        "\theight:22px;\r\n"
-        "\tfloat:left;\r\n"
-        "\tmargin-left:4px;\r\n"
-        "\tmargin-bottom:2px;\r\n"
-        "\ttext-align:center;\r\n"
-        "}\r\n"
-        "#nav a {\r\n"
-        "\twidth:120px;\r\n"
-        "\theight:19px;\r\n"
-        "\tpadding-top:3px;\r\n"
-        "\ttext-decoration:none;\r\n"
-        "\tcolor:#a5cae5;\r\n"
-        "\tfont-weight:800;\r\n"
-        "\tdisplay:block;\r\n"
-        "}\r\n"
-        "#nav a:hover {\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "\tfont-weight:800;\r\n"
-        "}\r\n"
-        "/******************** Content ********************/\r\n"
-        "p, h1, a, span{font-family: Arial, Helvetica, sans-serif;"),
+             "Content-Length: 4545\r\n"
+             "Content-Type: text/css\r\n"
+             "Last-Modified: Mon, 29 Jan 2007 15:53:53 GMT\r\n"
+             "Accept-Ranges: bytes\r\n"
+             "ETag: \"80bec7acbd43c71:b1b\"\r\n"
+             "Server: Microsoft-IIS/6.0\r\n"
+             "MicrosoftOfficeWebServer: 5.0_Pub\r\n"
+             "X-Powered-By: ASP.NET\r\n"
+             "Date: Thu, 01 Jan 2009 14:36:59 GMT\r\n"
+             "\r\n"
+             "body {\r\n"
+             "\tfont-family: Verdana, Arial, Helvetica, sans-serif;\r\n"
+             "\tfont-size: 12px;\r\n"
+             "\tmargin: 0px;\r\n"
+             "\tpadding: 0px;\r\n"
+             "\tbackground-color:#164871;\r\n"
+             "}\r\n"
+             "* {margin: 0px;padding: 0px;}\r\n"
+             "#container {\r\n"
+             "\tmargin: 10px auto;\r\n"
+             "\ttext-align: left;\r\n"
+             "\twidth: 800px;\r\n"
+             "}\r\n"
+             "#main {\r\n"
+             "\twidth: 800px;\r\n"
+             "\tbackground-image:url(images/background.gif);\r\n"
+             "\t\r\n"
+             "}\r\n"
+             "/******************** header ********************/\r\n"
+             "#header {\r\n"
+             "\twidth:750px;\r\n"
+             "\theight:80px;\r\n"
+             "\tmargin-left:25px;\r\n"
+             "\tbackground-image:url(images/header.jpg);\r\n"
+             "\tdisplay:block;\r\n"
+             "\tbackground-color:WHITE;\r\n"
+             "}\r\n"
+             "#nav {\r\n"
+             "\twidth:744px;\r\n"
+             "\theight:22px;\r\n"
+             "\tmargin: 2px 0px 2px 25px;\r\n"
+             "\tbackground-color:#a5cae5;\r\n"
+             "\tpadding: 3px 5px 3px 1px;\r\n"
+             "}\r\n"
+             "#nav ul {\r\n"
+             "}\r\n"
+             "#nav li {\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tbackground-color:#245882;\r\n"
+             "\twidth:120px;\r\n"
+             "\theight:22px;\r\n"
+             "\tfloat:left;\r\n"
+             "\tmargin-left:4px;\r\n"
+             "\tmargin-bottom:2px;\r\n"
+             "\ttext-align:center;\r\n"
+             "}\r\n"
+             "#nav a {\r\n"
+             "\twidth:120px;\r\n"
+             "\theight:19px;\r\n"
+             "\tpadding-top:3px;\r\n"
+             "\ttext-decoration:none;\r\n"
+             "\tcolor:#a5cae5;\r\n"
+             "\tfont-weight:800;\r\n"
+             "\tdisplay:block;\r\n"
+             "}\r\n"
+             "#nav a:hover {\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "\tfont-weight:800;\r\n"
+             "}\r\n"
+             "/******************** Content ********************/\r\n"
+             "p, h1, a, span{font-family: Arial, Helvetica, sans-serif;"),
     T(false, "}\r\n"
-        "#content {\r\n"
-        "\twidth:750px;\r\n"
-        "\tmargin-left:25px;\r\n"
-        "\tbackground-color:#a5cae5;\r\n"
-        "}\r\n"
-        "#left {\r\n"
-        "\tfloat:left;\r\n"
-        "\twidth:190px;\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tmargin: 20px 0px 30px 20px;\r\n"
-        "}\r\n"
-        "#left p {\r\n"
-        "\tfont-size: 12px;\r\n"
-        "\tcolor: #000000;\r\n"
-        "\tpadding: 5px 0px;\t\r\n"
-        "}\r\n"
-        "#left a{\r\n"
-        "\tcolor: #052d4e;\r\n"
-        "\tfont-weight:800;\r\n"
-        "}\r\n"
-        "#left a:hover{\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "}\r\n"
-        "#left h1{\r\n"
-        "\tfont-size: 16px;\r\n"
-        "\tcolor: #052d4e;\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tfont-weight:900;\r\n"
-        "}\r\n"
-        "#left span{\r\n"
-        "\tfont-size: 12px;\r\n"
-        "\tcolor: #007dda;\r\n"
-        "\tfont-weight: 900;\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tmargin-left:8px;\r\n"
-        "}\r\n"
-        "#right {\r\n"
-        "\tfloat:right;\r\n"
-        "\twidth:460px;\r\n"
-        "\tbackground-color:#397eb7;\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "\tfont-weight:900;\r\n"
-        "\tpadding: 10px 20px;\r\n"
-        "\tmargin: 30px 20px 20px 0px;\r\n"
-        "\tdisplay:inline;\r\n"
-        "}\r\n"
-        "#right p{\r\n"
-        "\tpadding: 7px 0px;\r\n"
-        "}\r\n"
-        "#right a{\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "\tfont-weight:900;\r\n"
-        "}\r\n"
-        "#right a:hover{\r\n"
-        "\tcolor: #052d4e;\r\n"
-        "}\r\n"
-        ".post {\r\n"
-        "\tmargin-top:20px;\r\n"
-        "}\r\n"
-        ".post a{\r\n"
-        "}\r\n"
-        "\r\n"
-        ".post a:hover{\r\n"
-        "}\r\n"
-        "\r\n"
-        ".post p{\r\n"
-        "}\r\n"
-        "\r\n"
-        "\r\n"
-        "/******************** Footer ********************/\r\n"
-        "#footer {\r\n"
-        "\twidth:800px;\r\n"
-        "\ttext-align:center;\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "\tmargin: 10px 0px;\r\n"
-        "}\r\n"
-        "#footer ul {\r\n"
-        "}\r\n"
-        "#footer li {\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tfloat:none;\r\n"
-        "\ttext-align:center;\r\n"
-        "}\r\n"
-        "#footer a {\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "\tfont-weight:900;\r\n"
-        "\ttext-decoration:none;\r\n"
-        "}\r\n"
-        "#footer a:hover {\r\n"
-        "\ttext-decoration:underline;\r\n"
-        "}\r\n"
-        "#footer span {\r\n"
-        "\tdisplay:block;\r\n"
-        "\tclear:both;\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "\tmargin: 10px 0px;\r\n"
-        "}\r\n"
-        ".clear{\r\n"
-        "\tclear:both;\r\n"
-        "}\r\n"
-        "\r\n"
-        "\r\n"
-        "\r\n"
-        "/******************** Original Active A"),
+             "#content {\r\n"
+             "\twidth:750px;\r\n"
+             "\tmargin-left:25px;\r\n"
+             "\tbackground-color:#a5cae5;\r\n"
+             "}\r\n"
+             "#left {\r\n"
+             "\tfloat:left;\r\n"
+             "\twidth:190px;\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tmargin: 20px 0px 30px 20px;\r\n"
+             "}\r\n"
+             "#left p {\r\n"
+             "\tfont-size: 12px;\r\n"
+             "\tcolor: #000000;\r\n"
+             "\tpadding: 5px 0px;\t\r\n"
+             "}\r\n"
+             "#left a{\r\n"
+             "\tcolor: #052d4e;\r\n"
+             "\tfont-weight:800;\r\n"
+             "}\r\n"
+             "#left a:hover{\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "}\r\n"
+             "#left h1{\r\n"
+             "\tfont-size: 16px;\r\n"
+             "\tcolor: #052d4e;\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tfont-weight:900;\r\n"
+             "}\r\n"
+             "#left span{\r\n"
+             "\tfont-size: 12px;\r\n"
+             "\tcolor: #007dda;\r\n"
+             "\tfont-weight: 900;\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tmargin-left:8px;\r\n"
+             "}\r\n"
+             "#right {\r\n"
+             "\tfloat:right;\r\n"
+             "\twidth:460px;\r\n"
+             "\tbackground-color:#397eb7;\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "\tfont-weight:900;\r\n"
+             "\tpadding: 10px 20px;\r\n"
+             "\tmargin: 30px 20px 20px 0px;\r\n"
+             "\tdisplay:inline;\r\n"
+             "}\r\n"
+             "#right p{\r\n"
+             "\tpadding: 7px 0px;\r\n"
+             "}\r\n"
+             "#right a{\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "\tfont-weight:900;\r\n"
+             "}\r\n"
+             "#right a:hover{\r\n"
+             "\tcolor: #052d4e;\r\n"
+             "}\r\n"
+             ".post {\r\n"
+             "\tmargin-top:20px;\r\n"
+             "}\r\n"
+             ".post a{\r\n"
+             "}\r\n"
+             "\r\n"
+             ".post a:hover{\r\n"
+             "}\r\n"
+             "\r\n"
+             ".post p{\r\n"
+             "}\r\n"
+             "\r\n"
+             "\r\n"
+             "/******************** Footer ********************/\r\n"
+             "#footer {\r\n"
+             "\twidth:800px;\r\n"
+             "\ttext-align:center;\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "\tmargin: 10px 0px;\r\n"
+             "}\r\n"
+             "#footer ul {\r\n"
+             "}\r\n"
+             "#footer li {\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tfloat:none;\r\n"
+             "\ttext-align:center;\r\n"
+             "}\r\n"
+             "#footer a {\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "\tfont-weight:900;\r\n"
+             "\ttext-decoration:none;\r\n"
+             "}\r\n"
+             "#footer a:hover {\r\n"
+             "\ttext-decoration:underline;\r\n"
+             "}\r\n"
+             "#footer span {\r\n"
+             "\tdisplay:block;\r\n"
+             "\tclear:both;\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "\tmargin: 10px 0px;\r\n"
+             "}\r\n"
+             ".clear{\r\n"
+             "\tclear:both;\r\n"
+             "}\r\n"
+             "\r\n"
+             "\r\n"
+             "\r\n"
+             "/******************** Original Active A"),
     T(false, "uction ********************/\r\n"
-        "\r\n"
-        "#full {\r\n"
-        "\tfloat:left;\r\n"
-        "\twidth:730px;\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tmargin: 20px 0px 30px 20px;\r\n"
-        "}\r\n"
-        "#full p {\r\n"
-        "\tfont-size: 12px;\r\n"
-        "\tcolor: #000000;\r\n"
-        "\tpadding: 5px 0px;\t\r\n"
-        "}\r\n"
-        "#full a{\r\n"
-        "\tcolor: #052d4e;\r\n"
-        "\tfont-weight:800;\r\n"
-        "}\r\n"
-        "#full a:hover{\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "}\r\n"
-        "#full h1{\r\n"
-        "\tfont-size: 16px;\r\n"
-        "\tcolor: #052d4e;\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tfont-weight:900;\r\n"
-        "}\r\n"
-        "#full span{\r\n"
-        "\tfont-size: 12px;\r\n"
-        "\tcolor: #007dda;\r\n"
-        "\tfont-weight: 900;\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tmargin-left:8px;\r\n"
-        "}\r\n"
-        "\r\n"
-        "#navTab {\r\n"
-        "\twidth:744px;\r\n"
-        "\theight:46px;\r\n"
-        "\tmargin: 2px 0px 2px 25px;\r\n"
-        "\tbackground-color:#a5cae5;\r\n"
-        "\tpadding: 3px 5px 3px 1px;\r\n"
-        "}\r\n"
-        "#navTab ul {\r\n"
-        "}\r\n"
-        "#navTab li {\r\n"
-        "\tdisplay:inline;\r\n"
-        "\tbackground-color:#245882;\r\n"
-        "\twidth:120px;\r\n"
-        "\theight:22px;\r\n"
-        "\tfloat:left;\r\n"
-        "\tmargin-left:4px;\r\n"
-        "\tmargin-bottom:2px;\r\n"
-        "\ttext-align:center;\r\n"
-        "}\r\n"
-        "#navTab a {\r\n"
-        "\twidth:120px;\r\n"
-        "\theight:19px;\r\n"
-        "\tpadding-top:3px;\r\n"
-        "\ttext-decoration:none;\r\n"
-        "\tcolor:#a5cae5;\r\n"
-        "\tfont-weight:800;\r\n"
-        "\tdisplay:block;\r\n"
-        "}\r\n"
-        "#navTab a:hover {\r\n"
-        "\tcolor:#FFFFFF;\r\n"
-        "\tfont-weight:800;\r\n"
-        "}\r\n"
-        "\r\n"
-        "\r\n"
-        ".Grid .Hi\r\n"
-        "{\r\n"
-        "    BACKGROUND-COLOR:#a5cae5\r\n"
-        "}\r\n"
-        ".Grid .Lo\r\n"
-        "{\r\n"
-        "    BACKGROUND-COLOR: white\r\n"
-        "}\r\n"
-        ".Grid .Top\r\n"
-        "{\r\n"
-        "    BACKGROUND-COLOR:#164871;\r\n"
-        "    COLOR: white;\r\n"
-        "    FONT-FAMILY: Arial;\r\n"
-        "    FONT-WEIGHT: bold;\r\n"
-        "    vertical-align:middle ; \r\n"
-        "    Height:22pt; \r\n"
-        "}\r\n"
-        ".Grid .Top a {\r\n"
-        "\tcolor:#a5cae5;\r\n"
-        "}\r\n"
-        "\r\n"
-        "\r\n"
-        ".DataEntry\r\n"
-        "{\r\n"
-        "    FONT-FAMILY: Arial;\r\n"
-        "    FONT-SIZE: 10pt;\r\n"
-        "    FONT-WEIGHT: bolder\r\n"
-        "}\r\n"
-        ".DataEntry .Top\r\n"
-        "{\r\n"
-        "    BACKGROUND-"),
+             "\r\n"
+             "#full {\r\n"
+             "\tfloat:left;\r\n"
+             "\twidth:730px;\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tmargin: 20px 0px 30px 20px;\r\n"
+             "}\r\n"
+             "#full p {\r\n"
+             "\tfont-size: 12px;\r\n"
+             "\tcolor: #000000;\r\n"
+             "\tpadding: 5px 0px;\t\r\n"
+             "}\r\n"
+             "#full a{\r\n"
+             "\tcolor: #052d4e;\r\n"
+             "\tfont-weight:800;\r\n"
+             "}\r\n"
+             "#full a:hover{\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "}\r\n"
+             "#full h1{\r\n"
+             "\tfont-size: 16px;\r\n"
+             "\tcolor: #052d4e;\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tfont-weight:900;\r\n"
+             "}\r\n"
+             "#full span{\r\n"
+             "\tfont-size: 12px;\r\n"
+             "\tcolor: #007dda;\r\n"
+             "\tfont-weight: 900;\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tmargin-left:8px;\r\n"
+             "}\r\n"
+             "\r\n"
+             "#navTab {\r\n"
+             "\twidth:744px;\r\n"
+             "\theight:46px;\r\n"
+             "\tmargin: 2px 0px 2px 25px;\r\n"
+             "\tbackground-color:#a5cae5;\r\n"
+             "\tpadding: 3px 5px 3px 1px;\r\n"
+             "}\r\n"
+             "#navTab ul {\r\n"
+             "}\r\n"
+             "#navTab li {\r\n"
+             "\tdisplay:inline;\r\n"
+             "\tbackground-color:#245882;\r\n"
+             "\twidth:120px;\r\n"
+             "\theight:22px;\r\n"
+             "\tfloat:left;\r\n"
+             "\tmargin-left:4px;\r\n"
+             "\tmargin-bottom:2px;\r\n"
+             "\ttext-align:center;\r\n"
+             "}\r\n"
+             "#navTab a {\r\n"
+             "\twidth:120px;\r\n"
+             "\theight:19px;\r\n"
+             "\tpadding-top:3px;\r\n"
+             "\ttext-decoration:none;\r\n"
+             "\tcolor:#a5cae5;\r\n"
+             "\tfont-weight:800;\r\n"
+             "\tdisplay:block;\r\n"
+             "}\r\n"
+             "#navTab a:hover {\r\n"
+             "\tcolor:#FFFFFF;\r\n"
+             "\tfont-weight:800;\r\n"
+             "}\r\n"
+             "\r\n"
+             "\r\n"
+             ".Grid .Hi\r\n"
+             "{\r\n"
+             "    BACKGROUND-COLOR:#a5cae5\r\n"
+             "}\r\n"
+             ".Grid .Lo\r\n"
+             "{\r\n"
+             "    BACKGROUND-COLOR: white\r\n"
+             "}\r\n"
+             ".Grid .Top\r\n"
+             "{\r\n"
+             "    BACKGROUND-COLOR:#164871;\r\n"
+             "    COLOR: white;\r\n"
+             "    FONT-FAMILY: Arial;\r\n"
+             "    FONT-WEIGHT: bold;\r\n"
+             "    vertical-align:middle ; \r\n"
+             "    Height:22pt; \r\n"
+             "}\r\n"
+             ".Grid .Top a {\r\n"
+             "\tcolor:#a5cae5;\r\n"
+             "}\r\n"
+             "\r\n"
+             "\r\n"
+             ".DataEntry\r\n"
+             "{\r\n"
+             "    FONT-FAMILY: Arial;\r\n"
+             "    FONT-SIZE: 10pt;\r\n"
+             "    FONT-WEIGHT: bolder\r\n"
+             "}\r\n"
+             ".DataEntry .Top\r\n"
+             "{\r\n"
+             "    BACKGROUND-"),
     T(false, "COLOR: #a5cae5;\r\n"
-        "    COLOR: white;\r\n"
-        "    FONT-FAMILY: Verdana;\r\n"
-        "    FONT-WEIGHT: bolder\r\n"
-        "}\r\n"
-        ".DataEntry INPUT\r\n"
-        "{\r\n"
-        "    FONT-FAMILY: Tahoma;\r\n"
-        "    FONT-SIZE: 10pt\r\n"
-        "}\r\n"
-        ".DataEntry .TD\r\n"
-        "{\r\n"
-        "    FONT-FAMILY: Verdana;\r\n"
-        "    FONT-SIZE: 8pt;\r\n"
-        "    FONT-WEIGHT: bolder\r\n"
-        "}\r\n"
-        ".DataEntry TEXTAREA\r\n"
-        "{\r\n"
-        "    FONT-FAMILY: Tahoma;\r\n"
-        "    FONT-SIZE: 10pt\r\n"
-        "}\r\n"
-        ".Category .SubCategory\r\n"
-        "{\r\n"
-        "    FONT-FAMILY: Verdana;\r\n"
-        "    FONT-SIZE: 8pt;\r\n"
-        "    FONT-WEIGHT: normal;\r\n"
-        "    TEXT-DECORATION: none\r\n"
-        "}\r\n"
-        ".Category A\r\n"
-        "{\r\n"
-        "    FONT-FAMILY: Tahoma, Verdana, Impact;\r\n"
-        "    FONT-SIZE: 12pt;\r\n"
-        "    FONT-WEIGHT: bold\r\n"
-        "}\r\n"),
+             "    COLOR: white;\r\n"
+             "    FONT-FAMILY: Verdana;\r\n"
+             "    FONT-WEIGHT: bolder\r\n"
+             "}\r\n"
+             ".DataEntry INPUT\r\n"
+             "{\r\n"
+             "    FONT-FAMILY: Tahoma;\r\n"
+             "    FONT-SIZE: 10pt\r\n"
+             "}\r\n"
+             ".DataEntry .TD\r\n"
+             "{\r\n"
+             "    FONT-FAMILY: Verdana;\r\n"
+             "    FONT-SIZE: 8pt;\r\n"
+             "    FONT-WEIGHT: bolder\r\n"
+             "}\r\n"
+             ".DataEntry TEXTAREA\r\n"
+             "{\r\n"
+             "    FONT-FAMILY: Tahoma;\r\n"
+             "    FONT-SIZE: 10pt\r\n"
+             "}\r\n"
+             ".Category .SubCategory\r\n"
+             "{\r\n"
+             "    FONT-FAMILY: Verdana;\r\n"
+             "    FONT-SIZE: 8pt;\r\n"
+             "    FONT-WEIGHT: normal;\r\n"
+             "    TEXT-DECORATION: none\r\n"
+             "}\r\n"
+             ".Category A\r\n"
+             "{\r\n"
+             "    FONT-FAMILY: Tahoma, Verdana, Impact;\r\n"
+             "    FONT-SIZE: 12pt;\r\n"
+             "    FONT-WEIGHT: bold\r\n"
+             "}\r\n"),
     T(true, "GET /demoactivebusinessdirectory/images/background.gif HTTP/1.1\r\n"
-        "Host: www.activewebsoftwares.com\r\n"
-        "User-Agent: Mozilla/5.0 (Windows; U; Windows NT 5.1; en-GB; rv:1.9.0.5) "
-        "Gecko/2008120122 Firefox/3.0.5\r\n"
-        "Accept: image/png,image/*;q=0.8,*/*;q=0.5\r\n"
-        "Accept-Language: en-gb,en;q=0.5\r\n"
-        "Accept-Encoding: gzip,deflate\r\n"
-        "Accept-Charset: ISO-8859-1,utf-8;q=0.7,*;q=0.7\r\n"
-        "Keep-Alive: 300\r\n"
-        "Connection: keep-alive\r\n"
-        "Referer: http://www.activewebsoftwares.com/demoactivebusinessdirectory/s"
-        "tyle.css\r\n"
-        "Cookie: ASPSESSIONIDAATCCABQ=LBJJBJACJJELOIFHAJBGEMAD\r\n"
-        "\r\n"),
+            "Host: www.activewebsoftwares.com\r\n"
+            "User-Agent: Mozilla/5.0 (Windows; U; Windows NT 5.1; en-GB; rv:1.9.0.5) "
+            "Gecko/2008120122 Firefox/3.0.5\r\n"
+            "Accept: image/png,image/*;q=0.8,*/*;q=0.5\r\n"
+            "Accept-Language: en-gb,en;q=0.5\r\n"
+            "Accept-Encoding: gzip,deflate\r\n"
+            "Accept-Charset: ISO-8859-1,utf-8;q=0.7,*;q=0.7\r\n"
+            "Keep-Alive: 300\r\n"
+            "Connection: keep-alive\r\n"
+            "Referer: http://www.activewebsoftwares.com/demoactivebusinessdirectory/s"
+            "tyle.css\r\n"
+            "Cookie: ASPSESSIONIDAATCCABQ=LBJJBJACJJELOIFHAJBGEMAD\r\n"
+            "\r\n"),
     T(false, "HTTP/1.1 200 OK\r\n"
-        "Content-Length: 90\r\n"
-        "Content-Type: image/gif\r\n"
-        "Last-Modified: Mon, 29 Jan 2007 15:53:53 GMT\r\n"
-        "Accept-Ranges: bytes\r\n"
-        "ETag: \"80bec7acbd43c71:b1b\"\r\n"
-        "Server: Microsoft-IIS/6.0\r\n"
-        "MicrosoftOfficeWebServer: 5.0_Pub\r\n"
-        "X-Powered-By: ASP.NET\r\n"
-        "Date: Thu, 01 Jan 2009 14:36:59 GMT\r\n"
-        "\r\n"
-        "GIF89a \003\002\000\221\000\000\000\000\000\377\377\377\026Hq9~\267,\000"
-        "\000\000\000 \003\002\000\000\0023\234\217\251&\355\017\243\234\264\332\213"
-        "\263\336\274\373\017\206\342H\226\346\211\246\352\312\266\356\013\307\330"
-        "B\327\366=\310\372\316\367\376\017\014\n"
-        "\207\304\242\361\210\254\340n\005\000;"),
+             "Content-Length: 90\r\n"
+             "Content-Type: image/gif\r\n"
+             "Last-Modified: Mon, 29 Jan 2007 15:53:53 GMT\r\n"
+             "Accept-Ranges: bytes\r\n"
+             "ETag: \"80bec7acbd43c71:b1b\"\r\n"
+             "Server: Microsoft-IIS/6.0\r\n"
+             "MicrosoftOfficeWebServer: 5.0_Pub\r\n"
+             "X-Powered-By: ASP.NET\r\n"
+             "Date: Thu, 01 Jan 2009 14:36:59 GMT\r\n"
+             "\r\n"
+             "GIF89a \003\002\000\221\000\000\000\000\000\377\377\377\026Hq9~\267,\000"
+             "\000\000\000 \003\002\000\000\0023\234\217\251&\355\017\243\234\264\332\213"
+             "\263\336\274\373\017\206\342H\226\346\211\246\352\312\266\356\013\307\330"
+             "B\327\366=\310\372\316\367\376\017\014\n"
+             "\207\304\242\361\210\254\340n\005\000;"),
 };
 
 START_TEST(test_real_active_business)
 {
     totals want = { .req = 3, .resp = 3, .s5 = 1, .last = 200 };
     /* three-way cuts thinned out: the turns are up to 1420 bytes */
-    check_conv(conv_active_business, NT(conv_active_business), &want, ALL,
-               211);
+    check_conv(conv_active_business, NT(conv_active_business), &want, ALL, 211);
 }
 END_TEST
 
@@ -1227,42 +1226,41 @@ END_TEST
  * skipped by Content-Length, never read. */
 static const turn conv_nested[] = {
     T(true, "POST / HTTP/1.1\r\n"
-        "Host: localhost:8080\r\n"
-        "User-Agent: python-requests/2.25.1\r\n"
-        "Accept-Encoding: gzip, deflate\r\n"
-        "Accept: */*\r\n"
-        "Connection: keep-alive\r\n"
-        "Content-Type: message/rfc822\r\n"
-        "Content-Transfer-Encoding: 8bit\r\n"
-        "MIME-Version: 1.0\r\n"
-        "Content-Length: 39686\r\n"
-        "\r\n"),
+            "Host: localhost:8080\r\n"
+            "User-Agent: python-requests/2.25.1\r\n"
+            "Accept-Encoding: gzip, deflate\r\n"
+            "Accept: */*\r\n"
+            "Connection: keep-alive\r\n"
+            "Content-Type: message/rfc822\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Length: 39686\r\n"
+            "\r\n"),
     FILL(true, 39686),
     T(false, "HTTP/1.0 501 Unsupported method ('POST')\r\n"
-        "Server: SimpleHTTP/0.6 Python/3.10.12\r\n"
-        "Date: Tue, 16 Jan 2024 15:43:25 GMT\r\n"
-        "Connection: close\r\n"
-        "Content-Type: text/html;charset=utf-8\r\n"
-        "Content-Length: 497\r\n"
-        "\r\n"),
+             "Server: SimpleHTTP/0.6 Python/3.10.12\r\n"
+             "Date: Tue, 16 Jan 2024 15:43:25 GMT\r\n"
+             "Connection: close\r\n"
+             "Content-Type: text/html;charset=utf-8\r\n"
+             "Content-Length: 497\r\n"
+             "\r\n"),
     T(false, "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\n"
-        "        \"http://www.w3.org/TR/html4/strict.dtd\">\n"
-        "<html>\n"
-        "    <head>\n"
-        "        <meta http-equiv=\"Content-Type\" content=\"text/html;charset=ut"
-        "f-8\">\n"
-        "        <title>Error response</title>\n"
-        "    </head>\n"
-        "    <body>\n"
-        "        <h1>Error response</h1>\n"
-        "        <p>Error code: 501</p>\n"
-        "        <p>Message: Unsupported method ('POST').</p>\n"
-        "        <p>Error code explanation: HTTPStatus.NOT_IMPLEMENTED - Server d"
-        "oes not support this operation.</p>\n"
-        "    </body>\n"
-        "</html>\n"),
+             "        \"http://www.w3.org/TR/html4/strict.dtd\">\n"
+             "<html>\n"
+             "    <head>\n"
+             "        <meta http-equiv=\"Content-Type\" content=\"text/html;charset=ut"
+             "f-8\">\n"
+             "        <title>Error response</title>\n"
+             "    </head>\n"
+             "    <body>\n"
+             "        <h1>Error response</h1>\n"
+             "        <p>Error code: 501</p>\n"
+             "        <p>Message: Unsupported method ('POST').</p>\n"
+             "        <p>Error code explanation: HTTPStatus.NOT_IMPLEMENTED - Server d"
+             "oes not support this operation.</p>\n"
+             "    </body>\n"
+             "</html>\n"),
 };
-
 
 START_TEST(test_real_nested_mime)
 {
@@ -1276,25 +1274,40 @@ END_TEST
 START_TEST(test_looks_like_request)
 {
     static const char *const yes[] = {
-        "GET / HTTP/1.1\r\n", "POST /x", "HEAD ", "PUT /", "DELETE /",
-        "OPTIONS * HTTP/1.1", "PATCH /", "CONNECT h:443 HTTP/1.1",
-        "TRACE /", "PROPFIND /dav", "MKCOL /", "SUBSCRIBE /evt",
+        "GET / HTTP/1.1\r\n",
+        "POST /x",
+        "HEAD ",
+        "PUT /",
+        "DELETE /",
+        "OPTIONS * HTTP/1.1",
+        "PATCH /",
+        "CONNECT h:443 HTTP/1.1",
+        "TRACE /",
+        "PROPFIND /dav",
+        "MKCOL /",
+        "SUBSCRIBE /evt",
     };
     static const char *const no[] = {
-        "", "G", "GET", "GET/ HTTP/1.1", "get / HTTP/1.1", "GETX /",
-        "HTTP/1.1 200 OK", " GET /", "\x16\x03\x01\x02", "FOO /",
+        "",
+        "G",
+        "GET",
+        "GET/ HTTP/1.1",
+        "get / HTTP/1.1",
+        "GETX /",
+        "HTTP/1.1 200 OK",
+        " GET /",
+        "\x16\x03\x01\x02",
+        "FOO /",
         "GE T /",
     };
     for (size_t i = 0; i < NT(yes); i++) {
         uint8_t *p = fl_test_exact_copy((const uint8_t *)yes[i], strlen(yes[i]));
-        ck_assert_msg(fl_http_looks_like_request(p, (uint32_t)strlen(yes[i])),
-                      "%s", yes[i]);
+        ck_assert_msg(fl_http_looks_like_request(p, (uint32_t)strlen(yes[i])), "%s", yes[i]);
         free(p);
     }
     for (size_t i = 0; i < NT(no); i++) {
         uint8_t *p = fl_test_exact_copy((const uint8_t *)no[i], strlen(no[i]));
-        ck_assert_msg(!fl_http_looks_like_request(p, (uint32_t)strlen(no[i])),
-                      "%s", no[i]);
+        ck_assert_msg(!fl_http_looks_like_request(p, (uint32_t)strlen(no[i])), "%s", no[i]);
         free(p);
     }
     /* every prefix of "DELETE /" short of the SP is not enough */

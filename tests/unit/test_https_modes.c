@@ -57,8 +57,7 @@ static void observer(void *ctx, char kind, uint64_t tag, uint16_t provider, uint
  * error template every other response. Returns suspects counted; *errors
  * the error responses sent. */
 static uint32_t simulate(fl_https_modes *m, int nsites, const uint16_t *provider,
-                         const bool *err_site, uint32_t secs, uint32_t err_from,
-                         uint32_t *errors)
+                         const bool *err_site, uint32_t secs, uint32_t err_from, uint32_t *errors)
 {
     uint32_t suspect = 0;
     *errors = 0;
@@ -71,8 +70,8 @@ static uint32_t simulate(fl_https_modes *m, int nsites, const uint16_t *provider
             uint64_t ts = (uint64_t)t * S_US + (uint64_t)i * 1000;
             /* the origin answers in 20-50 ms, the edge's error page at once */
             uint32_t ttfb = err ? 400 + rnd(200) : 20000 + rnd(30000);
-            suspect += fl_https_modes_response(m, provider[i], (uint32_t)i + 1, size, ttfb,
-                                               ts, ts, tag++);
+            suspect +=
+                fl_https_modes_response(m, provider[i], (uint32_t)i + 1, size, ttfb, ts, ts, tag++);
         }
     return suspect;
 }
@@ -272,8 +271,8 @@ static uint32_t run_flat(fl_https_modes *m, uint32_t secs, uint32_t err_sites, u
             bool err = i < err_sites && t >= secs / 2 && (t & 1u);
             *errors += err;
             uint64_t ts = (uint64_t)t * S_US + i * 1000u;
-            suspect += fl_https_modes_response(m, 5, i + 1, err ? error_size() : flat_size(),
-                                               1000, ts, ts, tag++);
+            suspect += fl_https_modes_response(m, 5, i + 1, err ? error_size() : flat_size(), 1000,
+                                               ts, ts, tag++);
         }
     return suspect;
 }

@@ -16,10 +16,9 @@
 #include "fl_sdnotify.h"
 #include "fl_test_util.h"
 
-static size_t fmt(char *buf, size_t cap, fl_log_style st, int level, int64_t t,
-                  const char *f, ...) __attribute__((format(printf, 6, 7)));
-static size_t fmt(char *buf, size_t cap, fl_log_style st, int level, int64_t t,
-                  const char *f, ...)
+static size_t fmt(char *buf, size_t cap, fl_log_style st, int level, int64_t t, const char *f, ...)
+    __attribute__((format(printf, 6, 7)));
+static size_t fmt(char *buf, size_t cap, fl_log_style st, int level, int64_t t, const char *f, ...)
 {
     va_list ap;
     va_start(ap, f);
@@ -34,7 +33,8 @@ START_TEST(plain_line_has_iso_time_and_level)
     /* 2026-12-02T05:50:00Z */
     size_t n = fmt(buf, sizeof buf, FL_LOG_STYLE_PLAIN, FL_LOG_WARNING, 1796190600,
                    "alert raised: provider %s ratio %.2f", "Cloudflare", 0.325);
-    ck_assert_str_eq(buf, "2026-12-02T05:50:00Z warning: alert raised: provider Cloudflare ratio 0.33\n");
+    ck_assert_str_eq(
+        buf, "2026-12-02T05:50:00Z warning: alert raised: provider Cloudflare ratio 0.33\n");
     ck_assert_uint_eq(n, strlen(buf));
 }
 END_TEST
@@ -163,8 +163,9 @@ START_TEST(sd_notify_abstract_namespace)
     size_t len = strlen(name);
     memcpy(sa.sun_path, name, len);
     sa.sun_path[0] = '\0';
-    ck_assert_int_eq(bind(s, (struct sockaddr *)&sa,
-                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)), 0);
+    ck_assert_int_eq(
+        bind(s, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)),
+        0);
     setenv("NOTIFY_SOCKET", name, 1);
     ck_assert_int_eq(fl_sd_notify("WATCHDOG=1"), 1);
     ssize_t n = recv(s, buf, sizeof buf - 1, 0);

@@ -67,8 +67,11 @@ START_TEST(renders_counters_and_labels)
     ck_assert(sample(t, "faultline_redis_batches_dropped_total") == 1);
     ck_assert(sample(t, "faultline_redis_up") == 0);
     /* Two adds of the same provider sum; the alert state is the worst seen. */
-    ck_assert(sample(t, "faultline_signal_events_total{provider=\"Cloudflare\",signal=\"http_5xx\"}") == 210);
-    ck_assert(sample(t, "faultline_signal_events_total{provider=\"AWS\",signal=\"tls_failures\"}") == 71);
+    ck_assert(
+        sample(t, "faultline_signal_events_total{provider=\"Cloudflare\",signal=\"http_5xx\"}") ==
+        210);
+    ck_assert(
+        sample(t, "faultline_signal_events_total{provider=\"AWS\",signal=\"tls_failures\"}") == 71);
     ck_assert(sample(t, "faultline_signal_events_total{provider=\"AWS\",signal=\"flows\"}") == 0);
     ck_assert(sample(t, "faultline_alert_active{provider=\"Cloudflare\"}") == 1);
     ck_assert(sample(t, "faultline_alert_unknown{provider=\"Cloudflare\"}") == 0);
@@ -98,7 +101,11 @@ START_TEST(no_redis_no_redis_series)
     ck_assert_ptr_nonnull(t);
     ck_assert_ptr_null(strstr(t, "faultline_redis_"));
     ck_assert(sample(t, "faultline_one_way_share") == 0);
-    ck_assert(sample(t, "faultline_build_info{version=\"\",ndpi=\"\",libpcap=\"\",hiredis=\"\",sensor=\"\"}") == 1);
+    ck_assert(
+        sample(
+            t,
+            "faultline_build_info{version=\"\",ndpi=\"\",libpcap=\"\",hiredis=\"\",sensor=\"\"}") ==
+        1);
     free(t);
     free(s);
 }
@@ -112,15 +119,18 @@ START_TEST(provider_labels_are_capped)
     c.v[FL_C_flows] = 1;
     for (int i = 0; i < FL_METRICS_PROVIDERS_MAX + 10; i++) {
         snprintf(name, sizeof name, "p%d", i);
-        fl_metrics_snapshot_add(s, name, &c, i == FL_METRICS_PROVIDERS_MAX + 3
-                                ? FL_METRICS_ALERT_RAISED : FL_METRICS_ALERT_NONE, 0.25);
+        fl_metrics_snapshot_add(s, name, &c,
+                                i == FL_METRICS_PROVIDERS_MAX + 3 ? FL_METRICS_ALERT_RAISED
+                                                                  : FL_METRICS_ALERT_NONE,
+                                0.25);
     }
     ck_assert_uint_eq(s->nproviders, FL_METRICS_PROVIDERS_MAX);
     ck_assert_uint_eq(s->providers_folded, 10);
     char *t = fl_metrics_render(s, &build, NULL);
     ck_assert(sample(t, "faultline_signal_events_total{provider=\"p63\",signal=\"flows\"}") == 1);
     ck_assert(sample(t, "faultline_signal_events_total{provider=\"p64\",signal=\"flows\"}") == -1);
-    ck_assert(sample(t, "faultline_signal_events_total{provider=\"other\",signal=\"flows\"}") == 10);
+    ck_assert(sample(t, "faultline_signal_events_total{provider=\"other\",signal=\"flows\"}") ==
+              10);
     ck_assert(sample(t, "faultline_alert_active{provider=\"other\"}") == 1);
     ck_assert(sample(t, "faultline_metrics_providers_folded") == 10);
     /* Series bounded: (cap + other) x counters. */
@@ -143,8 +153,8 @@ START_TEST(addresses)
     ck_assert(fl_metrics_parse_addr("[::1]:0", host, sizeof host, &port, err, sizeof err));
     ck_assert_str_eq(host, "::1");
     ck_assert_uint_eq(port, 0);
-    const char *bad[] = { "", "9108", ":9108", "host:", "host:70000", "host:-1", "::1:9108",
-                          "[::1]9108", "[::1", "h:12x" };
+    const char *bad[] = { "",        "9108",     ":9108",     "host:", "host:70000",
+                          "host:-1", "::1:9108", "[::1]9108", "[::1",  "h:12x" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(!fl_metrics_parse_addr(bad[i], host, sizeof host, &port, err, sizeof err),
                       "accepted '%s'", bad[i]);

@@ -139,8 +139,8 @@ static void replay(const char *file, result *res)
 /* MANIFEST column (or tshark_streams column) -> our figure. */
 typedef struct mapping {
     const char *column;
-    int counter;       /* fl_counter, or -1 for the special ones below */
-    int special;       /* 1 packets, 2 tcp flows, 3 udp flows */
+    int counter; /* fl_counter, or -1 for the special ones below */
+    int special; /* 1 packets, 2 tcp flows, 3 udp flows */
 } mapping;
 
 static const mapping manifest_map[] = {
@@ -159,10 +159,14 @@ static const mapping manifest_map[] = {
 static uint64_t ours(const result *r, const mapping *m)
 {
     switch (m->special) {
-    case 1: return r->packets;
-    case 2: return r->flows_tcp;
-    case 3: return r->flows_udp;
-    default: return r->totals.v[m->counter];
+    case 1:
+        return r->packets;
+    case 2:
+        return r->flows_tcp;
+    case 3:
+        return r->flows_udp;
+    default:
+        return r->totals.v[m->counter];
     }
 }
 
@@ -185,7 +189,10 @@ START_TEST(test_real_captures_match_tshark)
         int sr = find_row(&streams, "file", file);
         ck_assert_msg(sr >= 0, "%s missing from tshark_streams.tsv", file);
 
-        struct { const char *col; uint64_t want, got; } checks[16];
+        struct {
+            const char *col;
+            uint64_t want, got;
+        } checks[16];
         int n = 0;
         for (size_t i = 0; i < sizeof manifest_map / sizeof manifest_map[0]; i++) {
             checks[n].col = manifest_map[i].column;
@@ -212,7 +219,9 @@ START_TEST(test_real_captures_match_tshark)
                 uint64_t lw = strtoull(cell(&diffs, listed, "tshark"), NULL, 10);
                 uint64_t lg = strtoull(cell(&diffs, listed, "faultline"), NULL, 10);
                 if (lw != checks[i].want || lg != checks[i].got) {
-                    fprintf(stderr, "STALE %s %s: listed tshark=%llu faultline=%llu, now tshark=%llu faultline=%llu\n",
+                    fprintf(stderr,
+                            "STALE %s %s: listed tshark=%llu faultline=%llu, now tshark=%llu "
+                            "faultline=%llu\n",
                             file, checks[i].col, (unsigned long long)lw, (unsigned long long)lg,
                             (unsigned long long)checks[i].want, (unsigned long long)checks[i].got);
                     failures++;

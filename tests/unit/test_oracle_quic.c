@@ -96,8 +96,8 @@ static void replay_dir(const char *dir, const char *file, fl_engine_stats *st, f
     fl_config_defaults(&cfg);
     fl_config_resolve_paths(&cfg);
     char err[1024];
-    const char *files[] = {path};
-    fl_source_options so = {0};
+    const char *files[] = { path };
+    fl_source_options so = { 0 };
     fl_source *src = fl_source_open_files(files, 1, &so, err, sizeof err);
     ck_assert_msg(src != NULL, "%s: %s", file, err);
     fl_engine *e = fl_engine_new(&cfg, err, sizeof err);
@@ -124,17 +124,20 @@ static void replay(const char *file, fl_engine_stats *st)
 /* Our figure for a MANIFEST column, as text ("-" for no versions). */
 static void ours(const fl_engine_stats *st, const char *col, char *out, size_t cap)
 {
-    const struct { const char *col; uint64_t v; } map[] = {
-        {"packets", st->packets},
-        {"quic_flows", st->quic.flows},
-        {"quic_handshakes", st->quic.handshakes},
-        {"quic_answered", st->quic.answered},
-        {"quic_unanswered", st->quic.unanswered},
-        {"quic_server_hello", st->quic.server_hello},
-        {"quic_close_server", st->quic.close_server},
-        {"quic_close_client", st->quic.close_client},
-        {"quic_vn", st->quic.vn},
-        {"quic_snis", st->quic.snis},
+    const struct {
+        const char *col;
+        uint64_t v;
+    } map[] = {
+        { "packets", st->packets },
+        { "quic_flows", st->quic.flows },
+        { "quic_handshakes", st->quic.handshakes },
+        { "quic_answered", st->quic.answered },
+        { "quic_unanswered", st->quic.unanswered },
+        { "quic_server_hello", st->quic.server_hello },
+        { "quic_close_server", st->quic.close_server },
+        { "quic_close_client", st->quic.close_client },
+        { "quic_vn", st->quic.vn },
+        { "quic_snis", st->quic.snis },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(map[i].col, col)) {
@@ -151,9 +154,9 @@ static void ours(const fl_engine_stats *st, const char *col, char *out, size_t c
 }
 
 static const char *const columns[] = {
-    "packets", "quic_flows", "quic_handshakes", "quic_answered", "quic_unanswered",
-    "quic_server_hello", "quic_close_server", "quic_close_client", "quic_vn",
-    "quic_versions", "quic_snis",
+    "packets",         "quic_flows",        "quic_handshakes",   "quic_answered",
+    "quic_unanswered", "quic_server_hello", "quic_close_server", "quic_close_client",
+    "quic_vn",         "quic_versions",     "quic_snis",
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])
 
@@ -163,7 +166,7 @@ START_TEST(test_quic_captures_match_tshark)
     load_tsv("pcaps/real-quic/MANIFEST.tsv", &manifest);
     load_tsv("tests/oracle/differences_quic.tsv", &diffs);
     ck_assert_int_ge(manifest.nrows, 34);
-    bool used[MAXROWS] = {false};
+    bool used[MAXROWS] = { false };
     int failures = 0, compared = 0, equal = 0;
     for (int r = 0; r < manifest.nrows; r++) {
         const char *file = cell(&manifest, r, "file");
@@ -229,8 +232,8 @@ END_TEST
  * tshark's per-flow oracle summed against faultline's counters. */
 START_TEST(test_quic_stack_captures)
 {
-    static const char *const caps[] = {"handshakes", "refused", "vn", "stopped",
-                                       "blackhole", "fallback", "v2draft"};
+    static const char *const caps[] = { "handshakes", "refused",  "vn",     "stopped",
+                                        "blackhole",  "fallback", "v2draft" };
     static table o;
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         char rel[256], pcap[64];

@@ -29,7 +29,8 @@ static void open_with(fixture *fx, const char *rules_path, uint32_t learned_max)
     char *ranges = fl_test_path("deploy/provider_ranges.tsv");
     fx->cls = fl_classifier_new(rules_path, 1, err, sizeof err);
     ck_assert_msg(fx->cls != NULL, "classifier: %s", err);
-    fl_providers_options opt = { .ranges_path = ranges, .rules_path = rules_path,
+    fl_providers_options opt = { .ranges_path = ranges,
+                                 .rules_path = rules_path,
                                  .learned_max = learned_max };
     fx->p = fl_providers_new(fx->cls, &opt, err, sizeof err);
     ck_assert_msg(fx->p != NULL, "providers: %s", err);
@@ -108,8 +109,8 @@ START_TEST(real_addresses_of_each_provider)
     ck_assert_str_eq(by_addr(&fx, "2a02:26f0::1"), "Akamai");
     ck_assert_str_eq(by_addr(&fx, "151.101.1.1"), "Fastly");
     ck_assert_str_eq(by_addr(&fx, "2a04:4e42::1"), "Fastly");
-    ck_assert_str_eq(by_addr(&fx, "20.33.0.1"), "Microsoft");   /* 20.33.0.0/16 Azure */
-    ck_assert_str_eq(by_addr(&fx, "17.253.1.1"), "Apple");      /* 17.0.0.0/8 */
+    ck_assert_str_eq(by_addr(&fx, "20.33.0.1"), "Microsoft"); /* 20.33.0.0/16 Azure */
+    ck_assert_str_eq(by_addr(&fx, "17.253.1.1"), "Apple");    /* 17.0.0.0/8 */
     ck_assert_str_eq(by_addr(&fx, "157.240.1.1"), "Meta");
     /* tls2.pcap: images-na.ssl-images-amazon.com, nDPI's "TLS.Amazon", is
      * served from 2a04:4e42:a::272 - Fastly's address, Fastly's outage. */
@@ -149,7 +150,7 @@ START_TEST(ndpi_lists_fill_gaps)
     ck_assert_str_eq(fl_providers_name(p, fl_providers_by_addr(p, &a)), "Google");
     a = A("104.16.1.1");
     ck_assert_str_eq(fl_providers_name(p, fl_providers_by_addr(p, &a)), "Cloudflare");
-    a = A("2606:4700::1");   /* nDPI 4.2 has no IPv6 lists */
+    a = A("2606:4700::1"); /* nDPI 4.2 has no IPv6 lists */
     ck_assert_uint_eq(fl_providers_by_addr(p, &a), FL_PROVIDER_UNKNOWN);
     fl_providers_free(p);
     fl_classifier_free(cls);
@@ -247,14 +248,14 @@ START_TEST(ndpi_ids_map_to_providers)
     static const struct {
         const char *ndpi, *provider;
     } want[] = {
-        { "YouTube", "Google" },        { "GoogleServices", "Google" },
-        { "Amazon", "AWS" },            { "AmazonAWS", "AWS" },
-        { "Azure", "Microsoft" },       { "Teams", "Microsoft" },
-        { "Hotmail", "Microsoft" },     { "Cloudflare", "Cloudflare" },
-        { "AppleiCloud", "Apple" },     { "WhatsApp", "Meta" },
-        { "Instagram", "Meta" },        { "Oracle", "Oracle" },
-        { "Alibaba", "Alibaba" },       { "iCloudPrivateRelay", "unknown" },
-        { "TLS", "unknown" },           { "Spotify", "unknown" },
+        { "YouTube", "Google" },    { "GoogleServices", "Google" },
+        { "Amazon", "AWS" },        { "AmazonAWS", "AWS" },
+        { "Azure", "Microsoft" },   { "Teams", "Microsoft" },
+        { "Hotmail", "Microsoft" }, { "Cloudflare", "Cloudflare" },
+        { "AppleiCloud", "Apple" }, { "WhatsApp", "Meta" },
+        { "Instagram", "Meta" },    { "Oracle", "Oracle" },
+        { "Alibaba", "Alibaba" },   { "iCloudPrivateRelay", "unknown" },
+        { "TLS", "unknown" },       { "Spotify", "unknown" },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         uint16_t id = 0;
@@ -308,9 +309,9 @@ START_TEST(dns_cname_chain_teaches_address)
     ck_assert_uint_eq(fl_providers_by_addr(fx.p, &a), FL_PROVIDER_UNKNOWN);
     /* ...what DNS said does. */
     char name[64];
-    ck_assert_str_eq(fl_providers_name(fx.p, fl_providers_by_learned_addr(fx.p, &a, name,
-                                                                          sizeof name)),
-                     "Cloudflare");
+    ck_assert_str_eq(
+        fl_providers_name(fx.p, fl_providers_by_learned_addr(fx.p, &a, name, sizeof name)),
+        "Cloudflare");
     ck_assert_str_eq(name, "www.example.com");
     ck_assert_str_eq(by_name(&fx, "www.example.com"), "Cloudflare");
     /* A later query for the name (no answers) is Cloudflare's too. */
@@ -326,9 +327,9 @@ START_TEST(dns_cname_chain_teaches_address)
     m3.naddrs = 1;
     m3.addrs[0] = A("192.0.2.55");
     ck_assert_uint_eq(fl_providers_for_dns(fx.p, &m3, 3000), FL_PROVIDER_UNKNOWN);
-    ck_assert_str_eq(fl_providers_name(fx.p, fl_providers_by_learned_addr(fx.p, &a, name,
-                                                                          sizeof name)),
-                     "Cloudflare");
+    ck_assert_str_eq(
+        fl_providers_name(fx.p, fl_providers_by_learned_addr(fx.p, &a, name, sizeof name)),
+        "Cloudflare");
     ck_assert_str_eq(name, "other.example.org");
     /* Unlearned address. */
     a = A("192.0.2.56");
@@ -472,13 +473,20 @@ START_TEST(public_resolvers)
     fixture fx;
     open_default(&fx);
     static const char *const want[][2] = {
-        { "1.1.1.1", "Cloudflare" },          { "1.0.0.1", "Cloudflare" },
-        { "2606:4700:4700::1111", "Cloudflare" }, { "2606:4700:4700::1001", "Cloudflare" },
-        { "8.8.8.8", "Google" },              { "8.8.4.4", "Google" },
-        { "2001:4860:4860::8888", "Google" }, { "2001:4860:4860::8844", "Google" },
-        { "9.9.9.9", "Quad9" },               { "149.112.112.112", "Quad9" },
-        { "2620:fe::fe", "Quad9" },           { "208.67.222.222", "OpenDNS" },
-        { "208.67.220.220", "OpenDNS" },      { "94.140.14.14", "AdGuard" },
+        { "1.1.1.1", "Cloudflare" },
+        { "1.0.0.1", "Cloudflare" },
+        { "2606:4700:4700::1111", "Cloudflare" },
+        { "2606:4700:4700::1001", "Cloudflare" },
+        { "8.8.8.8", "Google" },
+        { "8.8.4.4", "Google" },
+        { "2001:4860:4860::8888", "Google" },
+        { "2001:4860:4860::8844", "Google" },
+        { "9.9.9.9", "Quad9" },
+        { "149.112.112.112", "Quad9" },
+        { "2620:fe::fe", "Quad9" },
+        { "208.67.222.222", "OpenDNS" },
+        { "208.67.220.220", "OpenDNS" },
+        { "94.140.14.14", "AdGuard" },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         fl_addr a = A(want[i][0]);
@@ -534,7 +542,7 @@ START_TEST(names_and_interning)
     ck_assert_uint_eq(fl_providers_intern(fx.p, "unknown"), 0);
     fl_provider_id cf = fl_providers_find(fx.p, "Cloudflare");
     ck_assert_uint_ne(cf, 0);
-    ck_assert_uint_eq(fl_providers_intern(fx.p, "cloudflare"), cf);   /* one provider */
+    ck_assert_uint_eq(fl_providers_intern(fx.p, "cloudflare"), cf); /* one provider */
     ck_assert_uint_eq(fl_providers_intern(fx.p, "bad name"), 0);
     size_t n = fl_providers_count(fx.p);
     fl_provider_id x = fl_providers_intern(fx.p, "NewCo");

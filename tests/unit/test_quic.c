@@ -57,8 +57,7 @@ static const char A2_V1_CLIENT[] =
     "f96f3ca9ec1dde434da7d2d392b905ddf3d1f9af93d1af5950bd493f5aa731b4"
     "056df31bd267b6b90a079831aaf579be0a39013137aac6d404f518cfd4684064"
     "7e78bfe706ca4cf5e9c5453e9f7cfd2b8b4c8d169a44e55c88d4a9a7f9474241"
-    "e221af44860018ab0856972e194cd934"
-    ;
+    "e221af44860018ab0856972e194cd934";
 static const char A2_V2_CLIENT[] =
     "d76b3343cf088394c8f03e5157080000449ea0c95e82ffe67b6abcdb4298b485"
     "dd04de806071bf03dceebfa162e75d6c96058bdbfb127cdfcbf903388e99ad04"
@@ -97,32 +96,27 @@ static const char A2_V2_CLIENT[] =
     "d5974ee12e5cf7d5da4d6a31123041f33e61407e76cffcdcfd7e19ba58cf4b53"
     "6f4c4938ae79324dc402894b44faf8afbab35282ab659d13c93f70412e85cb19"
     "9a37ddec600545473cfb5a05e08d0b209973b2172b4d21fb69745a262ccde96b"
-    "a18b2faa745b6fe189cf772a9f84cbfc"
-    ;
+    "a18b2faa745b6fe189cf772a9f84cbfc";
 static const char A3_V1_SERVER[] =
     "cf000000010008f067a5502a4262b5004075c0d95a482cd0991cd25b0aac406a"
     "5816b6394100f37a1c69797554780bb38cc5a99f5ede4cf73c3ec2493a1839b3"
     "dbcba3f6ea46c5b7684df3548e7ddeb9c3bf9c73cc3f3bded74b562bfb19fb84"
     "022f8ef4cdd93795d77d06edbb7aaf2f58891850abbdca3d20398c276456cbc4"
-    "2158407dd074ee"
-    ;
+    "2158407dd074ee";
 static const char A3_V2_SERVER[] =
     "dc6b3343cf0008f067a5502a4262b5004075d92faaf16f05d8a4398c47089698"
     "baeea26b91eb761d9b89237bbf87263017915358230035f7fd3945d88965cf17"
     "f9af6e16886c61bfc703106fbaf3cb4cfa52382dd16a393e42757507698075b2"
     "c984c707f0a0812d8cd5a6881eaf21ceda98f4bd23f6fe1a3e2c43edd9ce7ca8"
-    "4bed8521e2e140"
-    ;
-static const char A2_CRYPTO[] =
-    "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
-    "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
-    "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
-    "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
-    "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
-    "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
-    "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
-    "75300901100f088394c8f03e51570806048000ffff"
-    ;
+    "4bed8521e2e140";
+static const char A2_CRYPTO[] = "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
+                                "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
+                                "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
+                                "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
+                                "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
+                                "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
+                                "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
+                                "75300901100f088394c8f03e51570806048000ffff";
 
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
 {
@@ -149,13 +143,13 @@ static void ck_hex(const uint8_t *got, const char *want)
     }
 }
 
-static const uint8_t DCID[8] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08};
+static const uint8_t DCID[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
 
 /* RFC 9001 A.1 */
 START_TEST(test_v1_secrets_and_keys)
 {
-    static const uint8_t salt[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-                                     0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
+    static const uint8_t salt[20] = { 0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+                                      0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a };
     uint8_t initial[32], cs[32], ss[32];
     ck_assert(fl_quic_hkdf_extract(salt, 20, DCID, 8, initial));
     ck_hex(initial, "7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44");
@@ -248,7 +242,7 @@ END_TEST
 /* Sealing the published plaintext gives the published packet. */
 START_TEST(test_seal_matches_vectors)
 {
-    uint8_t payload[1162] = {0}, want[1200], out[1300];
+    uint8_t payload[1162] = { 0 }, want[1200], out[1300];
     unhex(A2_CRYPTO, payload, sizeof payload);
     for (int v = 0; v < 2; v++) {
         uint32_t version = v ? FL_QUIC_V2 : FL_QUIC_V1;
@@ -312,7 +306,7 @@ END_TEST
  * handshake from a cut packet, never an over-read. */
 START_TEST(test_vector_prefixes)
 {
-    const char *hex[] = {A2_V1_CLIENT, A2_V2_CLIENT, A3_V1_SERVER, A3_V2_SERVER};
+    const char *hex[] = { A2_V1_CLIENT, A2_V2_CLIENT, A3_V1_SERVER, A3_V2_SERVER };
     uint8_t pkt[1200];
     fl_quic_pool *pool = fl_quic_pool_new(2);
     for (int v = 0; v < 4; v++) {
@@ -362,16 +356,15 @@ END_TEST
 #define B4(x) x, x, x, x
 #define B16(x) B4(x), B4(x), B4(x), B4(x)
 
-static const uint8_t CID2[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+static const uint8_t CID2[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 /* A client Initial of version v whose payload is frames (padded with
  * PADDING to a 1200-byte datagram). */
-static size_t client_initial(uint32_t v, const uint8_t *frames, size_t n, uint32_t pn,
-                             uint8_t *out)
+static size_t client_initial(uint32_t v, const uint8_t *frames, size_t n, uint32_t pn, uint8_t *out)
 {
     fl_quic_keys c, s;
     ck_assert(fl_quic_initial_keys(v, CID2, 8, &c, &s));
-    uint8_t payload[1200] = {0};
+    uint8_t payload[1200] = { 0 };
     memcpy(payload, frames, n);
     size_t plen = 1200 - (1 + 4 + 1 + 8 + 1 + 0 + 1 + 2 + 4 + 16);
     return fl_quic_seal_initial(v, &c, CID2, 8, NULL, 0, pn, payload, plen, out, 1300);
@@ -381,7 +374,7 @@ static size_t server_initial(uint32_t v, const uint8_t *frames, size_t n, uint8_
 {
     fl_quic_keys c, s;
     ck_assert(fl_quic_initial_keys(v, CID2, 8, &c, &s));
-    static const uint8_t scid[4] = {9, 9, 9, 9};
+    static const uint8_t scid[4] = { 9, 9, 9, 9 };
     return fl_quic_seal_initial(v, &s, NULL, 0, scid, 4, 0, frames, n, out, 1300);
 }
 
@@ -395,13 +388,26 @@ START_TEST(test_client_hello_out_of_order)
     uint8_t f1[300], f2[300], pkt[1300];
     size_t n1 = 0, n2 = 0;
     /* packet 1: CRYPTO(off 200, 41 bytes), CRYPTO(off 100, 100 bytes) */
-    f1[n1++] = 0x06; f1[n1++] = 0x40; f1[n1++] = 200; f1[n1++] = 41;
-    memcpy(f1 + n1, ch + 200, 41); n1 += 41;
-    f1[n1++] = 0x06; f1[n1++] = 0x40; f1[n1++] = 100; f1[n1++] = 0x40; f1[n1++] = 100;
-    memcpy(f1 + n1, ch + 100, 100); n1 += 100;
+    f1[n1++] = 0x06;
+    f1[n1++] = 0x40;
+    f1[n1++] = 200;
+    f1[n1++] = 41;
+    memcpy(f1 + n1, ch + 200, 41);
+    n1 += 41;
+    f1[n1++] = 0x06;
+    f1[n1++] = 0x40;
+    f1[n1++] = 100;
+    f1[n1++] = 0x40;
+    f1[n1++] = 100;
+    memcpy(f1 + n1, ch + 100, 100);
+    n1 += 100;
     /* packet 2: CRYPTO(off 0, 120 bytes): overlaps the second frame */
-    f2[n2++] = 0x06; f2[n2++] = 0; f2[n2++] = 0x40; f2[n2++] = 120;
-    memcpy(f2 + n2, ch, 120); n2 += 120;
+    f2[n2++] = 0x06;
+    f2[n2++] = 0;
+    f2[n2++] = 0x40;
+    f2[n2++] = 120;
+    memcpy(f2 + n2, ch, 120);
+    n2 += 120;
     fl_quic_pool *pool = fl_quic_pool_new(1);
     fl_quic_conn q;
     memset(&q, 0, sizeof q);
@@ -449,8 +455,8 @@ static void start_conn(fl_quic_pool *pool, fl_quic_conn *q, uint32_t v)
  * ACK of packet 0. v1 and v2 alike. */
 START_TEST(test_server_close)
 {
-    static const uint8_t frames[] = {0x02, 0x00, 0x00, 0x00, 0x00,
-                                     0x1c, 0x02, 0x00, 0x04, 'b', 'u', 's', 'y'};
+    static const uint8_t frames[] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x1c, 0x02,
+                                      0x00, 0x04, 'b',  'u',  's',  'y' };
     for (int v = 0; v < 2; v++) {
         uint32_t version = v ? FL_QUIC_V2 : FL_QUIC_V1;
         fl_quic_conn q;
@@ -480,10 +486,10 @@ END_TEST
 /* RFC 9000 17.2.1: Version Negotiation, with and without a usable version. */
 START_TEST(test_version_negotiation)
 {
-    static const uint8_t with[] = {0x80, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4,
-                                   0x00, 0x00, 0x00, 0x01, 0x6b, 0x33, 0x43, 0xcf};
-    static const uint8_t without[] = {0x80, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4,
-                                      0x51, 0x30, 0x34, 0x36, 0x1a, 0x2a, 0x3a, 0x4a};
+    static const uint8_t with[] = { 0x80, 0,    0,    0,    0,    0,    4,    1,    2,   3,
+                                    4,    0x00, 0x00, 0x00, 0x01, 0x6b, 0x33, 0x43, 0xcf };
+    static const uint8_t without[] = { 0x80, 0,    0,    0,    0,    0,    4,    1,    2,   3,
+                                       4,    0x51, 0x30, 0x34, 0x36, 0x1a, 0x2a, 0x3a, 0x4a };
     fl_quic_conn q;
     fl_quic_facts f;
     start_conn(NULL, &q, FL_QUIC_V2);
@@ -507,8 +513,7 @@ END_TEST
 /* RFC 9000 17.2.5: after a Retry the client's new DCID keys both sides. */
 START_TEST(test_retry_rekeys)
 {
-    static const uint8_t retry[] = {0xf0, 0, 0, 0, 1, 0, 4, 7, 7, 7, 7, 't', 'o', 'k',
-                                    B16(0)};
+    static const uint8_t retry[] = { 0xf0, 0, 0, 0, 1, 0, 4, 7, 7, 7, 7, 't', 'o', 'k', B16(0) };
     fl_quic_conn q;
     fl_quic_facts f;
     start_conn(NULL, &q, FL_QUIC_V1);
@@ -516,17 +521,17 @@ START_TEST(test_retry_rekeys)
     ck_assert_uint_eq(f.retry, 1);
     ck_assert(q.flags & FL_QF_RETRY);
     /* the client's next Initial, to DCID 0707..., carries the hello again */
-    static const uint8_t ncid[4] = {7, 7, 7, 7};
+    static const uint8_t ncid[4] = { 7, 7, 7, 7 };
     fl_quic_keys c, s;
     ck_assert(fl_quic_initial_keys(FL_QUIC_V1, ncid, 4, &c, &s));
-    uint8_t payload[1100] = {0x01}, pkt[1300];
+    uint8_t payload[1100] = { 0x01 }, pkt[1300];
     size_t n = fl_quic_seal_initial(FL_QUIC_V1, &c, ncid, 4, NULL, 0, 1, payload, sizeof payload,
                                     pkt, sizeof pkt);
     fl_quic_feed(NULL, &q, true, pkt, (uint32_t)n, &f);
     ck_assert_uint_eq(f.decode_error, 0);
     ck_assert(!(q.flags & FL_QF_RETRY));
     ck_assert_mem_eq(q.dcid, ncid, 4);
-    static const uint8_t sh[] = {0x06, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00};
+    static const uint8_t sh[] = { 0x06, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00 };
     n = fl_quic_seal_initial(FL_QUIC_V1, &s, NULL, 0, ncid, 4, 0, sh, sizeof sh, pkt, sizeof pkt);
     fl_quic_feed(NULL, &q, false, pkt, (uint32_t)n, &f);
     ck_assert_uint_eq(f.server_hello, 1);
@@ -538,14 +543,14 @@ END_TEST
  * Initial even when the capture did not (capture health, not failure). */
 START_TEST(test_coalesced_and_client_more)
 {
-    static const uint8_t sh[] = {0x06, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00};
+    static const uint8_t sh[] = { 0x06, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00 };
     uint8_t dgram[1400];
     fl_quic_conn q;
     fl_quic_facts f;
     start_conn(NULL, &q, FL_QUIC_V1);
     size_t n = server_initial(FL_QUIC_V1, sh, sizeof sh, dgram);
     /* Handshake packet (type 2): e0 version dcid<0> scid<4> length 20, 20 bytes */
-    static const uint8_t hs[] = {0xe0, 0, 0, 0, 1, 0, 4, 9, 9, 9, 9, 20, B16(0x55), B4(0x55)};
+    static const uint8_t hs[] = { 0xe0, 0, 0, 0, 1, 0, 4, 9, 9, 9, 9, 20, B16(0x55), B4(0x55) };
     memcpy(dgram + n, hs, sizeof hs);
     fl_quic_feed(NULL, &q, false, dgram, (uint32_t)(n + sizeof hs), &f);
     ck_assert_uint_eq(f.packets, 2);
@@ -553,13 +558,13 @@ START_TEST(test_coalesced_and_client_more)
     ck_assert_uint_eq(f.decode_error, 0);
 
     start_conn(NULL, &q, FL_QUIC_V1);
-    static const uint8_t chs[] = {0xe0, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 20,
-                                  B16(0x55), B4(0x55)};
+    static const uint8_t chs[] = { 0xe0, 0, 0, 0, 1, 8, 1,  2,         3,
+                                   4,    5, 6, 7, 8, 0, 20, B16(0x55), B4(0x55) };
     fl_quic_feed(NULL, &q, true, chs, sizeof chs, &f);
     ck_assert(q.flags & FL_QF_CLIENT_MORE);
     ck_assert(!(q.flags & FL_QF_SERVER));
     start_conn(NULL, &q, FL_QUIC_V1);
-    static const uint8_t shorth[] = {0x41, 1, 2, 3, 4, 5, 6, 7, 8, B16(0x66)};
+    static const uint8_t shorth[] = { 0x41, 1, 2, 3, 4, 5, 6, 7, 8, B16(0x66) };
     fl_quic_feed(NULL, &q, true, shorth, sizeof shorth, &f);
     ck_assert(q.flags & FL_QF_CLIENT_MORE);
 }
@@ -617,7 +622,7 @@ START_TEST(test_versions)
     ck_assert_int_eq(fl_quic_long_type(FL_QUIC_V1, 0xc0), FL_QT_INITIAL);
     ck_assert_int_eq(fl_quic_long_type(FL_QUIC_V1, 0xe0), FL_QT_HANDSHAKE);
     /* drafts: each salt family decrypts what it sealed */
-    const uint32_t drafts[] = {0xff000017u, 0xff00001du, 0xff000022u, 0xfaceb001u, 0x54303530u};
+    const uint32_t drafts[] = { 0xff000017u, 0xff00001du, 0xff000022u, 0xfaceb001u, 0x54303530u };
     for (size_t i = 0; i < sizeof drafts / sizeof drafts[0]; i++) {
         uint8_t crypto[245], pkt[1300];
         unhex(A2_CRYPTO, crypto, sizeof crypto);

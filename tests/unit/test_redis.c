@@ -21,13 +21,13 @@
 
 static void sleep_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
 }
 
 static redisContext *tconn(const fl_redis_server *s)
 {
-    struct timeval tv = {5, 0};
+    struct timeval tv = { 5, 0 };
     redisContext *c = redisConnectUnixWithTimeout(s->sock, tv);
     ck_assert_ptr_nonnull(c);
     ck_assert_msg(!c->err, "test connection: %s", c->errstr);
@@ -53,8 +53,8 @@ static long long cmd_int(redisContext *c, const char *fmt, const char *arg)
 {
     redisReply *rep = redisCommand(c, fmt, arg);
     ck_assert_ptr_nonnull(rep);
-    ck_assert_msg(rep->type == REDIS_REPLY_INTEGER, "%s %s: reply type %d %s", fmt, arg,
-                  rep->type, rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+    ck_assert_msg(rep->type == REDIS_REPLY_INTEGER, "%s %s: reply type %d %s", fmt, arg, rep->type,
+                  rep->type == REDIS_REPLY_ERROR ? rep->str : "");
     long long v = rep->integer;
     freeReplyObject(rep);
     return v;
@@ -74,8 +74,12 @@ static char *cmd_str(redisContext *c, const char *fmt, const char *arg)
 static fl_redis *open_sink(const char *url, const char *sensor, uint64_t backlog)
 {
     fl_redis_options o = {
-        .url = url, .prefix = "fl", .sensor = sensor,
-        .retention_s = 3600, .backlog_bytes = backlog, .timeout_ms = 2000,
+        .url = url,
+        .prefix = "fl",
+        .sensor = sensor,
+        .retention_s = 3600,
+        .backlog_bytes = backlog,
+        .timeout_ms = 2000,
     };
     char err[256] = "";
     fl_redis *r = fl_redis_new(&o, err, sizeof err);
@@ -114,8 +118,8 @@ START_TEST(test_url_good)
     ck_assert_str_eq(u.password, "s3cret");
 
     /* User ignored (no ACL user in hiredis 0.14); RFC 3986 %-escapes. */
-    ck_assert(fl_redis_parse_url("redis://alice:pa%40ss:w@redis.example.net/15", &u, err,
-                                 sizeof err));
+    ck_assert(
+        fl_redis_parse_url("redis://alice:pa%40ss:w@redis.example.net/15", &u, err, sizeof err));
     ck_assert_str_eq(u.host, "redis.example.net");
     ck_assert_str_eq(u.password, "pa@ss:w");
     ck_assert_int_eq(u.db, 15);
@@ -153,12 +157,30 @@ END_TEST
 START_TEST(test_url_bad)
 {
     static const char *const bad[] = {
-        "", "localhost:6379", "http://host", "rediss://host:6380", "redis://",
-        "redis://:pw@", "redis://host:0", "redis://host:65536", "redis://host:",
-        "redis://host:6x", "redis://host/x", "redis://host/1/2", "redis://host?db=1",
-        "redis://::1:6379", "redis://[::1", "redis://ho st", "redis://:pw%zz@host",
-        "redis://:pw%4@host", "unix://relative.sock", "unix://", "unix:///",
-        "unix:///tmp/r.sock?db=x", "unix:///tmp/r.sock?db=", "unix:///tmp/r.sock?foo=1",
+        "",
+        "localhost:6379",
+        "http://host",
+        "rediss://host:6380",
+        "redis://",
+        "redis://:pw@",
+        "redis://host:0",
+        "redis://host:65536",
+        "redis://host:",
+        "redis://host:6x",
+        "redis://host/x",
+        "redis://host/1/2",
+        "redis://host?db=1",
+        "redis://::1:6379",
+        "redis://[::1",
+        "redis://ho st",
+        "redis://:pw%zz@host",
+        "redis://:pw%4@host",
+        "unix://relative.sock",
+        "unix://",
+        "unix:///",
+        "unix:///tmp/r.sock?db=x",
+        "unix:///tmp/r.sock?db=",
+        "unix:///tmp/r.sock?foo=1",
         "unix:///tmp/r%2",
     };
     fl_redis_url u;
@@ -183,7 +205,7 @@ START_TEST(test_url_bad)
     ck_assert_ptr_null(strstr(err, "topsecret"));
 
     /* fl_redis_new refuses a bad URL with the same message. */
-    fl_redis_options o = {.url = "tcp://x"};
+    fl_redis_options o = { .url = "tcp://x" };
     err[0] = '\0';
     ck_assert_ptr_null(fl_redis_new(&o, err, sizeof err));
     ck_assert(err[0] != '\0');
@@ -204,8 +226,8 @@ START_TEST(test_bucket_contract)
     ck_assert(fl_addr_parse("10.0.0.2", &cl[1]));
     ck_assert(fl_addr_parse("2001:db8::1", &cl[2]));
     ck_assert(fl_addr_parse("10.0.0.1", &cl[3])); /* repeated: HLL counts once */
-    fl_bucket_entry e[3] = {entry(1700000000, "Cloudflare"), entry(1700000000, "AWS"),
-                            entry(1700000000, "Google")};
+    fl_bucket_entry e[3] = { entry(1700000000, "Cloudflare"), entry(1700000000, "AWS"),
+                             entry(1700000000, "Google") };
     e[0].counts.v[FL_C_flows] = 10;
     e[0].counts.v[FL_C_tcp_attempts] = 5;
     e[0].counts.v[FL_C_tcp_refused] = 2;
@@ -230,8 +252,8 @@ START_TEST(test_bucket_contract)
     ck_assert(st.connected);
 
     redisContext *c = tconn(&s);
-    static const char *const hashes[] = {"fl:cnt:Cloudflare:1700000000",
-                                         "fl:scnt:s1:Cloudflare:1700000000"};
+    static const char *const hashes[] = { "fl:cnt:Cloudflare:1700000000",
+                                          "fl:scnt:s1:Cloudflare:1700000000" };
     for (int i = 0; i < 2; i++) {
         const char *k = hashes[i];
         ck_assert_int_eq(cmd_int(c, "HLEN %s", k), 4); /* zero counters not written */
@@ -461,7 +483,7 @@ START_TEST(test_lost_reply_resent)
     fl_redis *r = open_sink(s.url, "s1", 0);
     fl_redis_test_lose_replies(r, 1);
 
-    fl_bucket_entry e[2] = {entry(1700000040, "Apple"), entry(1700000040, "Meta")};
+    fl_bucket_entry e[2] = { entry(1700000040, "Apple"), entry(1700000040, "Meta") };
     e[0].counts.v[FL_C_tls_handshakes] = 6;
     e[0].counts.v[FL_C_tls_failures] = 5;
     e[1].counts.v[FL_C_tcp_resets] = 2;
@@ -543,7 +565,7 @@ static uint32_t lcg(uint32_t *x)
 
 static void put_random(fl_redis *r, uint32_t *seed, int i, uint64_t total[FL_C_COUNT])
 {
-    static const char *const prov[] = {"Cloudflare", "AWS", "Google"};
+    static const char *const prov[] = { "Cloudflare", "AWS", "Google" };
     fl_bucket_entry e[3];
     for (int p = 0; p < 3; p++) {
         e[p] = entry(1700001000 + 10 * (uint64_t)(i % 40), prov[p]);
@@ -583,7 +605,7 @@ START_TEST(test_killed_midstream)
     ck_assert(fl_redis_server_init(&s));
     ck_assert(fl_redis_server_start(&s));
     fl_redis *r = open_sink(s.url, "s1", 0);
-    uint64_t total[FL_C_COUNT] = {0};
+    uint64_t total[FL_C_COUNT] = { 0 };
     uint32_t seed = 12345;
     const int N = 400;
 
@@ -699,9 +721,9 @@ START_TEST(test_alert)
 
     fl_redis *r = open_sink(s.url, "s1", 0);
     static const char json[] = "{\"provider\":\"Cloudflare\",\"state\":\"raised\"}";
-    static const char *const fields[] = {"provider", "Cloudflare", "state", "raised",
-                                         "signals", "tcp_refused,http_5xx", "raised_at",
-                                         "1700003000"};
+    static const char *const fields[] = { "provider",  "Cloudflare", "state",
+                                          "raised",    "signals",    "tcp_refused,http_5xx",
+                                          "raised_at", "1700003000" };
     fl_redis_put_alert(r, "Cloudflare", "raised", json, fields, 8);
     ck_assert(fl_redis_flush(r, FLUSH_MS));
 
@@ -762,10 +784,11 @@ START_TEST(test_heartbeat)
     fl_redis_server s;
     ck_assert(fl_redis_server_init(&s));
     fl_redis *r = open_sink(s.url, "s1", 0);
-    fl_heartbeat hb = {.version = "0.0.9", .packets = 10, .drops = 1, .last_packet_ts = 1};
+    fl_heartbeat hb = { .version = "0.0.9", .packets = 10, .drops = 1, .last_packet_ts = 1 };
     fl_redis_put_heartbeat(r, &hb);
-    hb = (fl_heartbeat){.version = "0.1.0", .packets = 20, .drops = 3,
-                        .last_packet_ts = 1700000123};
+    hb = (fl_heartbeat){
+        .version = "0.1.0", .packets = 20, .drops = 3, .last_packet_ts = 1700000123
+    };
     fl_redis_put_heartbeat(r, &hb); /* replaces the unsent one */
     ck_assert(!fl_redis_flush(r, 200));
 

@@ -19,7 +19,7 @@
 static fl_engine *replay(const char *scenario, unsigned seed, const char *extra, fl_truth *truth,
                          const char *const *settings, const char **pcap_out)
 {
-    static fl_config cfg;   /* must outlive the engine */
+    static fl_config cfg; /* must outlive the engine */
     const char *pcap = fl_scenario_generate(scenario, seed, extra, truth);
     fl_engine *e = fl_scenario_replay(pcap, &cfg, settings);
     ck_assert_int_eq(unlink(pcap), 0);
@@ -80,7 +80,7 @@ static void assert_well_formed_ends(const char *html, size_t len)
 {
     ck_assert(strncmp(html, "<!DOCTYPE html>", 15) == 0);
     ck_assert_ptr_nonnull(strstr(html, "</html>\n"));
-    ck_assert_uint_eq(strlen(html), len);   /* no NUL inside */
+    ck_assert_uint_eq(strlen(html), len); /* no NUL inside */
     /* every SVG closed */
     ck_assert_uint_eq(count(html, "<svg"), count(html, "</svg>"));
     ck_assert_uint_eq(count(html, "<section"), count(html, "</section>"));
@@ -235,9 +235,8 @@ START_TEST(test_hostile_service_name_escaped)
     uint16_t cf = fl_providers_find(fl_engine_providers(e), "Cloudflare");
     ck_assert_uint_ne(cf, 0);
     static const char *const hostile[] = {
-        "<img src=x onerror=alert(1)>",
-        "\"><script src=https://evil.example/x.js></script>",
-        "a'b&c\x01\x7f\xff\xc0\xaf.example",   /* control bytes, invalid UTF-8 */
+        "<img src=x onerror=alert(1)>", "\"><script src=https://evil.example/x.js></script>",
+        "a'b&c\x01\x7f\xff\xc0\xaf.example", /* control bytes, invalid UTF-8 */
     };
     fl_engine_stats st;
     fl_engine_get_stats(e, &st);
@@ -264,7 +263,8 @@ START_TEST(test_hostile_service_name_escaped)
      * (top 3 services) */
     ck_assert_uint_eq(count(html, "&lt;img src=x onerror=alert(1)&gt;"), 2);
     ck_assert_uint_eq(count(html, "&quot;&gt;&lt;script src=https://evil.example/x.js&gt;"
-                                  "&lt;/script&gt;"), 2);
+                                  "&lt;/script&gt;"),
+                      2);
     /* odd bytes shown as \xNN (fl_text.h), not as replacement marks */
     ck_assert_uint_eq(count(html, "a&#39;b&amp;c\\x01\\x7f\\xff\\xc0\\xaf.example"), 2);
     /* the only URL is the escaped one, inside text */
@@ -308,7 +308,8 @@ END_TEST
 static size_t max_line_points(const char *html)
 {
     size_t best = 0;
-    for (const char *p = strstr(html, "<path class=\"ln\""); p; p = strstr(p + 1, "<path class=\"ln\"")) {
+    for (const char *p = strstr(html, "<path class=\"ln\""); p;
+         p = strstr(p + 1, "<path class=\"ln\"")) {
         const char *d = strstr(p, " d=\"");
         ck_assert_ptr_nonnull(d);
         const char *end = strchr(d + 4, '"');

@@ -88,23 +88,28 @@ static void run(const char *scenario, unsigned seed)
         size_t matched = 0;
         for (size_t i = 0; i < n; i++) {
             const fl_alert *a = &al[i];
-            bool right = a->local == in.local &&
-                         (in.local || strcmp(a->provider, in.provider) == 0);
-            fprintf(stderr, "%s seed %u: alert %s%s raised %+.0f s after onset, resolved %+.0f s after end\n",
-                    scenario, seed, a->local ? "local " : "", a->provider, a->raised_at - in.onset,
-                    a->resolved_at ? a->resolved_at - in.end : -1.0);
+            bool right =
+                a->local == in.local && (in.local || strcmp(a->provider, in.provider) == 0);
+            fprintf(
+                stderr,
+                "%s seed %u: alert %s%s raised %+.0f s after onset, resolved %+.0f s after end\n",
+                scenario, seed, a->local ? "local " : "", a->provider, a->raised_at - in.onset,
+                a->resolved_at ? a->resolved_at - in.end : -1.0);
             ck_assert_msg(right, "%s seed %u: alert for %s (local=%d), want %s (local=%d)",
                           scenario, seed, a->provider, a->local, in.provider, in.local);
-            ck_assert_msg(a->raised_at >= in.onset, "%s seed %u: raised before the onset", scenario, seed);
-            ck_assert_msg(a->raised_at - start <= DETECT_WITHIN, "%s seed %u: raised %.0f s after onset",
-                          scenario, seed, a->raised_at - start);
+            ck_assert_msg(a->raised_at >= in.onset, "%s seed %u: raised before the onset", scenario,
+                          seed);
+            ck_assert_msg(a->raised_at - start <= DETECT_WITHIN,
+                          "%s seed %u: raised %.0f s after onset", scenario, seed,
+                          a->raised_at - start);
             ck_assert_msg(a->resolved_at > 0, "%s seed %u: never resolved", scenario, seed);
             ck_assert_msg(a->resolved_at >= in.end && a->resolved_at - in.end <= RESOLVE_WITHIN,
                           "%s seed %u: resolved %.0f s after the end", scenario, seed,
                           a->resolved_at - in.end);
             matched++;
         }
-        ck_assert_msg(matched == 1, "%s seed %u: %zu alerts, want exactly 1", scenario, seed, matched);
+        ck_assert_msg(matched == 1, "%s seed %u: %zu alerts, want exactly 1", scenario, seed,
+                      matched);
     }
     fl_engine_free(e);
     unlink(pcap);

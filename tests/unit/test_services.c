@@ -14,8 +14,7 @@
 #include "fl_test_util.h"
 #include "fl_text.h"
 
-static const fl_service_tally *find(const fl_service_tally *t, size_t n, uint16_t p,
-                                    uint32_t svc)
+static const fl_service_tally *find(const fl_service_tally *t, size_t n, uint16_t p, uint32_t svc)
 {
     for (size_t i = 0; i < n; i++)
         if (t[i].provider == p && t[i].service == svc)
@@ -157,12 +156,12 @@ static void on_alert(void *ctx, const fl_alert *a, bool resolved)
     rc->nservices = json_array_size(top);
     size_t i;
     json_t *svc;
-    json_array_foreach(top, i, svc) {
+    json_array_foreach(top, i, svc)
+    {
         json_int_t f = json_integer_value(json_object_get(svc, "failures"));
         json_int_t t = json_integer_value(json_object_get(svc, "attempts"));
         ck_assert_msg(f <= t, "%s: %lld failures, %lld attempts",
-                      json_string_value(json_object_get(svc, "name")), (long long)f,
-                      (long long)t);
+                      json_string_value(json_object_get(svc, "name")), (long long)f, (long long)t);
         rc->services_failures += (uint64_t)f;
     }
     json_decref(j);
@@ -239,7 +238,8 @@ START_TEST(text_visible_escapes_and_cuts)
     ck_assert_str_eq(out, "www.example.com");
     ck_assert(fl_text_visible("a\xe5\xb0\x8f\x01 b\x7f\\", out, sizeof out));
     ck_assert_str_eq(out, "a\\xe5\\xb0\\x8f\\x01 b\\x7f\\");
-    const char *in = "ab\xff" "cd";
+    const char *in = "ab\xff"
+                     "cd";
     const char *full = "ab\\xffcd";
     for (size_t cap = 1; cap <= strlen(full) + 1; cap++) {
         char *b = malloc(cap);

@@ -109,8 +109,7 @@ START_TEST(manifest_frame_counts)
             const char *p = fl_source_problem(s, 0);
             ck_assert_msg(strncmp(p, expect, strlen(expect)) == 0, "problem line: %s", p);
         } else {
-            ck_assert_msg(fl_source_problem_count(s) == 0, "%s: %s", name,
-                          fl_source_problem(s, 0));
+            ck_assert_msg(fl_source_problem_count(s) == 0, "%s: %s", name, fl_source_problem(s, 0));
         }
         fl_source_close(s);
         free(path);
@@ -543,8 +542,8 @@ static void blocks_match_libpcap(const uint8_t *file, size_t len, const char *wh
         bool opened;
         size_t n = libpcap_read(path, ref, 64, msg, sizeof msg, &opened);
         fl_source *s = open1(path, NULL, err, sizeof err);
-        ck_assert_msg((s != NULL) == opened, "%s, %zu bytes: open %d vs libpcap %d (%s)", what,
-                      cut, s != NULL, opened, err);
+        ck_assert_msg((s != NULL) == opened, "%s, %zu bytes: open %d vs libpcap %d (%s)", what, cut,
+                      s != NULL, opened, err);
         if (!s)
             continue;
         fl_frame fr;

@@ -156,8 +156,8 @@ START_TEST(test_tls13_every_cut)
     int n = build_tls13(s);
     tally want = run(s, n, -1, 0, true, 2030000);
     for (int i = 0; i < n; i++)
-        for (uint32_t cut = 0; cut <= s[i].len; cut += (s[i].len > 2000 && cut > 64 &&
-                                                        cut + 64 < s[i].len) ? 97 : 1) {
+        for (uint32_t cut = 0; cut <= s[i].len;
+             cut += (s[i].len > 2000 && cut > 64 && cut + 64 < s[i].len) ? 97 : 1) {
             tally got = run(s, n, i, cut, true, 2030000);
             same(&got, &want);
         }
