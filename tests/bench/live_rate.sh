@@ -21,7 +21,7 @@ cmake -S "$SRC" -B "$W/build" -DCMAKE_BUILD_TYPE=Release -DFL_TESTS=ON >/dev/nul
 cmake --build "$W/build" -j2 --target faultline flgen >/dev/null
 
 out=$W/live_rate.txt
-FL_BIN=$W/build/faultline FL_SRC=$SRC FL_E2E_SWEEP=1 "$SRC/tests/e2e/live_veth.sh" | tee "$out"
+FL_BIN=$W/build/faultline FL_SRC=$SRC FL_E2E_SWEEP=1 bash "$SRC/tests/e2e/live_veth.sh" | tee "$out"
 
 echo
 echo "highest rate with 0 drops and counters equal to the replay:"
