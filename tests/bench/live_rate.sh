@@ -21,16 +21,16 @@ cmake -S "$SRC" -B "$W/build" -DCMAKE_BUILD_TYPE=Release -DFL_TESTS=ON >/dev/nul
 cmake --build "$W/build" -j2 --target faultline flgen >/dev/null
 
 out=$W/live_rate.txt
-FL_BIN=$W/build/faultline FL_SRC=$SRC FL_E2E_SWEEP=1 "$SRC/tests/e2e/live_veth.sh" | tee "$out"
+FL_BIN=$W/build/faultline FL_SRC=$SRC FL_E2E_SWEEP=1 bash "$SRC/tests/e2e/live_veth.sh" | tee "$out"
 
 echo
 echo "highest rate with 0 drops and counters equal to the replay:"
-for ring in "default ring" "--set buffer_mb=8 --pps" "--set snaplen=2048"; do
+for ring in "default ring" "--set buffer_mb=8 --pps" "--set buffer_mb=8 --set snaplen=2048"; do
     best=$(grep -F "sweep $ring" "$out" | grep "drops 0; counters match" | tail -1 || true)
     label=$ring
     case $ring in
         "--set buffer_mb=8 --pps") label="8 MiB ring" ;;
-        "--set snaplen=2048") label="8 MiB ring, snaplen 2048" ;;
+        "--set buffer_mb=8 --set snaplen=2048") label="8 MiB ring, snaplen 2048" ;;
     esac
     echo "  $label: ${best:-none (drops or differences at every rate)}"
 done
