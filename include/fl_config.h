@@ -20,6 +20,7 @@ typedef struct fl_config {
     double tls_timeout_s;
     double quic_timeout_s;      /* QUIC Initial without any server packet */
     uint32_t quic_reasm_cap;    /* QUIC ClientHellos reassembled at once */
+    uint32_t https_sni_cap;     /* SNIs whose HTTPS response sizes are learned */
     uint32_t quic_fallback_cap; /* QUIC failures remembered for TCP fallback */
     uint32_t flow_cap;          /* flows tracked at once */
     uint32_t classify_cap;      /* flows under nDPI classification at once */

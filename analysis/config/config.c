@@ -44,6 +44,8 @@ static const setting settings[] = {
     DBL("analysis", quic_timeout_s, "5",
         "QUIC ClientHello without any server packet after this long is unanswered"),
     U32("analysis", quic_reasm_cap, "1024", "QUIC ClientHellos reassembled at once (4.5 KiB each)"),
+    U32("analysis", https_sni_cap, "1024",
+        "SNIs whose HTTPS response sizes are learned at once (least recently used forgotten)"),
     U32("analysis", quic_fallback_cap, "16384",
         "QUIC handshakes remembered to match TCP fallbacks (same client and SNI within 5 s)"),
     U32("analysis", flow_cap, "1000000",

@@ -322,7 +322,8 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
     e->quic = fl_eng_quic_new(cfg, tcap);
     if (!e->flows || !e->agg || !e->det || !e->dq || !e->quic ||
         !fl_timer_ring_init(&e->timers_syn, tcap) || !fl_timer_ring_init(&e->timers_tls, tcap) ||
-        !fl_timer_ring_init(&e->timers_https, tcap) || !(e->https = fl_https_modes_new(0))) {
+        !fl_timer_ring_init(&e->timers_https, tcap) ||
+        !(e->https = fl_https_modes_new(cfg->https_sni_cap))) {
         snprintf(err, errlen, "out of memory for flow_cap=%u", cfg->flow_cap);
         goto fail;
     }
@@ -380,7 +381,7 @@ bool fl_engine_reset(fl_engine *e)
     e->det = fl_detector_new(cfg, alert_cb, e);
     e->dq = fl_dns_pending_new(cfg->dns_pending_cap ? cfg->dns_pending_cap : 1);
     e->quic = fl_eng_quic_new(cfg, tcap);
-    e->https = fl_https_modes_new(0);
+    e->https = fl_https_modes_new(cfg->https_sni_cap);
     e->now_us = e->next_housekeeping = 0;
     e->started = false;
     memset(&e->st, 0, sizeof e->st);

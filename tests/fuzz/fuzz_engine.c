@@ -30,6 +30,9 @@ static fl_engine *get_engine(void)
         { "classify_cap", "64" },
         { "dns_pending_cap", "64" },
         { "learned_names_cap", "256" },
+        /* per-input reset rebuilds these: small keeps it at microseconds */
+        { "quic_reasm_cap", "8" },
+        { "https_sni_cap", "16" },
     };
     for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
         if (!fl_config_set(&cfg, small[i][0], small[i][1], err, sizeof err)) {
