@@ -138,6 +138,23 @@ void fl_https_modes_free(fl_https_modes *m)
     free(m);
 }
 
+void fl_https_modes_reset(fl_https_modes *m)
+{
+    fl_https_modes keep = *m;
+    memset(m, 0, sizeof *m);
+    m->e = keep.e;
+    m->cap = keep.cap;
+    m->hash = keep.hash;
+    m->hmask = keep.hmask;
+    m->provs = keep.provs;
+    m->obs = keep.obs;
+    m->obs_ctx = keep.obs_ctx;
+    memset(m->e, 0, m->cap * sizeof *m->e);
+    memset(m->provs, 0, FL_HTTPS_PROVIDER_CAP * sizeof *m->provs);
+    memset(m->hash, 0xff, ((size_t)m->hmask + 1) * sizeof *m->hash);
+    m->lru_head = m->lru_tail = NIL;
+}
+
 void fl_https_modes_set_observer(fl_https_modes *m, fl_https_observer fn, void *ctx)
 {
     if (m) {

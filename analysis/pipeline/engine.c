@@ -368,7 +368,7 @@ bool fl_engine_reset(fl_engine *e)
     fl_detector_free(e->det);
     fl_dns_pending_free(e->dq);
     fl_eng_quic_free(e->quic);
-    fl_https_modes_free(e->https);
+    fl_https_modes_reset(e->https);
     fl_timer_ring_free(&e->timers_syn);
     fl_timer_ring_free(&e->timers_tls);
     fl_timer_ring_free(&e->timers_https);
@@ -381,7 +381,6 @@ bool fl_engine_reset(fl_engine *e)
     e->det = fl_detector_new(cfg, alert_cb, e);
     e->dq = fl_dns_pending_new(cfg->dns_pending_cap ? cfg->dns_pending_cap : 1);
     e->quic = fl_eng_quic_new(cfg, tcap);
-    e->https = fl_https_modes_new(cfg->https_sni_cap);
     e->now_us = e->next_housekeeping = 0;
     e->started = false;
     memset(&e->st, 0, sizeof e->st);

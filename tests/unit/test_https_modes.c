@@ -120,6 +120,47 @@ START_TEST(test_provider_mode)
 }
 END_TEST
 
+/* A reset instance learns and flags exactly as a new one does, and keeps
+ * its observer. */
+START_TEST(test_reset_is_new)
+{
+    uint16_t prov[3] = { 7, 7, 7 };
+    bool err[3] = { true, true, false };
+    uint32_t errors;
+    const uint64_t seed = rng; /* both runs see the same sizes and times */
+    fl_https_modes *fresh = fl_https_modes_new(0);
+    obs_log want = { 0, 0 };
+    fl_https_modes_set_observer(fresh, observer, &want);
+    rng = seed;
+    uint32_t n_fresh = simulate(fresh, 3, prov, err, 240, 120, &errors);
+    fl_https_stats st_fresh;
+    fl_https_modes_stats(fresh, &st_fresh);
+    fl_https_modes_free(fresh);
+
+    fl_https_modes *m = fl_https_modes_new(0);
+    obs_log got = { 0, 0 };
+    fl_https_modes_set_observer(m, observer, &got);
+    simulate(m, 3, prov, err, 240, 120, &errors);
+    fl_https_modes_reset(m);
+    fl_https_stats st;
+    fl_https_modes_stats(m, &st);
+    ck_assert_uint_eq(st.snis, 0);
+    ck_assert_uint_eq(st.suspect, 0);
+    got.r = got.s = 0;
+    rng = seed;
+    uint32_t n = simulate(m, 3, prov, err, 240, 120, &errors);
+    fl_https_modes_stats(m, &st);
+    ck_assert_uint_gt(n_fresh, 0);
+    ck_assert_uint_eq(n, n_fresh);
+    ck_assert_uint_eq(got.r, want.r);
+    ck_assert_uint_eq(got.s, want.s);
+    ck_assert_uint_eq(st.snis, st_fresh.snis);
+    ck_assert_uint_eq(st.suspect, st_fresh.suspect);
+    ck_assert_uint_eq(st.rare, st_fresh.rare);
+    fl_https_modes_free(m);
+}
+END_TEST
+
 /* One site changing its sizes is not an outage; nor are two sites of two
  * different providers. */
 START_TEST(test_one_site_is_no_outage)
@@ -304,6 +345,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("modes");
     tcase_add_test(tc, test_bins);
     tcase_add_test(tc, test_provider_mode);
+    tcase_add_test(tc, test_reset_is_new);
     tcase_add_test(tc, test_flat_histogram);
     tcase_add_test(tc, test_one_site_is_no_outage);
     tcase_add_test(tc, test_cold_start);
