@@ -16,7 +16,9 @@ fl_tcp_seg fl_tcp_track_segment(fl_flow *f, bool from_client, uint32_t seq, bool
         /* serial-number arithmetic: wraps at 2^32 (RFC 9293 3.4) */
         int32_t rel = (int32_t)(seq - f->next_seq[d]);
         if (rel < 0) {
-            uint32_t behind = (uint32_t)-rel;
+            /* the unsigned difference: -rel overflows at rel == INT32_MIN
+             * (a segment exactly 2^31 behind; found by fuzzing) */
+            uint32_t behind = f->next_seq[d] - seq;
             if (behind >= *len)
                 return FL_SEG_SEEN;
             *data += behind;
