@@ -69,6 +69,9 @@ enum {
     FL_FS_RESP_ONLY = 1u << 23,     /* HTTP known only from the server's side */
     FL_FS_HTTPS_TIMER = 1u << 24,   /* the TLS record walker's timer is pending */
     FL_FS_SVC_COUNTED = 1u << 25,   /* counted among its service's flows */
+    /* 26, 27: QUIC flows' own (quic_flow.c) */
+    FL_FS_ACK_NOTED = 1u << 28, /* server side unseen: next_seq[1] holds the client's first ACK */
+    FL_FS_SERVER_ACKED = 1u << 29, /* ...and a later ACK passed it: the server sent bytes */
 };
 
 typedef struct fl_flow {

@@ -154,6 +154,24 @@ static void tcp_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts)
     }
 }
 
+/* A capture that holds only the client's side (a one-way span port) still
+ * shows whether the server answered: the client acknowledges the server's
+ * bytes (RFC 9293 3.4). While the server's side is unseen, next_seq[1]
+ * (unused until then; fl_tcp_track_segment sets it at the server's first
+ * segment) keeps the client's first acknowledgement number; a later one
+ * past it means the server sent data the capture lacks. */
+static void note_client_ack(fl_flow *f, uint32_t ack)
+{
+    if (f->state & FL_FS_SEQ_SERVER)
+        return;
+    if (!(f->state & FL_FS_ACK_NOTED)) {
+        f->next_seq[1] = ack;
+        f->state |= FL_FS_ACK_NOTED;
+    } else if ((int32_t)(ack - f->next_seq[1]) > 0) {
+        f->state |= FL_FS_SERVER_ACKED;
+    }
+}
+
 static void client_segment(fl_engine *e, fl_flow *f, const fl_packet *pkt)
 {
     uint8_t fl = pkt->tcp_flags;
@@ -178,6 +196,8 @@ static void client_segment(fl_engine *e, fl_flow *f, const fl_packet *pkt)
             f->state |= FL_FS_CLIENT_NON_SYN;
         if ((f->state & FL_FS_SYNACK) && (fl & FL_TCP_ACK))
             f->state |= FL_FS_ESTABLISHED;
+        if (fl & FL_TCP_ACK)
+            note_client_ack(f, pkt->tcp_ack);
     }
     if (fl & FL_TCP_RST) {
         f->state |= FL_FS_RST;

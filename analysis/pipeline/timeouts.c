@@ -22,6 +22,11 @@ void fl_eng_check_tls_timeout(fl_engine *e, fl_flow *f, uint64_t ts)
     if (!(f->state & FL_FS_TLS_TIMER))
         return;
     f->state &= ~FL_FS_TLS_TIMER;
+    /* Only the client's side is captured, and it acknowledged bytes from
+     * the server: the server answered where the capture cannot see
+     * (capture health: one_way_flows at the flow's end), not a failure. */
+    if (f->pkts[1] == 0 && (f->state & FL_FS_SERVER_ACKED))
+        return;
     if (f->app == FL_APP_TLS && fl_tls_on_timeout(&f->u.tls)) {
         fl_eng_why(e, "no ServerHello within %g s", (double)e->tls_timeout_us / 1e6);
         fl_eng_flow_fact(e, f, ts, FL_C_tls_failures, 1);

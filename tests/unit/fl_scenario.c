@@ -42,11 +42,14 @@ const char *fl_scenario_generate(const char *scenario, unsigned seed, const char
     static char dir[256], pcap[320], tsv[320];
     snprintf(dir, sizeof dir, "/tmp/fl-scenario-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(pcap, sizeof pcap, "%s/%s-%u.pcap", dir, scenario, seed);
-    snprintf(tsv, sizeof tsv, "%s/%s-%u.tsv", dir, scenario, seed);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s/tests/gen/flgen --seed %u --scenario %s --out %s --truth %s %s",
-             FL_TEST_BINDIR, seed, scenario, pcap, tsv, extra ? extra : "");
+    /* "matrix/KIND": a capture of the randomized matrix (flgen --matrix) */
+    bool matrix = !strncmp(scenario, "matrix/", 7);
+    snprintf(pcap, sizeof pcap, "%s/%s-%u.pcap", dir, matrix ? scenario + 7 : scenario, seed);
+    snprintf(tsv, sizeof tsv, "%s/%s-%u.tsv", dir, matrix ? scenario + 7 : scenario, seed);
+    snprintf(cmd, sizeof cmd, "%s/tests/gen/flgen --seed %u --%s %s --out %s --truth %s %s",
+             FL_TEST_BINDIR, seed, matrix ? "matrix" : "scenario", matrix ? scenario + 7 : scenario,
+             pcap, tsv, extra ? extra : "");
     int rc = system(cmd);
     ck_assert_msg(rc == 0, "flgen failed: %s", cmd);
     parse_truth(tsv, truth);

@@ -22,7 +22,8 @@ typedef struct fl_truth {
 } fl_truth;
 
 /* Generate scenario with seed into a temp dir; returns the pcap path
- * (static buffer) and fills truth. extra: more flgen arguments or NULL. */
+ * (static buffer) and fills truth. extra: more flgen arguments or NULL.
+ * "matrix/KIND" generates a capture of the randomized matrix instead. */
 const char *fl_scenario_generate(const char *scenario, unsigned seed, const char *extra,
                                  fl_truth *truth);
 
