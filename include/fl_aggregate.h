@@ -41,9 +41,10 @@ void fl_aggregate_free(fl_aggregate *a);
 /* Count n of counter c for provider at packet time ts_us. */
 void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider, fl_counter c,
                         uint32_t n);
-/* A client had a failure at provider (adds to the bucket's distinct set). */
+/* A client had a failure at provider (adds to the bucket's distinct set)
+ * in these families (bits 1 << fl_family: fl_family_mask). */
 void fl_aggregate_failing_client(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
-                                 const fl_addr *client);
+                                 const fl_addr *client, uint16_t families);
 /* A client used provider (a flow or a DNS query): the denominator of the
  * share of affected clients. */
 void fl_aggregate_active_client(fl_aggregate *a, uint64_t ts_us, uint16_t provider,

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fl_counters.h"
+#include "fl_families.h"
 #include "fl_packet.h"
 
 typedef struct fl_bucket_entry {
@@ -18,6 +19,9 @@ typedef struct fl_bucket_entry {
     uint64_t clients_estimate;       /* distinct failing clients, HyperLogLog */
     uint64_t active_clients;         /* distinct clients with any flow (estimate) */
     const uint32_t *client_failures; /* failures of each listed client */
+    /* each listed client's failures per family; NULL: unknown (then
+     * client_failures stands for every family) */
+    const fl_family_fails *client_family_failures;
 } fl_bucket_entry;
 
 #endif

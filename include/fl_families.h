@@ -51,6 +51,11 @@ typedef enum fl_family {
         FL_FAM_COUNT
 } fl_family;
 
+/* Failures per family of one client (saturating): where its failures
+ * count, so a client hammering a closed port is set aside in `connect`
+ * and `any`, not in `https`. */
+typedef uint16_t fl_family_fails[FL_FAM_COUNT];
+
 /* "connect", "tls", ...; "?" out of range. */
 const char *fl_family_name(fl_family f);
 /* FL_FAM_COUNT when unknown. */
@@ -73,6 +78,10 @@ void fl_family_counts_raw(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
 
 /* One family's failures and attempts. */
 void fl_family_count(const fl_counts *c, fl_family f, uint64_t *fails, uint64_t *total);
+
+/* The families whose failures counter c is among (bits 1 << fl_family):
+ * where a client's failure of that kind counts. */
+uint16_t fl_family_mask(fl_counter c);
 
 /* Failures of every kind, each once: the `any` family's numerator. */
 uint64_t fl_counts_failures(const fl_counts *c);

@@ -22,7 +22,9 @@
  *    own sites' responses than those sites' baselines expect (README
  *    "Inside HTTPS"), they are an error template across the provider's
  *    sites (a CDN's 5xx page, a small JSON error body) and are
- *    all counted, the earlier ones when this becomes known. One site
+ *    all counted, the earlier ones when this becomes known; later rare
+ *    responses in its size range are counted at once while it is active
+ *    (FL_HTTPS_MODE_HOLD_US after its last count). One site
  *    changing its sizes (a deploy, a new download) never makes a mode on
  *    its own. Rare responses never counted are learned when they leave the
  *    window (a lasting change is absorbed); suspect ones never are.
@@ -64,8 +66,10 @@
 /* A mode piles up: at least this many members per bin they occupy. */
 #define FL_HTTPS_PILE 2u
 /* Responses of one template differ by at most this many bytes (HTTP/2
- * header compression state, HTTP/1.1 header digits) or one bin. */
+ * header compression state, HTTP/1.1 header digits) or this share of
+ * their size (3 %: 200 bytes at 6.4 kB). */
 #define FL_HTTPS_NEAR_BYTES 96u
+#define FL_HTTPS_NEAR_SHARE (1.0 / 32.0)
 /* Smaller responses are HTTP/2 control records, not judged. */
 #define FL_HTTPS_MIN_BYTES 96u
 #define FL_HTTPS_LEARN_MIN 8u
@@ -73,6 +77,19 @@
 #define FL_HTTPS_COLD_SNIS 3u
 #define FL_HTTPS_LEARN_US 20000000ull
 #define FL_HTTPS_RETRY_US 10000000ull
+/* A mode stays active this long after its last count: a rare response in
+ * its size range is counted at once. Five minutes: the troughs of an
+ * incident flapping on a 5-minute cycle (2025-11-18) keep it. */
+#define FL_HTTPS_MODE_HOLD_US 300000000ull
+/* ...and while its counts are FL_HTTPS_MODE_SHARE of the provider's
+ * responses, both decayed over two minutes: a branch office's error
+ * pages come in bursts (one client's session) a minute apart; after the
+ * incident the share falls under 10 % within about three minutes. */
+#define FL_HTTPS_ACTIVE_US 120000000ull
+/* A size bin is rising (held, not learned) with at least 3 responses
+ * lately and 3 times its baseline share of the provider's responses. */
+#define FL_HTTPS_RISE_MIN 3u
+#define FL_HTTPS_RISE_RATIO 3.0
 #define FL_HTTPS_RETRY_SLOTS 4096u
 
 typedef struct fl_https_modes fl_https_modes;

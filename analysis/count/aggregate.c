@@ -17,11 +17,12 @@
 typedef struct cell {
     fl_counts counts;
     bool used;
-    fl_hll *hll;      /* allocated on the first failing client */
-    fl_hll *active;   /* allocated on the first active client */
-    fl_addr *clients; /* exact list, up to clients_per_bucket */
-    uint32_t *fails;  /* failures per listed client */
-    uint32_t *index;  /* open addressing over clients: slot -> i+1 */
+    fl_hll *hll;           /* allocated on the first failing client */
+    fl_hll *active;        /* allocated on the first active client */
+    fl_addr *clients;      /* exact list, up to clients_per_bucket */
+    uint32_t *fails;       /* failures per listed client */
+    fl_family_fails *famf; /* ... and per family */
+    uint32_t *index;       /* open addressing over clients: slot -> i+1 */
     uint32_t nclients, index_size;
 } cell;
 
@@ -140,6 +141,7 @@ static void cell_reset(cell *c)
     free(c->active);
     free(c->clients);
     free(c->fails);
+    free(c->famf);
     free(c->index);
     memset(c, 0, sizeof *c);
 }
@@ -205,6 +207,7 @@ static void close_slot(fl_aggregate *a, slot *s)
             e->clients_estimate = c->nclients;
         e->active_clients = c->active ? fl_hll_count(c->active) : 0;
         e->client_failures = c->fails;
+        e->client_family_failures = c->famf;
         if (e->active_clients < e->clients_estimate)
             e->active_clients = e->clients_estimate;
 
@@ -309,20 +312,32 @@ void fl_aggregate_count(fl_aggregate *a, uint64_t ts_us, uint16_t provider, fl_c
     a->totals[provider].v[c] += n;
 }
 
-static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, uint64_t h)
+/* One failure in each family of the mask (saturating). */
+static void add_families(fl_family_fails ff, uint16_t families)
+{
+    for (int f = 0; f < FL_FAM_COUNT; f++)
+        if ((families >> f) & 1u && ff[f] < UINT16_MAX)
+            ff[f]++;
+}
+
+static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, uint64_t h,
+                             uint16_t families)
 {
     if (!c->index) {
         c->index_size = 16;
         c->index = calloc(c->index_size, sizeof *c->index);
         c->clients = malloc(8 * sizeof *c->clients);
         c->fails = malloc(8 * sizeof *c->fails);
-        if (!c->index || !c->clients || !c->fails) {
+        c->famf = malloc(8 * sizeof *c->famf);
+        if (!c->index || !c->clients || !c->fails || !c->famf) {
             free(c->index);
             free(c->clients);
             free(c->fails);
+            free(c->famf);
             c->index = NULL;
             c->clients = NULL;
             c->fails = NULL;
+            c->famf = NULL;
             return;
         }
     }
@@ -332,12 +347,13 @@ static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, ui
             break;
         if (fl_addr_eq(&c->clients[c->index[i] - 1], client)) {
             c->fails[c->index[i] - 1]++;
+            add_families(c->famf[c->index[i] - 1], families);
             return;
         }
     }
     if (c->nclients >= a->opt.clients_per_bucket)
         return;
-    /* grow the list (power of two up to the cap) and the index (2x) */
+    /* grow the lists (power of two up to the cap) and the index (2x) */
     uint32_t n = c->nclients;
     if (n >= 8 && (n & (n - 1)) == 0) {
         fl_addr *nl = realloc(c->clients, 2 * n * sizeof *nl);
@@ -348,6 +364,10 @@ static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, ui
         if (!nf)
             return;
         c->fails = nf;
+        fl_family_fails *nm = realloc(c->famf, 2 * n * sizeof *nm);
+        if (!nm)
+            return;
+        c->famf = nm;
     }
     if (2 * (n + 1) > c->index_size) {
         uint32_t ns = c->index_size * 2;
@@ -370,12 +390,14 @@ static void add_exact_client(fl_aggregate *a, cell *c, const fl_addr *client, ui
         j = (j + 1) & mask;
     c->clients[n] = *client;
     c->fails[n] = 1;
+    memset(c->famf[n], 0, sizeof c->famf[n]);
+    add_families(c->famf[n], families);
     c->index[j] = n + 1;
     c->nclients = n + 1;
 }
 
 void fl_aggregate_failing_client(fl_aggregate *a, uint64_t ts_us, uint16_t provider,
-                                 const fl_addr *client)
+                                 const fl_addr *client, uint16_t families)
 {
     slot *s = slot_for(a, ts_us);
     cell *c = cell_for(a, s, provider);
@@ -386,7 +408,7 @@ void fl_aggregate_failing_client(fl_aggregate *a, uint64_t ts_us, uint16_t provi
         c->hll = calloc(1, sizeof *c->hll);
     if (c->hll)
         fl_hll_add_hash(c->hll, h);
-    add_exact_client(a, c, client, h);
+    add_exact_client(a, c, client, h, families);
     if (!a->total_hll[provider])
         a->total_hll[provider] = calloc(1, sizeof(fl_hll));
     if (a->total_hll[provider])

@@ -89,6 +89,24 @@ void fl_family_count(const fl_counts *c, fl_family f, uint64_t *fails, uint64_t 
     *total = (unsigned)f < FL_FAM_COUNT ? to[f] : 0;
 }
 
+uint16_t fl_family_mask(fl_counter c)
+{
+    if ((unsigned)c >= FL_C_COUNT)
+        return 0;
+    /* from the one definition above: which numerators one such failure
+     * moves */
+    fl_counts one;
+    memset(&one, 0, sizeof one);
+    one.v[c] = 1;
+    uint64_t fails[FL_FAM_COUNT], total[FL_FAM_COUNT];
+    fl_family_counts_raw(&one, fails, total);
+    uint16_t m = 0;
+    for (int f = 0; f < FL_FAM_COUNT; f++)
+        if (fails[f])
+            m |= (uint16_t)(1u << f);
+    return m;
+}
+
 uint64_t fl_counts_failures(const fl_counts *c)
 {
     uint64_t fails, total;

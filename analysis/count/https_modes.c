@@ -22,6 +22,9 @@
 #define BASE_MAX 512.0f
 /* Rare responses kept per provider while their fate is open. */
 #define RARE_RING 240u
+/* Responses learned lately, per provider, to take back from the baselines
+ * if their size turns out to be rising (an error template's first pages). */
+#define TAKE_RING 64u
 #define NIL UINT32_MAX
 
 typedef struct hist {
@@ -54,20 +57,32 @@ typedef struct mode_slot {
     fl_https_mode_summary ms;
     uint64_t rank; /* the provider's count at its first */
     double ttfb_sum;
+    float counted_n;           /* its counts, decayed over FL_HTTPS_ACTIVE_US like recent_n */
+    uint32_t core_lo, core_hi; /* sizes of the members of the clusters that formed it */
+    uint64_t counted_at;
 } mode_slot;
+
+/* A bin's responses lately, decayed over FL_HTTPS_ACTIVE_US from `at`. */
+typedef struct recent_bin {
+    float n;
+    uint32_t at_s; /* packet time, seconds */
+} recent_bin;
 
 typedef struct prov {
     uint16_t id;
     uint8_t used;
     uint8_t rhead, rlen;
     uint32_t snis;  /* SNIs ever seen (for the cold start) */
-    float recent_n; /* responses, decayed over FL_HTTPS_WINDOW_US */
+    float recent_n; /* responses, decayed over FL_HTTPS_ACTIVE_US */
     uint64_t count; /* responses ever */
     uint64_t recent_at;
     float ttfb_base_us;                   /* mean of learned responses, decayed */
     mode_slot modes[FL_HTTPS_MODE_SLOTS]; /* for the report */
     hist h;
+    recent_bin recent[NBINS]; /* the provider's responses lately, per bin */
     rare_ent rare[RARE_RING];
+    rare_ent took[TAKE_RING]; /* learned lately (bin NBINS: taken back) */
+    uint8_t thead, tlen;
 } prov;
 
 typedef struct retry_slot {
@@ -291,6 +306,15 @@ static void learn(hist *h, uint32_t bin)
     }
 }
 
+/* Take one response of `bin` back out of a baseline. */
+static void unlearn(hist *h, uint32_t bin)
+{
+    if (h->base[bin] >= 1.0f && h->n >= 1.0f) {
+        h->base[bin] -= 1.0f;
+        h->n -= 1.0f;
+    }
+}
+
 static bool learned(const hist *h, uint64_t ts)
 {
     return h->n >= FL_HTTPS_LEARN_MIN && ts >= h->first_us + FL_HTTPS_LEARN_US;
@@ -349,22 +373,25 @@ static bool rare_in(const hist *h, uint32_t bin)
     return (double)v < typical * (double)h->n;
 }
 
-static bool near_bin(uint32_t a, uint32_t b)
+/* Two responses of one template: within FL_HTTPS_NEAR_SHARE of the size
+ * (one template's pages differ by tens of bytes: the hostname, a ray ID,
+ * the time), or within FL_HTTPS_NEAR_BYTES of each other. The second
+ * matters for small bodies: the same 127-byte JSON error costs 111-198
+ * bytes on the wire as its HTTP/2 HEADERS frame is literal (first
+ * response of a connection) or indexed (RFC 7541 2.3). Not a log bin and
+ * its neighbours (9 % of the size): a site whose ordinary sizes drift
+ * spreads over that much, a template does not. */
+/* Under FL_HTTPS_RARE_SHARE of the learned responses in the bin itself. */
+static bool rare_bin(const hist *h, uint32_t bin)
 {
-    return a + 1 >= b && b + 1 >= a;
+    return h->base[bin] < (float)FL_HTTPS_RARE_SHARE * h->n;
 }
 
-/* Two responses of one template: within one bin (4.4%), or within
- * FL_HTTPS_NEAR_BYTES of each other. The second matters for small bodies:
- * the same 127-byte JSON error costs 111-198 bytes on the wire as its
- * HTTP/2 HEADERS frame is literal (first response of a connection) or
- * indexed (RFC 7541 2.3), tens of bytes that are several bins at 150 B. */
-static bool near_resp(const rare_ent *r, uint32_t bin, uint32_t bytes)
+static bool near_resp(const rare_ent *r, uint32_t bytes)
 {
-    if (near_bin(r->bin, bin))
-        return true;
     uint32_t d = r->bytes > bytes ? r->bytes - bytes : bytes - r->bytes;
-    return d <= FL_HTTPS_NEAR_BYTES;
+    uint32_t tol = (uint32_t)(bytes * FL_HTTPS_NEAR_SHARE);
+    return d <= (tol > FL_HTTPS_NEAR_BYTES ? tol : FL_HTTPS_NEAR_BYTES);
 }
 
 /* The oldest rare response leaves the provider's ring: when it expired,
@@ -452,7 +479,8 @@ typedef struct cl_sni {
  * bound is taken with the number of starts tried). Needs
  * FL_HTTPS_MODE_MIN members from FL_HTTPS_BREADTH SNIs (and
  * FL_HTTPS_CLIENTS clients when clients are known). */
-static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts)
+static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts,
+                     uint64_t *from_us)
 {
     cl_sni sn[RARE_RING];
     uint32_t cl[RARE_RING];
@@ -461,7 +489,7 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, u
     double flat = FL_HTTPS_FLAT_FRACTION / eff_bins(&p->h);
     for (uint32_t k = p->rlen; k-- > 0;) {
         const rare_ent *r = rare_at(p, k);
-        if (!near_resp(r, bin, bytes))
+        if (!near_resp(r, bytes))
             continue;
         members++;
         if (!(bits[r->bin / 64] & (1ull << (r->bin % 64)))) {
@@ -519,8 +547,10 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, u
         if (young && nsni < FL_HTTPS_BREADTH + 1)
             continue;
         if (members >= FL_HTTPS_PILE * occupied &&
-            concentrated(members, seen, p0, log((double)members)))
+            concentrated(members, seen, p0, log((double)members))) {
+            *from_us = r->ts_us; /* the cluster judged: this member and newer */
             return true;
+        }
     }
     return false;
 }
@@ -529,23 +559,62 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, u
  * its range widened as near_resp widens a cluster? */
 static bool in_summary(const fl_https_mode_summary *ms, uint32_t bytes)
 {
-    uint64_t lo = ms->lo_bytes - ms->lo_bytes / 16u, hi = ms->hi_bytes + ms->hi_bytes / 16u;
+    uint64_t lo = ms->lo_bytes - (uint64_t)(ms->lo_bytes * FL_HTTPS_NEAR_SHARE);
+    uint64_t hi = ms->hi_bytes + (uint64_t)(ms->hi_bytes * FL_HTTPS_NEAR_SHARE);
     lo = lo > FL_HTTPS_NEAR_BYTES ? lo - FL_HTTPS_NEAR_BYTES : 0;
     return bytes >= lo && bytes <= hi + FL_HTTPS_NEAR_BYTES;
+}
+
+/* n, counted at `at`, decayed to ts over FL_HTTPS_ACTIVE_US. */
+static float decayed(float n, uint64_t at, uint64_t ts)
+{
+    uint64_t dt = ts > at ? ts - at : 0;
+    return n * (float)exp(-(double)dt / (double)FL_HTTPS_ACTIVE_US);
+}
+
+/* Counts a response of `bin` among the provider's recent ones, and says
+ * whether that bin is rising: at least FL_HTTPS_RISE_MIN of them lately,
+ * FL_HTTPS_RISE_RATIO times the share its baseline holds. Such responses
+ * are held, not learned at once, whatever their site's baseline says: an
+ * error template at a site whose pages are of that size anyway, or at a
+ * young site judged by nothing yet, would otherwise be learned as usual
+ * within seconds and hide the incident's later pages. Held ones no mode
+ * takes are learned a window later. */
+static bool bin_rising(prov *p, uint32_t bin, uint64_t ts)
+{
+    recent_bin *rb = &p->recent[bin];
+    uint32_t now_s = (uint32_t)(ts / 1000000u);
+    rb->n = decayed(rb->n, (uint64_t)rb->at_s * 1000000u, ts) + 1.0f;
+    rb->at_s = now_s;
+    if (rb->n < (float)FL_HTTPS_RISE_MIN || p->recent_n <= 0.0f)
+        return false;
+    /* against the baseline as it was a window ago: what it learned since
+     * may be this very rise */
+    double in_bin = p->h.base[bin], all = p->h.n;
+    for (uint32_t k = 0; k < p->tlen; k++) {
+        const rare_ent *t = &p->took[(p->thead + k) % TAKE_RING];
+        if (t->bin >= NBINS || t->ts_us + FL_HTTPS_WINDOW_US < ts)
+            continue;
+        all -= 1.0;
+        in_bin -= t->bin == bin;
+    }
+    double base = (fmax(in_bin, 0.0) + 1.0) / (fmax(all, 0.0) + 2.0);
+    return (double)rb->n / (double)p->recent_n >= FL_HTTPS_RISE_RATIO * base;
 }
 
 /* What the report says of the provider's modes (FL_HTTPS_MODE_SLOTS, an
  * error template and a JSON error body are two): each one's size range,
  * when it began, its sites and its time to first byte. A suspect response
  * joins the slot whose range it is near, else takes the slot quiet
- * longest (a window after its last count, a new mode starts afresh). */
-static void note_mode(prov *p, const rare_ent *r, uint64_t ts)
+ * longest (FL_HTTPS_MODE_HOLD_US after its last count, a new mode starts
+ * afresh). */
+static void note_mode(prov *p, const rare_ent *r, uint64_t ts, bool formed)
 {
     mode_slot *sl = NULL, *old = &p->modes[0];
     for (uint32_t k = 0; k < FL_HTTPS_MODE_SLOTS; k++) {
         mode_slot *c = &p->modes[k];
         if (c->ms.suspect && in_summary(&c->ms, r->bytes) &&
-            r->ts_us <= c->ms.last_us + FL_HTTPS_WINDOW_US) {
+            r->ts_us <= c->ms.last_us + FL_HTTPS_MODE_HOLD_US) {
             sl = c;
             break;
         }
@@ -563,6 +632,12 @@ static void note_mode(prov *p, const rare_ent *r, uint64_t ts)
         sl->rank = r->rank;
     }
     ms = &sl->ms;
+    if (formed) {
+        sl->core_lo = !sl->core_lo || r->bytes < sl->core_lo ? r->bytes : sl->core_lo;
+        sl->core_hi = r->bytes > sl->core_hi ? r->bytes : sl->core_hi;
+    }
+    sl->counted_n = decayed(sl->counted_n, sl->counted_at, ts) + 1.0f;
+    sl->counted_at = ts;
     ms->lo_bytes = r->bytes < ms->lo_bytes ? r->bytes : ms->lo_bytes;
     ms->hi_bytes = r->bytes > ms->hi_bytes ? r->bytes : ms->hi_bytes;
     ms->first_us = r->ts_us < ms->first_us ? r->ts_us : ms->first_us;
@@ -602,21 +677,62 @@ uint32_t fl_https_modes_summary(const fl_https_modes *m, uint16_t provider,
     return 0;
 }
 
-/* Count the provider's held rare responses near `bin` as suspect. */
-static uint32_t release(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts)
+/* Within FL_HTTPS_NEAR_BYTES of the sizes of the clusters that formed the
+ * mode: what it counts while active. Not its whole range, which grows
+ * with every response counted and would creep along a wide histogram. */
+static bool in_core(const mode_slot *sl, uint32_t bytes)
+{
+    return sl->core_hi && bytes + FL_HTTPS_NEAR_BYTES >= sl->core_lo &&
+           bytes <= sl->core_hi + FL_HTTPS_NEAR_BYTES;
+}
+
+/* Is a mode of the provider active: a response of `bytes` falls in its
+ * range and its last count is under FL_HTTPS_MODE_HOLD_US old? */
+static bool active_mode(const prov *p, uint32_t bytes, uint64_t ts, uint64_t *from_us)
+{
+    for (uint32_t k = 0; k < FL_HTTPS_MODE_SLOTS; k++) {
+        const mode_slot *sl = &p->modes[k];
+        const fl_https_mode_summary *ms = &sl->ms;
+        /* Active while its counts stay FL_HTTPS_MODE_SHARE of the
+         * provider's recent responses: an incident's troughs keep it; the
+         * few responses of that size a provider's sites answer anyway
+         * (counted while it is active) cannot keep it alive after the
+         * incident ends. */
+        if (ms->suspect && ts <= ms->last_us + FL_HTTPS_MODE_HOLD_US && in_core(sl, bytes) &&
+            decayed(sl->counted_n, sl->counted_at, ts) >=
+                (float)FL_HTTPS_MODE_SHARE * p->recent_n) {
+            *from_us = ms->first_us;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Count one held rare response as suspect. */
+static uint32_t release_one(fl_https_modes *m, prov *p, rare_ent *r, uint64_t ts, bool formed)
+{
+    if (r->counted)
+        return 0;
+    r->counted = 1;
+    note_mode(p, r, ts, formed);
+    if (r->tag == m->self_tag)
+        m->self_counted = true;
+    if (m->obs)
+        m->obs(m->obs_ctx, 'S', r->tag, p->id, r->service, r->bytes, 0, ts);
+    return 1;
+}
+
+/* Count the provider's held rare responses near `bytes` since from_us as
+ * suspect: those of the mode judged, not older ones of the same size (a
+ * deploy's 404 pages a few seconds before an incident's JSON errors). */
+static uint32_t release(fl_https_modes *m, prov *p, uint32_t bytes, uint64_t ts, uint64_t from_us,
+                        bool formed)
 {
     uint32_t n = 0;
     for (uint32_t k = 0; k < p->rlen; k++) {
         rare_ent *r = rare_at(p, k);
-        if (r->counted || !near_resp(r, bin, bytes))
-            continue;
-        r->counted = 1;
-        n++;
-        note_mode(p, r, ts);
-        if (r->tag == m->self_tag)
-            m->self_counted = true;
-        if (m->obs)
-            m->obs(m->obs_ctx, 'S', r->tag, p->id, r->service, r->bytes, 0, ts);
+        if (r->ts_us >= from_us && near_resp(r, bytes))
+            n += release_one(m, p, r, ts, formed);
     }
     return n;
 }
@@ -630,8 +746,38 @@ static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
     if (!prov_learned(p, ts))
         return false;
     if (learned(&s->h, ts))
-        return rare_in(&s->h, bin);
-    return rare_in(&p->h, bin);
+        return rare_bin(&s->h, bin);
+    return true;
+}
+
+/* A new entry at the tail of the provider's held responses (the oldest
+ * pushed out, forgotten, when full). */
+static rare_ent *hold(fl_https_modes *m, prov *p)
+{
+    m->st.rare++;
+    if (p->rlen == RARE_RING) {
+        rare_pop(m, p, false);
+        m->st.rare_dropped++;
+    }
+    return rare_at(p, p->rlen++);
+}
+
+/* A rising size: the responses near it learned within the window are
+ * taken back out of their site's and the provider's baselines and held
+ * with the rest, as if they had been held from the start. */
+static void take_back(fl_https_modes *m, prov *p, uint32_t bytes, uint64_t ts)
+{
+    for (uint32_t k = 0; k < p->tlen; k++) {
+        rare_ent *t = &p->took[(p->thead + k) % TAKE_RING];
+        if (t->bin >= NBINS || t->ts_us + FL_HTTPS_WINDOW_US < ts || !near_resp(t, bytes))
+            continue;
+        unlearn(&p->h, t->bin);
+        sni *s = sni_find(m, p->id, t->service);
+        if (s)
+            unlearn(&s->h, t->bin);
+        *hold(m, p) = *t;
+        t->bin = NBINS;
+    }
 }
 
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
@@ -651,8 +797,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
         p->snis++;
     if (s->count < UINT32_MAX)
         s->count++;
-    uint64_t dt = ts > p->recent_at ? ts - p->recent_at : 0;
-    p->recent_n = p->recent_n * (float)exp(-(double)dt / (double)FL_HTTPS_WINDOW_US) + 1.0f;
+    p->recent_n = decayed(p->recent_n, p->recent_at, ts) + 1.0f;
     p->recent_at = ts;
     p->count++;
     while (p->rlen && rare_at(p, 0)->ts_us + FL_HTTPS_WINDOW_US < ts)
@@ -667,21 +812,43 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
      * up lately) is held like a rare one and learned only if no mode
      * forms: else one site absorbing an error template into the
      * provider's baseline would hide it on all the others. */
-    if (!is_rare(s, p, bin, ts) && (!prov_learned(p, ts) || !rare_in(&p->h, bin))) {
+    /* While a mode is active, a response in its size range is one more of
+     * it unless its own site, learned, answers that size as usual (then it
+     * is judged as always). A young site is judged by its provider, whose
+     * histogram has room near any middling size: its error pages would be
+     * learned as usual, by the site and the provider, and hide the
+     * incident's later ones. */
+    uint64_t from_us = 0;
+    bool active =
+        active_mode(p, bytes, ts, &from_us) && !(learned(&s->h, ts) && !rare_in(&s->h, bin));
+    bool rising = bin_rising(p, bin, ts) && prov_learned(p, ts);
+    if (!active && !rising && !is_rare(s, p, bin, ts) &&
+        (!prov_learned(p, ts) || !rare_in(&p->h, bin))) {
         learn(&s->h, bin);
         learn(&p->h, bin);
+        rare_ent *t = &p->took[(p->thead + p->tlen) % TAKE_RING];
+        if (p->tlen < TAKE_RING)
+            p->tlen++;
+        else
+            p->thead = (uint8_t)((p->thead + 1) % TAKE_RING);
+        *t = (rare_ent){ .ts_us = ts,
+                         .tag = tag,
+                         .bytes = bytes,
+                         .service = service,
+                         .bin = (uint16_t)bin,
+                         .client = m->cur_client,
+                         .rank = p->count,
+                         .srank = s->count,
+                         .ttfb_us = ttfb_us };
         /* the usual time to first byte, over the last few dozen */
         p->ttfb_base_us = p->h.n <= 1.0f
                               ? (float)ttfb_us
                               : p->ttfb_base_us + ((float)ttfb_us - p->ttfb_base_us) / 32.0f;
         return 0;
     }
-    m->st.rare++;
-    if (p->rlen == RARE_RING) {
-        rare_pop(m, p, false);
-        m->st.rare_dropped++;
-    }
-    rare_ent *r = rare_at(p, p->rlen++);
+    if (rising && !active)
+        take_back(m, p, bytes, ts);
+    rare_ent *r = hold(m, p);
     *r = (rare_ent){ .ts_us = ts,
                      .tag = tag,
                      .bytes = bytes,
@@ -691,12 +858,24 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
                      .rank = p->count,
                      .srank = s->count,
                      .ttfb_us = ttfb_us };
+    /* ...counted at once, not held until a fresh cluster forms: at a
+     * branch office's volume the error pages of an ongoing incident come a
+     * few a minute, too few to form a mode again each window, and held
+     * responses that expire are learned: the incident would teach its
+     * sites their own error page. */
+    if (active) {
+        m->self_tag = tag;
+        uint32_t n = release(m, p, bytes, ts, from_us, false); /* it, held ones near it */
+        m->self_tag = 0;
+        m->st.suspect += n;
+        return n;
+    }
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
-    if (!new_mode(m, p, bin, bytes, ts))
+    if (!new_mode(m, p, bin, bytes, ts, &from_us))
         return 0;
     m->self_tag = tag;
-    uint32_t n = release(m, p, bin, bytes, ts);
+    uint32_t n = release(m, p, bytes, ts, from_us, true);
     m->self_tag = 0;
     m->st.suspect += n;
     return n;

@@ -76,10 +76,12 @@ typedef struct prov_state {
     fam_state f[FL_FAM_COUNT];
     fl_hll window_clients[MAX_WINDOW];
     uint64_t active[MAX_WINDOW];
-    fl_addr *fc[MAX_WINDOW];  /* failing clients per bucket ... */
-    uint32_t *fn[MAX_WINDOW]; /* ... and their failures */
+    fl_addr *fc[MAX_WINDOW];         /* failing clients per bucket ... */
+    uint32_t *fn[MAX_WINDOW];        /* ... and their failures */
+    fl_family_fails *fm[MAX_WINDOW]; /* ... and per family (NULL: fn for every family) */
     uint32_t nfc[MAX_WINDOW];
-    uint64_t noisy[MAX_WINDOW]; /* failures of the window's two noisiest clients */
+    /* per family, failures of the window's two noisiest clients in it */
+    uint64_t noisy[FL_FAM_COUNT][MAX_WINDOW];
     judgement j[FL_FAM_COUNT];
     uint64_t clients;                     /* distinct failing clients in the window */
     uint64_t clients_len[MAX_WINDOW + 1]; /* ... in the last 1..window buckets */

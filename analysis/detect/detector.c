@@ -41,6 +41,7 @@ void fl_detector_free(fl_detector *d)
         for (uint32_t k = 0; k < MAX_WINDOW; k++) {
             free(d->prov[i].fc[k]);
             free(d->prov[i].fn[k]);
+            free(d->prov[i].fm[k]);
         }
     free(d->prov);
     free(d->alerts);
@@ -157,11 +158,53 @@ static uint32_t slot_back(const fl_detector *d, uint64_t bucket, uint32_t back)
     return (uint32_t)((bucket - back) % d->window);
 }
 
-/* Failures of the window's two noisiest clients, per bucket, if they fail
- * far more than a typical failing client (on average 4 times as often:
- * a script hammering a closed port, a broken URL retried forever). Early in
- * a real outage failures are few but spread evenly: nothing is set aside. */
-static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fails)
+/* Failures of the window's two noisiest clients, per family and bucket,
+ * if they fail far more than a typical failing client (on average 4 times
+ * as often: a script hammering a closed port, a broken URL retried
+ * forever). Early in a real outage failures are few but spread evenly:
+ * nothing is set aside. Judged in each family on its own: a client
+ * hammering a closed port is set aside in `connect` and `any`, and must
+ * not hide the error pages other clients get inside HTTPS. Never in
+ * NODATA (a name without an AAAA record answers every client alike). */
+typedef struct tally {
+    const fl_addr *a;
+    uint64_t n[FL_FAM_COUNT];
+} tally;
+
+static uint64_t client_fails(const prov_state *p, uint32_t k, uint32_t i, int f)
+{
+    return p->fm[k] ? p->fm[k][i][f] : p->fn[k][i];
+}
+
+static void noisy_in_family(const fl_detector *d, prov_state *p, const tally *t, uint32_t size,
+                            int f)
+{
+    const tally *top[2] = { NULL, NULL };
+    uint64_t all = 0, clients = 0;
+    for (uint32_t h = 0; h < size; h++) {
+        if (!t[h].a || !t[h].n[f])
+            continue;
+        all += t[h].n[f];
+        clients++;
+        if (!top[0] || t[h].n[f] > top[0]->n[f]) {
+            top[1] = top[0];
+            top[0] = &t[h];
+        } else if (!top[1] || t[h].n[f] > top[1]->n[f]) {
+            top[1] = &t[h];
+        }
+    }
+    uint64_t top2 = (top[0] ? top[0]->n[f] : 0) + (top[1] ? top[1]->n[f] : 0);
+    double others = clients > 2 && all > top2 ? (double)(all - top2) / (double)(clients - 2) : 0;
+    if (!top2 || (double)top2 / 2.0 < 4.0 * (others > 1.0 ? others : 1.0))
+        return;
+    for (uint32_t k = 0; k < d->window; k++)
+        for (uint32_t i = 0; i < p->nfc[k]; i++)
+            for (int m = 0; m < 2; m++)
+                if (top[m] && fl_addr_eq(&p->fc[k][i], top[m]->a))
+                    p->noisy[f][k] += client_fails(p, k, i, f);
+}
+
+static void set_aside_noisy(const fl_detector *d, prov_state *p)
 {
     memset(p->noisy, 0, sizeof p->noisy);
     uint32_t total = 0;
@@ -172,10 +215,7 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fa
     uint32_t size = 16;
     while (size < 2 * total)
         size <<= 1;
-    struct tally {
-        const fl_addr *a;
-        uint64_t n;
-    } *t = calloc(size, sizeof *t);
+    tally *t = calloc(size, sizeof *t);
     if (!t)
         return;
     for (uint32_t k = 0; k < d->window; k++)
@@ -185,29 +225,12 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p, uint64_t all_fa
             while (t[h].a && !fl_addr_eq(t[h].a, a))
                 h = (h + 1) & (size - 1);
             t[h].a = a;
-            t[h].n += p->fn[k][i];
+            for (int f = 0; f < FL_FAM_COUNT; f++)
+                t[h].n[f] += client_fails(p, k, i, f);
         }
-    const struct tally *top[2] = { NULL, NULL };
-    for (uint32_t h = 0; h < size; h++) {
-        if (!t[h].a)
-            continue;
-        if (!top[0] || t[h].n > top[0]->n) {
-            top[1] = top[0];
-            top[0] = &t[h];
-        } else if (!top[1] || t[h].n > top[1]->n) {
-            top[1] = &t[h];
-        }
-    }
-    uint64_t top2 = (top[0] ? top[0]->n : 0) + (top[1] ? top[1]->n : 0);
-    double others = p->clients > 2 && all_fails > top2
-                        ? (double)(all_fails - top2) / (double)(p->clients - 2)
-                        : 0;
-    if (top2 && (double)top2 / 2.0 >= 4.0 * (others > 1.0 ? others : 1.0))
-        for (uint32_t k = 0; k < d->window; k++)
-            for (uint32_t i = 0; i < p->nfc[k]; i++)
-                for (int m = 0; m < 2; m++)
-                    if (top[m] && fl_addr_eq(&p->fc[k][i], top[m]->a))
-                        p->noisy[k] += p->fn[k][i];
+    for (int f = 0; f < FL_FAM_COUNT; f++)
+        if (f != FL_FAM_DNS_NODATA)
+            noisy_in_family(d, p, t, size, f);
     free(t);
 }
 
@@ -297,8 +320,8 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         uint32_t s = slot_back(d, bucket, len - 1);
         F += p->fails[f][s];
         N += p->total[f][s];
-        Z += p->noisy[s];
-        uint64_t z = f == FL_FAM_DNS_NODATA ? 0 : Z < F ? Z : F;
+        Z += p->noisy[f][s];
+        uint64_t z = Z < F ? Z : F;
         uint64_t fl = F - z, n = N - z;
         double r = fl_ratio(fl, n);
         if (len == 1)
@@ -363,19 +386,18 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
     const fl_config *cfg = d->cfg;
     fl_hll merged;
     memset(&merged, 0, sizeof merged);
-    uint64_t active_max = 0, all_fails = 0;
+    uint64_t active_max = 0;
     for (uint32_t len = 1; len <= d->window; len++) {
         uint32_t k = slot_back(d, bucket, len - 1);
         fl_hll_merge(&merged, &p->window_clients[k]);
         p->clients_len[len] = fl_hll_count(&merged); /* every length: the CUSUM's run */
         if (p->active[k] > active_max)
             active_max = p->active[k];
-        all_fails += p->fails[FL_FAM_ANY][k];
     }
     p->clients = fl_hll_count(&merged);
     uint64_t denom = active_max > p->clients ? active_max : p->clients;
     p->share = denom ? (double)p->clients / (double)denom : 0;
-    set_aside_noisy(d, p, all_fails);
+    set_aside_noisy(d, p);
     bool broad = p->clients >= cfg->min_clients && p->share >= cfg->min_client_share;
     for (int f = 0; f < FL_FAM_COUNT; f++) {
         judge_family(d, p, f, bucket, log_alpha);
@@ -606,7 +628,7 @@ static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
         if (j->above || j->elevated)
             continue;
         uint64_t fails = p->fails[f][slot], total = p->total[f][slot];
-        uint64_t z = f == FL_FAM_DNS_NODATA ? 0 : p->noisy[slot] < fails ? p->noisy[slot] : fails;
+        uint64_t z = p->noisy[f][slot] < fails ? p->noisy[f][slot] : fails;
         double thr = fl_detect_threshold(d->cfg, j->p0);
         double scale = j->usable && j->ratio > thr ? thr / j->ratio : 1.0;
         learn(d, &p->f[f], (double)(fails - z) * scale, total - z);
@@ -623,8 +645,10 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
         p->active[slot] = 0;
         free(p->fc[slot]);
         free(p->fn[slot]);
+        free(p->fm[slot]);
         p->fc[slot] = NULL;
         p->fn[slot] = NULL;
+        p->fm[slot] = NULL;
         p->nfc[slot] = 0;
     }
     for (size_t i = 0; i < n; i++) {
@@ -642,11 +666,15 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
         p->active[slot] = entries[i].active_clients;
         uint32_t nc = entries[i].nclients;
         if (nc && entries[i].client_failures) {
+            const fl_family_fails *ff = entries[i].client_family_failures;
             p->fc[slot] = malloc(nc * sizeof *p->fc[slot]);
             p->fn[slot] = malloc(nc * sizeof *p->fn[slot]);
-            if (p->fc[slot] && p->fn[slot]) {
+            p->fm[slot] = ff ? malloc(nc * sizeof *p->fm[slot]) : NULL;
+            if (p->fc[slot] && p->fn[slot] && (!ff || p->fm[slot])) {
                 memcpy(p->fc[slot], entries[i].clients, nc * sizeof *p->fc[slot]);
                 memcpy(p->fn[slot], entries[i].client_failures, nc * sizeof *p->fn[slot]);
+                if (ff)
+                    memcpy(p->fm[slot], ff, nc * sizeof *p->fm[slot]);
                 p->nfc[slot] = nc;
             }
         }

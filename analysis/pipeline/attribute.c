@@ -93,7 +93,7 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, co
 {
     FL_STAGE_DECL(prev);
     FL_STAGE_PUSH(prev, FL_STAGE_COUNT);
-    fl_aggregate_failing_client(e->agg, ts, provider, client);
+    fl_aggregate_failing_client(e->agg, ts, provider, client, fl_family_mask(c));
     uint32_t svc = failure_service(e, f, ts);
     fl_aggregate_service_count(e->agg, ts, provider, svc, c, n);
     if (f && !(f->state & FL_FS_FAILED) && svc == f->service)
