@@ -80,12 +80,16 @@ typedef struct prov_state {
     uint32_t *fn[MAX_WINDOW];        /* ... and their failures */
     fl_family_fails *fm[MAX_WINDOW]; /* ... and per family (NULL: fn for every family) */
     uint32_t nfc[MAX_WINDOW];
+    bool capped[MAX_WINDOW]; /* the bucket's list stopped at its cap */
     /* per family, failures of the window's two noisiest clients in it */
     uint64_t noisy[FL_FAM_COUNT][MAX_WINDOW];
+    fl_addr noisy_who[FL_FAM_COUNT][2]; /* those clients (family 0: none) */
     judgement j[FL_FAM_COUNT];
     uint64_t clients;                     /* distinct failing clients in the window */
     uint64_t clients_len[MAX_WINDOW + 1]; /* ... in the last 1..window buckets */
-    double share;                         /* of the window's active clients */
+    /* ... failing in each family (clients_len where a list was capped) */
+    uint64_t fam_clients[FL_FAM_COUNT][MAX_WINDOW + 1];
+    double share; /* of the window's active clients */
     follow fw;
     uint32_t deferred;      /* buckets a raise waited for the scope */
     uint64_t evidence_from; /* first bucket evidence may use (after a resolve) */

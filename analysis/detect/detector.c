@@ -197,6 +197,9 @@ static void noisy_in_family(const fl_detector *d, prov_state *p, const tally *t,
     double others = clients > 2 && all > top2 ? (double)(all - top2) / (double)(clients - 2) : 0;
     if (!top2 || (double)top2 / 2.0 < 4.0 * (others > 1.0 ? others : 1.0))
         return;
+    for (int m = 0; m < 2; m++)
+        if (top[m])
+            p->noisy_who[f][m] = *top[m]->a;
     for (uint32_t k = 0; k < d->window; k++)
         for (uint32_t i = 0; i < p->nfc[k]; i++)
             for (int m = 0; m < 2; m++)
@@ -207,6 +210,7 @@ static void noisy_in_family(const fl_detector *d, prov_state *p, const tally *t,
 static void set_aside_noisy(const fl_detector *d, prov_state *p)
 {
     memset(p->noisy, 0, sizeof p->noisy);
+    memset(p->noisy_who, 0, sizeof p->noisy_who);
     uint32_t total = 0;
     for (uint32_t k = 0; k < d->window; k++)
         total += p->nfc[k];
@@ -273,7 +277,7 @@ static void sequential(const fl_detector *d, prov_state *p, int f, uint64_t buck
     }
     double p0 = fl_evidence_doubted(j->p0, j->p0_n, cfg->baseline_doubt);
     double p1 = fmax(fl_detect_threshold(cfg, p0), cfg->sequential_ratio);
-    as_evidence(cfg, p->clients_len[1], d->bucket_s / 60.0, &fl, &n);
+    as_evidence(cfg, p->fam_clients[f][1], d->bucket_s / 60.0, &fl, &n);
     double h = -log_alpha;
     s->cusum = fmin(2 * h, s->cusum + fl_evidence_llr(fl, n, p1, p0));
     if (s->cusum <= 0) {
@@ -292,7 +296,7 @@ static void sequential(const fl_detector *d, prov_state *p, int f, uint64_t buck
     double thr = fl_detect_threshold(cfg, j->p0);
     bool busy = (double)s->run_n * 60.0 >= cfg->min_rate * (double)(s->run_len * d->bucket_s);
     j->seq = j->usable && p1 < 1 && s->cusum >= h && s->run_f >= cfg->min_failures && busy && len &&
-             p->clients_len[len] >= cfg->min_clients && fl_ratio(s->run_f, s->run_n) >= thr;
+             p->fam_clients[f][len] >= cfg->min_clients && fl_ratio(s->run_f, s->run_n) >= thr;
 }
 
 /* One family: scan the windows ending at this bucket (1 bucket up to the
@@ -345,7 +349,7 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         if (!still_judged && (len == recent || (double)n * thr >= cfg->min_failures)) {
             still_judged = true;
             uint64_t sf = fl, sn = n;
-            as_evidence(cfg, p->clients_len[len], len * d->bucket_s / 60.0, &sf, &sn);
+            as_evidence(cfg, p->fam_clients[f][len], len * d->bucket_s / 60.0, &sf, &sn);
             j->still = usable && r >= thr && sf >= 2 && bucket + 1 >= p->evidence_from + len &&
                        fl_evidence_log_tail_beta(sf, sn, j->p0, j->p0_n) <= loose;
         }
@@ -354,7 +358,7 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
             continue;
         /* a nearly idle provider is nobody's outage to page about */
         bool busy = (double)n * 60.0 >= cfg->min_rate * (double)(len * d->bucket_s);
-        as_evidence(cfg, p->clients_len[len], len * d->bucket_s / 60.0, &fl, &n);
+        as_evidence(cfg, p->fam_clients[f][len], len * d->bucket_s / 60.0, &fl, &n);
         /* judged against what the baseline's own attempts make plausible,
          * not a p0 known exactly: the posterior predictive (beta-binomial) */
         double lp = fl_evidence_log_tail_beta(fl, n, j->p0, j->p0_n);
@@ -362,7 +366,7 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
             j->elevated = true;
         /* breadth within the deciding window: a burst of retries by one or
          * two clients is not made broad by others failing minutes apart */
-        bool broad = p->clients_len[len] >= cfg->min_clients;
+        bool broad = p->fam_clients[f][len] >= cfg->min_clients;
         if (busy && broad && fl >= cfg->min_failures && lp < j->log_p) {
             j->log_p = lp;
             j->len = len;
@@ -377,6 +381,49 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         j->log_p = -j->cusum;
         j->len = p->f[f].run_len < d->window ? p->f[f].run_len : d->window;
     }
+}
+
+/* Distinct clients failing in each family in the last 1..window buckets,
+ * those set aside as noisy in it not counted: breadth and the retry
+ * correction are a family's own (a client hammering a closed port makes
+ * no HTTP failure broad). From the exact lists; where one stopped at its
+ * cap, the HyperLogLog of any failure. */
+static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t bucket)
+{
+    uint32_t total = 0;
+    for (uint32_t k = 0; k < d->window; k++)
+        total += p->nfc[k];
+    uint32_t size = 16;
+    while (size < 2 * total)
+        size <<= 1;
+    const fl_addr **set = total ? calloc(size, sizeof *set) : NULL;
+    for (int f = 0; f < FL_FAM_COUNT; f++) {
+        if (set)
+            memset(set, 0, size * sizeof *set);
+        uint64_t n = 0;
+        bool exact = set != NULL || !total;
+        for (uint32_t len = 1; len <= d->window; len++) {
+            uint32_t k = slot_back(d, bucket, len - 1);
+            exact = exact && !p->capped[k];
+            for (uint32_t i = 0; set && i < p->nfc[k]; i++) {
+                const fl_addr *a = &p->fc[k][i];
+                if ((p->fm[k] && !p->fm[k][i][f]) || fl_addr_eq(a, &p->noisy_who[f][0]) ||
+                    fl_addr_eq(a, &p->noisy_who[f][1]))
+                    continue;
+                uint32_t h = (uint32_t)fl_addr_hash(a) & (size - 1);
+                while (set[h] && !fl_addr_eq(set[h], a))
+                    h = (h + 1) & (size - 1);
+                if (!set[h]) {
+                    set[h] = a;
+                    n++;
+                }
+            }
+            /* NODATA answers are no client's failure (none is booked):
+             * its breadth stays that of the provider's failing clients */
+            p->fam_clients[f][len] = exact && f != FL_FAM_DNS_NODATA ? n : p->clients_len[len];
+        }
+    }
+    free(set);
 }
 
 /* Window sums, distinct failing clients and their share, and each family's
@@ -398,6 +445,7 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
     uint64_t denom = active_max > p->clients ? active_max : p->clients;
     p->share = denom ? (double)p->clients / (double)denom : 0;
     set_aside_noisy(d, p);
+    count_family_clients(d, p, bucket);
     bool broad = p->clients >= cfg->min_clients && p->share >= cfg->min_client_share;
     for (int f = 0; f < FL_FAM_COUNT; f++) {
         judge_family(d, p, f, bucket, log_alpha);
@@ -650,6 +698,7 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
         p->fn[slot] = NULL;
         p->fm[slot] = NULL;
         p->nfc[slot] = 0;
+        p->capped[slot] = false;
     }
     for (size_t i = 0; i < n; i++) {
         prov_state *p = provider(d, entries[i].provider);
@@ -665,6 +714,8 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
             fl_hll_add_addr(&p->window_clients[slot], &entries[i].clients[c]);
         p->active[slot] = entries[i].active_clients;
         uint32_t nc = entries[i].nclients;
+        /* the list stopped at its cap (beyond the estimate's error) */
+        p->capped[slot] = (double)entries[i].clients_estimate > 1.1 * nc + 2.0;
         if (nc && entries[i].client_failures) {
             const fl_family_fails *ff = entries[i].client_family_failures;
             p->fc[slot] = malloc(nc * sizeof *p->fc[slot]);

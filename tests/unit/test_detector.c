@@ -648,6 +648,86 @@ END_TEST
 
 /* ---- determinism and settings ---- */
 
+/* One bucket of Cloudflare by hand: `resp` HTTP responses with one 5xx for
+ * each of the first `failing` clients (10.2.0.x), and one client
+ * (10.9.9.9) hammering a closed port `refused` times. Each listed client
+ * says which family it failed in (fl_family_fails), as the aggregate
+ * does. */
+static void noisy_bucket(fl_detector *d, double t, uint32_t resp, uint32_t failing,
+                         uint32_t refused)
+{
+    static fl_addr cl[16];
+    static uint32_t cf[16];
+    static fl_family_fails ff[16];
+    memset(cl, 0, sizeof cl);
+    memset(ff, 0, sizeof ff);
+    fl_bucket_entry e;
+    memset(&e, 0, sizeof e);
+    uint32_t nc = 0;
+    for (uint32_t i = 0; i < failing; i++, nc++) {
+        cl[nc] = (fl_addr){ .family = 4, .b = { 10, 2, 0, (uint8_t)(i + 1) } };
+        cf[nc] = 1;
+        ff[nc][FL_FAM_HTTP] = ff[nc][FL_FAM_ANY] = 1;
+    }
+    if (refused) {
+        cl[nc] = (fl_addr){ .family = 4, .b = { 10, 9, 9, 9 } };
+        cf[nc] = refused;
+        ff[nc][FL_FAM_CONNECT] = ff[nc][FL_FAM_ANY] = (uint16_t)refused;
+        nc++;
+    }
+    e.counts.v[FL_C_flows] = e.counts.v[FL_C_tcp_attempts] = resp + refused;
+    e.counts.v[FL_C_http_responses] = resp;
+    e.counts.v[FL_C_http_5xx] = failing;
+    e.counts.v[FL_C_tcp_refused] = refused;
+    e.start = (uint64_t)(T0 + t);
+    e.width = BUCKET;
+    e.provider = "Cloudflare";
+    e.clients = cl;
+    e.client_failures = cf;
+    e.client_family_failures = ff;
+    e.nclients = nc;
+    e.clients_estimate = nc;
+    e.active_clients = 40;
+    fl_detector_bucket(d, &e, 1);
+}
+
+/* A client hammering a closed port is set aside where it fails (connect,
+ * any), not in HTTP: 6 other clients getting 5xx for 30 % of responses
+ * are an HTTP incident. Two clients getting 5xx are not broad, however
+ * many connections the hammering client fails: breadth is the family's
+ * own. Before, the hammering client's failures were set aside in every
+ * family (the first case raised nothing) and any failing client counted
+ * toward every family's breadth. */
+START_TEST(test_noisy_client_per_family)
+{
+    fl_config cfg;
+    fl_config_defaults(&cfg);
+    for (int broad = 0; broad < 2; broad++) {
+        fl_detector *d = fl_detector_new(&cfg, NULL, NULL);
+        double t = 0;
+        for (; t < 1800; t += BUCKET)
+            noisy_bucket(d, t, 20, 0, 0);
+        double onset = t;
+        for (; t < onset + 300; t += BUCKET)
+            noisy_bucket(d, t, 20, broad ? 6 : 2, 30);
+        const fl_alert *al;
+        size_t n = fl_detector_alerts(d, &al);
+        if (broad) {
+            ck_assert_uint_eq(n, 1);
+            ck_assert(al[0].families & (1u << FL_FAM_HTTP));
+            ck_assert(!(al[0].families & (1u << FL_FAM_CONNECT)));
+            ck_assert_double_le(al[0].raised_at - (T0 + onset), 60);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, "narrow: alert families %#x ratio %.2f\n", al[i].families,
+                        al[i].ratio);
+            ck_assert_uint_eq(n, 0);
+        }
+        fl_detector_free(d);
+    }
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     incident in = { .mask = 3,
@@ -709,6 +789,7 @@ static Suite *detector_suite(void)
     tcase_add_test(tc, test_two_incidents_two_alerts);
     tcase_add_loop_test(tc, test_local_first_and_merge, 0, 3);
     tcase_add_loop_test(tc, test_resolver_scope, 0, 3);
+    tcase_add_test(tc, test_noisy_client_per_family);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_settings_reload);
     suite_add_tcase(s, tc);
