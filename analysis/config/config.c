@@ -121,7 +121,7 @@ static const setting settings[] = {
         "a family there is not learned from and counts in the scope census"),
     DBL("detector", resolve_hold_s, "100",
         "back at baseline (under the effect floor) this long before resolving"),
-    DBL("detector", flap_hold_s, "300",
+    DBL("detector", flap_hold_s, "900",
         "an alert raised again within this of its resolve is the same alert, reopened"),
     DBL("detector", flap_swing, "0.15",
         "ratio swing that counts as a peak or a trough of a flapping alert"),
