@@ -81,7 +81,8 @@ typedef struct prov {
     hist h;
     recent_bin recent[NBINS]; /* the provider's responses lately, per bin */
     rare_ent rare[RARE_RING];
-    rare_ent took[TAKE_RING]; /* learned lately (bin NBINS: taken back) */
+    rare_ent took[TAKE_RING];   /* learned lately (bin NBINS: taken back) */
+    uint8_t held_in_bin[NBINS]; /* held responses per bin (RARE_RING < 256) */
     uint8_t thead, tlen;
 } prov;
 
@@ -407,6 +408,7 @@ static void rare_pop(fl_https_modes *m, prov *p, bool expired)
         if (s)
             learn(&s->h, r->bin);
     }
+    p->held_in_bin[r->bin]--;
     p->rhead = (uint8_t)((p->rhead + 1) % RARE_RING);
     p->rlen--;
 }
@@ -752,14 +754,33 @@ static bool is_rare(const sni *s, const prov *p, uint32_t bin, uint64_t ts)
 
 /* A new entry at the tail of the provider's held responses (the oldest
  * pushed out, forgotten, when full). */
-static rare_ent *hold(fl_https_modes *m, prov *p)
+static rare_ent *hold(fl_https_modes *m, prov *p, const rare_ent *e)
 {
     m->st.rare++;
     if (p->rlen == RARE_RING) {
         rare_pop(m, p, false);
         m->st.rare_dropped++;
     }
-    return rare_at(p, p->rlen++);
+    rare_ent *r = rare_at(p, p->rlen++);
+    *r = *e;
+    p->held_in_bin[r->bin]++;
+    return r;
+}
+
+/* Could FL_HTTPS_MODE_MIN held responses be near `bytes`? Counted by bin
+ * over the bins near_resp can reach: most held responses (a young site's,
+ * one of a kind) have too few neighbours to try a mode, which costs a walk
+ * of the held ring. */
+static bool enough_near(const prov *p, uint32_t bytes)
+{
+    uint32_t tol = (uint32_t)(bytes * FL_HTTPS_NEAR_SHARE);
+    tol = tol > FL_HTTPS_NEAR_BYTES ? tol : FL_HTTPS_NEAR_BYTES;
+    uint32_t lo = fl_https_size_bin(bytes > tol ? bytes - tol : 0);
+    uint32_t hi = fl_https_size_bin(bytes + tol);
+    uint32_t n = 0;
+    for (uint32_t b = lo; b <= hi && b < NBINS; b++)
+        n += p->held_in_bin[b];
+    return n >= FL_HTTPS_MODE_MIN;
 }
 
 /* A rising size: the responses near it learned within the window are
@@ -775,7 +796,7 @@ static void take_back(fl_https_modes *m, prov *p, uint32_t bytes, uint64_t ts)
         sni *s = sni_find(m, p->id, t->service);
         if (s)
             unlearn(&s->h, t->bin);
-        *hold(m, p) = *t;
+        hold(m, p, t);
         t->bin = NBINS;
     }
 }
@@ -848,16 +869,16 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     }
     if (rising && !active)
         take_back(m, p, bytes, ts);
-    rare_ent *r = hold(m, p);
-    *r = (rare_ent){ .ts_us = ts,
-                     .tag = tag,
-                     .bytes = bytes,
-                     .service = service,
-                     .bin = (uint16_t)bin,
-                     .client = m->cur_client,
-                     .rank = p->count,
-                     .srank = s->count,
-                     .ttfb_us = ttfb_us };
+    rare_ent e = { .ts_us = ts,
+                   .tag = tag,
+                   .bytes = bytes,
+                   .service = service,
+                   .bin = (uint16_t)bin,
+                   .client = m->cur_client,
+                   .rank = p->count,
+                   .srank = s->count,
+                   .ttfb_us = ttfb_us };
+    hold(m, p, &e);
     /* ...counted at once, not held until a fresh cluster forms: at a
      * branch office's volume the error pages of an ongoing incident come a
      * few a minute, too few to form a mode again each window, and held
@@ -872,7 +893,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     }
     /* Clients are known when fed by fl_https_modes_facts; the responses of
      * one client (a crawler, a test script) are no provider's outage. */
-    if (!new_mode(m, p, bin, bytes, ts, &from_us))
+    if (!enough_near(p, bytes) || !new_mode(m, p, bin, bytes, ts, &from_us))
         return 0;
     m->self_tag = tag;
     uint32_t n = release(m, p, bytes, ts, from_us, true);

@@ -75,6 +75,7 @@ typedef struct prov_state {
     uint64_t total[FL_FAM_COUNT][MAX_WINDOW];
     fam_state f[FL_FAM_COUNT];
     fl_hll window_clients[MAX_WINDOW];
+    bool any_clients[MAX_WINDOW]; /* window_clients[k] holds a client */
     uint64_t active[MAX_WINDOW];
     fl_addr *fc[MAX_WINDOW];         /* failing clients per bucket ... */
     uint32_t *fn[MAX_WINDOW];        /* ... and their failures */

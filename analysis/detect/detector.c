@@ -148,9 +148,9 @@ void fl_detect_learn(const fl_detector *d, double *lf, double *ln, double fails,
     *ln = *ln * keep + total;
 }
 
-static void learn(const fl_detector *d, fam_state *s, double fails, uint64_t total)
+static void learn(const fl_detector *d, fam_state *s, double fails, double total)
 {
-    fl_detect_learn(d, &s->learned_f, &s->learned_n, fails, (double)total);
+    fl_detect_learn(d, &s->learned_f, &s->learned_n, fails, total);
 }
 
 static uint32_t slot_back(const fl_detector *d, uint64_t bucket, uint32_t back)
@@ -434,14 +434,22 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
     fl_hll merged;
     memset(&merged, 0, sizeof merged);
     uint64_t active_max = 0;
+    p->clients_len[0] = 0;
     for (uint32_t len = 1; len <= d->window; len++) {
         uint32_t k = slot_back(d, bucket, len - 1);
-        fl_hll_merge(&merged, &p->window_clients[k]);
-        p->clients_len[len] = fl_hll_count(&merged); /* every length: the CUSUM's run */
+        /* every length (the CUSUM's run); a bucket without failing
+         * clients adds none, and merging and counting a sketch is most of
+         * a bucket's cost on a quiet provider */
+        if (p->any_clients[k]) {
+            fl_hll_merge(&merged, &p->window_clients[k]);
+            p->clients_len[len] = fl_hll_count(&merged);
+        } else {
+            p->clients_len[len] = p->clients_len[len - 1];
+        }
         if (p->active[k] > active_max)
             active_max = p->active[k];
     }
-    p->clients = fl_hll_count(&merged);
+    p->clients = p->clients_len[d->window];
     uint64_t denom = active_max > p->clients ? active_max : p->clients;
     p->share = denom ? (double)p->clients / (double)denom : 0;
     set_aside_noisy(d, p);
@@ -667,6 +675,9 @@ static void decide_provider(fl_detector *d, prov_state *p, uint64_t bucket, doub
  * learned in full, while the start of a ramp or of an incident at a branch
  * office, or a capture that starts in the middle of one, can only creep
  * the baseline up as fast as the half-life allows. */
+#define LEARN_RISE_SHARE 0.1
+#define LEARN_RISE_MIN 20.0
+
 static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
 {
     if (p->fw.alert >= 0 || d->scope_now || d->local.alert >= 0 || d->resolver.alert >= 0)
@@ -679,7 +690,18 @@ static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
         uint64_t z = p->noisy[f][slot] < fails ? p->noisy[f][slot] : fails;
         double thr = fl_detect_threshold(d->cfg, j->p0);
         double scale = j->usable && j->ratio > thr ? thr / j->ratio : 1.0;
-        learn(d, &p->f[f], (double)(fails - z) * scale, total - z);
+        double lf = (double)(fails - z) * scale, ln = (double)(total - z);
+        /* A bucket failing more than the baseline moves it at most
+         * LEARN_RISE_SHARE of the weight behind it: the first buckets of a
+         * step still under the floor (a young baseline's NODATA at 30 %
+         * going to 96 % over half a minute) must not lift the floor out of
+         * reach; a lasting rise is still learned, in a few minutes. */
+        double cap = fmax(LEARN_RISE_MIN, LEARN_RISE_SHARE * (p->f[f].learned_n + 2));
+        if (ln > cap && lf > j->p0 * ln) {
+            lf *= cap / ln;
+            ln = cap;
+        }
+        learn(d, &p->f[f], lf, ln);
     }
 }
 
@@ -690,6 +712,7 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
         for (int f = 0; f < FL_FAM_COUNT; f++)
             p->fails[f][slot] = p->total[f][slot] = 0;
         memset(&p->window_clients[slot], 0, sizeof p->window_clients[slot]);
+        p->any_clients[slot] = false;
         p->active[slot] = 0;
         free(p->fc[slot]);
         free(p->fn[slot]);
@@ -712,6 +735,7 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
         }
         for (uint32_t c = 0; c < entries[i].nclients; c++)
             fl_hll_add_addr(&p->window_clients[slot], &entries[i].clients[c]);
+        p->any_clients[slot] = entries[i].nclients > 0;
         p->active[slot] = entries[i].active_clients;
         uint32_t nc = entries[i].nclients;
         /* the list stopped at its cap (beyond the estimate's error) */
@@ -751,6 +775,16 @@ static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entr
     }
 }
 
+static bool any_alert_open(const fl_detector *d)
+{
+    if (d->local.alert >= 0 || d->resolver.alert >= 0)
+        return true;
+    for (size_t i = 0; i < d->nprov; i++)
+        if (d->prov[i].fw.alert >= 0)
+            return true;
+    return false;
+}
+
 void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n)
 {
     if (!n)
@@ -765,8 +799,14 @@ void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n
         double hold = 3 * fmax(d->cfg->flap_hold_s, d->cfg->resolve_hold_s);
         uint64_t cap = d->window + (uint64_t)(hold / d->bucket_s) + 1;
         uint64_t fill = gap > cap ? cap : gap;
-        for (uint64_t k = bucket - fill; k < bucket; k++)
+        for (uint64_t k = bucket - fill, silent = 0; k < bucket; k++, silent++) {
+            /* a window of silence with no alert open leaves nothing to
+             * judge, hold or resolve: the rest would only cost (a capture
+             * that jumps across years, concatenated captures) */
+            if (silent >= d->window && !any_alert_open(d))
+                break;
             process_bucket(d, k, NULL, 0);
+        }
     }
     d->started = true;
     d->last_bucket = bucket;
