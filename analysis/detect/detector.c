@@ -104,7 +104,13 @@ double fl_detect_alpha(const fl_detector *d)
 /* The ratio a window must reach to count as an effect, not a wobble. */
 double fl_detect_threshold(const fl_config *cfg, double p0)
 {
-    return fmax(p0 + cfg->min_effect, p0 * cfg->baseline_factor);
+    /* baseline_factor times the failures, or the successes divided by it,
+     * whichever is nearer: a family whose baseline fails often (names
+     * without an AAAA record: NODATA 30 %) has a floor it can reach
+     * (77 %, not 90 %); both are the same effect on the odds side that
+     * moved */
+    double f = cfg->baseline_factor;
+    return fmax(p0 + cfg->min_effect, fmin(p0 * f, 1.0 - (1.0 - p0) / f));
 }
 
 /* The baseline: learned failures and attempts (decayed sums) plus a weak
@@ -115,6 +121,10 @@ double fl_detect_threshold(const fl_config *cfg, double p0)
  * how many names lack an AAAA record, and whether UDP/443 is let out, are
  * properties of the site, so they are judged only once their own baseline
  * is learned. */
+/* Attempts a family without an informed prior learns before it is judged. */
+#define NEUTRAL_ATTEMPTS 30.0
+#define QUIC_OWN_RATIO (1.0 / 3.0)
+
 static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *usable,
                        double *weight)
 {
@@ -122,16 +132,24 @@ static double baseline(const fl_config *cfg, const fam_state *s, int f, bool *us
         /* quic likewise: a site that blocks UDP/443 fails every QUIC
          * handshake all day (its browsers fall back to TCP), a steady
          * state that only its own learned baseline can tell from news.
-         * Before anything is learned the prior is uninformative (one
-         * failure and one success: p0 0.5, whose floor no ratio clears);
-         * it is the site's own ratio after a few dozen attempts, judged
+         * Before NEUTRAL_ATTEMPTS are learned nothing is judged (p0 1,
+         * a floor no ratio clears, so every bucket is learned in full);
+         * then the prior is one failure and one success and p0 is the
+         * site's own ratio, judged
          * as the uncertain estimate it is (the beta-binomial and the
          * sequential test's doubt). Never below baseline_prior: NODATA
          * repeats per name (the same AAAA asked again), far from
          * independent attempts. */
         *usable = true;
         *weight = s->learned_n + 2;
-        return fmax(cfg->baseline_prior, (s->learned_f + 1) / (s->learned_n + 2));
+        if (s->learned_n < NEUTRAL_ATTEMPTS)
+            return 1.0; /* not judged yet: a floor nothing clears, all learned */
+        double p0 = fmax(cfg->baseline_prior, (s->learned_f + 1) / (s->learned_n + 2));
+        /* QUIC failing a third of the time or more is the site's own
+         * doing (UDP/443 blocked or broken on its side; the failures are
+         * counted a timeout after the attempts, so a young baseline of it
+         * reads low): not judged while so */
+        return f == FL_FAM_QUIC && p0 >= QUIC_OWN_RATIO ? 1.0 : p0;
     }
     *usable = true;
     double w = cfg->baseline_prior_weight;
@@ -675,9 +693,6 @@ static void decide_provider(fl_detector *d, prov_state *p, uint64_t bucket, doub
  * learned in full, while the start of a ramp or of an incident at a branch
  * office, or a capture that starts in the middle of one, can only creep
  * the baseline up as fast as the half-life allows. */
-#define LEARN_RISE_SHARE 0.1
-#define LEARN_RISE_MIN 20.0
-
 static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
 {
     if (p->fw.alert >= 0 || d->scope_now || d->local.alert >= 0 || d->resolver.alert >= 0)
@@ -691,16 +706,6 @@ static void learn_provider(fl_detector *d, prov_state *p, uint32_t slot)
         double thr = fl_detect_threshold(d->cfg, j->p0);
         double scale = j->usable && j->ratio > thr ? thr / j->ratio : 1.0;
         double lf = (double)(fails - z) * scale, ln = (double)(total - z);
-        /* A bucket failing more than the baseline moves it at most
-         * LEARN_RISE_SHARE of the weight behind it: the first buckets of a
-         * step still under the floor (a young baseline's NODATA at 30 %
-         * going to 96 % over half a minute) must not lift the floor out of
-         * reach; a lasting rise is still learned, in a few minutes. */
-        double cap = fmax(LEARN_RISE_MIN, LEARN_RISE_SHARE * (p->f[f].learned_n + 2));
-        if (ln > cap && lf > j->p0 * ln) {
-            lf *= cap / ln;
-            ln = cap;
-        }
         learn(d, &p->f[f], lf, ln);
     }
 }
