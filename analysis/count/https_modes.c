@@ -801,6 +801,23 @@ static void take_back(fl_https_modes *m, prov *p, uint32_t bytes, uint64_t ts)
     }
 }
 
+/* An ordinary response: learned by its site and provider at once, and
+ * kept a window in case its size turns out to be rising (take_back). */
+static void learn_now(prov *p, sni *s, const rare_ent *e)
+{
+    learn(&s->h, e->bin);
+    learn(&p->h, e->bin);
+    p->took[(p->thead + p->tlen) % TAKE_RING] = *e;
+    if (p->tlen < TAKE_RING)
+        p->tlen++;
+    else
+        p->thead = (uint8_t)((p->thead + 1) % TAKE_RING);
+    /* the usual time to first byte, over the last few dozen */
+    p->ttfb_base_us = p->h.n <= 1.0f
+                          ? (float)e->ttfb_us
+                          : p->ttfb_base_us + ((float)e->ttfb_us - p->ttfb_base_us) / 32.0f;
+}
+
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
                                  uint32_t bytes, uint32_t ttfb_us, uint64_t ts, uint64_t first_us,
                                  uint64_t tag)
@@ -843,32 +860,6 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     bool active =
         active_mode(p, bytes, ts, &from_us) && !(learned(&s->h, ts) && !rare_in(&s->h, bin));
     bool rising = bin_rising(p, bin, ts) && prov_learned(p, ts);
-    if (!active && !rising && !is_rare(s, p, bin, ts) &&
-        (!prov_learned(p, ts) || !rare_in(&p->h, bin))) {
-        learn(&s->h, bin);
-        learn(&p->h, bin);
-        rare_ent *t = &p->took[(p->thead + p->tlen) % TAKE_RING];
-        if (p->tlen < TAKE_RING)
-            p->tlen++;
-        else
-            p->thead = (uint8_t)((p->thead + 1) % TAKE_RING);
-        *t = (rare_ent){ .ts_us = ts,
-                         .tag = tag,
-                         .bytes = bytes,
-                         .service = service,
-                         .bin = (uint16_t)bin,
-                         .client = m->cur_client,
-                         .rank = p->count,
-                         .srank = s->count,
-                         .ttfb_us = ttfb_us };
-        /* the usual time to first byte, over the last few dozen */
-        p->ttfb_base_us = p->h.n <= 1.0f
-                              ? (float)ttfb_us
-                              : p->ttfb_base_us + ((float)ttfb_us - p->ttfb_base_us) / 32.0f;
-        return 0;
-    }
-    if (rising && !active)
-        take_back(m, p, bytes, ts);
     rare_ent e = { .ts_us = ts,
                    .tag = tag,
                    .bytes = bytes,
@@ -878,6 +869,13 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
                    .rank = p->count,
                    .srank = s->count,
                    .ttfb_us = ttfb_us };
+    if (!active && !rising && !is_rare(s, p, bin, ts) &&
+        (!prov_learned(p, ts) || !rare_in(&p->h, bin))) {
+        learn_now(p, s, &e);
+        return 0;
+    }
+    if (rising && !active)
+        take_back(m, p, bytes, ts);
     hold(m, p, &e);
     /* ...counted at once, not held until a fresh cluster forms: at a
      * branch office's volume the error pages of an ongoing incident come a

@@ -406,6 +406,10 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
  * correction are a family's own (a client hammering a closed port makes
  * no HTTP failure broad). From the exact lists; where one stopped at its
  * cap, the HyperLogLog of any failure. */
+typedef struct addr_ref {
+    const fl_addr *a;
+} addr_ref;
+
 static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t bucket)
 {
     uint32_t total = 0;
@@ -414,7 +418,7 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
     uint32_t size = 16;
     while (size < 2 * total)
         size <<= 1;
-    const fl_addr **set = total ? calloc(size, sizeof *set) : NULL;
+    addr_ref *set = total ? calloc(size, sizeof *set) : NULL;
     for (int f = 0; f < FL_FAM_COUNT; f++) {
         if (set)
             memset(set, 0, size * sizeof *set);
@@ -429,10 +433,10 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
                     fl_addr_eq(a, &p->noisy_who[f][1]))
                     continue;
                 uint32_t h = (uint32_t)fl_addr_hash(a) & (size - 1);
-                while (set[h] && !fl_addr_eq(set[h], a))
+                while (set[h].a && !fl_addr_eq(set[h].a, a))
                     h = (h + 1) & (size - 1);
-                if (!set[h]) {
-                    set[h] = a;
+                if (!set[h].a) {
+                    set[h].a = a;
                     n++;
                 }
             }
@@ -767,6 +771,8 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
 static void process_bucket(fl_detector *d, uint64_t bucket, const fl_bucket_entry *entries,
                            size_t n)
 {
+    if (!d->window)
+        return; /* never: fl_detector_new sets at least RESOLVE_BUCKETS */
     uint32_t slot = (uint32_t)(bucket % d->window);
     double start = (double)(bucket * d->bucket_s), end = start + d->bucket_s;
     ingest(d, slot, entries, n);

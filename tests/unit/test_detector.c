@@ -704,12 +704,12 @@ START_TEST(test_noisy_client_per_family)
     fl_config_defaults(&cfg);
     for (int broad = 0; broad < 2; broad++) {
         fl_detector *d = fl_detector_new(&cfg, NULL, NULL);
-        double t = 0;
-        for (; t < 1800; t += BUCKET)
-            noisy_bucket(d, t, 20, 0, 0);
-        double onset = t;
-        for (; t < onset + 300; t += BUCKET)
-            noisy_bucket(d, t, 20, broad ? 6 : 2, 30);
+        /* 30 minutes clean, then 5 minutes of the incident */
+        for (uint32_t k = 0; k < 180; k++)
+            noisy_bucket(d, (double)(k * BUCKET), 20, 0, 0);
+        double onset = 180.0 * BUCKET;
+        for (uint32_t k = 180; k < 210; k++)
+            noisy_bucket(d, (double)(k * BUCKET), 20, broad ? 6 : 2, 30);
         const fl_alert *al;
         size_t n = fl_detector_alerts(d, &al);
         if (broad) {
