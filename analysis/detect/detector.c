@@ -408,8 +408,11 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
  * cap, the HyperLogLog of any failure. */
 typedef struct addr_ref {
     const fl_addr *a;
+    uint16_t fams; /* families it was counted in so far */
 } addr_ref;
 
+/* One pass over the window, newest bucket first: each client is looked up
+ * once and counted in a family the first time it fails in it. */
 static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t bucket)
 {
     uint32_t total = 0;
@@ -419,31 +422,29 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
     while (size < 2 * total)
         size <<= 1;
     addr_ref *set = total ? calloc(size, sizeof *set) : NULL;
-    for (int f = 0; f < FL_FAM_COUNT; f++) {
-        if (set)
-            memset(set, 0, size * sizeof *set);
-        uint64_t n = 0;
-        bool exact = set != NULL || !total;
-        for (uint32_t len = 1; len <= d->window; len++) {
-            uint32_t k = slot_back(d, bucket, len - 1);
-            exact = exact && !p->capped[k];
-            for (uint32_t i = 0; set && i < p->nfc[k]; i++) {
-                const fl_addr *a = &p->fc[k][i];
-                if ((p->fm[k] && !p->fm[k][i][f]) || fl_addr_eq(a, &p->noisy_who[f][0]) ||
-                    fl_addr_eq(a, &p->noisy_who[f][1]))
+    uint64_t n[FL_FAM_COUNT] = { 0 };
+    bool exact = set != NULL || !total;
+    for (uint32_t len = 1; len <= d->window; len++) {
+        uint32_t k = slot_back(d, bucket, len - 1);
+        exact = exact && !p->capped[k];
+        for (uint32_t i = 0; set && i < p->nfc[k]; i++) {
+            const fl_addr *a = &p->fc[k][i];
+            uint32_t h = (uint32_t)fl_addr_hash(a) & (size - 1);
+            while (set[h].a && !fl_addr_eq(set[h].a, a))
+                h = (h + 1) & (size - 1);
+            set[h].a = a;
+            for (int f = 0; f < FL_FAM_COUNT; f++) {
+                if ((set[h].fams >> f) & 1u || (p->fm[k] && !p->fm[k][i][f]) ||
+                    fl_addr_eq(a, &p->noisy_who[f][0]) || fl_addr_eq(a, &p->noisy_who[f][1]))
                     continue;
-                uint32_t h = (uint32_t)fl_addr_hash(a) & (size - 1);
-                while (set[h].a && !fl_addr_eq(set[h].a, a))
-                    h = (h + 1) & (size - 1);
-                if (!set[h].a) {
-                    set[h].a = a;
-                    n++;
-                }
+                set[h].fams |= (uint16_t)(1u << f);
+                n[f]++;
             }
-            /* NODATA answers are no client's failure (none is booked):
-             * its breadth stays that of the provider's failing clients */
-            p->fam_clients[f][len] = exact && f != FL_FAM_DNS_NODATA ? n : p->clients_len[len];
         }
+        /* NODATA answers are no client's failure (none is booked): its
+         * breadth stays that of the provider's failing clients */
+        for (int f = 0; f < FL_FAM_COUNT; f++)
+            p->fam_clients[f][len] = exact && f != FL_FAM_DNS_NODATA ? n[f] : p->clients_len[len];
     }
     free(set);
 }
