@@ -8,26 +8,31 @@
  *  - https_suspect: responses in a new concentrated size mode across
  *    several SNIs of one provider. Sizes are log-binned
  *    (FL_HTTPS_BINS_PER_OCTAVE bins per octave) into histograms learned on
- *    packet time, per SNI and per provider. A response is "rare" when its
- *    bin and the two beside it held under FL_HTTPS_RARE_SHARE of the
- *    learned responses: of its SNI once the SNI has FL_HTTPS_LEARN_MIN
- *    responses over FL_HTTPS_LEARN_US, before that of its provider (a site
- *    seen little is judged by what its provider's sites answer). Nothing
- *    is rare before the provider's baseline is usable: after
- *    FL_HTTPS_LEARN_US, or once it holds FL_HTTPS_COLD_MIN responses of
- *    FL_HTTPS_COLD_SNIS sites (cold start). Rare responses are kept,
- *    FL_HTTPS_WINDOW_US per provider: when at least FL_HTTPS_MODE_MIN of
- *    them near each other (one bin or FL_HTTPS_NEAR_BYTES) from at least
- *    FL_HTTPS_BREADTH SNIs pile up in few bins and are far more of their
- *    own sites' responses than those sites' baselines expect (README
- *    "Inside HTTPS"), they are an error template across the provider's
- *    sites (a CDN's 5xx page, a small JSON error body) and are
- *    all counted, the earlier ones when this becomes known; later rare
- *    responses in its size range are counted at once while it is active
- *    (FL_HTTPS_MODE_HOLD_US after its last count). One site
- *    changing its sizes (a deploy, a new download) never makes a mode on
- *    its own. Rare responses never counted are learned when they leave the
- *    window (a lasting change is absorbed); suspect ones never are.
+ *    packet time, per SNI and per provider. A response is held (its fate
+ *    open for FL_HTTPS_WINDOW_US) instead of learned when its own bin
+ *    held under FL_HTTPS_RARE_SHARE of its SNI's learned responses (once
+ *    the SNI has FL_HTTPS_LEARN_MIN responses over FL_HTTPS_LEARN_US),
+ *    when its SNI is young, when its size is usual for the SNI but rare
+ *    for the provider, or when its bin is rising at the provider
+ *    (FL_HTTPS_RISE_MIN recent responses, FL_HTTPS_RISE_RATIO times its
+ *    baseline share a window ago; that size's responses learned within
+ *    the window are then taken back out of the baselines). Nothing is held
+ *    before the provider's baseline is usable: after FL_HTTPS_LEARN_US, or
+ *    once it holds FL_HTTPS_COLD_MIN responses of FL_HTTPS_COLD_SNIS sites
+ *    (cold start). When at least FL_HTTPS_MODE_MIN held responses near
+ *    each other (FL_HTTPS_NEAR_SHARE of the size or FL_HTTPS_NEAR_BYTES)
+ *    from at least FL_HTTPS_BREADTH SNIs pile up in few bins and are far
+ *    more of their own sites' responses than those sites' baselines
+ *    expect (README "Inside HTTPS"), they are an error template across
+ *    the provider's sites (a CDN's 5xx page, a small JSON error body) and
+ *    are counted, the earlier ones of the cluster when this becomes known;
+ *    while the mode is active (its counts FL_HTTPS_MODE_SHARE of the
+ *    provider's responses over FL_HTTPS_ACTIVE_US, and at most
+ *    FL_HTTPS_MODE_HOLD_US after its last count) a later held response of
+ *    its sizes is counted at once. One site changing its sizes (a deploy,
+ *    a new download) never makes a mode on its own. Held responses never
+ *    counted are learned when they leave the window (a lasting change is
+ *    absorbed); suspect ones never are.
  *  - tls_early_closes, tls_stalls: the walker's, as they come;
  *  - tls_retries: the first request of a connection from a client to an
  *    SNI within FL_HTTPS_RETRY_US of a flagged session (a suspect response,
