@@ -54,18 +54,19 @@ typedef struct fl_config {
     double flush_s; /* end of run: delivery of held batches, at most */
     double stale_s; /* status: a heartbeat older than this is stale */
     /* [detector] (README "Detector": each one's reason) */
-    double window_s;               /* ratios shown (status, alert ratio and peaks) */
-    double evidence_window_s;      /* longest evidence window */
-    double false_alerts_per_month; /* budget per provider on clean traffic */
-    uint32_t min_failures;         /* failures in the deciding window */
-    double min_rate;               /* attempts a minute in the deciding window */
-    double failures_per_client;    /* beyond this per failing client: overdispersed */
-    uint32_t min_clients;          /* distinct failing clients */
-    double min_client_share;       /* failing clients / active clients */
-    double min_effect;             /* ratio must exceed baseline + this ... */
-    double baseline_factor;        /* ... and baseline * this */
-    double baseline_prior;         /* failure ratio assumed before learning */
-    double baseline_prior_weight;  /* that prior's weight, in attempts */
+    double window_s;                     /* ratios shown (status, alert ratio and peaks) */
+    double evidence_window_s;            /* longest evidence window */
+    double false_alerts_per_month;       /* budget per provider on clean traffic */
+    uint32_t min_failures;               /* failures in the deciding window */
+    double min_rate;                     /* attempts a minute in the deciding window */
+    double failures_per_client;          /* beyond this per failing client: overdispersed */
+    uint32_t failures_per_client_bucket; /* a client's failures in one bucket: one burst */
+    uint32_t min_clients;                /* distinct failing clients */
+    double min_client_share;             /* failing clients / active clients */
+    double min_effect;                   /* ratio must exceed baseline + this ... */
+    double baseline_factor;              /* ... and baseline * this */
+    double baseline_prior;               /* failure ratio assumed before learning */
+    double baseline_prior_weight;        /* that prior's weight, in attempts */
     double baseline_halflife_s;
     double baseline_doubt;       /* sequential test: baseline this many std errors up */
     double sequential_ratio;     /* the failure ratio the sequential test is tuned to */

@@ -101,6 +101,9 @@ static const setting settings[] = {
     DBL("detector", failures_per_client, "4",
         "failures a minute per failing client (at least 2) beyond which they count as retries: the "
         "evidence is divided down"),
+    U32("detector", failures_per_client_bucket, "2",
+        "a client's failures in one bucket counted as evidence, at most (a burst of retries or "
+        "of a page's requests is one event; 0: all)"),
     U32("detector", min_clients, "3", "distinct failing clients before raising"),
     DBL("detector", min_client_share, "0.05", "failing clients / active clients before raising"),
     DBL("detector", min_effect, "0.05",

@@ -9,7 +9,8 @@
 #include "fl_hll.h"
 
 #define MAX_WINDOW 64
-#define RESOLVE_BUCKETS 3 /* the "still failing?" window while open: 30 s */
+#define RESOLVE_BUCKETS 3    /* the "still failing?" window while open: 30 s */
+#define SCOPE_WAIT_BUCKETS 3 /* a provider raise waits for a forming scope: 30 s */
 
 /* The window lengths tested, in buckets: every one up to 4, then about
  * 1.5x apart, and the whole window (each is one more test in the
@@ -90,9 +91,13 @@ typedef struct prov_state {
     uint64_t clients_len[MAX_WINDOW + 1]; /* ... in the last 1..window buckets */
     /* ... failing in each family (clients_len where a list was capped) */
     uint64_t fam_clients[FL_FAM_COUNT][MAX_WINDOW + 1];
+    /* ... and their failures beyond failures_per_client_bucket in a bucket
+     * (bursts; 0 where unknown: a capped list, NODATA) */
+    uint64_t fam_burst_excess[FL_FAM_COUNT][MAX_WINDOW + 1];
     double share; /* of the window's active clients */
     follow fw;
     uint32_t deferred;      /* buckets a raise waited for the scope */
+    bool conn_over;         /* its connections over their floor (census) */
     uint64_t evidence_from; /* first bucket evidence may use (after a resolve) */
 } prov_state;
 
@@ -128,9 +133,12 @@ struct fl_detector {
     fl_alert *alerts;
     size_t nalerts, alerts_cap;
     uint32_t next_id;
-    follow local, resolver; /* the scope alerts */
-    bool scope_now;         /* local or resolver this bucket */
-    uint32_t elevated;      /* providers over the effect floor this bucket */
+    follow local, resolver;    /* the scope alerts */
+    bool scope_now;            /* local or resolver this bucket */
+    uint32_t elevated;         /* providers over the effect floor this bucket */
+    uint32_t conn_over;        /* ... whose connections are over it (no significance) */
+    uint32_t active_providers; /* with attempts in the window shown */
+    bool resolver_suspect;     /* a resolver failing resolver_fail_ratio lately */
     resolver_state res[RESOLVERS_MAX];
     uint32_t nres;
     uint32_t res_mask;        /* the resolvers of the open resolver alert */

@@ -262,9 +262,17 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p)
  * failures_per_client a minute (at least 2 each), both counts are divided
  * by that excess (a quasi-binomial overdispersion factor): the ratio
  * stays, the evidence shrinks. */
-static void as_evidence(const fl_config *cfg, uint64_t clients, double minutes, uint64_t *fl,
-                        uint64_t *n)
+static void as_evidence(const fl_config *cfg, uint64_t clients, double minutes,
+                        uint64_t burst_excess, uint64_t *fl, uint64_t *n)
 {
+    /* A client's failures beyond failures_per_client_bucket in one bucket
+     * are one burst (a browser retrying a 503, a page's requests failing
+     * together): the excess is divided out the same way. */
+    if (burst_excess && burst_excess < *fl) {
+        double phi = (double)*fl / (double)(*fl - burst_excess);
+        *fl -= burst_excess;
+        *n = (uint64_t)ceil((double)*n / phi);
+    }
     double m = fmax(2.0, cfg->failures_per_client * minutes);
     double cap = m * (double)(clients ? clients : 1);
     if ((double)*fl <= cap)
@@ -295,7 +303,7 @@ static void sequential(const fl_detector *d, prov_state *p, int f, uint64_t buck
     }
     double p0 = fl_evidence_doubted(j->p0, j->p0_n, cfg->baseline_doubt);
     double p1 = fmax(fl_detect_threshold(cfg, p0), cfg->sequential_ratio);
-    as_evidence(cfg, p->fam_clients[f][1], d->bucket_s / 60.0, &fl, &n);
+    as_evidence(cfg, p->fam_clients[f][1], d->bucket_s / 60.0, p->fam_burst_excess[f][1], &fl, &n);
     double h = -log_alpha;
     s->cusum = fmin(2 * h, s->cusum + fl_evidence_llr(fl, n, p1, p0));
     if (s->cusum <= 0) {
@@ -367,7 +375,8 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         if (!still_judged && (len == recent || (double)n * thr >= cfg->min_failures)) {
             still_judged = true;
             uint64_t sf = fl, sn = n;
-            as_evidence(cfg, p->fam_clients[f][len], len * d->bucket_s / 60.0, &sf, &sn);
+            as_evidence(cfg, p->fam_clients[f][len], len * d->bucket_s / 60.0,
+                        p->fam_burst_excess[f][len], &sf, &sn);
             j->still = usable && r >= thr && sf >= 2 && bucket + 1 >= p->evidence_from + len &&
                        fl_evidence_log_tail_beta(sf, sn, j->p0, j->p0_n) <= loose;
         }
@@ -376,7 +385,8 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
             continue;
         /* a nearly idle provider is nobody's outage to page about */
         bool busy = (double)n * 60.0 >= cfg->min_rate * (double)(len * d->bucket_s);
-        as_evidence(cfg, p->fam_clients[f][len], len * d->bucket_s / 60.0, &fl, &n);
+        as_evidence(cfg, p->fam_clients[f][len], len * d->bucket_s / 60.0,
+                    p->fam_burst_excess[f][len], &fl, &n);
         /* judged against what the baseline's own attempts make plausible,
          * not a p0 known exactly: the posterior predictive (beta-binomial) */
         double lp = fl_evidence_log_tail_beta(fl, n, j->p0, j->p0_n);
@@ -412,7 +422,8 @@ typedef struct addr_ref {
 } addr_ref;
 
 /* One pass over the window, newest bucket first: each client is looked up
- * once and counted in a family the first time it fails in it. */
+ * once and counted in a family the first time it fails in it; its failures
+ * beyond failures_per_client_bucket in a bucket are added up as bursts. */
 static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t bucket)
 {
     uint32_t total = 0;
@@ -422,7 +433,8 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
     while (size < 2 * total)
         size <<= 1;
     addr_ref *set = total ? calloc(size, sizeof *set) : NULL;
-    uint64_t n[FL_FAM_COUNT] = { 0 };
+    uint64_t n[FL_FAM_COUNT] = { 0 }, excess[FL_FAM_COUNT] = { 0 };
+    uint32_t burst = d->cfg->failures_per_client_bucket;
     bool exact = set != NULL || !total;
     for (uint32_t len = 1; len <= d->window; len++) {
         uint32_t k = slot_back(d, bucket, len - 1);
@@ -434,8 +446,13 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
                 h = (h + 1) & (size - 1);
             set[h].a = a;
             for (int f = 0; f < FL_FAM_COUNT; f++) {
-                if ((set[h].fams >> f) & 1u || (p->fm[k] && !p->fm[k][i][f]) ||
-                    fl_addr_eq(a, &p->noisy_who[f][0]) || fl_addr_eq(a, &p->noisy_who[f][1]))
+                if ((p->fm[k] && !p->fm[k][i][f]) || fl_addr_eq(a, &p->noisy_who[f][0]) ||
+                    fl_addr_eq(a, &p->noisy_who[f][1]))
+                    continue;
+                uint32_t c = p->fm[k] ? p->fm[k][i][f] : p->fn[k][i];
+                if (burst && c > burst)
+                    excess[f] += c - burst;
+                if ((set[h].fams >> f) & 1u)
                     continue;
                 set[h].fams |= (uint16_t)(1u << f);
                 n[f]++;
@@ -443,8 +460,11 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
         }
         /* NODATA answers are no client's failure (none is booked): its
          * breadth stays that of the provider's failing clients */
-        for (int f = 0; f < FL_FAM_COUNT; f++)
-            p->fam_clients[f][len] = exact && f != FL_FAM_DNS_NODATA ? n[f] : p->clients_len[len];
+        for (int f = 0; f < FL_FAM_COUNT; f++) {
+            bool known = exact && f != FL_FAM_DNS_NODATA;
+            p->fam_clients[f][len] = known ? n[f] : p->clients_len[len];
+            p->fam_burst_excess[f][len] = known ? excess[f] : 0;
+        }
     }
     free(set);
 }
@@ -657,9 +677,63 @@ static void follow_provider(fl_detector *d, prov_state *p, uint64_t bucket, uint
         fl_detect_spent(d, p, bucket);
 }
 
+/* Only DNS families are above: what a failing resolver makes every
+ * provider show. */
+static bool dns_only(const prov_state *p)
+{
+    bool dns = false;
+    for (int f = 0; f < FL_FAM_COUNT; f++) {
+        if (!p->j[f].above || f == FL_FAM_ANY)
+            continue;
+        if (f != FL_FAM_DNS)
+            return false; /* NODATA is an answer: no resolver failing gives it */
+        dns = true;
+    }
+    /* `any` alone: DNS's if most of its failures are DNS failures */
+    const judgement *any = &p->j[FL_FAM_ANY];
+    return dns || (any->above && 2 * p->j[FL_FAM_DNS].fails >= any->fails);
+}
+
+/* What an uplink loss or a failing resolver shows at a provider:
+ * connections, DNS queries or QUIC handshakes failing ('any' alone too).
+ * A server that answers with a TLS alert, a 5xx or an empty answer is
+ * reachable: when only such families are above, its outage is its own
+ * and no wider verdict is waited for. */
+static bool path_signal(const prov_state *p)
+{
+    if (p->j[FL_FAM_CONNECT].above || p->j[FL_FAM_DNS].above || p->j[FL_FAM_QUIC].above)
+        return true;
+    static const int answered[] = { FL_FAM_TLS, FL_FAM_DNS_NODATA, FL_FAM_HTTP, FL_FAM_HTTPS };
+    for (size_t i = 0; i < sizeof answered / sizeof answered[0]; i++)
+        if (p->j[answered[i]].above)
+            return false;
+    return p->j[FL_FAM_ANY].above;
+}
+
+/* A wider verdict may be forming: local_min_providers - 1 other
+ * providers elevated, or the connections of half the other active ones
+ * (at least local_min_providers - 1) over their floor, significant or not
+ * yet (an uplink loss reaches every provider, the quiet ones a bucket or
+ * two later), or only DNS failing while one resolver fails a share of its
+ * queries and another answers (its clients' names fail at every
+ * provider). */
+static bool scope_forming(const fl_detector *d, const prov_state *p)
+{
+    const fl_config *cfg = d->cfg;
+    uint32_t others = d->conn_over - (p->conn_over ? 1 : 0);
+    uint32_t active = d->active_providers > 1 ? d->active_providers - 1 : 1;
+    uint32_t need = cfg->local_min_providers > 1 ? cfg->local_min_providers - 1 : 1;
+    uint32_t others_elevated = d->elevated > 0 ? d->elevated - 1 : 0;
+    bool wide = (others >= need && 2 * others >= active) || others_elevated >= need;
+    return wide || (d->resolver_suspect && dns_only(p));
+}
+
 /* Above for raise_buckets in a row, then raised, unless the scope is
- * local/resolver. When other providers are over their floor too, wait one
- * bucket: the local verdict may be forming, and it must come first. */
+ * local/resolver. When the provider shows what a wider failure would
+ * (path_signal), wait one bucket while another provider is elevated, and
+ * up to SCOPE_WAIT_BUCKETS while a wider verdict may be forming: the
+ * local or resolver verdict must come first, not after a provider alert
+ * it then has to merge. */
 static void decide_provider(fl_detector *d, prov_state *p, uint64_t bucket, double start,
                             double end, bool scoped)
 {
@@ -680,7 +754,8 @@ static void decide_provider(fl_detector *d, prov_state *p, uint64_t bucket, doub
         follow_provider(d, p, bucket, (uint32_t)(bucket % d->window), end);
     } else if (ready && p->name[0] && strcmp(p->name, "unknown") != 0) {
         /* "unknown" is many operators at once: nobody to call. */
-        if (d->elevated >= 2 && p->deferred < 1) {
+        if (path_signal(p) && ((d->elevated >= 2 && p->deferred < 1) ||
+                               (scope_forming(d, p) && p->deferred < SCOPE_WAIT_BUCKETS))) {
             p->deferred++;
             return;
         }

@@ -27,7 +27,8 @@
 
 typedef struct census {
     uint32_t active, elevated, dns_active, dns_elevated, conn_elevated;
-    uint32_t dns_over; /* providers whose DNS is over its floor (no significance) */
+    uint32_t conn_over; /* providers whose connections are over their floor */
+    uint32_t dns_over;  /* providers whose DNS is over its floor (no significance) */
     uint64_t fails[MAX_WINDOW], total[MAX_WINDOW]; /* pooled `any`, by age */
     double p0;                                     /* attempt-weighted baseline */
 } census;
@@ -42,18 +43,24 @@ static void take_census(fl_detector *d, uint64_t bucket, census *c)
     memset(c, 0, sizeof *c);
     double p0sum = 0, n = 0;
     for (size_t i = 0; i < d->nprov; i++) {
-        const prov_state *p = &d->prov[i];
+        prov_state *p = &d->prov[i];
+        p->conn_over = false;
         if (!scoped_provider(p))
             continue;
         bool elevated = false, conn = false;
         for (int f = 0; f < FL_FAM_COUNT; f++) {
-            elevated = elevated || p->j[f].elevated || p->j[f].above;
-            if (f != FL_FAM_DNS && f != FL_FAM_DNS_NODATA && f != FL_FAM_ANY)
-                conn = conn || p->j[f].elevated;
+            const judgement *j = &p->j[f];
+            elevated = elevated || j->elevated || j->above;
+            if (f != FL_FAM_DNS && f != FL_FAM_DNS_NODATA && f != FL_FAM_ANY) {
+                conn = conn || j->elevated;
+                p->conn_over = p->conn_over || j->elevated ||
+                               (j->fails >= 2 && j->ratio >= fl_detect_threshold(d->cfg, j->p0));
+            }
         }
         c->active++;
         c->elevated += elevated;
         c->conn_elevated += conn;
+        c->conn_over += p->conn_over;
         const judgement *dj = &p->j[FL_FAM_DNS];
         if (dj->total) {
             c->dns_active++;
@@ -255,6 +262,27 @@ static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *a
     return mask;
 }
 
+/* A resolver failing resolver_fail_ratio of its queries in the window,
+ * with min_failures, significant or not yet, while another answers: a
+ * provider raise waits for the resolver verdict that may be forming (a
+ * provider's own names failing fail at every resolver alike). */
+static bool suspect_resolver(const fl_detector *d)
+{
+    const fl_config *cfg = d->cfg;
+    bool failing = false, answering = false;
+    for (uint32_t i = 0; i < d->nres; i++) {
+        const resolver_state *r = &d->res[i];
+        double ratio = fl_ratio(r->wf, r->wq);
+        /* the last RESOLVE_BUCKETS, or the window */
+        if ((r->sf >= cfg->min_failures && fl_ratio(r->sf, r->sq) >= cfg->resolver_fail_ratio) ||
+            (r->wf >= cfg->min_failures && ratio >= cfg->resolver_fail_ratio))
+            failing = true;
+        else if (r->wq >= cfg->min_failures && ratio < cfg->resolver_ok_ratio)
+            answering = true;
+    }
+    return failing && answering;
+}
+
 /* The alert names its resolvers and the share of DNS clients using them. */
 static void name_resolvers(const fl_detector *d, fl_alert *a)
 {
@@ -354,6 +382,7 @@ static bool resolver_scope(fl_detector *d, const census *c, uint64_t bucket, dou
     bool conn_ok = c->conn_elevated < cfg->local_min_providers;
     bool answering = false;
     uint32_t mask = conn_ok ? failing_resolvers(d, bucket, &answering) : 0;
+    d->resolver_suspect = suspect_resolver(d);
     /* and clients who cannot resolve try no connections: connections
      * failing at some provider are that provider's own incident */
     if (!(answering ? c->dns_over >= 2 && c->conn_elevated == 0 : dns_wide))
@@ -397,6 +426,9 @@ bool fl_detect_scope(fl_detector *d, uint64_t bucket, double start, double end)
     census c;
     take_census(d, bucket, &c);
     d->elevated = c.elevated;
+    d->conn_over = c.conn_over;
+    d->active_providers = c.active;
+    d->resolver_suspect = false; /* set by resolver_scope when it is asked */
     bool local = local_scope(d, &c, bucket, start, end);
     bool resolver = !local && resolver_scope(d, &c, bucket, start, end);
     d->scope_now = local || resolver;
