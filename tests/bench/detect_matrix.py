@@ -41,6 +41,7 @@ import os
 import sys
 
 RESOLVE_S = 180
+BUCKET_S = 10  # the bucket the matrix replays with (faultline's default)
 BANDS = [("<5/min", 0, 5, None), ("5-30/min", 5, 30, 60), ("30-100/min", 30, 100, 60),
          (">=100/min", 100, math.inf, 30)]
 QUIET_KINDS = ("quiet", "clean-day")
@@ -106,7 +107,10 @@ def judge(inc, alerts, cap_end):
     band, target = band_of(inc["per_min"])
     if inc["shape"] == "ramp":
         eligible = inc["ramp25"] is not None
-        target = inc["ramp25"] - inc["onset"] if eligible and target is not None else None
+        # raised by the close of the bucket in which 25 % is reached: a
+        # bucket is judged when it closes (tests/unit/test_scenarios.c too)
+        at25 = math.ceil(inc["ramp25"] / BUCKET_S) * BUCKET_S if eligible else None
+        target = at25 - inc["onset"] if eligible and target is not None else None
     else:
         eligible = inc["ratio"] >= 0.2
     # A resolver verdict must name the resolver: its address anywhere in the alert.
