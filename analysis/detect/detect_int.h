@@ -10,7 +10,7 @@
 
 #define MAX_WINDOW 64
 #define RESOLVE_BUCKETS 3    /* the "still failing?" window while open: 30 s */
-#define SCOPE_WAIT_BUCKETS 3 /* a provider raise waits for a forming scope: 30 s */
+#define SCOPE_WAIT_BUCKETS 6 /* a provider raise waits for a forming scope: 60 s */
 
 /* The window lengths tested, in buckets: every one up to 4, then about
  * 1.5x apart, and the whole window (each is one more test in the

@@ -27,8 +27,10 @@
 
 typedef struct census {
     uint32_t active, elevated, dns_active, dns_elevated, conn_elevated;
-    uint32_t conn_over; /* providers whose connections are over their floor */
-    uint32_t dns_over;  /* providers whose DNS is over its floor (no significance) */
+    uint32_t conn_over;   /* providers whose connections are over their floor */
+    uint32_t conn_active; /* providers with 2 connection attempts in the window shown */
+    uint32_t conn_most;   /* ... of them failing at least half of those attempts */
+    uint32_t dns_over;    /* providers whose DNS is over its floor (no significance) */
     uint64_t fails[MAX_WINDOW], total[MAX_WINDOW]; /* pooled `any`, by age */
     double p0;                                     /* attempt-weighted baseline */
 } census;
@@ -58,6 +60,10 @@ static void take_census(fl_detector *d, uint64_t bucket, census *c)
             }
         }
         c->active++;
+        const judgement *cj = &p->j[FL_FAM_CONNECT], *qj = &p->j[FL_FAM_QUIC];
+        uint64_t ct = cj->total + qj->total, cf = cj->fails + qj->fails;
+        c->conn_active += ct >= 2;
+        c->conn_most += ct >= 2 && cf >= 2 && 2 * cf >= ct;
         c->elevated += elevated;
         c->conn_elevated += conn;
         c->conn_over += p->conn_over;
@@ -173,6 +179,15 @@ static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double
     bool many = c->active >= cfg->local_min_providers &&
                 c->conn_elevated >= cfg->local_min_providers &&
                 (double)c->conn_elevated >= cfg->local_provider_share * c->active;
+    /* or most providers with connections failing most of them, one of them
+     * beyond doubt: an uplink loss fails every new connection at once, and
+     * at a branch office's few attempts a minute the quiet providers show
+     * it long before each is significant alone, while the pooled test
+     * above already is (background noise of a few percent does not fail
+     * half of three providers' connections at once) */
+    many = many || (c->conn_elevated >= 1 && c->conn_active >= cfg->local_min_providers &&
+                    c->conn_most >= cfg->local_min_providers &&
+                    (double)c->conn_most >= cfg->local_provider_share * c->conn_active);
     bool now = many && lp <= log_alpha;
     if (d->local.alert >= 0) {
         double r3, loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
