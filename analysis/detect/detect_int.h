@@ -105,6 +105,11 @@ typedef struct prov_state {
 typedef struct res_tally {
     uint64_t queries, failures;
     fl_hll clients, failing;
+    /* the failing client most of the failures are from, if one is: a
+     * majority vote (Boyer and Moore 1981); heavy_votes is a lower bound
+     * of its failures */
+    fl_addr heavy;
+    uint32_t heavy_votes;
 } res_tally;
 
 typedef struct resolver_state {

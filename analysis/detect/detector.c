@@ -929,8 +929,18 @@ void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver, co
         r->ring[s].failures++;
     if (client) {
         fl_hll_add_addr(&r->ring[s].clients, client);
-        if (failed)
-            fl_hll_add_addr(&r->ring[s].failing, client);
+        if (failed) {
+            res_tally *t = &r->ring[s];
+            fl_hll_add_addr(&t->failing, client);
+            if (!t->heavy_votes) {
+                t->heavy = *client;
+                t->heavy_votes = 1;
+            } else if (fl_addr_eq(&t->heavy, client)) {
+                t->heavy_votes++;
+            } else {
+                t->heavy_votes--;
+            }
+        }
     }
 }
 

@@ -205,6 +205,21 @@ static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double
     return now;
 }
 
+/* A resolver's queries and failures in one bucket, one client's failures
+ * beyond failures_per_client_bucket taken out of both (a client failing a
+ * name over and over, as for a provider's families): one client's
+ * SERVFAILs are not its resolver failing, however broad the background
+ * noise makes the failing clients look. */
+static void res_counts(const fl_detector *d, const res_tally *t, uint64_t *q, uint64_t *f)
+{
+    uint32_t k = d->cfg->failures_per_client_bucket;
+    uint64_t excess = k && t->heavy_votes > k ? t->heavy_votes - k : 0;
+    if (excess > t->failures)
+        excess = t->failures;
+    *q = t->queries - excess;
+    *f = t->failures - excess;
+}
+
 /* Window sums of every resolver (and of its last RESOLVE_BUCKETS); the
  * distinct clients of all of them. */
 static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
@@ -222,11 +237,13 @@ static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
             uint64_t b = r->ring_bucket[k];
             if (b > bucket || b + d->window <= bucket || !r->ring[k].queries)
                 continue;
-            r->wq += r->ring[k].queries;
-            r->wf += r->ring[k].failures;
+            uint64_t q, f;
+            res_counts(d, &r->ring[k], &q, &f);
+            r->wq += q;
+            r->wf += f;
             if (b + RESOLVE_BUCKETS > bucket) {
-                r->sq += r->ring[k].queries;
-                r->sf += r->ring[k].failures;
+                r->sq += q;
+                r->sf += f;
                 fl_hll_merge(&recent_bad, &r->ring[k].failing);
             }
             fl_hll_merge(&mine, &r->ring[k].clients);
@@ -263,8 +280,10 @@ static uint32_t failing_resolvers(const fl_detector *d, uint64_t bucket, bool *a
             uint32_t k = (uint32_t)((bucket - len) % RES_RING);
             if (r->ring_bucket[k] != bucket - len)
                 continue;
-            q += r->ring[k].queries;
-            f += r->ring[k].failures;
+            uint64_t bq, bf;
+            res_counts(d, &r->ring[k], &bq, &bf);
+            q += bq;
+            f += bf;
             failing = fl_detect_scanned(len + 1, d->window) && f >= cfg->min_failures &&
                       fl_ratio(f, q) >= thr && fl_evidence_log_tail_beta(f, q, p0, m) <= log_alpha;
         }
@@ -424,8 +443,10 @@ static void learn_resolvers(fl_detector *d, uint64_t bucket)
         uint32_t k = (uint32_t)(bucket % RES_RING);
         double q = 0, f = 0;
         if (r->ring_bucket[k] == bucket) {
-            q = (double)r->ring[k].queries;
-            f = (double)r->ring[k].failures;
+            uint64_t bq, bf;
+            res_counts(d, &r->ring[k], &bq, &bf);
+            q = (double)bq;
+            f = (double)bf;
         }
         double m, p0 = fl_detect_resolver_p0(d, r, &m);
         double thr = fmax(d->cfg->resolver_fail_ratio, fl_detect_threshold(d->cfg, p0));
