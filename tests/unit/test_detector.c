@@ -713,6 +713,21 @@ static double res_fail(int res, double t)
     return res == 0 && t >= 3600 && t < 4200 ? 0.98 : 0.005;
 }
 
+/* Five providers at 30 attempts a minute (1 % failing) and two
+ * resolvers: the providers' DNS fails as dns_fail says, each resolver as
+ * res_fail says. */
+static sim resolver_sim(double duration, double (*dns_fail)(int, double, void *),
+                        double (*res)(int, double))
+{
+    static incident unused;
+    sim s = make_sim(5, 30, &unused, duration);
+    s.fail_p = ok_fail;
+    s.dns_fail = dns_fail;
+    s.resolvers = 2;
+    s.res_fail = res;
+    return s;
+}
+
 /* One client asking the internal resolver a name that fails three times a
  * second (a broken script), with 4 % background noise making the
  * resolver's failing clients broad over five minutes, while two providers'
@@ -736,12 +751,7 @@ static bool resolver_alerted(uint32_t per_client_bucket, uint64_t seed)
     fl_config cfg;
     fl_config_defaults(&cfg);
     cfg.failures_per_client_bucket = per_client_bucket;
-    incident unused = { 0 };
-    sim s = make_sim(5, 30, &unused, 7200);
-    s.fail_p = ok_fail;
-    s.dns_fail = two_dns_over;
-    s.resolvers = 2;
-    s.res_fail = noise_res_fail;
+    sim s = resolver_sim(7200, two_dns_over, noise_res_fail);
     s.heavy_from = 60;
     fl_detector *d = run_sim(&s, &cfg, seed);
     const fl_alert *al;
@@ -772,12 +782,7 @@ START_TEST(test_resolver_scope)
 {
     fl_config cfg;
     fl_config_defaults(&cfg);
-    incident unused = { 0 };
-    sim s = make_sim(5, 30, &unused, 5400);
-    s.fail_p = ok_fail;
-    s.dns_fail = half_dns_fail;
-    s.resolvers = 2;
-    s.res_fail = res_fail;
+    sim s = resolver_sim(5400, half_dns_fail, res_fail);
     fl_detector *d = run_sim(&s, &cfg, 700 + (uint64_t)_i);
     const fl_alert *al;
     size_t n = alerts_of(d, &al);
