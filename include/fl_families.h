@@ -83,6 +83,11 @@ void fl_family_count(const fl_counts *c, fl_family f, uint64_t *fails, uint64_t 
  * where a client's failure of that kind counts. */
 uint16_t fl_family_mask(fl_counter c);
 
+/* The same for a failure of a flow whose server RST was already counted as
+ * tcp_resets: a TLS handshake or an HTTPS request ended by that RST is the
+ * same failure in `any` (counted once there, as fl_family_counts does). */
+uint16_t fl_family_mask_after_reset(fl_counter c);
+
 /* Failures of every kind, each once: the `any` family's numerator. */
 uint64_t fl_counts_failures(const fl_counts *c);
 

@@ -72,6 +72,7 @@ enum {
     /* 26, 27: QUIC flows' own (quic_flow.c) */
     FL_FS_ACK_NOTED = 1u << 28, /* server side unseen: next_seq[1] holds the client's first ACK */
     FL_FS_SERVER_ACKED = 1u << 29, /* ...and a later ACK passed it: the server sent bytes */
+    FL_FS_RESET_FAILED = 1u << 30, /* the server's RST was counted as tcp_resets */
 };
 
 typedef struct fl_flow {

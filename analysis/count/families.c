@@ -107,6 +107,15 @@ uint16_t fl_family_mask(fl_counter c)
     return m;
 }
 
+uint16_t fl_family_mask_after_reset(fl_counter c)
+{
+    uint16_t m = fl_family_mask(c);
+    /* the RST-like counters of fl_family_counts_raw's `beyond_resets` */
+    if (c == FL_C_tls_failures || c == FL_C_tls_early_closes)
+        m &= (uint16_t) ~(1u << FL_FAM_ANY);
+    return m;
+}
+
 uint64_t fl_counts_failures(const fl_counts *c)
 {
     uint64_t fails, total;

@@ -83,23 +83,6 @@ static uint32_t failure_service(fl_engine *e, fl_flow *f, uint64_t ts)
     return f->service;
 }
 
-/* The families one failure moves for its client: `any` counts every
- * failure once (fl_families.h), so a TLS handshake or an HTTPS request
- * ended by the server's RST, already booked as the flow's tcp_resets (the
- * RST is counted before the close: tcp_flow.c), is not booked in `any`
- * again. Without this a client's one failure was two in `any`, and its
- * burst correction divided evidence that was never there. */
-static uint16_t client_families(const fl_flow *f, fl_counter c)
-{
-    uint16_t fams = fl_family_mask(c);
-    bool reset_booked =
-        f && (f->state & FL_FS_RST) && (f->state & FL_FS_RESET_COUNTED) &&
-        ((f->state & FL_FS_SYNACK) || ((f->state & FL_FS_MIDSTREAM) && (f->state & FL_FS_PAYLOAD)));
-    if (reset_booked && (c == FL_C_tls_failures || c == FL_C_tls_early_closes))
-        fams &= (uint16_t) ~(1u << FL_FAM_ANY);
-    return fams;
-}
-
 /* The one place a failure is booked for a client (and its flow): the
  * failing-client tallies, the service's failures (live, so an alert raised
  * before its flows end already names the services failing), the --events
@@ -110,7 +93,12 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, co
 {
     FL_STAGE_DECL(prev);
     FL_STAGE_PUSH(prev, FL_STAGE_COUNT);
-    fl_aggregate_failing_client(e->agg, ts, provider, client, client_families(f, c));
+    /* `any` counts every failure once: the RST of a flow already booked as
+     * its tcp_resets (tcp_flow.c books it before the close) is not the
+     * client's second failure there */
+    uint16_t fams =
+        f && (f->state & FL_FS_RESET_FAILED) ? fl_family_mask_after_reset(c) : fl_family_mask(c);
+    fl_aggregate_failing_client(e->agg, ts, provider, client, fams);
     uint32_t svc = failure_service(e, f, ts);
     fl_aggregate_service_count(e->agg, ts, provider, svc, c, n);
     if (f && !(f->state & FL_FS_FAILED) && svc == f->service)

@@ -226,8 +226,10 @@ static void server_segment(fl_engine *e, fl_flow *f, const fl_packet *pkt)
         if ((f->state & (FL_FS_SYN | FL_FS_SYNACK | FL_FS_TIMED_OUT)) == FL_FS_SYN)
             fl_eng_flow_fact(e, f, pkt->ts_us, FL_C_tcp_refused, 1);
         else if ((f->state & FL_FS_SYNACK) ||
-                 ((f->state & FL_FS_MIDSTREAM) && (f->state & FL_FS_PAYLOAD)))
+                 ((f->state & FL_FS_MIDSTREAM) && (f->state & FL_FS_PAYLOAD))) {
+            f->state |= FL_FS_RESET_FAILED;
             fl_eng_flow_fact(e, f, pkt->ts_us, FL_C_tcp_resets, 1);
+        }
     }
     f->state |= FL_FS_RST;
     tcp_close(e, f, true, pkt->ts_us);
