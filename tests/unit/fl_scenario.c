@@ -57,6 +57,17 @@ const char *fl_scenario_generate(const char *scenario, unsigned seed, const char
     return pcap;
 }
 
+int fl_scenario_remove(const char *pcap)
+{
+    char dir[320];
+    snprintf(dir, sizeof dir, "%s", pcap);
+    char *slash = strrchr(dir, '/');
+    if (unlink(pcap) != 0 || !slash)
+        return -1;
+    *slash = '\0';
+    return rmdir(dir);
+}
+
 fl_engine *fl_scenario_replay(const char *pcap, fl_config *cfg, const char *const *settings)
 {
     char err[1024];

@@ -26,6 +26,9 @@ typedef struct fl_truth {
  * "matrix/KIND" generates a capture of the randomized matrix instead. */
 const char *fl_scenario_generate(const char *scenario, unsigned seed, const char *extra,
                                  fl_truth *truth);
+/* Deletes a capture of fl_scenario_generate and its temporary folder;
+ * 0, or -1 with errno. */
+int fl_scenario_remove(const char *pcap);
 
 /* Replay a capture through a fresh engine with default config (plus the
  * optional settings "name=value" list, NULL-terminated). The caller frees

@@ -44,7 +44,7 @@ static void check_exact(const char *scenario, unsigned seed)
     fl_engine_get_stats(e, &st);
     ck_assert_uint_eq(st.decode_errors, 0);
     fl_engine_free(e);
-    unlink(pcap);
+    fl_scenario_remove(pcap);
     ck_assert_int_gt(rows, 50);
     ck_assert_msg(wrong == 0, "%s seed %u: %d of %d counters differ", scenario, seed, wrong, rows);
 }
@@ -102,7 +102,7 @@ START_TEST(test_oneway_tls_exact)
         }
     }
     fl_engine_free(e);
-    unlink(pcap);
+    fl_scenario_remove(pcap);
     ck_assert_int_ge(rows, 10);
     ck_assert_msg(wrong == 0, "one-way capture: %d of %d TLS counters differ", wrong, rows);
 }

@@ -22,7 +22,7 @@ static fl_engine *replay(const char *scenario, unsigned seed, const char *extra,
     static fl_config cfg; /* must outlive the engine */
     const char *pcap = fl_scenario_generate(scenario, seed, extra, truth);
     fl_engine *e = fl_scenario_replay(pcap, &cfg, settings);
-    ck_assert_int_eq(unlink(pcap), 0);
+    ck_assert_int_eq(fl_scenario_remove(pcap), 0);
     char dir[512];
     snprintf(dir, sizeof dir, "%s", pcap);
     char *slash = strrchr(dir, '/');

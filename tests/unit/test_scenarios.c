@@ -120,7 +120,7 @@ static void run(const char *scenario, unsigned seed)
                       matched);
     }
     fl_engine_free(e);
-    unlink(pcap);
+    fl_scenario_remove(pcap);
 }
 
 static const char *const scenarios[] = {
