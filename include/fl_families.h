@@ -18,7 +18,6 @@
  *               https_suspect counts responses, not flows, so it stays out
  *               of `any` (whose total is flows): no double counting
  *   any         every failure once                           / flows + dns_queries
- *                                                              + http_responses
  *
  * "Every failure once": a TLS handshake ended by a server RST is both a
  * tcp_resets and a tls_failures; it is one failure, so the TLS failures
@@ -43,7 +42,7 @@
     X(HTTP, http, "HTTP 5xx", "HTTP responses")                                                    \
     X(QUIC, quic, "QUIC handshake failures", "QUIC handshakes")                                    \
     X(HTTPS, https, "suspect HTTPS responses", "HTTPS requests")                                   \
-    X(ANY, any, "failures of any kind", "flows, DNS queries and HTTP responses")
+    X(ANY, any, "failures of any kind", "flows and DNS queries")
 
 typedef enum fl_family {
 #define FL_X(id, name, what, per) FL_FAM_##id,

@@ -69,12 +69,7 @@ void fl_family_counts_raw(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
     uint64_t beyond_resets = rst_like > v[FL_C_tcp_resets] ? rst_like - v[FL_C_tcp_resets] : 0;
     fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] +
                         v[FL_C_tls_stalls] + beyond_resets;
-    /* The unit of `any` is the attempt that can fail: a connection (a flow),
-     * a DNS query, an HTTP response. A keep-alive connection answering three
-     * requests 5xx is three failures of four attempts, not three of one: with
-     * flows alone a single page's failing requests made a quiet provider's
-     * `any` ratio look like an outage (clean-day false alerts). */
-    total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries] + v[FL_C_http_responses];
+    total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries];
 }
 
 void fl_family_counts(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],

@@ -123,11 +123,8 @@ for name, att, fails, ff, ratio in rows:
         assert ratio.startswith("several per flow"), (name, att, fails, ratio)
     m = re.match(r"([\d.]+)%", ratio)
     assert not m or float(m.group(1)) <= 100, (name, ratio)
-assert not more or "more failures than attempts" in html, "no footnote for 'several per flow'"
-# two 5xx on one kept-alive connection: 2 failures of 3 attempts (the flow
-# and its two responses), one failing flow, not "2 failures of 1 flow"
-kept = [r for r in rows if r[0] == "api.magicansoft.com"]
-assert kept and kept[0][1:] == ("3", "2", "1", "67%"), kept
+assert more > 0, "1kxun has services with more failures than attempts: none shown"
+assert "more failures than attempts" in html
 print(f"1kxun: {len(rows)} service rows, {more} with more failures than attempts, explained")
 PY
 # the LLMNR name tshark reads as UTF-8: its bytes, escaped, never '?'
