@@ -289,8 +289,18 @@ static int overlong_line(FILE *f)
         if (c == '\n') {
             line++;
             len = 0;
-        } else if (c != '\r' && ++len > INI_LINE_MAX) {
-            return line;
+        } else {
+            /* a CR ending a line (CRLF) is stripped by the reader; one inside
+             * a value takes a place in its line buffer like any byte */
+            if (c == '\r') {
+                int next = getc(f);
+                if (next != EOF)
+                    ungetc(next, f);
+                if (next == '\n' || next == EOF)
+                    continue;
+            }
+            if (++len > INI_LINE_MAX)
+                return line;
         }
     }
     rewind(f);

@@ -41,6 +41,11 @@ printf 'GET / HTTP/1.1\r\nHost: example.com\r\n\r\n' >"$T/text.pcap"
 printf '[analysis]\nbucket_s = 10\nthis line is not an assignment\n' >"$T/badline.ini"
 printf '[analysis]\nbucket_s = ten\n' >"$T/badvalue.ini"
 printf '[analysis]\nno_such_setting = 1\n' >"$T/badname.ini"
+# a CR inside a value takes a byte of the INI reader's line buffer (found
+# by fuzzing: such a line was cut and read as "syntax error"); a CR ending
+# a line (CRLF) does not, so a 199-byte line in a CRLF file still loads
+printf '[capture]\r\nbpf = tcp%s port 443\r\n' "$(printf '\r%.0s' {1..200})" >"$T/crlong.ini"
+printf '[analysis]\r\n#%s\r\nbucket_s = 10\r\n' "$(printf 'x%.0s' {1..198})" >"$T/crlf199.ini"
 
 check "missing file" 2 "$T/nope.pcap" "No such file" -- "$FL_BIN" replay --json "$T/nope.pcap"
 check "missing second file" 2 "$T/nope.pcap" -- "$FL_BIN" replay --json "$TLS2" "$T/nope.pcap"
@@ -60,6 +65,10 @@ check "config: bad line" 2 "badline.ini:3" -- "$FL_BIN" replay --config "$T/badl
 check "config: bad value" 2 "badvalue.ini:2" "ten" -- "$FL_BIN" replay --config "$T/badvalue.ini" "$TLS2"
 check "config: unknown name" 2 "badname.ini:2" "no_such_setting" -- "$FL_BIN" replay --config "$T/badname.ini" "$TLS2"
 check "config: missing file" 2 "$T/none.ini" -- "$FL_BIN" replay --config "$T/none.ini" "$TLS2"
+check "config: CRs inside a value" 2 "crlong.ini:2" "the INI reader's limit" -- "$FL_BIN" replay --config "$T/crlong.ini" "$TLS2"
+"$FL_BIN" replay --quiet --json --config "$T/crlf199.ini" "$TLS2" >/dev/null ||
+    fail "a CRLF config with a 199-byte line does not load"
+pass "config: a CRLF file's 199-byte line loads"
 check "bad Redis URL" 1 "Redis URL" -- "$FL_BIN" replay --redis "http://x" "$TLS2"
 check "capture: no interface" 1 "interface" -- "$FL_BIN" capture --json
 check "capture: unknown interface" 2 "nosuchif0" -- "$FL_BIN" capture -i nosuchif0 --json
