@@ -35,6 +35,7 @@
     X(http_responses, 0)                                                                           \
     X(http_4xx, 0)                                                                                 \
     X(http_5xx, 1)                                                                                 \
+    X(http_5xx_repeats, 0)                                                                         \
     X(quic_handshakes, 0)                                                                          \
     X(quic_closes, 0)                                                                              \
     X(quic_unanswered, 0)                                                                          \

@@ -22,7 +22,9 @@
  * "Every failure once": a TLS handshake ended by a server RST is both a
  * tcp_resets and a tls_failures; it is one failure, so the TLS failures
  * beyond the resets are added (an upper bound on the overlap, exact when the
- * resets all fell in handshakes). NODATA and QUIC are judged against
+ * resets all fell in handshakes). A connection's HTTP 5xx count once in
+ * `any` (http_5xx - http_5xx_repeats): three 5xx on one kept-alive
+ * connection are one failed flow. NODATA and QUIC are judged against
  * their own baselines only (a site that blocks UDP/443 fails every QUIC
  * handshake all day, and its browsers fall back to TCP: a steady state, not
  * news) and are not failures of `any`.
@@ -87,6 +89,11 @@ uint16_t fl_family_mask(fl_counter c);
  * tcp_resets: a TLS handshake or an HTTPS request ended by that RST is the
  * same failure in `any` (counted once there, as fl_family_counts does). */
 uint16_t fl_family_mask_after_reset(fl_counter c);
+
+/* The families a connection's second and later HTTP 5xx (an http_5xx and
+ * an http_5xx_repeats) count in: `http`, not `any`, which counts the
+ * connection's 5xx once (as fl_family_counts does). */
+uint16_t fl_family_mask_http_repeat(void);
 
 /* Failures of every kind, each once: the `any` family's numerator. */
 uint64_t fl_counts_failures(const fl_counts *c);

@@ -45,7 +45,8 @@ typedef enum fl_flow_app {
 
 /* Flow state bits. */
 enum {
-    FL_FS_SYN = 1u << 2, /* client SYN seen: an attempt */
+    FL_FS_HTTP_5XX = 1u << 0, /* an HTTP 5xx was counted: later ones are repeats */
+    FL_FS_SYN = 1u << 2,      /* client SYN seen: an attempt */
     FL_FS_SYNACK = 1u << 3,
     FL_FS_ESTABLISHED = 1u << 4, /* handshake done (or joined mid-stream) */
     FL_FS_FIN_CLIENT = 1u << 5,

@@ -67,8 +67,13 @@ void fl_family_counts_raw(const fl_counts *c, uint64_t fails[FL_FAM_COUNT],
      * an HTTPS request the server closed early with a RST: once. */
     uint64_t rst_like = v[FL_C_tls_failures] + v[FL_C_tls_early_closes];
     uint64_t beyond_resets = rst_like > v[FL_C_tcp_resets] ? rst_like - v[FL_C_tcp_resets] : 0;
-    fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] +
-                        v[FL_C_tls_stalls] + beyond_resets;
+    /* A kept-alive connection answering 5xx to three requests is one
+     * failed attempt of `any` (whose attempts are flows), not three: its
+     * later 5xx are repeats. The `http` family still counts each response. */
+    uint64_t http_repeats =
+        v[FL_C_http_5xx_repeats] < v[FL_C_http_5xx] ? v[FL_C_http_5xx_repeats] : v[FL_C_http_5xx];
+    fails[FL_FAM_ANY] = fails[FL_FAM_CONNECT] + fails[FL_FAM_DNS] + fails[FL_FAM_HTTP] -
+                        http_repeats + v[FL_C_tls_stalls] + beyond_resets;
     total[FL_FAM_ANY] = v[FL_C_flows] + v[FL_C_dns_queries];
 }
 
@@ -113,6 +118,21 @@ uint16_t fl_family_mask_after_reset(fl_counter c)
     /* the RST-like counters of fl_family_counts_raw's `beyond_resets` */
     if (c == FL_C_tls_failures || c == FL_C_tls_early_closes)
         m &= (uint16_t) ~(1u << FL_FAM_ANY);
+    return m;
+}
+
+uint16_t fl_family_mask_http_repeat(void)
+{
+    fl_counts one;
+    memset(&one, 0, sizeof one);
+    one.v[FL_C_http_5xx] = 1;
+    one.v[FL_C_http_5xx_repeats] = 1;
+    uint64_t fails[FL_FAM_COUNT], total[FL_FAM_COUNT];
+    fl_family_counts_raw(&one, fails, total);
+    uint16_t m = 0;
+    for (int f = 0; f < FL_FAM_COUNT; f++)
+        if (fails[f])
+            m |= (uint16_t)(1u << f);
     return m;
 }
 

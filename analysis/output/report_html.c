@@ -464,8 +464,8 @@ static void services_table(FILE *o, const prov_view *pv, const fl_aggregate *agg
                 all - m == 1 ? "" : "s");
     if (several)
         fputs("<tr><td class=\"muted\" colspan=\"5\">* more failures than attempts: some "
-              "flows failed more than once (HTTP 5xx on one kept-alive connection, say); "
-              "compare the failing flows.</td></tr>",
+              "flows failed more than once (a 5xx, then a reset, say) or began before the "
+              "window; compare the failing flows.</td></tr>",
               o);
 }
 

@@ -98,6 +98,9 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, co
      * client's second failure there */
     uint16_t fams =
         f && (f->state & FL_FS_RESET_FAILED) ? fl_family_mask_after_reset(c) : fl_family_mask(c);
+    /* and a connection's later 5xx are repeats there (tcp_flow.c) */
+    if (c == FL_C_http_5xx && f && (f->state & FL_FS_HTTP_5XX))
+        fams = fl_family_mask_http_repeat();
     fl_aggregate_failing_client(e->agg, ts, provider, client, fams);
     uint32_t svc = failure_service(e, f, ts);
     fl_aggregate_service_count(e->agg, ts, provider, svc, c, n);

@@ -95,7 +95,19 @@ static void http_payload(fl_engine *e, fl_flow *f, bool from_client, const uint8
         fl_eng_flow_fact(e, f, ts, FL_C_http_4xx, hf.status_4xx);
         if (hf.status_5xx && hf.last_status >= 500 && hf.last_status <= 599)
             fl_eng_why(e, "status %u", hf.last_status);
-        fl_eng_flow_fact(e, f, ts, FL_C_http_5xx, hf.status_5xx);
+        /* the connection's first 5xx is its failure in `any`, booked for
+         * its client there too; the rest are repeats, failures of `http`
+         * only (fl_families.h) */
+        uint32_t repeats = hf.status_5xx;
+        if (repeats && !(f->state & FL_FS_HTTP_5XX)) {
+            fl_eng_flow_fact(e, f, ts, FL_C_http_5xx, 1);
+            f->state |= FL_FS_HTTP_5XX;
+            repeats--;
+            if (repeats && hf.last_status >= 500 && hf.last_status <= 599)
+                fl_eng_why(e, "status %u", hf.last_status);
+        }
+        fl_eng_flow_fact(e, f, ts, FL_C_http_5xx, repeats);
+        fl_eng_flow_fact(e, f, ts, FL_C_http_5xx_repeats, repeats);
     }
 }
 

@@ -197,13 +197,13 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     pass "kill -9 and restart on the same dir keeps acknowledged writes"
     names=$(fl_counter_names | tr '\n' ' ')
     case "$names" in
-    "flows tcp_attempts tcp_refused "*" http_4xx http_5xx "*"quic_failures quic_fallbacks ") ;;
+    "flows tcp_attempts tcp_refused "*" http_4xx http_5xx http_5xx_repeats "*"quic_failures quic_fallbacks ") ;;
     *) fail "counter names from fl_counters.h: '$names'" ;;
     esac
-    [ "$(fl_counter_names | wc -l)" -eq 29 ] || fail "expected 29 contract counters"
-    pass "29 contract counter names read from include/fl_counters.h"
+    [ "$(fl_counter_names | wc -l)" -eq 30 ] || fail "expected 30 contract counters"
+    pass "30 contract counter names read from include/fl_counters.h"
     echo '{"totals":{"flows":7,"http_5xx":2,"clients":9}}' >"$E2E_TMP/t.json"
-    [ "$(json_totals "$E2E_TMP/t.json" | grep -c ' 0$')" -eq 27 ] || fail "json_totals zero fill"
+    [ "$(json_totals "$E2E_TMP/t.json" | grep -c ' 0$')" -eq 28 ] || fail "json_totals zero fill"
     [ "$(json_totals "$E2E_TMP/t.json" | grep -E '^(flows|http_5xx) ' | tr '\n' ' ')" = "flows 7 http_5xx 2 " ] \
         || fail "json_totals values"
     pass "json_totals fills omitted counters with 0 and ignores non-counters"

@@ -108,7 +108,7 @@ grep -q 'The capture is cut into 2 parts' "$work/kx.html" || fail "no parts sent
 np=$(jq '[.providers[]] | length' "$work/kx.json")
 [ "$(grep -o 'Part 2 of 2' "$work/kx.html" | wc -l)" -eq "$np" ] ||
     fail "not one second-part chart per provider ($np)"
-# every services row: failures above attempts are explained, no ratio > 100 %
+# every services row: failures above attempts (if any) are explained, no ratio > 100 %
 python3 - "$work/kx.html" <<'PY' || fail "services rows"
 import re, sys
 html = open(sys.argv[1]).read()
@@ -123,9 +123,14 @@ for name, att, fails, ff, ratio in rows:
         assert ratio.startswith("several per flow"), (name, att, fails, ratio)
     m = re.match(r"([\d.]+)%", ratio)
     assert not m or float(m.group(1)) <= 100, (name, ratio)
-assert more > 0, "1kxun has services with more failures than attempts: none shown"
-assert "more failures than attempts" in html
-print(f"1kxun: {len(rows)} service rows, {more} with more failures than attempts, explained")
+assert more == 0 or "more failures than attempts" in html
+# 1kxun's failures are 4 HTTP 5xx on 2 kept-alive connections (tshark: 2
+# TCP streams, 2 each), one per service: each row 1 failure of 1 attempt,
+# as `any` counts a connection's 5xx once (they showed 2 of 1 before)
+failing = [(n, a, f, ff) for n, a, f, ff, _ in rows if f != "0"]
+assert len(failing) == 2 and all((a, f, ff) == ("1", "1", "1") for _, a, f, ff in failing), failing
+print(f"1kxun: {len(rows)} service rows, {more} with more failures than attempts, "
+      f"the 5xx services {failing}")
 PY
 # the LLMNR name tshark reads as UTF-8: its bytes, escaped, never '?'
 name=$(tshark -r "$kx" -Y llmnr -T fields -e dns.qry.name 2>/dev/null | grep -P '[^\x00-\x7f]' | head -1)

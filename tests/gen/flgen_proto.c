@@ -79,12 +79,16 @@ static void account(const spec *sp)
     if (sp->kind == K_HTTP) {
         CNT(p, http_requests) += sp->nreq;
         CNT(p, http_responses) += sp->nreq; /* 100 Continue not counted */
+        int n5xx = 0;                       /* a connection's 5xx after its first are repeats */
         for (int i = 0; i < sp->nreq; i++) {
             if (sp->status[i] >= 400 && sp->status[i] < 500)
                 CNT(p, http_4xx)++;
             if (sp->status[i] >= 500 && sp->status[i] < 600)
-                CNT(p, http_5xx)++;
+                n5xx++;
         }
+        CNT(p, http_5xx) += (uint64_t)n5xx;
+        if (n5xx > 1)
+            CNT(p, http_5xx_repeats) += (uint64_t)(n5xx - 1);
     }
 }
 

@@ -237,6 +237,41 @@ static size_t alerts_of(fl_detector *d, const fl_alert **al)
     return n;
 }
 
+/* ---- the one definition of `any` ---- */
+
+START_TEST(test_any_counts_a_connections_5xx_once)
+{
+    /* 10 flows; one kept-alive connection answered 5xx three times, one
+     * flow was refused: `any` is 2 failed of 10, `http` 3 of 5 responses */
+    fl_counts c;
+    memset(&c, 0, sizeof c);
+    c.v[FL_C_flows] = 10;
+    c.v[FL_C_tcp_attempts] = 10;
+    c.v[FL_C_tcp_refused] = 1;
+    c.v[FL_C_http_responses] = 5;
+    c.v[FL_C_http_5xx] = 3;
+    c.v[FL_C_http_5xx_repeats] = 2;
+    uint64_t f, t;
+    fl_family_count(&c, FL_FAM_ANY, &f, &t);
+    ck_assert_uint_eq(f, 2);
+    ck_assert_uint_eq(t, 10);
+    fl_family_count(&c, FL_FAM_HTTP, &f, &t);
+    ck_assert_uint_eq(f, 3);
+    ck_assert_uint_eq(t, 5);
+    ck_assert_uint_eq(fl_counts_failures(&c), 2);
+    /* counters read back from elsewhere (Redis hashes written by hand or by
+     * an older sensor) never make repeats exceed the 5xx */
+    c.v[FL_C_http_5xx_repeats] = 9;
+    ck_assert_uint_eq(fl_counts_failures(&c), 1);
+    /* a repeat is not a failure of its own (the failing client is booked at
+     * the connection's first 5xx, in both families) */
+    ck_assert(!fl_counter_is_failure(FL_C_http_5xx_repeats));
+    ck_assert_uint_eq(fl_family_mask(FL_C_http_5xx_repeats), 0);
+    ck_assert_uint_eq(fl_family_mask(FL_C_http_5xx), (1u << FL_FAM_HTTP) | (1u << FL_FAM_ANY));
+    ck_assert_uint_eq(fl_family_mask_http_repeat(), 1u << FL_FAM_HTTP);
+}
+END_TEST
+
 /* ---- statistics ---- */
 
 START_TEST(test_tail_exact)
@@ -1013,6 +1048,7 @@ static Suite *detector_suite(void)
     Suite *s = suite_create("detector");
     TCase *tc = tcase_create("rule");
     tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_any_counts_a_connections_5xx_once);
     tcase_add_test(tc, test_tail_exact);
     tcase_add_test(tc, test_tail_beta);
     tcase_add_test(tc, test_sequential_pieces);
