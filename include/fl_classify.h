@@ -42,6 +42,14 @@ void fl_classifier_flow_free(fl_classifier *c, fl_ndpi_flow *f);
  * (*out filled); the caller then frees the nDPI state. */
 bool fl_classifier_packet(fl_classifier *c, fl_ndpi_flow *f, const fl_packet *pkt,
                           fl_classification *out);
+/* A TLS flow whose first client segment carries a ClientHello with this
+ * server_name (our own parser's, printable ASCII): nDPI's verdict on it
+ * without feeding it the packet, when its host automaton knows the name
+ * (the protocol over TLS, as nDPI decides it from the message). nDPI 4.2
+ * computes a JA3 fingerprint (dozens of snprintf calls) on every
+ * ClientHello whatever it is asked. False when the name says nothing, or
+ * says Teams (nDPI remembers those clients): the caller feeds nDPI. */
+bool fl_classifier_tls_hello(fl_classifier *c, const char *sni, fl_classification *out);
 /* Classification stops without a verdict (too many packets, flow ended):
  * nDPI's best guess. */
 void fl_classifier_giveup(fl_classifier *c, fl_ndpi_flow *f, fl_classification *out);

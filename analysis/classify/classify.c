@@ -350,6 +350,30 @@ uint16_t fl_classifier_match_host(fl_classifier *c, const char *name)
     return id > 0 ? (uint16_t)id : 0;
 }
 
+bool fl_classifier_tls_hello(fl_classifier *c, const char *sni, fl_classification *out)
+{
+    size_t n = strlen(sni);
+    if (n == 0 || n >= sizeof out->host)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (sni[i] <= 0x20 || sni[i] >= 0x7f || sni[i] == '?')
+            return false; /* nDPI's own reading keeps odd bytes visible */
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i <= n; i++)
+        out->host[i] = (sni[i] >= 'A' && sni[i] <= 'Z') ? (char)(sni[i] - 'A' + 'a') : sni[i];
+    uint16_t app = fl_classifier_match_host(c, out->host);
+    /* Only a name nDPI's automaton knows decides here; an unknown one
+     * goes to nDPI, which reads on into the server's certificate (and
+     * remembers it for the server's later flows). Teams is what nDPI 4.2
+     * remembers per client from the ClientHello (its msteams cache, which
+     * names the client's later calls): fed to nDPI as well. */
+    if (!app || app == NDPI_PROTOCOL_MSTEAMS || app == NDPI_PROTOCOL_SKYPE_TEAMS)
+        return false;
+    out->app_proto = app;
+    out->master_proto = NDPI_PROTOCOL_TLS;
+    return true;
+}
+
 /* ---- prefix table on nDPI's patricia tree ---- */
 
 struct fl_prefix_table {

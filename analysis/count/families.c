@@ -94,15 +94,15 @@ void fl_family_count(const fl_counts *c, fl_family f, uint64_t *fails, uint64_t 
     *total = (unsigned)f < FL_FAM_COUNT ? to[f] : 0;
 }
 
-uint16_t fl_family_mask(fl_counter c)
+/* From the one definition above: which numerators these counts (of one
+ * failure) move. */
+static uint16_t mask_of(fl_counter c, fl_counter also)
 {
-    if ((unsigned)c >= FL_C_COUNT)
-        return 0;
-    /* from the one definition above: which numerators one such failure
-     * moves */
     fl_counts one;
     memset(&one, 0, sizeof one);
     one.v[c] = 1;
+    if (also != FL_C_COUNT)
+        one.v[also] = 1;
     uint64_t fails[FL_FAM_COUNT], total[FL_FAM_COUNT];
     fl_family_counts_raw(&one, fails, total);
     uint16_t m = 0;
@@ -110,6 +110,11 @@ uint16_t fl_family_mask(fl_counter c)
         if (fails[f])
             m |= (uint16_t)(1u << f);
     return m;
+}
+
+uint16_t fl_family_mask(fl_counter c)
+{
+    return (unsigned)c < FL_C_COUNT ? mask_of(c, FL_C_COUNT) : 0;
 }
 
 uint16_t fl_family_mask_after_reset(fl_counter c)
@@ -123,17 +128,7 @@ uint16_t fl_family_mask_after_reset(fl_counter c)
 
 uint16_t fl_family_mask_http_repeat(void)
 {
-    fl_counts one;
-    memset(&one, 0, sizeof one);
-    one.v[FL_C_http_5xx] = 1;
-    one.v[FL_C_http_5xx_repeats] = 1;
-    uint64_t fails[FL_FAM_COUNT], total[FL_FAM_COUNT];
-    fl_family_counts_raw(&one, fails, total);
-    uint16_t m = 0;
-    for (int f = 0; f < FL_FAM_COUNT; f++)
-        if (fails[f])
-            m |= (uint16_t)(1u << f);
-    return m;
+    return mask_of(FL_C_http_5xx, FL_C_http_5xx_repeats);
 }
 
 uint64_t fl_counts_failures(const fl_counts *c)

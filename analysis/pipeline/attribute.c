@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "engine_int.h"
+#include "fl_quic.h"
 #include "fl_stage_times.h"
 
 void fl_eng_emit(fl_engine *e, uint64_t ts, uint16_t provider, fl_counter c, uint32_t n)
@@ -254,10 +255,29 @@ static void dns_format_name(fl_engine *e, const fl_packet *pkt, fl_classificatio
 
 /* nDPI sees a flow only until it is classified, or for at most
  * classify_packets payload packets. */
+/* A TLS flow's first payload a whole ClientHello record with a name:
+ * classified from our own reading of it (fl_classifier_tls_hello). */
+static bool tls_hello_classified(fl_engine *e, const fl_packet *pkt, fl_classification *c)
+{
+    const uint8_t *p = pkt->payload;
+    uint32_t len = pkt->payload_len;
+    if (pkt->l4_proto != IPPROTO_TCP || len < 6 || p[0] != 0x16 || p[1] != 3 || p[5] != 1)
+        return false;
+    fl_quic_hello h;
+    if (fl_quic_parse_client_hello_part(p + 5, len - 5, &h) != 1 || !h.sni[0])
+        return false;
+    return fl_classifier_tls_hello(e->cls, h.sni, c);
+}
+
 void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt)
 {
     if (f->state & FL_FS_CLASSIFIED)
         return;
+    fl_classification fast;
+    if (!f->ndpi && tls_hello_classified(e, pkt, &fast)) {
+        apply_classification(e, f, &fast);
+        return;
+    }
     if (!f->ndpi) {
         f->ndpi = fl_classifier_flow_new(e->cls);
         if (!f->ndpi) {

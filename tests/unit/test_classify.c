@@ -208,6 +208,45 @@ START_TEST(tls_ipv4_microsoft)
 }
 END_TEST
 
+/* The ClientHello's name decides without nDPI seeing the packet exactly
+ * as nDPI decides from the packet, when its automaton knows the name
+ * (tls2.pcap's www.youtube.com and edge.microsoft.com, above); an unknown
+ * name (zeek.org) and Teams (remembered by nDPI per client) are left to
+ * nDPI, as are names it would not print. */
+START_TEST(tls_hello_name_as_ndpi_decides)
+{
+    fl_classifier *c = new_classifier(NULL, 4);
+    static const struct {
+        const char *file, *server, *sni;
+        uint16_t port;
+    } known[] = {
+        { "pcaps/real/tls2.pcap", "2607:f8b0:4005:801::200e", "www.youtube.com", 49634 },
+        { "pcaps/real/tls2.pcap", "204.79.197.219", "edge.microsoft.com", 49682 },
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        test_flow fl;
+        load_flow(known[i].file, known[i].server, known[i].port, &fl);
+        fl_classification slow, fast;
+        memset(&slow, 0, sizeof slow);
+        ck_assert_uint_gt(classify_flow(c, &fl, &slow), 0);
+        ck_assert(fl_classifier_tls_hello(c, known[i].sni, &fast));
+        ck_assert_uint_eq(fast.app_proto, slow.app_proto);
+        ck_assert_uint_eq(fast.master_proto, slow.master_proto);
+        ck_assert_str_eq(fast.host, slow.host);
+        free_flow(&fl);
+    }
+    fl_classification out;
+    ck_assert(fl_classifier_tls_hello(c, "WWW.YOUTUBE.COM", &out));
+    ck_assert_str_eq(out.host, "www.youtube.com");
+    ck_assert(!fl_classifier_tls_hello(c, "zeek.org", &out));
+    ck_assert(!fl_classifier_tls_hello(c, "teams.microsoft.com", &out));
+    ck_assert(!fl_classifier_tls_hello(c, "www.you?tube.com", &out));
+    ck_assert(!fl_classifier_tls_hello(c, "www.you tube.com", &out));
+    ck_assert(!fl_classifier_tls_hello(c, "", &out));
+    fl_classifier_free(c);
+}
+END_TEST
+
 START_TEST(dns_query_name_behind_vlan)
 {
     /* vlan11.pcap frame 1: 802.1Q, query A google.com to 8.8.8.8. */
@@ -602,6 +641,7 @@ static Suite *classify_suite(void)
     tcase_add_test(tc, tls_ipv4_sni_on_client_hello);
     tcase_add_test(tc, tls_ipv6_youtube);
     tcase_add_test(tc, tls_ipv4_microsoft);
+    tcase_add_test(tc, tls_hello_name_as_ndpi_decides);
     tcase_add_test(tc, dns_query_name_behind_vlan);
     tcase_add_test(tc, http_host_header);
     tcase_add_test(tc, giveup_after_handshake_only);
