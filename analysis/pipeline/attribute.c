@@ -253,10 +253,9 @@ static void dns_format_name(fl_engine *e, const fl_packet *pkt, fl_classificatio
     c->host[n] = '\0';
 }
 
-/* nDPI sees a flow only until it is classified, or for at most
- * classify_packets payload packets. */
-/* A TLS flow's first payload a whole ClientHello record with a name:
- * classified from our own reading of it (fl_classifier_tls_hello). */
+/* A TLS flow's first payload a ClientHello record (RFC 8446 5.1, 4.1.2;
+ * whole, or the first segment of a large one) carrying server_name (RFC
+ * 6066 3): classified from our own reading of it (fl_classifier_tls_hello). */
 static bool tls_hello_classified(fl_engine *e, const fl_packet *pkt, fl_classification *c)
 {
     const uint8_t *p = pkt->payload;
@@ -269,6 +268,8 @@ static bool tls_hello_classified(fl_engine *e, const fl_packet *pkt, fl_classifi
     return fl_classifier_tls_hello(e->cls, h.sni, c);
 }
 
+/* nDPI sees a flow only until it is classified, or for at most
+ * classify_packets payload packets. */
 void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt)
 {
     if (f->state & FL_FS_CLASSIFIED)
