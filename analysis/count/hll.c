@@ -49,18 +49,67 @@ static const double pow2_neg[65] = {
     0x1p-60, 0x1p-61, 0x1p-62, 0x1p-63, 0x1p-64
 };
 
-uint64_t fl_hll_count(const fl_hll *h)
+static double neg_pow2(uint8_t r)
 {
-    double m = FL_HLL_M, sum = 0;
-    uint32_t zeros = 0;
-    for (uint32_t i = 0; i < FL_HLL_M; i++) {
-        uint8_t r = h->reg[i];
-        sum += r < 65 ? pow2_neg[r] : ldexp(1.0, -r);
-        zeros += h->reg[i] == 0;
-    }
+    return r < 65 ? pow2_neg[r] : ldexp(1.0, -r);
+}
+
+/* The estimate from the sum of 2^-reg and the zero registers. */
+static uint64_t estimate(double sum, uint32_t zeros)
+{
+    double m = FL_HLL_M;
     double alpha = 0.7213 / (1.0 + 1.079 / m);
     double est = alpha * m * m / sum;
     if (est <= 2.5 * m && zeros)
         est = m * log(m / zeros); /* linear counting */
     return (uint64_t)(est + 0.5);
+}
+
+uint64_t fl_hll_count(const fl_hll *h)
+{
+    double sum = 0;
+    uint32_t zeros = 0;
+    for (uint32_t i = 0; i < FL_HLL_M; i++) {
+        sum += neg_pow2(h->reg[i]);
+        zeros += h->reg[i] == 0;
+    }
+    return estimate(sum, zeros);
+}
+
+/* Up to this rank every 2^-reg is a multiple of 2^-EXACT_RANK and the sum
+ * is at most 2^FL_HLL_P, so a running sum of additions and subtractions
+ * is exact in a double's 53 bits and equals the dense loop's sum. A
+ * larger rank (a chance of 2^-43 per address) falls back to that loop. */
+#define EXACT_RANK (52 - FL_HLL_P)
+
+void fl_hll_union_reset(fl_hll_union *u)
+{
+    memset(&u->h, 0, sizeof u->h);
+    u->sum = FL_HLL_M;
+    u->zeros = FL_HLL_M;
+    u->big_rank = false;
+}
+
+void fl_hll_union_add(fl_hll_union *u, const fl_hll *src)
+{
+    for (uint32_t w = 0; w < FL_HLL_M / 8; w++) {
+        uint64_t word;
+        memcpy(&word, src->reg + 8 * w, 8);
+        if (!word)
+            continue;
+        for (uint32_t i = 8 * w; i < 8 * w + 8; i++) {
+            uint8_t r = src->reg[i], old = u->h.reg[i];
+            if (r <= old)
+                continue;
+            u->h.reg[i] = r;
+            u->zeros -= old == 0;
+            u->sum += neg_pow2(r) - neg_pow2(old);
+            u->big_rank = u->big_rank || r > EXACT_RANK;
+        }
+    }
+}
+
+uint64_t fl_hll_union_count(const fl_hll_union *u)
+{
+    return u->big_rank ? fl_hll_count(&u->h) : estimate(u->sum, u->zeros);
 }

@@ -194,35 +194,52 @@ static uint64_t client_fails(const prov_state *p, uint32_t k, uint32_t i, int f)
     return p->fm[k] ? p->fm[k][i][f] : p->fn[k][i];
 }
 
-static void noisy_in_family(const fl_detector *d, prov_state *p, const tally *t, uint32_t size,
-                            int f)
+/* The two clients failing most in each family, and all failures and
+ * failing clients there: one pass over the window's clients for every
+ * family at once. */
+typedef struct noisy_pick {
+    const tally *top[2];
+    uint64_t all, clients;
+} noisy_pick;
+
+static void pick_noisiest(const tally *t, uint32_t size, noisy_pick *pick)
 {
-    const tally *top[2] = { NULL, NULL };
-    uint64_t all = 0, clients = 0;
+    memset(pick, 0, FL_FAM_COUNT * sizeof *pick);
     for (uint32_t h = 0; h < size; h++) {
-        if (!t[h].a || !t[h].n[f])
+        if (!t[h].a)
             continue;
-        all += t[h].n[f];
-        clients++;
-        if (!top[0] || t[h].n[f] > top[0]->n[f]) {
-            top[1] = top[0];
-            top[0] = &t[h];
-        } else if (!top[1] || t[h].n[f] > top[1]->n[f]) {
-            top[1] = &t[h];
+        for (int f = 0; f < FL_FAM_COUNT; f++) {
+            uint64_t n = t[h].n[f];
+            if (!n)
+                continue;
+            noisy_pick *k = &pick[f];
+            k->all += n;
+            k->clients++;
+            if (!k->top[0] || n > k->top[0]->n[f]) {
+                k->top[1] = k->top[0];
+                k->top[0] = &t[h];
+            } else if (!k->top[1] || n > k->top[1]->n[f]) {
+                k->top[1] = &t[h];
+            }
         }
     }
-    uint64_t top2 = (top[0] ? top[0]->n[f] : 0) + (top[1] ? top[1]->n[f] : 0);
-    double others = clients > 2 && all > top2 ? (double)(all - top2) / (double)(clients - 2) : 0;
+}
+
+static void noisy_in_family(const fl_detector *d, prov_state *p, const noisy_pick *k, int f)
+{
+    uint64_t top2 = (k->top[0] ? k->top[0]->n[f] : 0) + (k->top[1] ? k->top[1]->n[f] : 0);
+    double others =
+        k->clients > 2 && k->all > top2 ? (double)(k->all - top2) / (double)(k->clients - 2) : 0;
     if (!top2 || (double)top2 / 2.0 < 4.0 * (others > 1.0 ? others : 1.0))
         return;
     for (int m = 0; m < 2; m++)
-        if (top[m])
-            p->noisy_who[f][m] = *top[m]->a;
-    for (uint32_t k = 0; k < d->window; k++)
-        for (uint32_t i = 0; i < p->nfc[k]; i++)
+        if (k->top[m])
+            p->noisy_who[f][m] = *k->top[m]->a;
+    for (uint32_t b = 0; b < d->window; b++)
+        for (uint32_t i = 0; i < p->nfc[b]; i++)
             for (int m = 0; m < 2; m++)
-                if (top[m] && fl_addr_eq(&p->fc[k][i], top[m]->a))
-                    p->noisy[f][k] += client_fails(p, k, i, f);
+                if (k->top[m] && fl_addr_eq(&p->fc[b][i], k->top[m]->a))
+                    p->noisy[f][b] += client_fails(p, b, i, f);
 }
 
 static void set_aside_noisy(const fl_detector *d, prov_state *p)
@@ -250,9 +267,11 @@ static void set_aside_noisy(const fl_detector *d, prov_state *p)
             for (int f = 0; f < FL_FAM_COUNT; f++)
                 t[h].n[f] += client_fails(p, k, i, f);
         }
+    noisy_pick pick[FL_FAM_COUNT];
+    pick_noisiest(t, size, pick);
     for (int f = 0; f < FL_FAM_COUNT; f++)
         if (f != FL_FAM_DNS_NODATA)
-            noisy_in_family(d, p, t, size, f);
+            noisy_in_family(d, p, &pick[f], f);
     free(t);
 }
 
@@ -474,18 +493,17 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
 static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alpha)
 {
     const fl_config *cfg = d->cfg;
-    fl_hll merged;
-    memset(&merged, 0, sizeof merged);
+    fl_hll_union merged;
+    fl_hll_union_reset(&merged);
     uint64_t active_max = 0;
     p->clients_len[0] = 0;
     for (uint32_t len = 1; len <= d->window; len++) {
         uint32_t k = slot_back(d, bucket, len - 1);
         /* every length (the CUSUM's run); a bucket without failing
-         * clients adds none, and merging and counting a sketch is most of
-         * a bucket's cost on a quiet provider */
+         * clients adds none */
         if (p->any_clients[k]) {
-            fl_hll_merge(&merged, &p->window_clients[k]);
-            p->clients_len[len] = fl_hll_count(&merged);
+            fl_hll_union_add(&merged, &p->window_clients[k]);
+            p->clients_len[len] = fl_hll_union_count(&merged);
         } else {
             p->clients_len[len] = p->clients_len[len - 1];
         }

@@ -224,14 +224,14 @@ static void res_counts(const fl_detector *d, const res_tally *t, uint64_t *q, ui
  * distinct clients of all of them. */
 static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
 {
-    fl_hll every;
-    memset(&every, 0, sizeof every);
+    fl_hll_union every;
+    fl_hll_union_reset(&every);
     for (uint32_t i = 0; i < d->nres; i++) {
         resolver_state *r = &d->res[i];
-        fl_hll mine, bad, recent_bad;
-        memset(&mine, 0, sizeof mine);
-        memset(&bad, 0, sizeof bad);
-        memset(&recent_bad, 0, sizeof recent_bad);
+        fl_hll_union mine, bad, recent_bad;
+        fl_hll_union_reset(&mine);
+        fl_hll_union_reset(&bad);
+        fl_hll_union_reset(&recent_bad);
         r->wq = r->wf = r->sq = r->sf = 0;
         for (uint32_t k = 0; k < RES_RING; k++) {
             uint64_t b = r->ring_bucket[k];
@@ -244,18 +244,18 @@ static uint64_t resolver_sums(fl_detector *d, uint64_t bucket)
             if (b + RESOLVE_BUCKETS > bucket) {
                 r->sq += q;
                 r->sf += f;
-                fl_hll_merge(&recent_bad, &r->ring[k].failing);
+                fl_hll_union_add(&recent_bad, &r->ring[k].failing);
             }
-            fl_hll_merge(&mine, &r->ring[k].clients);
-            fl_hll_merge(&bad, &r->ring[k].failing);
+            fl_hll_union_add(&mine, &r->ring[k].clients);
+            fl_hll_union_add(&bad, &r->ring[k].failing);
         }
-        r->clients = fl_hll_count(&mine);
-        r->failing_clients = fl_hll_count(&bad);
-        r->short_failing = fl_hll_count(&recent_bad);
-        r->wclients = mine;
-        fl_hll_merge(&every, &mine);
+        r->clients = fl_hll_union_count(&mine);
+        r->failing_clients = fl_hll_union_count(&bad);
+        r->short_failing = fl_hll_union_count(&recent_bad);
+        r->wclients = mine.h;
+        fl_hll_union_add(&every, &mine.h);
     }
-    return fl_hll_count(&every);
+    return fl_hll_union_count(&every);
 }
 
 /* Resolvers failing most of their queries, beyond doubt: a bit each (a
