@@ -65,6 +65,11 @@
 #define FL_HTTPS_MODE_RATIO 8.0
 #define FL_HTTPS_MODE_LN_P (-13.8)
 #define FL_HTTPS_CLIENTS 2u
+/* ...and without its largest site it still holds this many responses: one
+ * site's deploy (its new page sizes, each requested over and over) and a
+ * stray response of that size from another site are one site changing its
+ * sizes, not an error template of the provider's. */
+#define FL_HTTPS_OTHER_SITES_MIN 4u
 /* A bin is rare only under this fraction of what three bins of the
  * histogram hold on average (3 / exp(entropy) of the shares). */
 #define FL_HTTPS_FLAT_FRACTION 0.1
@@ -112,6 +117,12 @@ typedef void (*fl_https_observer)(void *ctx, char kind, uint64_t tag, uint16_t p
                                   uint32_t service, uint32_t bytes, uint32_t ttfb_us,
                                   uint64_t ts_us);
 
+/* A held response of another connection counted suspect now, when the
+ * mode its size belongs to forms: booked for its own client and site, not
+ * for the connection whose response completed the mode. */
+typedef void (*fl_https_release_fn)(void *ctx, uint16_t provider, uint32_t service,
+                                    const fl_addr *client, uint64_t ts_us);
+
 /* sni_cap 0 = FL_HTTPS_SNI_CAP. NULL on allocation failure. */
 fl_https_modes *fl_https_modes_new(uint32_t sni_cap);
 /* Forget everything learned and counted, keeping the memory and the
@@ -120,9 +131,14 @@ fl_https_modes *fl_https_modes_new(uint32_t sni_cap);
 void fl_https_modes_reset(fl_https_modes *m);
 void fl_https_modes_free(fl_https_modes *m);
 void fl_https_modes_set_observer(fl_https_modes *m, fl_https_observer fn, void *ctx);
+/* Without a sink, fl_https_modes_facts counts every response released
+ * into out->suspect (the connection's own and others'). */
+void fl_https_modes_set_release(fl_https_modes *m, fl_https_release_fn fn, void *ctx);
 
 /* The walker's facts for a flow of (provider, service) from client at
- * ts_us; tag | response rank names each response for the observer. */
+ * ts_us; tag | response rank names each response for the observer.
+ * out->suspect: this connection's responses counted suspect now (held
+ * ones of other connections go to the release sink). */
 void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t provider,
                           uint32_t service, const fl_addr *client, uint64_t ts_us, uint64_t tag,
                           fl_https_counts *out);

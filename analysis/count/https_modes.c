@@ -37,6 +37,7 @@ typedef struct rare_ent {
     uint64_t ts_us, tag;
     uint64_t rank; /* the provider's response count then */
     uint32_t bytes, service, client;
+    fl_addr caddr;  /* its client (family 0: not known) */
     uint32_t srank; /* its SNI's response count then */
     uint32_t ttfb_us;
     uint16_t bin;
@@ -101,7 +102,12 @@ struct fl_https_modes {
     fl_https_observer obs;
     void *obs_ctx;
     uint32_t cur_client; /* client of the current response; 0 unknown */
-    bool self_counted;   /* the current response was counted */
+    fl_addr cur_addr;    /* ... its address (family 0: not known) */
+    uint64_t cur_flow;   /* ... its connection's tag, response rank masked */
+    uint32_t others;     /* held responses of other connections sent to the sink */
+    fl_https_release_fn release_fn;
+    void *release_ctx;
+    bool self_counted; /* the current response was counted */
     uint64_t self_tag;
     fl_https_stats st;
 };
@@ -165,6 +171,8 @@ void fl_https_modes_reset(fl_https_modes *m)
     m->provs = keep.provs;
     m->obs = keep.obs;
     m->obs_ctx = keep.obs_ctx;
+    m->release_fn = keep.release_fn;
+    m->release_ctx = keep.release_ctx;
     memset(m->e, 0, m->cap * sizeof *m->e);
     memset(m->provs, 0, FL_HTTPS_PROVIDER_CAP * sizeof *m->provs);
     memset(m->hash, 0xff, ((size_t)m->hmask + 1) * sizeof *m->hash);
@@ -176,6 +184,14 @@ void fl_https_modes_set_observer(fl_https_modes *m, fl_https_observer fn, void *
     if (m) {
         m->obs = fn;
         m->obs_ctx = ctx;
+    }
+}
+
+void fl_https_modes_set_release(fl_https_modes *m, fl_https_release_fn fn, void *ctx)
+{
+    if (m) {
+        m->release_fn = fn;
+        m->release_ctx = ctx;
     }
 }
 
@@ -469,6 +485,7 @@ static double base_share(const hist *h, uint32_t lo, uint32_t hi)
 typedef struct cl_sni {
     const sni *s;
     uint32_t service, now, first;
+    uint32_t members; /* of the cluster */
 } cl_sni;
 
 /* Is there a new mode around the response just held (bin, bytes)? The
@@ -480,13 +497,14 @@ typedef struct cl_sni {
  * the same size must not dilute a burst (a scan over start points: the
  * bound is taken with the number of starts tried). Needs
  * FL_HTTPS_MODE_MIN members from FL_HTTPS_BREADTH SNIs (and
- * FL_HTTPS_CLIENTS clients when clients are known). */
+ * FL_HTTPS_CLIENTS clients when clients are known), and
+ * FL_HTTPS_OTHER_SITES_MIN of them not from the largest SNI. */
 static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, uint64_t ts,
                      uint64_t *from_us)
 {
     cl_sni sn[RARE_RING];
     uint32_t cl[RARE_RING];
-    uint32_t nsni = 0, ncl = 0, members = 0, lo = bin, hi = bin, occupied = 0;
+    uint32_t nsni = 0, ncl = 0, members = 0, lo = bin, hi = bin, occupied = 0, largest = 0;
     uint64_t bits[(NBINS + 63) / 64] = { 0 };
     double flat = FL_HTTPS_FLAT_FRACTION / eff_bins(&p->h);
     for (uint32_t k = p->rlen; k-- > 0;) {
@@ -510,8 +528,10 @@ static bool new_mode(fl_https_modes *m, prov *p, uint32_t bin, uint32_t bytes, u
             sn[nsni++] = (cl_sni){ .s = s, .service = r->service, .now = s ? s->count : 0 };
         }
         sn[j].first = r->srank;
+        sn[j].members++;
+        largest = sn[j].members > largest ? sn[j].members : largest;
         if (members < FL_HTTPS_MODE_MIN || nsni < FL_HTTPS_BREADTH ||
-            (ncl && ncl < FL_HTTPS_CLIENTS))
+            (ncl && ncl < FL_HTTPS_CLIENTS) || members - largest < FL_HTTPS_OTHER_SITES_MIN)
             continue;
         /* Expected share: each SNI's baseline share of these bins,
          * weighted by its responses since its first member. */
@@ -721,6 +741,13 @@ static uint32_t release_one(fl_https_modes *m, prov *p, rare_ent *r, uint64_t ts
         m->self_counted = true;
     if (m->obs)
         m->obs(m->obs_ctx, 'S', r->tag, p->id, r->service, r->bytes, 0, ts);
+    /* another connection's response (or one of this connection's whose
+     * client is unknown): booked for its own client and site */
+    bool own = (r->tag & ~(uint64_t)0xffff) == m->cur_flow && fl_addr_eq(&r->caddr, &m->cur_addr);
+    if (m->release_fn && r->caddr.family && !own) {
+        m->release_fn(m->release_ctx, p->id, r->service, &r->caddr, ts);
+        m->others++;
+    }
     return 1;
 }
 
@@ -866,6 +893,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
                    .service = service,
                    .bin = (uint16_t)bin,
                    .client = m->cur_client,
+                   .caddr = m->cur_addr,
                    .rank = p->count,
                    .srank = s->count,
                    .ttfb_us = ttfb_us };
@@ -925,6 +953,12 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     if (tf->first_request && slot->key == key && ts <= slot->until)
         out->retries = 1;
     m->cur_client = client ? ((uint32_t)(retry_key(client, 0) >> 1) | 1u) : 0;
+    if (client)
+        m->cur_addr = *client;
+    else
+        memset(&m->cur_addr, 0, sizeof m->cur_addr);
+    m->cur_flow = tag & ~(uint64_t)0xffff;
+    m->others = 0;
     for (uint32_t i = 0; i < tf->response && i < FL_TLSREC_MAX_RESP; i++) {
         const fl_tlsrec_resp *r = &tf->resp[i];
         out->responses++;
@@ -935,6 +969,9 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     }
     m->self_counted = false;
     m->cur_client = 0;
+    memset(&m->cur_addr, 0, sizeof m->cur_addr);
+    out->suspect -= m->others < out->suspect ? m->others : out->suspect;
+    m->others = 0;
     out->early_closes = tf->early_close;
     out->stalls = tf->stall;
     if (out->early_closes || out->stalls)

@@ -428,6 +428,17 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         j->log_p = -j->cusum;
         j->len = p->f[f].run_len < d->window ? p->f[f].run_len : d->window;
     }
+    /* A forming mode books its held responses, up to a minute old, at
+     * once (fl_https_modes.h): one bucket of them may be a minute's
+     * coincidence of sizes across a few sites. An error template goes on
+     * being answered: `https` is raised once its failures fall in two
+     * buckets of the deciding window (at least the last RESOLVE_BUCKETS). */
+    if (f == FL_FAM_HTTPS && j->above) {
+        uint32_t len = j->len > RESOLVE_BUCKETS ? j->len : RESOLVE_BUCKETS, with = 0;
+        for (uint32_t k = 0; k < len && with < 2; k++)
+            with += p->fails[f][slot_back(d, bucket, k)] > 0;
+        j->above = with >= 2;
+    }
 }
 
 /* Distinct clients failing in each family in the last 1..window buckets,

@@ -327,6 +327,7 @@ fl_engine *fl_engine_new(const fl_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory for flow_cap=%u", cfg->flow_cap);
         goto fail;
     }
+    fl_https_modes_set_release(e->https, fl_eng_https_released, e);
     return e;
 fail:
     fl_engine_free(e);

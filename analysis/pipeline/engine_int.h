@@ -93,6 +93,8 @@ void fl_eng_https_gap(fl_engine *e, fl_flow *f);
 void fl_eng_https_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts);
 void fl_eng_https_timer(fl_engine *e, fl_flow *f, uint64_t ts);
 void fl_eng_https_settle(fl_engine *e, fl_flow *f, bool drained);
+void fl_eng_https_released(void *ctx, uint16_t provider, uint32_t service, const fl_addr *client,
+                           uint64_t ts);
 
 /* flow_end.c */
 fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client);

@@ -6,6 +6,8 @@
  * walker's timer passes (FL_TIMER_HTTPS, one ring of FL_TLSREC_QUIET_US
  * timers re-armed while a request or response is open).
  */
+#include <stdio.h>
+
 #include "engine_int.h"
 
 /* What names a connection's responses to an observer: the client
@@ -39,6 +41,22 @@ static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uin
     fl_eng_flow_fact(e, f, ts, FL_C_tls_early_closes, c.early_closes);
     fl_eng_flow_fact(e, f, ts, FL_C_tls_stalls, c.stalls);
     fl_eng_flow_fact(e, f, ts, FL_C_tls_retries, c.retries);
+}
+
+/* A response held while its size was merely rare, counted when its mode
+ * formed on another connection: a failure of its own client and site (a
+ * mode's first members come from many clients; booked all on the
+ * connection that completed it, they would look like one client's burst,
+ * and the events and the services table would name the wrong ones). Its
+ * connection may have ended: no flow. */
+void fl_eng_https_released(void *ctx, uint16_t provider, uint32_t service, const fl_addr *client,
+                           uint64_t ts)
+{
+    fl_engine *e = ctx;
+    fl_eng_emit(e, ts, provider, FL_C_https_suspect, 1);
+    e->why_service_id = service;
+    snprintf(e->why, sizeof e->why, "https_suspect (held until its size's mode formed)");
+    fl_eng_failure(e, NULL, ts, provider, client, FL_C_https_suspect, 1);
 }
 
 void fl_eng_https_feed(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,

@@ -294,6 +294,103 @@ START_TEST(test_retries)
 }
 END_TEST
 
+/* One site deploys: one of its new pages, requested over and over, is a
+ * size none of the provider's sites answered; a second site answers that
+ * size once by chance. Two sites, but all the cluster save one response
+ * is the deploying site's: no mode. Three sites each answering the
+ * template a few times are one. */
+static uint32_t deploy_run(fl_https_modes *m, uint32_t stray_sites)
+{
+    uint32_t suspect = 0;
+    uint64_t tag = 1;
+    for (uint32_t t = 0; t < 240; t++)
+        for (uint32_t i = 0; i < 4; i++) {
+            uint64_t ts = (uint64_t)t * S_US + i * 1000u;
+            uint32_t size = normal_size(i);
+            if (t >= 120 && i == 0 && (t & 1u))
+                size = error_size(); /* the deploy's new page */
+            if (t >= 120 && i >= 1 && i <= stray_sites && t % 40 == 10 + 5 * i)
+                size = error_size();
+            suspect += fl_https_modes_response(m, 7, i + 1, size, 1000, ts, ts, tag++);
+        }
+    return suspect;
+}
+
+START_TEST(test_one_site_deploy_and_a_stray)
+{
+    fl_https_modes *m = fl_https_modes_new(0);
+    ck_assert_uint_eq(deploy_run(m, 1), 0);
+    fl_https_modes_free(m);
+    /* the other sites answer it too, 3 times each: a mode (its first
+     * members then count) */
+    m = fl_https_modes_new(0);
+    ck_assert_uint_gt(deploy_run(m, 3), 0);
+    fl_https_modes_free(m);
+}
+END_TEST
+
+/* When a mode forms, the held responses of other connections are counted
+ * for their own clients and sites (the release sink), the connection that
+ * completed the mode only for its own. */
+typedef struct released_log {
+    uint32_t n, per_client[8];
+    uint32_t service_seen[8];
+} released_log;
+
+static void on_release(void *ctx, uint16_t provider, uint32_t service, const fl_addr *client,
+                       uint64_t ts_us)
+{
+    (void)ts_us;
+    released_log *l = ctx;
+    ck_assert_uint_eq(provider, 7);
+    ck_assert_uint_eq(client->family, 4);
+    ck_assert_uint_lt(client->b[3], 8);
+    ck_assert_uint_lt(service, 8);
+    l->n++;
+    l->per_client[client->b[3]]++;
+    l->service_seen[service]++;
+}
+
+START_TEST(test_release_books_own_clients)
+{
+    fl_https_modes *m = fl_https_modes_new(0);
+    released_log log;
+    memset(&log, 0, sizeof log);
+    fl_https_modes_set_release(m, on_release, &log);
+    uint32_t own = 0, errors = 0;
+    for (uint32_t t = 0; t < 240; t++)
+        for (uint32_t i = 0; i < 4; i++) {
+            fl_tlsrec_facts tf;
+            memset(&tf, 0, sizeof tf);
+            tf.response = 1;
+            bool err = t >= 120 && i < 3 && (t & 1u);
+            errors += err;
+            tf.resp[0].bytes = err ? error_size() : normal_size(i);
+            tf.resp[0].ttfb_us = 1000;
+            /* site i+1 is used by client 10.0.0.(i+1), one connection per
+             * second (the tag's client port) */
+            fl_addr client = { 4, { 10, 0, 0, (uint8_t)(i + 1) } };
+            uint64_t ts = (uint64_t)t * S_US + i * 1000u;
+            uint64_t tag = ((uint64_t)(i + 1) << 32) | ((uint64_t)(t + 1) << 16);
+            fl_https_counts c;
+            fl_https_modes_facts(m, &tf, 7, i + 1, &client, ts, tag, &c);
+            ck_assert_uint_le(c.suspect, 1); /* never another's response */
+            own += c.suspect;
+        }
+    ck_assert_uint_gt(log.n, 0);
+    /* each released response went to the client and site that got it */
+    for (uint32_t k = 1; k <= 3; k++)
+        ck_assert_uint_eq(log.per_client[k], log.service_seen[k]);
+    ck_assert_uint_eq(log.per_client[4], 0);
+    ck_assert_uint_ge(own + log.n, errors * 8 / 10);
+    ck_assert_uint_le(own + log.n, errors);
+    fl_https_stats st;
+    fl_https_modes_stats(m, &st);
+    ck_assert_uint_eq(st.suspect, own + log.n);
+    fl_https_modes_free(m);
+}
+END_TEST
+
 /* Sizes spread evenly over many octaves (log-uniform, 100 B to 1.6 MB):
  * every bin holds a few percent of a wide, flat histogram, and chance
  * clusters of "rare" sizes must not make modes. */
@@ -347,6 +444,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_provider_mode);
     tcase_add_test(tc, test_reset_is_new);
     tcase_add_test(tc, test_flat_histogram);
+    tcase_add_test(tc, test_one_site_deploy_and_a_stray);
+    tcase_add_test(tc, test_release_books_own_clients);
     tcase_add_test(tc, test_one_site_is_no_outage);
     tcase_add_test(tc, test_cold_start);
     tcase_add_test(tc, test_early_incident);
