@@ -94,7 +94,8 @@ typedef struct prov_state {
     /* ... and their failures beyond failures_per_client_bucket in a bucket
      * (bursts; 0 where unknown: a capped list, NODATA) */
     uint64_t fam_burst_excess[FL_FAM_COUNT][MAX_WINDOW + 1];
-    double share; /* of the window's active clients */
+    uint64_t http_repeats[MAX_WINDOW]; /* http_5xx_repeats per bucket */
+    double share;                      /* of the window's active clients */
     follow fw;
     uint32_t deferred;      /* buckets a raise waited for the scope */
     bool conn_over;         /* its connections over their floor (census) */

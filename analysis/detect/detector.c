@@ -463,7 +463,7 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
     while (size < 2 * total)
         size <<= 1;
     addr_ref *set = total ? calloc(size, sizeof *set) : NULL;
-    uint64_t n[FL_FAM_COUNT] = { 0 }, excess[FL_FAM_COUNT] = { 0 };
+    uint64_t n[FL_FAM_COUNT] = { 0 }, excess[FL_FAM_COUNT] = { 0 }, repeats = 0;
     uint32_t burst = d->cfg->failures_per_client_bucket;
     bool exact = set != NULL || !total;
     for (uint32_t len = 1; len <= d->window; len++) {
@@ -495,6 +495,12 @@ static void count_family_clients(const fl_detector *d, prov_state *p, uint64_t b
             p->fam_clients[f][len] = known ? n[f] : p->clients_len[len];
             p->fam_burst_excess[f][len] = known ? excess[f] : 0;
         }
+        /* A connection's 5xx after its first are retries of one failure
+         * (a client reloading on a kept-alive connection): a burst like a
+         * client's, whichever of the two is larger (they overlap). */
+        repeats += p->http_repeats[k];
+        if (repeats > p->fam_burst_excess[FL_FAM_HTTP][len])
+            p->fam_burst_excess[FL_FAM_HTTP][len] = repeats;
     }
     free(set);
 }
@@ -825,6 +831,7 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
         prov_state *p = &d->prov[i];
         for (int f = 0; f < FL_FAM_COUNT; f++)
             p->fails[f][slot] = p->total[f][slot] = 0;
+        p->http_repeats[slot] = 0;
         memset(&p->window_clients[slot], 0, sizeof p->window_clients[slot]);
         p->any_clients[slot] = false;
         p->active[slot] = 0;
@@ -847,6 +854,7 @@ static void ingest(fl_detector *d, uint32_t slot, const fl_bucket_entry *entries
             p->fails[f][slot] = fails[f];
             p->total[f][slot] = total[f];
         }
+        p->http_repeats[slot] = entries[i].counts.v[FL_C_http_5xx_repeats];
         for (uint32_t c = 0; c < entries[i].nclients; c++)
             fl_hll_add_addr(&p->window_clients[slot], &entries[i].clients[c]);
         p->any_clients[slot] = entries[i].nclients > 0;
