@@ -117,11 +117,18 @@ typedef void (*fl_https_observer)(void *ctx, char kind, uint64_t tag, uint16_t p
                                   uint32_t service, uint32_t bytes, uint32_t ttfb_us,
                                   uint64_t ts_us);
 
+/* The connection a response came on: its client and server ends. */
+typedef struct fl_https_conn {
+    fl_addr client, server;
+    uint16_t cport, sport;
+} fl_https_conn;
+
 /* A held response of another connection counted suspect now, when the
- * mode its size belongs to forms: booked for its own client and site, not
- * for the connection whose response completed the mode. */
+ * mode its size belongs to forms: booked for its own connection's client
+ * and its site, not for the connection whose response completed the mode
+ * (which may have ended). */
 typedef void (*fl_https_release_fn)(void *ctx, uint16_t provider, uint32_t service,
-                                    const fl_addr *client, uint64_t ts_us);
+                                    const fl_https_conn *conn, uint64_t ts_us);
 
 /* sni_cap 0 = FL_HTTPS_SNI_CAP. NULL on allocation failure. */
 fl_https_modes *fl_https_modes_new(uint32_t sni_cap);
@@ -135,12 +142,12 @@ void fl_https_modes_set_observer(fl_https_modes *m, fl_https_observer fn, void *
  * into out->suspect (the connection's own and others'). */
 void fl_https_modes_set_release(fl_https_modes *m, fl_https_release_fn fn, void *ctx);
 
-/* The walker's facts for a flow of (provider, service) from client at
- * ts_us; tag | response rank names each response for the observer.
+/* The walker's facts for a flow of (provider, service) on conn (NULL:
+ * not known) at ts_us; tag | response rank names each response for the observer.
  * out->suspect: this connection's responses counted suspect now (held
  * ones of other connections go to the release sink). */
 void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t provider,
-                          uint32_t service, const fl_addr *client, uint64_t ts_us, uint64_t tag,
+                          uint32_t service, const fl_https_conn *conn, uint64_t ts_us, uint64_t tag,
                           fl_https_counts *out);
 
 /* One response (the core of fl_https_modes_facts) that ended at ts_us:

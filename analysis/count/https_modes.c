@@ -37,8 +37,8 @@ typedef struct rare_ent {
     uint64_t ts_us, tag;
     uint64_t rank; /* the provider's response count then */
     uint32_t bytes, service, client;
-    fl_addr caddr;  /* its client (family 0: not known) */
-    uint32_t srank; /* its SNI's response count then */
+    fl_https_conn conn; /* its connection (client family 0: not known) */
+    uint32_t srank;     /* its SNI's response count then */
     uint32_t ttfb_us;
     uint16_t bin;
     uint8_t counted;
@@ -101,10 +101,9 @@ struct fl_https_modes {
     retry_slot retry[FL_HTTPS_RETRY_SLOTS];
     fl_https_observer obs;
     void *obs_ctx;
-    uint32_t cur_client; /* client of the current response; 0 unknown */
-    fl_addr cur_addr;    /* ... its address (family 0: not known) */
-    uint64_t cur_flow;   /* ... its connection's tag, response rank masked */
-    uint32_t others;     /* held responses of other connections sent to the sink */
+    uint32_t cur_client;    /* client of the current response; 0 unknown */
+    fl_https_conn cur_conn; /* ... its connection (client family 0: not known) */
+    uint32_t others;        /* held responses of other connections sent to the sink */
     fl_https_release_fn release_fn;
     void *release_ctx;
     bool self_counted; /* the current response was counted */
@@ -730,6 +729,12 @@ static bool active_mode(const prov *p, uint32_t bytes, uint64_t ts, uint64_t *fr
     return false;
 }
 
+static bool same_conn(const fl_https_conn *a, const fl_https_conn *b)
+{
+    return a->cport == b->cport && a->sport == b->sport && fl_addr_eq(&a->client, &b->client) &&
+           fl_addr_eq(&a->server, &b->server);
+}
+
 /* Count one held rare response as suspect. */
 static uint32_t release_one(fl_https_modes *m, prov *p, rare_ent *r, uint64_t ts, bool formed)
 {
@@ -743,9 +748,8 @@ static uint32_t release_one(fl_https_modes *m, prov *p, rare_ent *r, uint64_t ts
         m->obs(m->obs_ctx, 'S', r->tag, p->id, r->service, r->bytes, 0, ts);
     /* another connection's response (or one of this connection's whose
      * client is unknown): booked for its own client and site */
-    bool own = (r->tag & ~(uint64_t)0xffff) == m->cur_flow && fl_addr_eq(&r->caddr, &m->cur_addr);
-    if (m->release_fn && r->caddr.family && !own) {
-        m->release_fn(m->release_ctx, p->id, r->service, &r->caddr, ts);
+    if (m->release_fn && r->conn.client.family && !same_conn(&r->conn, &m->cur_conn)) {
+        m->release_fn(m->release_ctx, p->id, r->service, &r->conn, ts);
         m->others++;
     }
     return 1;
@@ -893,7 +897,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
                    .service = service,
                    .bin = (uint16_t)bin,
                    .client = m->cur_client,
-                   .caddr = m->cur_addr,
+                   .conn = m->cur_conn,
                    .rank = p->count,
                    .srank = s->count,
                    .ttfb_us = ttfb_us };
@@ -942,22 +946,22 @@ static uint64_t retry_key(const fl_addr *client, uint32_t service)
 }
 
 void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t provider,
-                          uint32_t service, const fl_addr *client, uint64_t ts, uint64_t tag,
+                          uint32_t service, const fl_https_conn *conn, uint64_t ts, uint64_t tag,
                           fl_https_counts *out)
 {
     memset(out, 0, sizeof *out);
     if (!m || !tf)
         return;
+    const fl_addr *client = conn ? &conn->client : NULL;
     uint64_t key = retry_key(client, service);
     retry_slot *slot = &m->retry[key % FL_HTTPS_RETRY_SLOTS];
     if (tf->first_request && slot->key == key && ts <= slot->until)
         out->retries = 1;
     m->cur_client = client ? ((uint32_t)(retry_key(client, 0) >> 1) | 1u) : 0;
-    if (client)
-        m->cur_addr = *client;
+    if (conn)
+        m->cur_conn = *conn;
     else
-        memset(&m->cur_addr, 0, sizeof m->cur_addr);
-    m->cur_flow = tag & ~(uint64_t)0xffff;
+        memset(&m->cur_conn, 0, sizeof m->cur_conn);
     m->others = 0;
     for (uint32_t i = 0; i < tf->response && i < FL_TLSREC_MAX_RESP; i++) {
         const fl_tlsrec_resp *r = &tf->resp[i];
@@ -969,7 +973,7 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     }
     m->self_counted = false;
     m->cur_client = 0;
-    memset(&m->cur_addr, 0, sizeof m->cur_addr);
+    memset(&m->cur_conn, 0, sizeof m->cur_conn);
     out->suspect -= m->others < out->suspect ? m->others : out->suspect;
     m->others = 0;
     out->early_closes = tf->early_close;

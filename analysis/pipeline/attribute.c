@@ -63,6 +63,9 @@ static void default_why(const fl_engine *e, fl_counter c, char *buf, size_t len)
     case FL_C_http_5xx:
         snprintf(buf, len, "status 5xx");
         break;
+    case FL_C_https_suspect:
+        snprintf(buf, len, "response in a new size mode");
+        break;
     default:
         snprintf(buf, len, "%s", fl_counter_name(c));
         break;
@@ -129,6 +132,11 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, co
             fi.client_port = f->cport;
             fi.server_port = f->sport;
             fi.ip_proto = f->proto;
+        } else if (e->why_conn) { /* HTTPS: the TLS record walker's, TCP */
+            fi.server = &e->why_conn->server;
+            fi.client_port = e->why_conn->cport;
+            fi.server_port = e->why_conn->sport;
+            fi.ip_proto = IPPROTO_TCP;
         }
         for (uint32_t i = 0; i < n; i++)
             e->fail_sink(e->fail_ctx, &fi);
@@ -136,6 +144,7 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, co
     e->why[0] = '\0';
     e->why_service = NULL;
     e->why_service_id = 0;
+    e->why_conn = NULL;
     if (!f)
         return;
     f->state |= FL_FS_FAILED;

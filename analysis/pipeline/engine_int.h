@@ -36,9 +36,10 @@ struct fl_engine {
     void *alert_ctx;
     fl_failure_fn fail_sink; /* --events */
     void *fail_ctx;
-    char why[64];            /* reason of the next failure, set where it is known */
-    const char *why_service; /* DNS: the queried name, for the next failure */
-    uint32_t why_service_id; /* DNS timeout: the queried name's id, same use */
+    char why[64];                  /* reason of the next failure, set where it is known */
+    const char *why_service;       /* DNS: the queried name, for the next failure */
+    uint32_t why_service_id;       /* DNS timeout: the queried name's id, same use */
+    const fl_https_conn *why_conn; /* a held HTTPS response: its connection's ends */
 
     uint64_t now_us; /* monotonic packet time (within a segment) */
     uint64_t next_housekeeping;
@@ -93,8 +94,8 @@ void fl_eng_https_gap(fl_engine *e, fl_flow *f);
 void fl_eng_https_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts);
 void fl_eng_https_timer(fl_engine *e, fl_flow *f, uint64_t ts);
 void fl_eng_https_settle(fl_engine *e, fl_flow *f, bool drained);
-void fl_eng_https_released(void *ctx, uint16_t provider, uint32_t service, const fl_addr *client,
-                           uint64_t ts);
+void fl_eng_https_released(void *ctx, uint16_t provider, uint32_t service,
+                           const fl_https_conn *conn, uint64_t ts);
 
 /* flow_end.c */
 fl_flow *fl_eng_flow_begin(fl_engine *e, const fl_packet *pkt, bool *from_client);

@@ -34,8 +34,10 @@ static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uin
     if (!(f->state & FL_FS_ATTRIBUTED))
         fl_eng_attribute(e, f, 0);
     fl_https_counts c;
-    fl_https_modes_facts(e->https, tf, f->provider, f->service, &f->client, ts, response_tag(f),
-                         &c);
+    fl_https_conn conn = {
+        .client = f->client, .server = f->server, .cport = f->cport, .sport = f->sport
+    };
+    fl_https_modes_facts(e->https, tf, f->provider, f->service, &conn, ts, response_tag(f), &c);
     fl_eng_flow_fact(e, f, ts, FL_C_https_responses, c.responses);
     fl_eng_flow_fact(e, f, ts, FL_C_https_suspect, c.suspect);
     fl_eng_flow_fact(e, f, ts, FL_C_tls_early_closes, c.early_closes);
@@ -49,14 +51,15 @@ static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uin
  * connection that completed it, they would look like one client's burst,
  * and the events and the services table would name the wrong ones). Its
  * connection may have ended: no flow. */
-void fl_eng_https_released(void *ctx, uint16_t provider, uint32_t service, const fl_addr *client,
-                           uint64_t ts)
+void fl_eng_https_released(void *ctx, uint16_t provider, uint32_t service,
+                           const fl_https_conn *conn, uint64_t ts)
 {
     fl_engine *e = ctx;
     fl_eng_emit(e, ts, provider, FL_C_https_suspect, 1);
     e->why_service_id = service;
-    snprintf(e->why, sizeof e->why, "https_suspect (held until its size's mode formed)");
-    fl_eng_failure(e, NULL, ts, provider, client, FL_C_https_suspect, 1);
+    e->why_conn = conn;
+    snprintf(e->why, sizeof e->why, "response in a new size mode (held until it formed)");
+    fl_eng_failure(e, NULL, ts, provider, &conn->client, FL_C_https_suspect, 1);
 }
 
 void fl_eng_https_feed(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,

@@ -3,12 +3,14 @@
 # counted failure and one per alert event. Per failure signal the lines
 # equal the JSON document's counters, on the demo capture and on real ones
 # (pcaps/real: ethereum.pcap resets and SYN timeouts, bad-dns-traffic.pcap
-# SERVFAIL and DNS timeouts, 1kxun.pcap HTTP 5xx). Every line carries time,
+# SERVFAIL and DNS timeouts, 1kxun.pcap HTTP 5xx, pcaps/https/incident.pcap
+# suspect HTTPS responses). Every line carries time,
 # signal, provider, client, server, ports, protocol and a reason; failures
 # counted while an alert was open name its id; `--events -` writes to stdout.
 source "$(dirname "$0")/lib.sh"
 
-FAILS=(tcp_refused tcp_syn_timeouts tcp_resets tls_failures dns_servfail dns_refused dns_timeouts http_5xx)
+FAILS=(tcp_refused tcp_syn_timeouts tcp_resets tls_failures dns_servfail dns_refused dns_timeouts http_5xx
+       https_suspect tls_early_closes tls_stalls)
 
 check_file() { # PCAP NAME
     local pcap=$1 name=$2
@@ -44,6 +46,20 @@ check_file "$FL_SRC/pcaps/demo/cloudflare-outage.pcap" demo
 for f in ethereum bad-dns-traffic 1kxun; do
     check_file "$FL_REAL/$f.pcap" "$f"
 done
+check_file "$FL_SRC/pcaps/https/incident.pcap" https
+
+# HTTPS (the bed's capture: nginx answering a template for a share of
+# requests): a response held until its size's mode formed is booked for its
+# own connection, not the one that completed the mode: its client, server
+# and ports, and more than one client among them.
+held=$(jq -c 'select(.signal == "https_suspect" and (.reason | endswith("(held until it formed)")))'        "$E2E_TMP/https.jsonl")
+[ -n "$held" ] || fail "https: no suspect response counted when its mode formed"
+bad=$(jq -c 'select(.server_port != 443 or .client_port == 0 or (.server | length) == 0 or .protocol != "tcp")'       <<<"$held" | head -2)
+[ -z "$bad" ] || fail "https: a held response without its connection: $bad"
+clients=$(jq -r '.client' <<<"$held" | sort -u | wc -l)
+ports=$(jq -r '"\(.client) \(.client_port)"' <<<"$held" | sort -u | wc -l)
+[ "$ports" -gt 1 ] || fail "https: held responses all booked on one connection"
+pass "https: $(wc -l <<<"$held") held responses booked on $ports connections of $clients clients"
 
 # The demo's reasons: the words an analyst greps for.
 for r in 'server RST before SYN-ACK' 'fatal alert 40' 'SERVFAIL' 'status 52' 'server RST during the handshake' 'no response within 5 s'; do

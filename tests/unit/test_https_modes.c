@@ -262,7 +262,8 @@ END_TEST
 START_TEST(test_retries)
 {
     fl_https_modes *m = fl_https_modes_new(0);
-    fl_addr a = { 4, { 10, 0, 0, 1 } }, b = { 4, { 10, 0, 0, 2 } };
+    fl_https_conn a = { .client = { 4, { 10, 0, 0, 1 } } },
+                  b = { .client = { 4, { 10, 0, 0, 2 } } };
     fl_tlsrec_facts early;
     memset(&early, 0, sizeof early);
     early.early_close = 1;
@@ -337,11 +338,14 @@ typedef struct released_log {
     uint32_t service_seen[8];
 } released_log;
 
-static void on_release(void *ctx, uint16_t provider, uint32_t service, const fl_addr *client,
+static void on_release(void *ctx, uint16_t provider, uint32_t service, const fl_https_conn *conn,
                        uint64_t ts_us)
 {
     (void)ts_us;
     released_log *l = ctx;
+    const fl_addr *client = &conn->client;
+    ck_assert_uint_eq(conn->sport, 443);
+    ck_assert_uint_eq(conn->server.b[0], 104);
     ck_assert_uint_eq(provider, 7);
     ck_assert_uint_eq(client->family, 4);
     ck_assert_uint_lt(client->b[3], 8);
@@ -369,11 +373,14 @@ START_TEST(test_release_books_own_clients)
             tf.resp[0].ttfb_us = 1000;
             /* site i+1 is used by client 10.0.0.(i+1), one connection per
              * second (the tag's client port) */
-            fl_addr client = { 4, { 10, 0, 0, (uint8_t)(i + 1) } };
+            fl_https_conn conn = { .client = { 4, { 10, 0, 0, (uint8_t)(i + 1) } },
+                                   .server = { 4, { 104, 16, 0, 1 } },
+                                   .cport = (uint16_t)(40000 + t),
+                                   .sport = 443 };
             uint64_t ts = (uint64_t)t * S_US + i * 1000u;
             uint64_t tag = ((uint64_t)(i + 1) << 32) | ((uint64_t)(t + 1) << 16);
             fl_https_counts c;
-            fl_https_modes_facts(m, &tf, 7, i + 1, &client, ts, tag, &c);
+            fl_https_modes_facts(m, &tf, 7, i + 1, &conn, ts, tag, &c);
             ck_assert_uint_le(c.suspect, 1); /* never another's response */
             own += c.suspect;
         }
