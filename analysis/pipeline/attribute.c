@@ -288,6 +288,17 @@ void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt)
         apply_classification(e, f, &fast);
         return;
     }
+    /* A UDP flow on port 53 is DNS by its port (flow_end.c), and each
+     * message our parser reads names the flow's provider and service
+     * (dns_flow.c): nDPI's matching of the query name against its host
+     * list and its DGA check would be thrown away. A first message we
+     * cannot read still goes to nDPI, whose guess names the flow then. */
+    if (!f->ndpi && f->app == FL_APP_DNS && pkt->l4_proto == IPPROTO_UDP &&
+        fl_dns_parse(pkt->payload, pkt->payload_len, &e->dns_msg) == FL_DNS_OK) {
+        memset(&fast, 0, sizeof fast);
+        apply_classification(e, f, &fast);
+        return;
+    }
     if (!f->ndpi) {
         f->ndpi = fl_classifier_flow_new(e->cls);
         if (!f->ndpi) {
