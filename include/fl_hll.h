@@ -20,6 +20,7 @@ void fl_hll_add_hash(fl_hll *h, uint64_t hash);
 void fl_hll_add_addr(fl_hll *h, const fl_addr *a);
 void fl_hll_merge(fl_hll *dst, const fl_hll *src);
 uint64_t fl_hll_count(const fl_hll *h);
+uint64_t fl_addr_hash(const fl_addr *a);
 
 /* A union of sketches built one at a time, with its estimate's inputs
  * kept up to date: adding a sketch costs a pass over its 128 words and
@@ -38,6 +39,5 @@ typedef struct fl_hll_union {
 void fl_hll_union_reset(fl_hll_union *u);
 void fl_hll_union_add(fl_hll_union *u, const fl_hll *src);
 uint64_t fl_hll_union_count(const fl_hll_union *u);
-uint64_t fl_addr_hash(const fl_addr *a);
 
 #endif

@@ -246,25 +246,16 @@ void fl_classifier_flow_free(fl_classifier *c, fl_ndpi_flow *f)
     c->free_stack[c->nfree++] = i;
 }
 
-/* nDPI's "TLS.YouTube" is master TLS, app YouTube; plain "TLS" comes as
- * master 0, app TLS. We keep app as nDPI says and put the base protocol in
- * master either way, so "is it TLS" is one test of master_proto. The host
- * is copied (lower case, printable ASCII only: an SNI is attacker bytes)
- * because the flow state is freed right after. */
-static void fill_out(const ndpi_protocol *p, const struct ndpi_flow_struct *flow,
-                     fl_classification *out)
+/* A host name into out->host: lower case; bytes outside printable ASCII
+ * become "\xNN": host names on the wire are ASCII (RFC 6066 3, RFC 5890),
+ * and the analyst must see what the client sent (a UTF-8 name, a broken
+ * one), not a row of '?'. Cut at a whole character. An SNI is attacker
+ * bytes. */
+static void copy_host(const char *src, size_t src_max, fl_classification *out)
 {
-    out->app_proto = p->app_protocol;
-    out->master_proto = p->master_protocol ? p->master_protocol : p->app_protocol;
-    size_t n = 0;
-    const size_t src_max = sizeof flow->host_server_name;
-    size_t o = 0;
-    /* Bytes outside printable ASCII become "\xNN": host names on the wire
-     * are ASCII (RFC 6066 3, RFC 5890), and the analyst must see what the
-     * client sent (a UTF-8 name, a broken one), not a row of '?'. Cut at a
-     * whole character. */
-    while (n < src_max && flow->host_server_name[n]) {
-        unsigned char ch = (unsigned char)flow->host_server_name[n++];
+    size_t n = 0, o = 0;
+    while (n < src_max && src[n]) {
+        unsigned char ch = (unsigned char)src[n++];
         if (ch >= 'A' && ch <= 'Z')
             ch = (unsigned char)(ch - 'A' + 'a');
         if (ch >= 0x21 && ch <= 0x7e) {
@@ -279,6 +270,18 @@ static void fill_out(const ndpi_protocol *p, const struct ndpi_flow_struct *flow
         }
     }
     out->host[o] = '\0';
+}
+
+/* nDPI's "TLS.YouTube" is master TLS, app YouTube; plain "TLS" comes as
+ * master 0, app TLS. We keep app as nDPI says and put the base protocol in
+ * master either way, so "is it TLS" is one test of master_proto. The host
+ * is copied because the flow state is freed right after. */
+static void fill_out(const ndpi_protocol *p, const struct ndpi_flow_struct *flow,
+                     fl_classification *out)
+{
+    out->app_proto = p->app_protocol;
+    out->master_proto = p->master_protocol ? p->master_protocol : p->app_protocol;
+    copy_host(flow->host_server_name, sizeof flow->host_server_name, out);
 }
 
 bool fl_classifier_packet(fl_classifier *c, fl_ndpi_flow *f, const fl_packet *pkt,
@@ -359,8 +362,7 @@ bool fl_classifier_tls_hello(fl_classifier *c, const char *sni, fl_classificatio
         if (sni[i] <= 0x20 || sni[i] >= 0x7f || sni[i] == '?')
             return false; /* nDPI's own reading keeps odd bytes visible */
     memset(out, 0, sizeof *out);
-    for (size_t i = 0; i <= n; i++)
-        out->host[i] = (sni[i] >= 'A' && sni[i] <= 'Z') ? (char)(sni[i] - 'A' + 'a') : sni[i];
+    copy_host(sni, n, out);
     uint16_t app = fl_classifier_match_host(c, out->host);
     /* Only a name nDPI's automaton knows decides here; an unknown one
      * goes to nDPI, which reads on into the server's certificate (and

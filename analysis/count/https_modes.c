@@ -101,7 +101,6 @@ struct fl_https_modes {
     retry_slot retry[FL_HTTPS_RETRY_SLOTS];
     fl_https_observer obs;
     void *obs_ctx;
-    uint32_t cur_client;    /* client of the current response; 0 unknown */
     fl_https_conn cur_conn; /* ... its connection (client family 0: not known) */
     uint32_t others;        /* held responses of other connections sent to the sink */
     fl_https_release_fn release_fn;
@@ -849,6 +848,26 @@ static void learn_now(prov *p, sni *s, const rare_ent *e)
                           : p->ttfb_base_us + ((float)e->ttfb_us - p->ttfb_base_us) / 32.0f;
 }
 
+/* A client (and site) as a hash: the retry table's key, and with service 0
+ * the client's id in a cluster. */
+static uint64_t retry_key(const fl_addr *client, uint32_t service)
+{
+    uint64_t h = fl_mix64(service ^ ((uint64_t)(client ? client->family : 0) << 40));
+    for (int i = 0; client && i < 16; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, client->b + i, 8);
+        h = fl_mix64(h ^ w);
+    }
+    return h | 1u; /* 0 marks an empty slot */
+}
+
+/* The current response's client, for counting distinct clients in a
+ * cluster; 0 when not known. */
+static uint32_t client_id(const fl_https_conn *conn)
+{
+    return conn->client.family ? (uint32_t)(retry_key(&conn->client, 0) >> 1) | 1u : 0;
+}
+
 uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t service,
                                  uint32_t bytes, uint32_t ttfb_us, uint64_t ts, uint64_t first_us,
                                  uint64_t tag)
@@ -896,7 +915,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
                    .bytes = bytes,
                    .service = service,
                    .bin = (uint16_t)bin,
-                   .client = m->cur_client,
+                   .client = client_id(&m->cur_conn),
                    .conn = m->cur_conn,
                    .rank = p->count,
                    .srank = s->count,
@@ -932,18 +951,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     return n;
 }
 
-/* ---------------------------------------------------------------- retries */
-
-static uint64_t retry_key(const fl_addr *client, uint32_t service)
-{
-    uint64_t h = fl_mix64(service ^ ((uint64_t)(client ? client->family : 0) << 40));
-    for (int i = 0; client && i < 16; i += 8) {
-        uint64_t w = 0;
-        memcpy(&w, client->b + i, 8);
-        h = fl_mix64(h ^ w);
-    }
-    return h | 1u; /* 0 marks an empty slot */
-}
+/* ------------------------------------------------------ facts and retries */
 
 void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t provider,
                           uint32_t service, const fl_https_conn *conn, uint64_t ts, uint64_t tag,
@@ -957,7 +965,6 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     retry_slot *slot = &m->retry[key % FL_HTTPS_RETRY_SLOTS];
     if (tf->first_request && slot->key == key && ts <= slot->until)
         out->retries = 1;
-    m->cur_client = client ? ((uint32_t)(retry_key(client, 0) >> 1) | 1u) : 0;
     if (conn)
         m->cur_conn = *conn;
     else
@@ -972,7 +979,6 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
         out->flagged = out->flagged || m->self_counted;
     }
     m->self_counted = false;
-    m->cur_client = 0;
     memset(&m->cur_conn, 0, sizeof m->cur_conn);
     out->suspect -= m->others < out->suspect ? m->others : out->suspect;
     m->others = 0;

@@ -292,9 +292,12 @@ void fl_eng_classify(fl_engine *e, fl_flow *f, const fl_packet *pkt)
      * message our parser reads names the flow's provider and service
      * (dns_flow.c): nDPI's matching of the query name against its host
      * list and its DGA check would be thrown away. A first message we
-     * cannot read still goes to nDPI, whose guess names the flow then. */
+     * cannot read still goes to nDPI, whose guess names the flow then.
+     * The message read is counted by fl_eng_dns_message, which engine.c
+     * calls next for this packet, without reading it again. */
     if (!f->ndpi && f->app == FL_APP_DNS && pkt->l4_proto == IPPROTO_UDP &&
         fl_dns_parse(pkt->payload, pkt->payload_len, &e->dns_msg) == FL_DNS_OK) {
+        e->dns_msg_of = pkt->payload;
         memset(&fast, 0, sizeof fast);
         apply_classification(e, f, &fast);
         return;

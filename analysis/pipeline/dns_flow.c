@@ -94,7 +94,9 @@ static void count_response(fl_engine *e, fl_flow *f, const fl_dns_msg *m, uint16
 void fl_eng_dns_message(fl_engine *e, fl_flow *f, const uint8_t *data, uint32_t len, uint64_t ts)
 {
     fl_dns_msg *m = &e->dns_msg;
-    if (fl_dns_parse(data, len, m) != FL_DNS_OK)
+    bool parsed = e->dns_msg_of == data; /* by fl_eng_classify, this packet */
+    e->dns_msg_of = NULL;
+    if (!parsed && fl_dns_parse(data, len, m) != FL_DNS_OK)
         return;
     uint16_t prov = fl_providers_for_dns(e->prov, m, ts);
     if (!(f->state & FL_FS_ATTRIBUTED)) {

@@ -56,6 +56,9 @@ struct fl_engine {
     bool closing; /* freeing: flows end without counting */
     fl_engine_stats st;
     fl_dns_msg dns_msg; /* scratch: one message at a time */
+    /* the payload dns_msg holds already (read to classify the flow, for
+     * dns_flow.c to count next): parsed once */
+    const uint8_t *dns_msg_of;
 };
 
 /* attribute.c */
