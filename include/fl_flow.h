@@ -18,6 +18,7 @@
 #include "fl_http.h"
 #include "fl_packet.h"
 #include "fl_quic.h"
+#include "fl_quic_app.h"
 #include "fl_tls.h"
 #include "fl_tls_records.h"
 
@@ -106,7 +107,10 @@ typedef struct fl_flow {
         };
         fl_http_conn http;
         fl_dns_tcp dns_tcp;
-        fl_quic_conn quic;
+        struct {
+            fl_quic_conn quic;
+            fl_quic_app quic_app; /* requests and responses (fl_quic_app.h) */
+        };
     } u;
 } fl_flow;
 

@@ -96,6 +96,8 @@ void fl_eng_https_feed(fl_engine *e, fl_flow *f, bool from_client, const uint8_t
 void fl_eng_https_gap(fl_engine *e, fl_flow *f);
 void fl_eng_https_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts);
 void fl_eng_https_timer(fl_engine *e, fl_flow *f, uint64_t ts);
+void fl_eng_https_quic(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,
+                       uint32_t len, uint64_t ts);
 void fl_eng_https_settle(fl_engine *e, fl_flow *f, bool drained);
 void fl_eng_https_released(void *ctx, uint16_t provider, uint32_t service,
                            const fl_https_conn *conn, uint64_t ts);

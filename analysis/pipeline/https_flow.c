@@ -1,5 +1,6 @@
 /* https_flow.c - TLS flows after the handshake: the record walker's facts
- * (fl_tls_records.h) to the HTTPS signals (fl_https_modes.h) and counters.
+ * (fl_tls_records.h), and HTTP/3's over QUIC (fl_quic_app.h), to the HTTPS
+ * signals (fl_https_modes.h) and counters.
  *
  * Every fact is counted in the bucket of the packet that shows it, or, for
  * a response that ends by the server's silence and for a stall, when the
@@ -19,9 +20,18 @@ static uint64_t response_tag(const fl_flow *f)
     return ((uint64_t)last << 32) | ((uint64_t)f->cport << 16);
 }
 
+/* A response under way, or a request not answered yet: TLS over TCP or
+ * HTTP/3 over QUIC. */
+static bool pending(const fl_flow *f)
+{
+    if (f->app == FL_APP_TLS)
+        return fl_tlsrec_pending(&f->u.tlsw);
+    return f->app == FL_APP_QUIC && fl_quic_app_pending(&f->u.quic_app);
+}
+
 static void arm(fl_engine *e, fl_flow *f)
 {
-    if (!(f->state & FL_FS_HTTPS_TIMER) && fl_tlsrec_pending(&f->u.tlsw))
+    if (!(f->state & FL_FS_HTTPS_TIMER) && pending(f))
         fl_eng_timer_push(e, &e->timers_https, f, FL_TIMER_HTTPS, e->now_us + FL_TLSREC_QUIET_US);
 }
 
@@ -95,10 +105,13 @@ void fl_eng_https_close(fl_engine *e, fl_flow *f, bool by_server, uint64_t ts)
 void fl_eng_https_timer(fl_engine *e, fl_flow *f, uint64_t ts)
 {
     f->state &= ~FL_FS_HTTPS_TIMER;
-    if (f->app != FL_APP_TLS)
-        return;
     fl_tlsrec_facts tf;
-    fl_tlsrec_tick(&f->u.tlsw, ts, &tf);
+    if (f->app == FL_APP_TLS)
+        fl_tlsrec_tick(&f->u.tlsw, ts, &tf);
+    else if (f->app == FL_APP_QUIC)
+        fl_quic_app_tick(&f->u.quic_app, ts, &tf);
+    else
+        return;
     https_facts(e, f, &tf, ts);
     arm(e, f);
 }
@@ -108,9 +121,21 @@ void fl_eng_https_settle(fl_engine *e, fl_flow *f, bool drained)
     /* At the end of input a response under way ends by the silence that
      * follows (counted when that silence would have ended it). An idle or
      * evicted flow's timer has run already. */
-    if (!drained || f->app != FL_APP_TLS || !fl_tlsrec_pending(&f->u.tlsw))
+    if (!drained || !pending(f))
         return;
-    uint64_t quiet = f->u.tlsw.server_us + FL_TLSREC_QUIET_US;
+    uint64_t server_us = f->app == FL_APP_TLS ? f->u.tlsw.server_us : f->u.quic_app.server_us;
+    uint64_t quiet = server_us + FL_TLSREC_QUIET_US;
     fl_eng_https_timer(e, f, quiet > e->now_us ? quiet : e->now_us);
     f->state &= ~FL_FS_HTTPS_TIMER;
+}
+
+/* A QUIC datagram: HTTP/3 requests and responses by size and direction
+ * (fl_quic_app.h), the same signals as HTTPS over TCP. */
+void fl_eng_https_quic(fl_engine *e, fl_flow *f, bool from_client, const uint8_t *data,
+                       uint32_t len, uint64_t ts)
+{
+    fl_tlsrec_facts tf;
+    fl_quic_app_feed(&f->u.quic_app, from_client, data, len, ts, &tf);
+    https_facts(e, f, &tf, ts);
+    arm(e, f);
 }

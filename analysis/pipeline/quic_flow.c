@@ -334,6 +334,7 @@ bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool fro
             return false;
         f->app = FL_APP_QUIC;
         memset(&f->u.quic, 0, sizeof f->u.quic);
+        fl_quic_app_init(&f->u.quic_app);
         f->state |= FL_FS_CLASSIFIED; /* nDPI would read less of it */
         if (!f->service)
             f->service = fl_aggregate_service_id(e->agg, "QUIC");
@@ -352,6 +353,7 @@ bool fl_eng_quic_packet(fl_engine *e, fl_flow *f, const fl_packet *pkt, bool fro
     /* Attribution waits while the ClientHello (and its SNI) is incomplete. */
     if (!(f->state & FL_FS_ATTRIBUTED) && (!(q->flags & FL_QF_CH) || (q->flags & QE_HS)))
         fl_eng_attribute(e, f, 0);
+    fl_eng_https_quic(e, f, from_client, pkt->payload, pkt->payload_len, pkt->ts_us);
     return true;
 }
 

@@ -11,10 +11,14 @@
  * decrypt: their keys come from their DCID). A sealed one is taken as the
  * plaintext frames of an Initial and protected with the flow's keys first
  * (fl_quic_seal_initial), so the fuzzer reaches the frame parser behind the
- * AEAD, which random bytes never open. */
+ * AEAD, which random bytes never open. Every datagram as captured also goes
+ * to the HTTP/3 request/response walker (quic_app.c), 20 ms apart, with a
+ * tick of its silence timer after each, 1 s later when mode bit 3 is set
+ * (a response ends after 1 s of server silence). */
 #include <string.h>
 
 #include "fl_quic.h"
+#include "fl_quic_app.h"
 #include "fuzz.h"
 
 static const uint32_t versions[4] = { FL_QUIC_V1, FL_QUIC_V2, 0xff00001du, 0xff000017u };
@@ -29,6 +33,15 @@ static void check(const fl_quic_conn *q, const fl_quic_facts *f)
         q->ch_have > FL_QUIC_CH_CAP ||
         strnlen(f->hello.sni, sizeof f->hello.sni) == sizeof f->hello.sni ||
         strnlen(f->hello.alpn, sizeof f->hello.alpn) == sizeof f->hello.alpn)
+        __builtin_trap();
+}
+
+static void check_app(const fl_quic_app *a, const fl_tlsrec_facts *f)
+{
+    if (f->response > FL_TLSREC_MAX_RESP || a->phase > FL_TLSREC_RESPONSE || f->stall ||
+        f->early_close || (f->first_request && !f->request) ||
+        a->cid_len[0] > FL_QUIC_CID_MAX + FL_QUIC_APP_CID_GUESS ||
+        a->cid_len[1] > FL_QUIC_CID_MAX + FL_QUIC_APP_CID_GUESS)
         __builtin_trap();
 }
 
@@ -70,6 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     fl_quic_conn q;
     memset(&q, 0, sizeof q);
+    fl_quic_app app;
+    fl_quic_app_init(&app);
+    fl_tlsrec_facts af;
+    uint64_t now = 1700000000ull * 1000000ull;
     uint32_t pn = 0;
     while (size >= 2) {
         uint16_t h = (uint16_t)(data[0] << 8 | data[1]);
@@ -90,6 +107,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else
             fl_quic_feed(pool, &q, !server, data, (uint32_t)n, &f);
         check(&q, &f);
+        if (!(h & 0x4000)) {
+            now += 20000;
+            fl_quic_app_feed(&app, !server, data, (uint32_t)n, now, &af);
+            check_app(&app, &af);
+            bool pending = fl_quic_app_pending(&app);
+            fl_quic_app_tick(&app, now + (mode & 8 ? 1000000 : 0), &af);
+            check_app(&app, &af);
+            if (!pending && af.response)
+                __builtin_trap(); /* nothing pending, nothing to report */
+        }
         (void)fl_quic_done(&q);
         data += n;
         size -= n;

@@ -20,11 +20,23 @@
  *   quic-oneway     healthy connections captured on the client's direction
  *                   only (an asymmetric span port): the clients go on with
  *                   Handshake and 1-RTT packets, so nothing is unanswered
+ *   quic-h3         as quic-ok, but each connection goes to one of six sites
+ *                   of its provider and carries 1-3 HTTP/3 requests, one at
+ *                   a time, answered in datagrams of 1200 bytes filled but
+ *                   the last: each site's sizes lognormal around its own
+ *                   median (no size mode across sites); no alert expected
+ *   quic-5xx        as quic-h3, and from --onset to --end --share (0.6) of
+ *                   Cloudflare's responses are its 5xx page, about 6.4 kB
+ *                   for every site (the hostname and a ray ID vary it by a
+ *                   few bytes), answered at once; half of the clients who
+ *                   get one reload on a new connection 1-3 s later. Nothing
+ *                   fails in handshakes: the outage is inside QUIC, as on
+ *                   2025-11-18 (one alert expected: Cloudflare https)
  *
  * Truth (TSV): "count PROVIDER COUNTER VALUE" rows for quic_handshakes,
  * quic_closes, quic_unanswered, quic_failures, quic_fallbacks and
- * tls_handshakes, and "incident PROVIDER FAMILY ONSET_S" when an alert is
- * expected. Same seed, same bytes: time is the seed's, not the clock's.
+ * tls_handshakes (and https_responses for quic-h3 and quic-5xx), and
+ * "incident PROVIDER FAMILY ONSET_S" when an alert is expected. Same seed, same bytes: time is the seed's, not the clock's.
  */
 #include <errno.h>
 #include <math.h>
@@ -250,9 +262,22 @@ static const char *const pname[NPROV] = { "Cloudflare", "Google" };
 static const char *const psni[NPROV] = { "www.cloudflare.com", "www.google.com" };
 static const uint32_t paddr[NPROV] = { 0x681084e5 /* 104.16.132.229 */,
                                        0x8efab944 /* 142.250.185.68 */ };
-enum { T_HS, T_CLOSES, T_UNANSWERED, T_FAILURES, T_FALLBACKS, T_TLS, NT };
+enum { T_HS, T_CLOSES, T_UNANSWERED, T_FAILURES, T_FALLBACKS, T_TLS, T_RESP, NT };
 static const char *const tname[NT] = { "quic_handshakes", "quic_closes",    "quic_unanswered",
-                                       "quic_failures",   "quic_fallbacks", "tls_handshakes" };
+                                       "quic_failures",   "quic_fallbacks", "tls_handshakes",
+                                       "https_responses" };
+/* quic-h3 and quic-5xx: six sites per provider (the breadth an error
+ * template shows across) */
+#define NSITES 6
+static const char *const sites[NPROV][NSITES] = {
+    { "www.shopfront.example", "api.payrails.example", "news.dailyglobe.example",
+      "cdn.pixelcraft.example", "app.tallyhub.example", "blog.wanderly.example" },
+    { "maps.geoplot.example", "docs.paperwell.example", "video.streamly.example",
+      "store.appmart.example", "fonts.typeset.example", "ads.metricly.example" }
+};
+static bool h3;                        /* quic-h3, quic-5xx */
+static double inc_onset, inc_end = -1; /* quic-5xx: Cloudflare's error pages */
+static double inc_share = 0.6;
 static uint64_t truth[NPROV][NT];
 
 static uint16_t port_next[256];
@@ -266,7 +291,7 @@ static uint16_t next_port(uint32_t c)
 
 /* ---- one TCP+TLS connection: the browser's fallback ---- */
 
-static void tcp_tls(uint64_t t, uint32_t cli, int p, uint64_t rtt)
+static void tcp_tls(uint64_t t, uint32_t cli, int p, const char *sni, uint64_t rtt)
 {
     uint32_t s = paddr[p];
     uint16_t sp = next_port(cli);
@@ -277,7 +302,7 @@ static void tcp_tls(uint64_t t, uint32_t cli, int p, uint64_t rtt)
     cs++, ss++;
     emit(t, cli, s, 6, sp, 443, cs, ss, 0x10, NULL, 0);
     uint8_t rec[600];
-    size_t n = client_hello(rec + 5, psni[p], "h2");
+    size_t n = client_hello(rec + 5, sni, "h2");
     rec[0] = 22;
     put16(rec + 1, 0x0301);
     put16(rec + 3, (unsigned)n);
@@ -355,8 +380,84 @@ static void quic_other(uint64_t t, uint32_t src, uint32_t dst, uint16_t sp, uint
     emit(t, src, dst, 17, sp, dp, 0, 0, 0, b, m + n);
 }
 
-static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
+/* A 1-RTT packet (RFC 9000 17.3) carrying `plain` bytes of plaintext:
+ * header byte, the 8-byte destination ID, a 2-byte packet number, the
+ * plaintext and the 16-byte tag, all random (nobody decrypts them). */
+static void quic_short(uint64_t t, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp,
+                       const uint8_t *dcid, size_t plain)
 {
+    uint8_t b[1300];
+    if (plain > sizeof b - 27)
+        die("a 1-RTT packet too large");
+    b[0] = (uint8_t)(0x40 | below(64));
+    memcpy(b + 1, dcid, 8);
+    rfill(b + 9, 2 + plain + 16);
+    emit(t, src, dst, 17, sp, dp, 0, 0, 0, b, 27 + plain);
+}
+
+/* Plaintext of a full datagram of quic_short: 1200 bytes (Cloudflare's
+ * here), 1252 (Google's: larger than its padded 1200-byte Initial). */
+static size_t full_plain(int p)
+{
+    return (p == P_GOOGLE ? 1252 : 1200) - 27;
+}
+
+/* A response of `bytes` plaintext from t: full datagrams, the last short
+ * (a remainder of control size is made larger: a response is content). */
+static uint64_t h3_response(uint64_t t, int p, uint32_t cli, uint16_t sp, const uint8_t *cdcid,
+                            size_t bytes)
+{
+    size_t full = full_plain(p);
+    if (bytes % full <= 64)
+        bytes += 65;
+    for (; bytes > full; bytes -= full, t += 100)
+        quic_short(t, paddr[p], cli, 443, sp, cdcid, full);
+    quic_short(t, paddr[p], cli, 443, sp, cdcid, bytes);
+    return t;
+}
+
+/* A site's usual response: lognormal around its own median (1.5-40 kB). */
+static size_t site_size(int p, int site)
+{
+    double median = 1500.0 * pow(1.9, (double)((p * NSITES + site) * 7 % 6));
+    double u1 = ((double)below(1u << 30) + 1) / (double)(1u << 30),
+           u2 = (double)below(1u << 30) / (double)(1u << 30);
+    double z = sqrt(-2 * log(u1)) * cos(2 * 3.14159265358979 * u2);
+    double v = median * exp(0.9 * z);
+    return v < 200 ? 200 : v > 200000 ? 200000 : (size_t)v;
+}
+
+static void quic_session(uint64_t t, uint32_t cli, int p, int outcome, int site);
+
+/* HTTP/3 after the handshake: 1-3 requests, one at a time. During the
+ * incident a Cloudflare response may be the 5xx page; half of the clients
+ * who get one reload on a new connection. */
+static void h3_exchanges(uint64_t t, uint32_t cli, int p, int site, uint16_t sp,
+                         const uint8_t *cdcid, const uint8_t *sdcid, uint64_t rtt)
+{
+    uint32_t s = paddr[p];
+    int n = 1 + (int)below(3);
+    for (int i = 0; i < n; i++) {
+        quic_short(t, cli, s, sp, 443, sdcid, 60 + below(340)); /* the request */
+        double ts = (double)t / US;
+        bool error = p == P_CLOUDFLARE && ts >= inc_onset && ts < inc_end &&
+                     below(1000) < (uint32_t)(inc_share * 1000);
+        size_t bytes = error ? 6400 + strlen(sites[p][site]) + below(8) : site_size(p, site);
+        uint64_t first = t + rtt / 2 + (error ? 500 : 2000 + below(40000));
+        uint64_t last = h3_response(first, p, cli, sp, cdcid, bytes);
+        quic_short(last + rtt / 2, cli, s, sp, 443, sdcid, 8); /* the client's ACK */
+        truth[p][T_RESP]++;
+        t = last + rtt + 50000 + below(450000);
+        if (error && below(2) == 0) {
+            quic_session(last + US + below(2 * US), cli, p, O_OK, site);
+            return; /* the user reloads: this connection is left idle */
+        }
+    }
+}
+
+static void quic_session(uint64_t t, uint32_t cli, int p, int outcome, int site)
+{
+    const char *sni = h3 ? sites[p][site] : psni[p];
     uint32_t s = paddr[p];
     uint16_t sp = next_port(cli);
     uint64_t rtt = 10000 + below(30000);
@@ -368,7 +469,7 @@ static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
     if (!fl_quic_initial_keys(FL_QUIC_V1, dcid, 8, &ck, &sk))
         die("no Initial keys");
     uint8_t fr[700], ch[600];
-    size_t chl = client_hello(ch, psni[p], "h3");
+    size_t chl = client_hello(ch, sni, "h3");
     fr[0] = 0x06; /* CRYPTO, offset 0, 2-byte length */
     fr[1] = 0;
     put16(fr + 2, (unsigned)(0x4000 | chl));
@@ -380,7 +481,7 @@ static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
          * races TCP meanwhile (Chrome after about 300 ms). */
         quic_initial(t + 300000, cli, s, sp, 443, &ck, dcid, scid, 1, fr, chl + 4, true);
         quic_initial(t + 900000, cli, s, sp, 443, &ck, dcid, scid, 2, fr, chl + 4, true);
-        tcp_tls(t + 350000, cli, p, rtt);
+        tcp_tls(t + 350000, cli, p, sni, rtt);
         truth[p][T_UNANSWERED]++;
         truth[p][T_FAILURES]++;
         truth[p][T_FALLBACKS]++;
@@ -399,7 +500,7 @@ static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
         memcpy(sf + n, cc, sizeof cc);
         n += sizeof cc;
         quic_initial(t + rtt / 2, s, cli, 443, sp, &sk, scid, srv, 0, sf, n, false);
-        tcp_tls(t + rtt + 50000, cli, p, rtt);
+        tcp_tls(t + rtt + 50000, cli, p, sni, rtt);
         truth[p][T_CLOSES]++;
         truth[p][T_FAILURES]++;
         truth[p][T_FALLBACKS]++;
@@ -412,9 +513,14 @@ static void quic_session(uint64_t t, uint32_t cli, int p, int outcome)
     sf[n++] = (uint8_t)shl;
     memcpy(sf + n, sh, shl);
     n += shl;
-    quic_initial(t + rtt / 2, s, cli, 443, sp, &sk, scid, srv, 0, sf, n, false);
+    /* RFC 9000 14.1: a server pads datagrams with ack-eliciting Initials */
+    quic_initial(t + rtt / 2, s, cli, 443, sp, &sk, scid, srv, 0, sf, n, true);
     quic_other(t + rtt / 2 + 5, s, cli, 443, sp, scid, false, 900);
     quic_other(t + rtt, cli, s, sp, 443, srv, false, 60);
+    if (h3) {
+        h3_exchanges(t + rtt + 10, cli, p, site, sp, scid, srv, rtt);
+        return;
+    }
     for (int i = 0; i < 3; i++) {
         quic_other(t + rtt * (2 + i), cli, s, sp, 443, srv, true, 40 + below(200));
         quic_other(t + rtt * (2 + i) + rtt / 2, s, cli, 443, sp, scid, true, 200 + below(1000));
@@ -456,6 +562,8 @@ int main(int argc, char **argv)
             onset = num_arg(v);
         else if (!strcmp(a, "--end"))
             end = num_arg(v);
+        else if (!strcmp(a, "--share"))
+            inc_share = num_arg(v);
         else if (!strcmp(a, "--clients")) {
             double n = num_arg(v);
             /* out-of-range counts are refused by the range check below */
@@ -464,12 +572,22 @@ int main(int argc, char **argv)
             die("unknown option (see the comment at the top of flgen_quic.c)");
     }
     if (argc % 2 == 0 || !scen || !out || !tsv)
-        die("usage: flgen_quic --seed N --scenario quic-ok|quic-blackhole|quic-office|quic-oneway "
-            "--out FILE.pcap --truth FILE.tsv [--duration S] [--onset S] [--end S] [--clients N]");
+        die("usage: flgen_quic --seed N --scenario "
+            "quic-ok|quic-blackhole|quic-office|quic-oneway|quic-h3|quic-5xx "
+            "--out FILE.pcap --truth FILE.tsv [--duration S] [--onset S] [--end S] [--clients N] "
+            "[--share F]");
     bool blackhole = !strcmp(scen, "quic-blackhole"), office = !strcmp(scen, "quic-office");
+    bool errors = !strcmp(scen, "quic-5xx");
     one_way = !strcmp(scen, "quic-oneway");
-    if (!blackhole && !office && !one_way && strcmp(scen, "quic-ok") != 0)
+    h3 = errors || !strcmp(scen, "quic-h3");
+    if (!blackhole && !office && !one_way && !h3 && strcmp(scen, "quic-ok") != 0)
         die("unknown scenario");
+    if (!(inc_share >= 0 && inc_share <= 1))
+        die("--share must be 0..1");
+    if (errors) {
+        inc_onset = onset;
+        inc_end = end;
+    }
     if (clients < 1 || clients > 250 || duration <= 0 || duration > 86400)
         die("--clients must be 1..250 and --duration 0..86400");
     rng = seed * 0x2545f4914f6cdd1dULL + 7;
@@ -486,7 +604,7 @@ int main(int argc, char **argv)
                 o = O_BLACKHOLE;
             else if (below(50) == 0 && !one_way)
                 o = O_CLOSE;
-            quic_session(t, cli, p, o);
+            quic_session(t, cli, p, o, h3 ? (int)below(NSITES) : 0);
         }
     }
     write_pcap(out);
@@ -499,10 +617,13 @@ int main(int argc, char **argv)
             scen, (unsigned long long)seed, clients, duration);
     for (int p = 0; p < NPROV; p++)
         for (int k = 0; k < NT; k++)
-            fprintf(f, "count\t%s\t%s\t%llu\n", pname[p], tname[k],
-                    (unsigned long long)truth[p][k]);
+            if (k != T_RESP || h3)
+                fprintf(f, "count\t%s\t%s\t%llu\n", pname[p], tname[k],
+                        (unsigned long long)truth[p][k]);
     if (blackhole)
         fprintf(f, "incident\tCloudflare\tquic\t%g\n", onset);
+    if (errors)
+        fprintf(f, "incident\tCloudflare\thttps\t%g\n", onset);
     if (fclose(f))
         die("write error on --truth");
     return 0;

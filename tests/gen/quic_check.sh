@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # quic_check.sh FLGEN_QUIC FAULTLINE OUTDIR - every flgen_quic scenario
-# replayed through faultline: each quic_* (and tls_handshakes) counter per
-# provider equals the generator's truth; the Cloudflare UDP/443 blackhole
-# raises exactly one alert, on the quic family, within 60 s of its onset; the
-# all-day blocked-UDP office and the healthy run raise none. Same seed, same
-# bytes. A capture of the clients' side only counts one-way handshakes, not
-# unanswered ones.
+# replayed through faultline: each quic_* (and tls_handshakes, and for the
+# HTTP/3 scenarios https_responses) counter per provider equals the
+# generator's truth; the Cloudflare UDP/443 blackhole raises exactly one
+# alert, on the quic family, within 60 s of its onset; Cloudflare's 5xx page
+# inside QUIC (quic-5xx, handshakes all fine, the capture running 520 s past
+# the incident) raises exactly one alert, on the https family, within 60 s
+# of its onset, resolved before the capture ends, seeds 1-3 (how soon after
+# the end: README "Inside HTTPS"); the all-day blocked-UDP office and the healthy runs
+# (HTTP/3 of six sites a provider, each with sizes of its own) raise none.
+# Same seed, same bytes. A capture of the clients' side only counts one-way
+# handshakes, not unanswered ones.
 set -euo pipefail
 gen=$1 fl=$2 out=$3
 start=1700000000
 mkdir -p "$out"
 fail=0
-for scen in quic-ok quic-blackhole quic-office quic-oneway; do
-  for seed in 1; do
+for scen in quic-ok quic-blackhole quic-office quic-oneway quic-h3 quic-5xx; do
+  seeds=1
+  [ $scen = quic-5xx ] && seeds="1 2 3"
+  for seed in $seeds; do
     base=$out/$scen-$seed
-    "$gen" --seed $seed --scenario $scen --out $base.pcap --truth $base.tsv
+    dur=()
+    [ $scen = quic-5xx ] && dur=(--duration 1300)
+    "$gen" --seed $seed --scenario $scen "${dur[@]}" --out $base.pcap --truth $base.tsv
     "$fl" replay --json --quiet $base.pcap > $base.json
     while IFS=$'\t' read -r kind prov counter value; do
       [ "$kind" = count ] || continue
@@ -36,6 +45,18 @@ for scen in quic-ok quic-blackhole quic-office quic-oneway; do
              and (.signals | index("quic")) and .raised_at - $t <= 60 and .raised_at >= $t)] | length' $base.json)
       if [ "$nalerts" != 1 ] || [ "$ok" != 1 ]; then
         echo "FAIL $scen seed $seed: want one Cloudflare quic alert within 60 s of onset, got:"
+        jq -c '.alerts' $base.json; fail=1
+      fi
+    elif [ $scen = quic-5xx ]; then
+      onset=$(awk -F'\t' '$1 == "incident" {print $4}' $base.tsv)
+      # flgen_quic's default incident: onset 600 s, end 780 s
+      ok=$(jq --argjson t $((start + ${onset%.*})) --argjson e $((start + 780)) \
+             '[.alerts[] | select(.provider == "Cloudflare" and (.signals | index("https"))
+               and .raised_at >= $t and .raised_at - $t <= 60
+               and .resolved_at > $e)] | length' $base.json)
+      if [ "$nalerts" != 1 ] || [ "$ok" != 1 ]; then
+        echo "FAIL $scen seed $seed: want one Cloudflare https alert raised within 60 s of onset"
+        echo "  and resolved after the end, before the capture's, got:"
         jq -c '.alerts' $base.json; fail=1
       fi
     elif [ "$nalerts" != 0 ]; then

@@ -90,6 +90,12 @@ done
 ip -n "$SNS" link add "$VS" type veth peer name "$VC" netns "$CNS"
 ip -n "$SNS" link set "$VS" up
 ip -n "$CNS" link set "$VC" up
+# ngtcp2 sends a burst of packets as one UDP GSO buffer (UDP_SEGMENT); veth
+# passes it on whole, so the capture would hold one "datagram" of several
+# QUIC packets that no wire carries. One segment at most: the kernel cuts
+# it into datagrams before the capture sees them, as a NIC would.
+ip -n "$SNS" link set "$VS" gso_max_segs 1
+ip -n "$CNS" link set "$VC" gso_max_segs 1
 ip -n "$SNS" addr add "$SRV_CF/32" dev "$VS"
 ip -n "$SNS" addr add "$SRV_AWS/32" dev "$VS"
 for i in 11 12 13 14 15 16; do ip -n "$CNS" addr add "192.168.60.$i/32" dev "$VC"; done
@@ -106,6 +112,13 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
     -addext "subjectAltName=DNS:quic.example" 2>/dev/null
 mkdir -p "$T/htdocs"
 for sz in 1200 5000 20000 90000; do head -c "$sz" /dev/urandom >"$T/htdocs/f$sz.bin"; done
+# a CDN's 5xx page: 6.4 kB of HTML (served with 200 here: the size is the signal)
+{
+    printf '<!DOCTYPE html><html><head><title>502 Bad gateway</title></head><body>\n'
+    for ((k = 0; k < 100; k++)); do printf '<p class="cf-error-details">Error 502 Ray ID %016d</p>\n' "$k"; done
+    printf '</body></html>\n'
+} | head -c 6400 >"$T/htdocs/error.html"
+
 
 SERVERS=()
 server_start() { # address [gtlsserver options...]
@@ -265,6 +278,28 @@ run_case() {
             ip netns exec "$CNS" curl -sSk --max-time 5 --resolve "$h:443:$SRV_CF" -o /dev/null "https://$h/" 2>>"$T/curl.err" || log "fallback curl to $h: $(tail -1 "$T/curl.err")"
             i=$((i + 1))
         done
+        ;;
+    responses)
+        # HTTP/3 responses of known sizes, one request per connection (no
+        # multiplexing), some for a missing path (ngtcp2's 404 page) and
+        # some for a 6.4 kB error page: the client's key log lets tshark
+        # decrypt the 1-RTT packets and read each response's STREAM bytes.
+        server_start "$SRV_CF"
+        sleep 0.5
+        capture_start "$cse"
+        export SSLKEYLOGFILE=$OUT/$cse.keylog
+        : >"$SSLKEYLOGFILE"
+        local i=11 h u n=0
+        for u in /f1200.bin /f5000.bin /error.html /f20000.bin /missing /f90000.bin /error.html \
+                 /f5000.bin /missing /error.html /f1200.bin /error.html; do
+            for h in www.acme-shop.example api.tallyhub.example; do
+                via "192.168.60.$i" "$SRV_CF"
+                client "$cse" "192.168.60.$i" "$SRV_CF" "$h" v1 "$u"
+                i=$((i == 16 ? 11 : i + 1))
+                n=$((n + 1))
+            done
+        done
+        unset SSLKEYLOGFILE
         ;;
     *)
         log "unknown case $cse"

@@ -232,8 +232,8 @@ END_TEST
  * tshark's per-flow oracle summed against faultline's counters. */
 START_TEST(test_quic_stack_captures)
 {
-    static const char *const caps[] = { "handshakes", "refused",  "vn",     "stopped",
-                                        "blackhole",  "fallback", "v2draft" };
+    static const char *const caps[] = { "handshakes", "refused",  "vn",      "stopped",
+                                        "blackhole",  "fallback", "v2draft", "responses" };
     static table o;
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         char rel[256], pcap[64];
@@ -275,6 +275,29 @@ START_TEST(test_quic_stack_captures)
 }
 END_TEST
 
+/* HTTP/3 responses inside the real stack's QUIC connections, counted by the
+ * engine as HTTPS responses of the connection's provider: as many as tshark
+ * reads with the client's key log (one per request stream); nothing about
+ * them is a failure (files, a 404 page and an error page of one site pair
+ * are no mode across a provider's sites: FL_HTTPS_OTHER_SITES_MIN). */
+START_TEST(test_quic_stack_responses)
+{
+    static table o;
+    load_tsv("pcaps/quic-stack/responses.streams.tsv", &o);
+    fl_engine_stats st;
+    fl_counts c;
+    memset(&c, 0, sizeof c);
+    replay_dir("quic-stack", "responses.pcap", &st, &c);
+    ck_assert_int_eq(o.nrows, 24);
+    ck_assert_msg(c.v[FL_C_https_responses] == (uint64_t)o.nrows, "https_responses %llu, tshark %d",
+                  (unsigned long long)c.v[FL_C_https_responses], o.nrows);
+    ck_assert_uint_eq(c.v[FL_C_https_suspect], 0);
+    ck_assert_uint_eq(c.v[FL_C_tls_stalls], 0);
+    ck_assert_uint_eq(c.v[FL_C_quic_failures], 0);
+    table_free(&o);
+}
+END_TEST
+
 static Suite *oracle_quic_suite(void)
 {
     Suite *s = suite_create("oracle_quic");
@@ -283,6 +306,7 @@ static Suite *oracle_quic_suite(void)
     tcase_add_test(t, test_quic_captures_match_tshark);
     tcase_add_test(t, test_malformed_captures);
     tcase_add_test(t, test_quic_stack_captures);
+    tcase_add_test(t, test_quic_stack_responses);
     suite_add_tcase(s, t);
     return s;
 }

@@ -1,0 +1,228 @@
+/* quic_app.c - requests and responses inside QUIC by packet size and
+ * direction (fl_quic_app.h). Every read is bounds-checked against the
+ * datagram; nothing is decrypted or buffered. */
+#include "fl_quic_app.h"
+
+#include <string.h>
+
+#include "fl_quic.h"
+
+enum {
+    AF_CID_SERVER = 1u << 0, /* cid_len[0] is known (the server's long header) */
+    AF_CID_CLIENT = 1u << 1, /* cid_len[1] is known (the client's long header) */
+    AF_ANSWERED = 1u << 2,   /* the outstanding request had server data */
+};
+
+/* Long-header packet types (RFC 9000 17.2, RFC 9369 3.2). */
+enum { LT_INITIAL, LT_0RTT, LT_HANDSHAKE, LT_RETRY, LT_OTHER };
+
+void fl_quic_app_init(fl_quic_app *a)
+{
+    memset(a, 0, sizeof *a);
+    a->cid_len[0] = a->cid_len[1] = FL_QUIC_APP_CID_GUESS;
+}
+
+static void clear_facts(fl_tlsrec_facts *f)
+{
+    memset(f, 0, sizeof *f);
+}
+
+/* RFC 9000 16: a variable-length integer at *off; false past the end. */
+static bool varint(const uint8_t *d, uint32_t len, uint32_t *off, uint64_t *v)
+{
+    if (*off >= len)
+        return false;
+    uint32_t n = 1u << (d[*off] >> 6);
+    if (n > len - *off)
+        return false;
+    uint64_t x = d[*off] & 0x3f;
+    for (uint32_t i = 1; i < n; i++)
+        x = x << 8 | d[*off + i];
+    *off += n;
+    *v = x;
+    return true;
+}
+
+static int long_type(uint32_t version, uint8_t first)
+{
+    unsigned t = (first >> 4) & 3;
+    if (version == FL_QUIC_V2) /* RFC 9369 3.2: Retry 0, Initial 1, 0-RTT 2, Handshake 3 */
+        return t == 0 ? LT_RETRY : (int)t - 1;
+    if (version == FL_QUIC_V1 || (version >> 8) == 0xff0000) /* v1 and its drafts */
+        return (int)t;
+    return LT_OTHER;
+}
+
+static void end_response(fl_quic_app *a, fl_tlsrec_facts *f, uint8_t next_phase)
+{
+    if (a->phase == FL_TLSREC_RESPONSE) {
+        if (a->responses < UINT16_MAX)
+            a->responses++;
+        fl_tlsrec_resp *r;
+        if (f->response < FL_TLSREC_MAX_RESP) {
+            r = &f->resp[f->response++];
+            r->bytes = 0;
+            r->ttfb_us = a->ttfb_us;
+            r->first_us = a->req_us + a->ttfb_us;
+        } else {
+            r = &f->resp[FL_TLSREC_MAX_RESP - 1];
+        }
+        r->bytes = r->bytes > UINT32_MAX - a->resp_bytes ? UINT32_MAX : r->bytes + a->resp_bytes;
+        r->seq = a->responses;
+        a->resp_bytes = 0;
+    }
+    a->phase = next_phase;
+}
+
+static void server_data(fl_quic_app *a, uint32_t plain, uint32_t dgram, uint64_t now_us,
+                        fl_tlsrec_facts *f);
+
+/* The held datagram's fate when its response ends (a request, silence):
+ * the whole answer to a request is data, one after other data a probe. */
+static void settle_held(fl_quic_app *a, fl_tlsrec_facts *f)
+{
+    if (a->probe_len && a->phase == FL_TLSREC_REQUEST)
+        server_data(a, a->probe_plain, a->probe_len, a->probe_us, f);
+    a->probe_len = a->probe_plain = 0;
+}
+
+static void client_data(fl_quic_app *a, uint32_t plain, uint64_t now_us, fl_tlsrec_facts *f)
+{
+    if (plain <= FL_QUIC_APP_REQUEST_MIN)
+        return; /* control */
+    settle_held(a, f);
+    if (a->phase == FL_TLSREC_REQUEST)
+        return; /* more of the request under way */
+    end_response(a, f, FL_TLSREC_REQUEST);
+    a->req_us = now_us;
+    a->resp_bytes = 0;
+    a->ttfb_us = 0;
+    a->flags &= (uint8_t)~AF_ANSWERED;
+    if (a->requests < UINT16_MAX)
+        a->requests++;
+    f->request = 1;
+    f->first_request = a->requests == 1;
+}
+
+static void server_data(fl_quic_app *a, uint32_t plain, uint32_t dgram, uint64_t now_us,
+                        fl_tlsrec_facts *f)
+{
+    if (plain <= FL_QUIC_APP_CONTROL_MAX || a->phase == FL_TLSREC_IDLE)
+        return; /* control, or data nobody asked for (post-handshake frames, pushes) */
+    a->server_us = now_us;
+    if (a->phase == FL_TLSREC_REQUEST) {
+        uint64_t t = now_us > a->req_us ? now_us - a->req_us : 0;
+        a->ttfb_us = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+        a->phase = FL_TLSREC_RESPONSE;
+        a->flags |= AF_ANSWERED;
+        a->resp_max = 0;
+    }
+    /* shorter than the response's full datagrams so far: its last */
+    bool ends = a->resp_bytes && dgram + FL_QUIC_APP_SHORT_SLACK < a->resp_max;
+    if (dgram > a->resp_max)
+        a->resp_max = dgram > UINT16_MAX ? UINT16_MAX : (uint16_t)dgram;
+    a->resp_bytes = a->resp_bytes > UINT32_MAX - plain ? UINT32_MAX : a->resp_bytes + plain;
+    if (ends)
+        end_response(a, f, FL_TLSREC_IDLE);
+}
+
+/* Bytes of a protected packet that are plaintext: total minus the header
+ * before the packet number, the packet number and the tag. */
+static uint32_t plaintext(uint32_t total, uint32_t header)
+{
+    uint32_t over = header + FL_QUIC_APP_PN_LEN + FL_QUIC_APP_TAG;
+    return total > over ? total - over : 0;
+}
+
+void fl_quic_app_feed(fl_quic_app *a, bool from_client, const uint8_t *d, uint32_t len,
+                      uint64_t now_us, fl_tlsrec_facts *f)
+{
+    if (!f)
+        return;
+    clear_facts(f);
+    if (!a || !d || !len)
+        return;
+    uint32_t off = 0, plain = 0;
+    bool short_header = false;
+    while (off < len) {
+        const uint8_t *p = d + off;
+        uint32_t rest = len - off;
+        if (!(p[0] & 0x80)) {
+            /* RFC 9000 17.3: a short header runs to the datagram's end.
+             * Its fixed bit may be 0 (greased, RFC 9287): not checked. */
+            plain += plaintext(rest, 1u + a->cid_len[from_client ? 0 : 1]);
+            short_header = true;
+            break;
+        }
+        /* long header: first byte, version, DCID, SCID (RFC 9000 17.2) */
+        if (rest < 7)
+            break;
+        uint32_t version = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+        if (!version)
+            break; /* Version Negotiation */
+        uint32_t q = 5, dcid = p[q++];
+        if (dcid > FL_QUIC_CID_MAX || dcid + 1 > rest - q)
+            break;
+        q += dcid;
+        uint32_t scid = p[q++];
+        if (scid > FL_QUIC_CID_MAX || scid > rest - q)
+            break;
+        q += scid;
+        /* the peer puts this sender's source ID in its short headers */
+        a->cid_len[from_client ? 1 : 0] = (uint8_t)scid;
+        a->flags |= from_client ? AF_CID_CLIENT : AF_CID_SERVER;
+        int type = long_type(version, p[0]);
+        if (type == LT_RETRY || type == LT_OTHER)
+            break; /* a Retry runs to the end; an unknown version says nothing */
+        uint64_t token = 0, length;
+        if (type == LT_INITIAL && (!varint(p, rest, &q, &token) || token > rest - q))
+            break;
+        q += (uint32_t)token;
+        if (!varint(p, rest, &q, &length) || length > rest - q)
+            break;
+        if (type == LT_0RTT && from_client)
+            plain += plaintext((uint32_t)length, 0);
+        off += q + (uint32_t)length;
+    }
+    /* A 1-RTT datagram larger than its side's largest so far by more than
+     * the slack: a path MTU probe (PING and PADDING), or the server's data
+     * in larger datagrams from now on (held until its next datagram). */
+    uint16_t *full = &a->full[from_client ? 0 : 1];
+    bool larger = short_header && *full && len > *full + FL_QUIC_APP_SHORT_SLACK;
+    if (len > *full)
+        *full = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
+    if (from_client) {
+        client_data(a, larger ? 0 : plain, now_us, f);
+        return;
+    }
+    if (a->probe_len && short_header && len + FL_QUIC_APP_SHORT_SLACK >= a->probe_len)
+        server_data(a, a->probe_plain, a->probe_len, a->probe_us, f); /* it was data */
+    a->probe_len = a->probe_plain = 0;
+    if (larger) {
+        a->probe_len = (uint16_t)len;
+        a->probe_us = now_us;
+        a->probe_plain = plain > UINT16_MAX ? UINT16_MAX : (uint16_t)plain;
+        return;
+    }
+    server_data(a, plain, len, now_us, f);
+}
+
+void fl_quic_app_tick(fl_quic_app *a, uint64_t now_us, fl_tlsrec_facts *f)
+{
+    if (!f)
+        return;
+    clear_facts(f);
+    if (!a)
+        return;
+    if (a->probe_len && now_us >= a->probe_us + FL_TLSREC_QUIET_US)
+        settle_held(a, f);
+    if (a->phase == FL_TLSREC_RESPONSE && now_us >= a->server_us + FL_TLSREC_QUIET_US) {
+        end_response(a, f, FL_TLSREC_IDLE);
+        a->probe_len = a->probe_plain = 0;
+    }
+}
+
+bool fl_quic_app_pending(const fl_quic_app *a)
+{
+    return a && (a->phase == FL_TLSREC_RESPONSE || a->probe_len);
+}
