@@ -37,9 +37,11 @@
  *    1-RTT datagram larger than its largest by FL_QUIC_APP_SHORT_SLACK is
  *    a probe (requests are small); a server's is held: a server may also
  *    simply send its data in datagrams larger than its handshake's, so it
- *    is data if the server's next datagram is as large, or if it is all
- *    the server sent after a request when the next request or
- *    FL_TLSREC_QUIET_US of silence comes; otherwise a probe.
+ *    is data if the server's next datagram is as large, otherwise a probe
+ *    (a response of one such datagram, the first at that size, is lost,
+ *    and the next request is taken for more of the one it answered:
+ *    ngtcp2 probes while a request waits, and a probe taken for a
+ *    response would be one size for all of a server's sites).
  *
  * Weak spots, admitted: CONNECTION_CLOSE is encrypted in 1-RTT packets, so
  * a connection's end is not seen: no early close and no stall is inferred

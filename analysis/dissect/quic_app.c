@@ -74,23 +74,15 @@ static void end_response(fl_quic_app *a, fl_tlsrec_facts *f, uint8_t next_phase)
     a->phase = next_phase;
 }
 
-static void server_data(fl_quic_app *a, uint32_t plain, uint32_t dgram, uint64_t now_us,
-                        fl_tlsrec_facts *f);
-
-/* The held datagram's fate when its response ends (a request, silence):
- * the whole answer to a request is data, one after other data a probe. */
-static void settle_held(fl_quic_app *a, fl_tlsrec_facts *f)
-{
-    if (a->probe_len && a->phase == FL_TLSREC_REQUEST)
-        server_data(a, a->probe_plain, a->probe_len, a->probe_us, f);
-    a->probe_len = a->probe_plain = 0;
-}
-
 static void client_data(fl_quic_app *a, uint32_t plain, uint64_t now_us, fl_tlsrec_facts *f)
 {
     if (plain <= FL_QUIC_APP_REQUEST_MIN)
         return; /* control */
-    settle_held(a, f);
+    /* A held datagram never confirmed by a second one is taken for a
+     * probe (ngtcp2 probes while a request waits; a probe counted as a
+     * response would be one size for every site of a server, a mode of
+     * its own). */
+    a->probe_len = a->probe_plain = 0;
     if (a->phase == FL_TLSREC_REQUEST)
         return; /* more of the request under way */
     end_response(a, f, FL_TLSREC_REQUEST);
@@ -215,7 +207,7 @@ void fl_quic_app_tick(fl_quic_app *a, uint64_t now_us, fl_tlsrec_facts *f)
     if (!a)
         return;
     if (a->probe_len && now_us >= a->probe_us + FL_TLSREC_QUIET_US)
-        settle_held(a, f);
+        a->probe_len = a->probe_plain = 0; /* never confirmed: a probe */
     if (a->phase == FL_TLSREC_RESPONSE && now_us >= a->server_us + FL_TLSREC_QUIET_US) {
         end_response(a, f, FL_TLSREC_IDLE);
         a->probe_len = a->probe_plain = 0;

@@ -342,10 +342,22 @@ static int load_streams(oracle_row *rows, int max)
     ck_assert(fgets(line, sizeof line, f) != NULL); /* the header */
     while (fgets(line, sizeof line, f)) {
         ck_assert_int_lt(n, max);
-        unsigned stream;
-        ck_assert_int_eq(sscanf(line, "%63s %u %lf %lf %u", rows[n].client, &stream,
-                                &rows[n].request_s, &rows[n].first_s, &rows[n].bytes),
-                         5);
+        /* client, stream, request_s, first_byte_s, bytes: tab-separated */
+        char *col[5] = { NULL }, *save = NULL;
+        int k = 0;
+        for (char *t = strtok_r(line, "\t\n", &save); t && k < 5; t = strtok_r(NULL, "\t\n", &save))
+            col[k++] = t;
+        ck_assert_int_eq(k, 5);
+        snprintf(rows[n].client, sizeof rows[n].client, "%s", col[0]);
+        char *end;
+        unsigned long stream = strtoul(col[1], &end, 10);
+        ck_assert(*end == '\0');
+        rows[n].request_s = strtod(col[2], &end);
+        ck_assert(*end == '\0');
+        rows[n].first_s = strtod(col[3], &end);
+        ck_assert(*end == '\0');
+        rows[n].bytes = (uint32_t)strtoul(col[4], &end, 10);
+        ck_assert(*end == '\0');
         ck_assert_uint_eq(stream % 4, 0);
         n++;
     }
