@@ -708,7 +708,7 @@ static bool in_core(const mode_slot *sl, uint32_t bytes)
 
 /* Is a mode of the provider active: a response of `bytes` falls in its
  * range and its last count is under FL_HTTPS_MODE_HOLD_US old? */
-static bool active_mode(const prov *p, uint32_t bytes, uint64_t ts, uint64_t *from_us)
+static const mode_slot *active_mode(const prov *p, uint32_t bytes, uint64_t ts)
 {
     for (uint32_t k = 0; k < FL_HTTPS_MODE_SLOTS; k++) {
         const mode_slot *sl = &p->modes[k];
@@ -719,13 +719,10 @@ static bool active_mode(const prov *p, uint32_t bytes, uint64_t ts, uint64_t *fr
          * (counted while it is active) cannot keep it alive after the
          * incident ends. */
         if (ms->suspect && ts <= ms->last_us + FL_HTTPS_MODE_HOLD_US && in_core(sl, bytes) &&
-            decayed(sl->counted_n, sl->counted_at, ts) >=
-                (float)FL_HTTPS_MODE_SHARE * p->recent_n) {
-            *from_us = ms->first_us;
-            return true;
-        }
+            decayed(sl->counted_n, sl->counted_at, ts) >= (float)FL_HTTPS_MODE_SHARE * p->recent_n)
+            return sl;
     }
-    return false;
+    return NULL;
 }
 
 static bool same_conn(const fl_https_conn *a, const fl_https_conn *b)
@@ -756,15 +753,19 @@ static uint32_t release_one(fl_https_modes *m, prov *p, rare_ent *r, uint64_t ts
 
 /* Count the provider's held rare responses near `bytes` since from_us as
  * suspect: those of the mode judged, not older ones of the same size (a
- * deploy's 404 pages a few seconds before an incident's JSON errors). */
+ * deploy's 404 pages a few seconds before an incident's JSON errors). An
+ * active mode (`core`) releases only held responses within its core: near
+ * the response that came would reach 3 % beyond the core, and after an
+ * incident the sites' ordinary pages held there would be counted with
+ * each stray response of the template's size, holding the alert open. */
 static uint32_t release(fl_https_modes *m, prov *p, uint32_t bytes, uint64_t ts, uint64_t from_us,
-                        bool formed)
+                        const mode_slot *core)
 {
     uint32_t n = 0;
     for (uint32_t k = 0; k < p->rlen; k++) {
         rare_ent *r = rare_at(p, k);
-        if (r->ts_us >= from_us && near_resp(r, bytes))
-            n += release_one(m, p, r, ts, formed);
+        if (r->ts_us >= from_us && near_resp(r, bytes) && (!core || in_core(core, r->bytes)))
+            n += release_one(m, p, r, ts, core == NULL);
     }
     return n;
 }
@@ -907,8 +908,8 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
      * learned as usual, by the site and the provider, and hide the
      * incident's later ones. */
     uint64_t from_us = 0;
-    bool active =
-        active_mode(p, bytes, ts, &from_us) && !(learned(&s->h, ts) && !rare_in(&s->h, bin));
+    const mode_slot *core = active_mode(p, bytes, ts);
+    bool active = core && !(learned(&s->h, ts) && !rare_in(&s->h, bin));
     bool rising = bin_rising(p, bin, ts) && prov_learned(p, ts);
     rare_ent e = { .ts_us = ts,
                    .tag = tag,
@@ -935,7 +936,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
      * sites their own error page. */
     if (active) {
         m->self_tag = tag;
-        uint32_t n = release(m, p, bytes, ts, from_us, false); /* it, held ones near it */
+        uint32_t n = release(m, p, bytes, ts, core->ms.first_us, core); /* it, held ones near it */
         m->self_tag = 0;
         m->st.suspect += n;
         return n;
@@ -945,7 +946,7 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
     if (!enough_near(p, bytes) || !new_mode(m, p, bin, bytes, ts, &from_us))
         return 0;
     m->self_tag = tag;
-    uint32_t n = release(m, p, bytes, ts, from_us, true);
+    uint32_t n = release(m, p, bytes, ts, from_us, NULL);
     m->self_tag = 0;
     m->st.suspect += n;
     return n;
