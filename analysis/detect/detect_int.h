@@ -88,6 +88,8 @@ typedef struct prov_state {
     fl_addr noisy_who[FL_FAM_COUNT][2]; /* those clients (family 0: none) */
     judgement j[FL_FAM_COUNT];
     uint64_t clients;                     /* distinct failing clients in the window */
+    fl_hll window_failing;                /* ... as a sketch, pooled by the scope census */
+    uint64_t active_max;                  /* most active clients in a bucket of the window */
     uint64_t clients_len[MAX_WINDOW + 1]; /* ... in the last 1..window buckets */
     /* ... failing in each family (clients_len where a list was capped) */
     uint64_t fam_clients[FL_FAM_COUNT][MAX_WINDOW + 1];

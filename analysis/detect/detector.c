@@ -528,6 +528,8 @@ static void judge(fl_detector *d, prov_state *p, uint64_t bucket, double log_alp
             active_max = p->active[k];
     }
     p->clients = p->clients_len[d->window];
+    p->window_failing = merged.h;
+    p->active_max = active_max;
     uint64_t denom = active_max > p->clients ? active_max : p->clients;
     p->share = denom ? (double)p->clients / (double)denom : 0;
     set_aside_noisy(d, p);

@@ -33,6 +33,8 @@ typedef struct census {
     uint32_t dns_over;    /* providers whose DNS is over its floor (no significance) */
     uint64_t fails[MAX_WINDOW], total[MAX_WINDOW]; /* pooled `any`, by age */
     double p0;                                     /* attempt-weighted baseline */
+    uint64_t clients;    /* distinct clients failing at any provider in the window */
+    uint64_t active_max; /* most active clients any provider had in a bucket of it */
 } census;
 
 static bool scoped_provider(const prov_state *p)
@@ -44,6 +46,8 @@ static void take_census(fl_detector *d, uint64_t bucket, census *c)
 {
     memset(c, 0, sizeof *c);
     double p0sum = 0, n = 0;
+    fl_hll_union failing;
+    fl_hll_union_reset(&failing);
     for (size_t i = 0; i < d->nprov; i++) {
         prov_state *p = &d->prov[i];
         p->conn_over = false;
@@ -83,8 +87,13 @@ static void take_census(fl_detector *d, uint64_t bucket, census *c)
         }
         p0sum += p->j[FL_FAM_ANY].p0 * (double)p->j[FL_FAM_ANY].total;
         n += (double)p->j[FL_FAM_ANY].total;
+        if (p->clients)
+            fl_hll_union_add(&failing, &p->window_failing);
+        if (p->active_max > c->active_max)
+            c->active_max = p->active_max;
     }
     c->p0 = n > 0 ? p0sum / n : d->cfg->baseline_prior;
+    c->clients = fl_hll_union_count(&failing);
 }
 
 /* Best log tail of the pooled windows up to max_len buckets that clear the
@@ -188,7 +197,15 @@ static bool local_scope(fl_detector *d, const census *c, uint64_t bucket, double
     many = many || (c->conn_elevated >= 1 && c->conn_active >= cfg->local_min_providers &&
                     c->conn_most >= cfg->local_min_providers &&
                     (double)c->conn_most >= cfg->local_provider_share * c->conn_active);
-    bool now = many && lp <= log_alpha;
+    /* ...and broad, as a provider's alert must be (min_clients,
+     * min_client_share): an uplink loss fails every client. One host whose
+     * peers reset or refuse it (a P2P node: ethereum.pcap of the real
+     * corpus, one client reset by peers at AWS, Google, Microsoft and
+     * unattributed addresses) is that host's, not the site's. */
+    uint64_t denom = c->active_max > c->clients ? c->active_max : c->clients;
+    bool broad = c->clients >= cfg->min_clients &&
+                 (double)c->clients >= cfg->min_client_share * (double)denom;
+    bool now = many && broad && lp <= log_alpha;
     if (d->local.alert >= 0) {
         double r3, loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
         double lp3 = pooled_log_p(d, c, RESOLVE_BUCKETS, &r3);

@@ -732,6 +732,36 @@ START_TEST(test_uplink_branch_office)
 }
 END_TEST
 
+/* The uplink loss as one host sees it: a capture of one client whose
+ * connections to every provider fail (a P2P node reset or refused by its
+ * peers looks the same). Not broad: no local alert, and no provider
+ * alert either (min_clients, as for any provider); the same loss with
+ * the usual 20 clients is local. Here the burst rule (one client's
+ * failures beyond failures_per_client_bucket) already holds it back; a
+ * capture of seconds holds less than a window of buckets, and there the
+ * local verdict's own breadth rule is what does (ethereum.pcap,
+ * test_oracle). */
+START_TEST(test_one_client_is_not_local)
+{
+    static fl_config cfg;
+    static incident unused;
+    fl_config_defaults(&cfg);
+    sim s = make_sim(6, 30, &unused, 5400);
+    s.fail_p = uplink_only_fail;
+    for (int p = 0; p < 6; p++)
+        s.clients[p] = 1;
+    fl_detector *d = run_sim(&s, &cfg, 710);
+    const fl_alert *al;
+    ck_assert_uint_eq(alerts_of(d, &al), 0);
+    fl_detector_free(d);
+    for (int p = 0; p < 6; p++)
+        s.clients[p] = 20;
+    d = run_sim(&s, &cfg, 710);
+    assert_local_first(d);
+    fl_detector_free(d);
+}
+END_TEST
+
 static double ok_fail(int prov, double t, void *ctx)
 {
     (void)prov, (void)t, (void)ctx;
@@ -1097,6 +1127,7 @@ static Suite *detector_suite(void)
     tcase_add_loop_test(tc, test_local_first_and_merge, 0, 3);
     tcase_add_loop_test(tc, test_uplink_local_first, 0, 5);
     tcase_add_loop_test(tc, test_uplink_branch_office, 0, 5);
+    tcase_add_test(tc, test_one_client_is_not_local);
     tcase_add_loop_test(tc, test_resolver_scope, 0, 3);
     tcase_add_test(tc, test_resolver_one_client);
     tcase_add_test(tc, test_noisy_client_per_family);
