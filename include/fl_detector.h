@@ -79,6 +79,12 @@ void fl_detector_free(fl_detector *d);
 /* One closed bucket (every provider's entry of it), buckets in time order. */
 void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n);
 
+/* Packet time jumped (a capture discontinuity: fl_engine.h): the window's
+ * evidence and the sequential tests' runs are of the other time line and
+ * are dropped, as if a window of silence had passed without judging it;
+ * baselines, open alerts and bucket numbering are kept. */
+void fl_detector_restart(fl_detector *d);
+
 /* One DNS outcome at a resolver (the server address of a DNS flow):
  * answered (any rcode but SERVFAIL/REFUSED), failed or timed out. ts_us is
  * the packet time of the fact; it is counted in that time's bucket, which

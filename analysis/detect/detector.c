@@ -939,6 +939,30 @@ void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n
     process_bucket(d, bucket, entries, n);
 }
 
+void fl_detector_restart(fl_detector *d)
+{
+    if (!d || !d->started)
+        return;
+    /* Merged captures of other years, other sites: the next one's first
+     * buckets pooled with the last one's tail made a "local" alert of four
+     * attempts in the real corpus concatenated (bench.sh's real input). */
+    for (uint32_t slot = 0; slot < d->window; slot++)
+        ingest(d, slot, NULL, 0);
+    for (size_t i = 0; i < d->nprov; i++) {
+        prov_state *p = &d->prov[i];
+        memset(p->noisy, 0, sizeof p->noisy);
+        for (int f = 0; f < FL_FAM_COUNT; f++) {
+            fam_state *s = &p->f[f];
+            s->cusum = 0;
+            s->run_f = s->run_n = 0;
+            s->run_len = 0;
+            s->above_run = 0;
+        }
+    }
+    for (uint32_t i = 0; i < d->nres; i++)
+        memset(d->res[i].ring_bucket, 0xff, sizeof d->res[i].ring_bucket);
+}
+
 void fl_detector_dns(fl_detector *d, uint64_t ts_us, const fl_addr *resolver, const fl_addr *client,
                      bool failed)
 {

@@ -60,6 +60,7 @@ static void discontinuity(fl_engine *e, uint64_t ts)
     while (fl_dns_pending_expire(e->dq, UINT64_MAX, &q))
         e->st.jump_unsettled++;
     fl_aggregate_restart(e->agg);
+    fl_detector_restart(e->det);
     fl_eng_quic_forget(e);
     e->now_us = ts;
     e->next_housekeeping = ts + HOUSEKEEPING_US;
