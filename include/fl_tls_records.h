@@ -124,6 +124,11 @@ typedef struct fl_tlsrec_facts {
 
 void fl_tlsrec_init(fl_tls_walk *w);
 
+/* One more response in f (a walker's, this one or fl_quic_app.h's): past
+ * FL_TLSREC_MAX_RESP, merged into the last (bytes saturating). */
+void fl_tlsrec_add_response(fl_tlsrec_facts *f, uint32_t bytes, uint32_t ttfb_us, uint64_t first_us,
+                            uint16_t seq);
+
 /* In-order bytes of one direction at packet time now_us. */
 void fl_tlsrec_feed(fl_tls_walk *w, bool from_client, const uint8_t *data, uint32_t len,
                     uint64_t now_us, fl_tlsrec_facts *f);

@@ -58,17 +58,7 @@ static void end_response(fl_quic_app *a, fl_tlsrec_facts *f, uint8_t next_phase)
     if (a->phase == FL_TLSREC_RESPONSE) {
         if (a->responses < UINT16_MAX)
             a->responses++;
-        fl_tlsrec_resp *r;
-        if (f->response < FL_TLSREC_MAX_RESP) {
-            r = &f->resp[f->response++];
-            r->bytes = 0;
-            r->ttfb_us = a->ttfb_us;
-            r->first_us = a->req_us + a->ttfb_us;
-        } else {
-            r = &f->resp[FL_TLSREC_MAX_RESP - 1];
-        }
-        r->bytes = r->bytes > UINT32_MAX - a->resp_bytes ? UINT32_MAX : r->bytes + a->resp_bytes;
-        r->seq = a->responses;
+        fl_tlsrec_add_response(f, a->resp_bytes, a->ttfb_us, a->req_us + a->ttfb_us, a->responses);
         a->resp_bytes = 0;
     }
     a->phase = next_phase;

@@ -61,6 +61,22 @@ static void clear_facts(fl_tlsrec_facts *f)
     memset(f, 0, sizeof *f);
 }
 
+void fl_tlsrec_add_response(fl_tlsrec_facts *f, uint32_t bytes, uint32_t ttfb_us, uint64_t first_us,
+                            uint16_t seq)
+{
+    fl_tlsrec_resp *r;
+    if (f->response < FL_TLSREC_MAX_RESP) {
+        r = &f->resp[f->response++];
+        r->bytes = 0;
+        r->ttfb_us = ttfb_us;
+        r->first_us = first_us;
+    } else {
+        r = &f->resp[FL_TLSREC_MAX_RESP - 1];
+    }
+    r->bytes = r->bytes > UINT32_MAX - bytes ? UINT32_MAX : r->bytes + bytes;
+    r->seq = seq;
+}
+
 /* The response under way (if any) ended; next_phase: IDLE, or REQUEST
  * when more responses to the same request burst may follow. */
 static void end_response(fl_tls_walk *w, fl_tlsrec_facts *f, uint8_t next_phase)
@@ -68,17 +84,7 @@ static void end_response(fl_tls_walk *w, fl_tlsrec_facts *f, uint8_t next_phase)
     if (w->phase == FL_TLSREC_RESPONSE) {
         if (w->responses < UINT16_MAX)
             w->responses++;
-        fl_tlsrec_resp *r;
-        if (f->response < FL_TLSREC_MAX_RESP) {
-            r = &f->resp[f->response++];
-            r->bytes = 0;
-            r->ttfb_us = w->ttfb_us;
-            r->first_us = w->req_us + w->ttfb_us;
-        } else {
-            r = &f->resp[FL_TLSREC_MAX_RESP - 1];
-        }
-        r->bytes = r->bytes > UINT32_MAX - w->resp_bytes ? UINT32_MAX : r->bytes + w->resp_bytes;
-        r->seq = w->responses;
+        fl_tlsrec_add_response(f, w->resp_bytes, w->ttfb_us, w->req_us + w->ttfb_us, w->responses);
         w->resp_bytes = 0;
     }
     w->phase = next_phase;
