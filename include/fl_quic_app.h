@@ -33,7 +33,10 @@
  *  - a path MTU probe (PING and PADDING in a datagram larger than any of
  *    its sender's so far, RFC 9000 14.4, RFC 8899) is neither. Datagrams
  *    carrying Initials are padded to at least 1200 bytes (RFC 9000 14.1),
- *    so both sides' largest are known before the first probe. A client
+ *    so both sides' largest are known before the first probe, and a probe
+ *    searches above the 1200 bytes every path carries: only a datagram
+ *    over FL_QUIC_APP_PROBE_MIN can be one (an endpoint that did not pad
+ *    its Initials sends data up to that size unquestioned). A client
  *    1-RTT datagram larger than its largest by FL_QUIC_APP_SHORT_SLACK is
  *    a probe (requests are small); a server's is held: a server may also
  *    simply send its data in datagrams larger than its handshake's, so it
@@ -78,6 +81,9 @@
 #define FL_QUIC_APP_CID_GUESS 8u
 /* A datagram this much shorter than the server's largest is short. */
 #define FL_QUIC_APP_SHORT_SLACK 32u
+/* No datagram up to this is a path MTU probe: every path carries 1200
+ * bytes of UDP payload (RFC 9000 14), probes search above it. */
+#define FL_QUIC_APP_PROBE_MIN (1200u + FL_QUIC_APP_SHORT_SLACK)
 
 /* 56 bytes: lives in the flow entry beside the Initial reader's state. */
 typedef struct fl_quic_app {

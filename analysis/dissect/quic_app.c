@@ -168,9 +168,13 @@ void fl_quic_app_feed(fl_quic_app *a, bool from_client, const uint8_t *d, uint32
     }
     /* A 1-RTT datagram larger than its side's largest so far by more than
      * the slack: a path MTU probe (PING and PADDING), or the server's data
-     * in larger datagrams from now on (held until its next datagram). */
+     * in larger datagrams from now on (held until its next datagram). A
+     * probe searches above the 1200 bytes every path carries (RFC 9000
+     * 14, RFC 8899 5.1): nothing up to that is one, whatever came before
+     * (an endpoint that did not pad its Initials). */
     uint16_t *full = &a->full[from_client ? 0 : 1];
-    bool larger = short_header && *full && len > *full + FL_QUIC_APP_SHORT_SLACK;
+    bool larger = short_header && *full && len > *full + FL_QUIC_APP_SHORT_SLACK &&
+                  len > FL_QUIC_APP_PROBE_MIN;
     if (len > *full)
         *full = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
     if (from_client) {

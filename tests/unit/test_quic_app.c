@@ -229,6 +229,37 @@ START_TEST(test_larger_datagrams_are_data)
 }
 END_TEST
 
+/* A server that does not pad its Initial (a 300-byte datagram; RFC 9000
+ * 14.1 says it must) answering each request with one datagram of up to
+ * 1200 bytes: every response counted, none taken for a path MTU probe
+ * (those search above 1200 bytes). */
+START_TEST(test_unpadded_handshake_single_datagram_responses)
+{
+    fl_quic_app a;
+    tally t = { 0 };
+    fl_quic_app_init(&a);
+    dgram d = { .len = 0 };
+    long_pkt(&d, FL_QUIC_V1, 0, 1200 - 7 - 2 * CID - 3);
+    feed(&a, &t, C, &d, 1000);
+    d.len = 0;
+    long_pkt(&d, FL_QUIC_V1, 0, 250);
+    feed(&a, &t, S, &d, 21000);
+    static const uint32_t sizes[] = { 1100, 700, 1150, 400, 1173 };
+    uint64_t ts = 50000;
+    for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++, ts += 500000) {
+        datagram(&a, &t, C, 60, ts);
+        datagram(&a, &t, S, sizes[i], ts + 20000);
+    }
+    fl_tlsrec_facts f;
+    fl_quic_app_tick(&a, ts + FL_TLSREC_QUIET_US, &f);
+    add(&t, &f);
+    ck_assert_uint_eq(t.requests, 5);
+    ck_assert_uint_eq(t.responses, 5);
+    for (unsigned i = 0; i < 5; i++)
+        ck_assert_uint_eq(t.sizes[i], sizes[i]);
+}
+END_TEST
+
 /* QUIC v2's packet types (RFC 9369 3.2), a greased fixed bit (RFC 9287),
  * a 0-RTT request (RFC 9000 17.2.3) and a Handshake packet coalesced in
  * front of the 1-RTT one. */
@@ -459,6 +490,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_short_response_ends_by_request_or_silence);
     tcase_add_test(tc, test_mtu_probes_are_not_data);
     tcase_add_test(tc, test_larger_datagrams_are_data);
+    tcase_add_test(tc, test_unpadded_handshake_single_datagram_responses);
     tcase_add_test(tc, test_v2_grease_zero_rtt_coalesced);
     tcase_add_test(tc, test_every_prefix_and_garbage);
     tcase_add_test(tc, test_ngtcp2_against_tshark);
