@@ -101,7 +101,6 @@ typedef struct fl_quic_app {
     uint8_t cid_len[2];   /* short-header destination ID length: [0] to the server, [1] to
                              the client */
     uint8_t phase;        /* fl_tlsrec_phase */
-    uint8_t flags;        /* private: ID lengths known, request answered */
 } fl_quic_app;
 
 void fl_quic_app_init(fl_quic_app *a);

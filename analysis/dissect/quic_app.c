@@ -7,12 +7,6 @@
 
 #include "fl_quic.h"
 
-enum {
-    AF_CID_SERVER = 1u << 0, /* cid_len[0] is known (the server's long header) */
-    AF_CID_CLIENT = 1u << 1, /* cid_len[1] is known (the client's long header) */
-    AF_ANSWERED = 1u << 2,   /* the outstanding request had server data */
-};
-
 /* Long-header packet types (RFC 9000 17.2, RFC 9369 3.2). */
 enum { LT_INITIAL, LT_0RTT, LT_HANDSHAKE, LT_RETRY, LT_OTHER };
 
@@ -79,7 +73,6 @@ static void client_data(fl_quic_app *a, uint32_t plain, uint64_t now_us, fl_tlsr
     a->req_us = now_us;
     a->resp_bytes = 0;
     a->ttfb_us = 0;
-    a->flags &= (uint8_t)~AF_ANSWERED;
     if (a->requests < UINT16_MAX)
         a->requests++;
     f->request = 1;
@@ -96,7 +89,6 @@ static void server_data(fl_quic_app *a, uint32_t plain, uint32_t dgram, uint64_t
         uint64_t t = now_us > a->req_us ? now_us - a->req_us : 0;
         a->ttfb_us = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
         a->phase = FL_TLSREC_RESPONSE;
-        a->flags |= AF_ANSWERED;
         a->resp_max = 0;
     }
     /* shorter than the response's full datagrams so far: its last */
@@ -152,7 +144,6 @@ void fl_quic_app_feed(fl_quic_app *a, bool from_client, const uint8_t *d, uint32
         q += scid;
         /* the peer puts this sender's source ID in its short headers */
         a->cid_len[from_client ? 1 : 0] = (uint8_t)scid;
-        a->flags |= from_client ? AF_CID_CLIENT : AF_CID_SERVER;
         int type = long_type(version, p[0]);
         if (type == LT_RETRY || type == LT_OTHER)
             break; /* a Retry runs to the end; an unknown version says nothing */
