@@ -5,8 +5,10 @@
 # sends a capture into one end, `faultline capture -i <other end> --json`
 # listens on the other, SIGTERM stops it, and its message counters must
 # equal `faultline replay --json` of the same file, with every packet seen
-# and source.drops 0. Captures: a generated mixed one (~60 s) and a real
-# one (pcaps/real/example.pcap: DNS and HTTP).
+# and source.drops 0. Captures: a generated mixed one (~60 s), a real one
+# (pcaps/real/example.pcap: DNS and HTTP) and a real QUIC stack's
+# (pcaps/quic-stack/responses.pcap: 24 HTTP/3 connections, their responses
+# delimited without keys).
 #
 # Why two namespaces and no addresses: the traffic must stay on the pair.
 # Neither end is in the host's namespace, so no frame reaches the host's
@@ -65,7 +67,7 @@ ip -n "$RX" link show "$B" | grep -q LOWER_UP || fail "$B is not up"
 
 COUNTERS=(dns_queries dns_responses dns_servfail dns_nxdomain dns_refused dns_nodata
           http_requests http_responses http_4xx http_5xx tls_handshakes tls_alerts
-          tcp_refused tcp_resets tcp_attempts flows)
+          tcp_refused tcp_resets tcp_attempts flows quic_handshakes https_responses)
 counters() { # json -> "name value" lines, then packets
     local c
     for c in "${COUNTERS[@]}"; do
@@ -114,18 +116,22 @@ compare() {
 GEN=$T/mixed60.pcap
 gen 5 mixed 60 "$GEN"
 REAL=$FL_REAL/example.pcap
-for f in "$GEN" "$REAL"; do
+QUIC=$FL_SRC/pcaps/quic-stack/responses.pcap
+for f in "$GEN" "$REAL" "$QUIC"; do
     name=$(basename "$f" .pcap)
     "$FL_BIN" replay --json --quiet "$f" >"$T/$name.replay.json" || fail "replay of $f: exit $?"
     counters "$T/$name.replay.json" >"$T/$name.want"
-    # Not vacuous: the capture has DNS, HTTP and TCP facts.
-    for c in dns_queries http_requests tcp_attempts flows; do
+    # Not vacuous: the captures have DNS, HTTP and TCP facts, or QUIC
+    # handshakes and the responses inside them.
+    need=(dns_queries http_requests tcp_attempts flows)
+    [ "$f" = "$QUIC" ] && need=(quic_handshakes https_responses flows)
+    for c in "${need[@]}"; do
         [ "$(awk -v c="$c" '$1 == c { print $2 }' "$T/$name.want")" -gt 0 ] || fail "$name: replay has no $c"
     done
 done
 
 # ---- the assertion: a moderate rate
-for f in "$GEN" "$REAL"; do
+for f in "$GEN" "$REAL" "$QUIC"; do
     name=$(basename "$f" .pcap)
     live "$f" "$name" --pps=2000
     compare "$f" "$name" || { cat "$T/$name.diff" >&2; fail "$name at 2000 pps: live counters differ from the replay (< replay, > live)"; }
