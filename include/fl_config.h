@@ -70,6 +70,7 @@ typedef struct fl_config {
     double baseline_halflife_s;
     double baseline_doubt;       /* sequential test: baseline this many std errors up */
     double sequential_ratio;     /* the failure ratio the sequential test is tuned to */
+    double https_min_ratio;      /* the https family's effect floor */
     uint32_t raise_buckets;      /* consecutive buckets above to raise */
     double resolve_alpha;        /* "still failing" test while an alert is open */
     double resolve_hold_s;       /* back at baseline this long to resolve */

@@ -85,6 +85,12 @@ void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n
  * baselines, open alerts and bucket numbering are kept. */
 void fl_detector_restart(fl_detector *d);
 
+/* A size mode formed inside the provider's HTTPS at ts_us
+ * (fl_https_modes.h), its first member's response at first_us: its held
+ * members are all counted in ts_us's bucket, though they came over the
+ * time since first_us. */
+void fl_detector_https_mode(fl_detector *d, const char *name, uint64_t first_us, uint64_t ts_us);
+
 /* One DNS outcome at a resolver (the server address of a DNS flow):
  * answered (any rcode but SERVFAIL/REFUSED), failed or timed out. ts_us is
  * the packet time of the fact; it is counted in that time's bucket, which

@@ -108,6 +108,10 @@ typedef struct fl_https_modes fl_https_modes;
 typedef struct fl_https_counts {
     uint32_t responses, suspect, early_closes, stalls, retries;
     bool flagged; /* this flow's session is flagged (for retries) */
+    /* a mode formed in this call: the time of its first member's response
+     * (its held members are all counted now, their own times spread back
+     * to this), else 0 */
+    uint64_t mode_from_us;
 } fl_https_counts;
 
 /* Per-response observer (tests, reports): kind 'R' a response ended

@@ -118,6 +118,10 @@ static const setting settings[] = {
     DBL("detector", sequential_ratio, "0.2",
         "failure ratio the sequential (CUSUM) test is tuned to detect fastest (at least the effect "
         "floor)"),
+    DBL("detector", https_min_ratio, "0.2",
+        "effect floor of the https family: suspect responses come from a size-mode detector "
+        "whose coincidences across sites reach about a tenth of a provider's responses on clean "
+        "traffic; an incident worth paging serves its error page to at least a fifth"),
     U32("detector", raise_buckets, "1", "consecutive buckets above threshold to raise"),
     DBL("detector", resolve_alpha, "0.001",
         "an open alert still fails while its recent ratio is over the floor at this significance; "

@@ -105,7 +105,8 @@ struct fl_https_modes {
     uint32_t others;        /* held responses of other connections sent to the sink */
     fl_https_release_fn release_fn;
     void *release_ctx;
-    bool self_counted; /* the current response was counted */
+    bool self_counted;       /* the current response was counted */
+    uint64_t formed_from_us; /* a mode formed: its first member's time */
     uint64_t self_tag;
     fl_https_stats st;
 };
@@ -947,6 +948,8 @@ uint32_t fl_https_modes_response(fl_https_modes *m, uint16_t provider, uint32_t 
         return 0;
     m->self_tag = tag;
     uint32_t n = release(m, p, bytes, ts, from_us, NULL);
+    if (!m->formed_from_us || from_us < m->formed_from_us)
+        m->formed_from_us = from_us;
     m->self_tag = 0;
     m->st.suspect += n;
     return n;
@@ -971,6 +974,7 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     else
         memset(&m->cur_conn, 0, sizeof m->cur_conn);
     m->others = 0;
+    m->formed_from_us = 0;
     for (uint32_t i = 0; i < tf->response && i < FL_TLSREC_MAX_RESP; i++) {
         const fl_tlsrec_resp *r = &tf->resp[i];
         out->responses++;
@@ -983,6 +987,8 @@ void fl_https_modes_facts(fl_https_modes *m, const fl_tlsrec_facts *tf, uint16_t
     memset(&m->cur_conn, 0, sizeof m->cur_conn);
     out->suspect -= m->others < out->suspect ? m->others : out->suspect;
     m->others = 0;
+    out->mode_from_us = m->formed_from_us;
+    m->formed_from_us = 0;
     out->early_closes = tf->early_close;
     out->stalls = tf->stall;
     if (out->early_closes || out->stalls)

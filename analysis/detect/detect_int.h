@@ -97,7 +97,10 @@ typedef struct prov_state {
      * (bursts; 0 where unknown: a capped list, NODATA) */
     uint64_t fam_burst_excess[FL_FAM_COUNT][MAX_WINDOW + 1];
     uint64_t http_repeats[MAX_WINDOW]; /* http_5xx_repeats per bucket */
-    double share;                      /* of the window's active clients */
+    /* the last HTTPS size mode that formed: the bucket its members were
+     * counted in, and the bucket of its first member's response (0: none) */
+    uint64_t mode_formed_bucket, mode_first_bucket;
+    double share; /* of the window's active clients */
     follow fw;
     uint32_t deferred;      /* buckets a raise waited for the scope */
     bool conn_over;         /* its connections over their floor (census) */

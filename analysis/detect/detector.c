@@ -357,6 +357,12 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
     j->p0 = baseline(cfg, &p->f[f], f, &usable, &j->p0_n);
     j->usable = usable;
     double thr = fl_detect_threshold(cfg, j->p0);
+    /* Suspect HTTPS responses come from the size modes, whose coincidences
+     * across sites (held pages that happen to share a size) are not in the
+     * binomial baseline (p0 about 0): the https family needs an incident's
+     * effect (README "Inside HTTPS"). */
+    if (f == FL_FAM_HTTPS && thr < cfg->https_min_ratio)
+        thr = cfg->https_min_ratio;
     double loose = log(cfg->resolve_alpha > 0 ? cfg->resolve_alpha : 1e-3);
     uint32_t shown = (uint32_t)ceil(cfg->window_s / d->bucket_s);
     uint32_t recent = shown < 1 ? 1 : shown > d->window ? d->window : shown;
@@ -437,7 +443,17 @@ static void judge_family(const fl_detector *d, prov_state *p, int f, uint64_t bu
         uint32_t len = j->len > RESOLVE_BUCKETS ? j->len : RESOLVE_BUCKETS, with = 0;
         for (uint32_t k = 0; k < len && with < 2; k++)
             with += p->fails[f][slot_back(d, bucket, k)] > 0;
-        j->above = with >= 2;
+        /* ...or by their own times: a mode that formed in the window from
+         * responses of two buckets or more, all counted when it formed
+         * (a short incident at 14 responses a minute: its 16 error pages
+         * came over 33 s, and were counted in one bucket), failing at
+         * least sequential_ratio of the responses, an incident's effect
+         * (the two quiet captures whose coincidences of sizes across
+         * sites this rule guards against failed 10-13 %) */
+        bool spread = p->mode_formed_bucket && p->mode_formed_bucket + len > bucket &&
+                      p->mode_formed_bucket > p->mode_first_bucket &&
+                      j->ratio >= cfg->sequential_ratio;
+        j->above = with >= 2 || spread;
     }
 }
 
@@ -939,6 +955,20 @@ void fl_detector_bucket(fl_detector *d, const fl_bucket_entry *entries, size_t n
     process_bucket(d, bucket, entries, n);
 }
 
+void fl_detector_https_mode(fl_detector *d, const char *name, uint64_t first_us, uint64_t ts_us)
+{
+    if (!d || !name || !d->bucket_s)
+        return;
+    prov_state *p = provider(d, name);
+    if (!p)
+        return;
+    uint64_t bucket = ts_us / 1000000u / d->bucket_s;
+    if (d->started && bucket <= d->last_bucket)
+        bucket = d->last_bucket + 1; /* counted in the next bucket judged */
+    p->mode_formed_bucket = bucket;
+    p->mode_first_bucket = first_us / 1000000u / d->bucket_s;
+}
+
 void fl_detector_restart(fl_detector *d)
 {
     if (!d || !d->started)
@@ -958,6 +988,7 @@ void fl_detector_restart(fl_detector *d)
             s->run_len = 0;
             s->above_run = 0;
         }
+        p->mode_formed_bucket = p->mode_first_bucket = 0;
     }
     for (uint32_t i = 0; i < d->nres; i++)
         memset(d->res[i].ring_bucket, 0xff, sizeof d->res[i].ring_bucket);

@@ -53,6 +53,8 @@ static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uin
     fl_eng_flow_fact(e, f, ts, FL_C_tls_early_closes, c.early_closes);
     fl_eng_flow_fact(e, f, ts, FL_C_tls_stalls, c.stalls);
     fl_eng_flow_fact(e, f, ts, FL_C_tls_retries, c.retries);
+    if (c.mode_from_us)
+        fl_detector_https_mode(e->det, fl_providers_name(e->prov, f->provider), c.mode_from_us, ts);
 }
 
 /* A response held while its size was merely rare, counted when its mode
