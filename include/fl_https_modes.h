@@ -121,10 +121,12 @@ typedef void (*fl_https_observer)(void *ctx, char kind, uint64_t tag, uint16_t p
                                   uint32_t service, uint32_t bytes, uint32_t ttfb_us,
                                   uint64_t ts_us);
 
-/* The connection a response came on: its client and server ends. */
+/* The connection a response came on: its client and server ends, and its
+ * transport (TCP for TLS, UDP for QUIC). */
 typedef struct fl_https_conn {
     fl_addr client, server;
     uint16_t cport, sport;
+    uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP */
 } fl_https_conn;
 
 /* A held response of another connection counted suspect now, when the

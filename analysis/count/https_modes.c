@@ -728,8 +728,8 @@ static const mode_slot *active_mode(const prov *p, uint32_t bytes, uint64_t ts)
 
 static bool same_conn(const fl_https_conn *a, const fl_https_conn *b)
 {
-    return a->cport == b->cport && a->sport == b->sport && fl_addr_eq(&a->client, &b->client) &&
-           fl_addr_eq(&a->server, &b->server);
+    return a->cport == b->cport && a->sport == b->sport && a->proto == b->proto &&
+           fl_addr_eq(&a->client, &b->client) && fl_addr_eq(&a->server, &b->server);
 }
 
 /* Count one held rare response as suspect. */

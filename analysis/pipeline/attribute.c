@@ -132,11 +132,11 @@ void fl_eng_failure(fl_engine *e, fl_flow *f, uint64_t ts, uint16_t provider, co
             fi.client_port = f->cport;
             fi.server_port = f->sport;
             fi.ip_proto = f->proto;
-        } else if (e->why_conn) { /* HTTPS: the TLS record walker's, TCP */
+        } else if (e->why_conn) { /* a held HTTPS response: TLS or QUIC */
             fi.server = &e->why_conn->server;
             fi.client_port = e->why_conn->cport;
             fi.server_port = e->why_conn->sport;
-            fi.ip_proto = IPPROTO_TCP;
+            fi.ip_proto = e->why_conn->proto;
         }
         for (uint32_t i = 0; i < n; i++)
             e->fail_sink(e->fail_ctx, &fi);

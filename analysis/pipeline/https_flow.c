@@ -44,9 +44,11 @@ static void https_facts(fl_engine *e, fl_flow *f, const fl_tlsrec_facts *tf, uin
     if (!(f->state & FL_FS_ATTRIBUTED))
         fl_eng_attribute(e, f, 0);
     fl_https_counts c;
-    fl_https_conn conn = {
-        .client = f->client, .server = f->server, .cport = f->cport, .sport = f->sport
-    };
+    fl_https_conn conn = { .client = f->client,
+                           .server = f->server,
+                           .cport = f->cport,
+                           .sport = f->sport,
+                           .proto = f->proto };
     fl_https_modes_facts(e->https, tf, f->provider, f->service, &conn, ts, response_tag(f), &c);
     fl_eng_flow_fact(e, f, ts, FL_C_https_responses, c.responses);
     fl_eng_flow_fact(e, f, ts, FL_C_https_suspect, c.suspect);

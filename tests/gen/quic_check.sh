@@ -7,7 +7,8 @@
 # inside QUIC (quic-5xx, handshakes all fine, the capture running 520 s past
 # the incident) raises exactly one alert, on the https family, within 60 s
 # of its onset, resolved before the capture ends, seeds 1-3 (how soon after
-# the end: README "Inside HTTPS"); the all-day blocked-UDP office and the healthy runs
+# the end: README "Inside HTTPS"), and every https_suspect event of it, held
+# ones too, names its QUIC connection (UDP, port 443); the all-day blocked-UDP office and the healthy runs
 # (HTTP/3 of six sites a provider, each with sizes of its own) raise none.
 # Same seed, same bytes. A capture of the clients' side only counts one-way
 # handshakes, not unanswered ones.
@@ -24,7 +25,7 @@ for scen in quic-ok quic-blackhole quic-office quic-oneway quic-h3 quic-5xx; do
     dur=()
     [ $scen = quic-5xx ] && dur=(--duration 1300)
     "$gen" --seed $seed --scenario $scen "${dur[@]}" --out $base.pcap --truth $base.tsv
-    "$fl" replay --json --quiet $base.pcap > $base.json
+    "$fl" replay --json --quiet --events $base.events $base.pcap > $base.json
     while IFS=$'\t' read -r kind prov counter value; do
       [ "$kind" = count ] || continue
       got=$(jq -r --arg p "$prov" --arg c "$counter" \
@@ -54,6 +55,15 @@ for scen in quic-ok quic-blackhole quic-office quic-oneway quic-h3 quic-5xx; do
              '[.alerts[] | select(.provider == "Cloudflare" and (.signals | index("https"))
                and .raised_at >= $t and .raised_at - $t <= 60
                and .resolved_at > $e)] | length' $base.json)
+      # every suspect response's event names its QUIC connection: UDP, port
+      # 443, the client's port (held ones too, booked when their mode formed)
+      bad=$(jq -c -s '[.[] | select(.signal == "https_suspect" and (.protocol != "udp"
+                   or .server_port != 443 or .client_port == 0))] | .[:2][]' $base.events)
+      held=$(jq -s '[.[] | select(.signal == "https_suspect" and (.reason | test("held")))]
+                    | length' $base.events)
+      if [ -n "$bad" ] || [ "$held" -eq 0 ]; then
+        echo "FAIL $scen seed $seed: https_suspect events ($held held): $bad"; fail=1
+      fi
       if [ "$nalerts" != 1 ] || [ "$ok" != 1 ]; then
         echo "FAIL $scen seed $seed: want one Cloudflare https alert raised within 60 s of onset"
         echo "  and resolved after the end, before the capture's, got:"
