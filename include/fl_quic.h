@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fl_cursor.h"
+
 #define FL_QUIC_CID_MAX 20    /* RFC 9000 17.2: v1 connection IDs */
 #define FL_QUIC_CH_CAP 4096   /* ClientHello bytes reassembled per flow */
 #define FL_QUIC_DECRYPT_CAP 4 /* Initials decrypted per side and flow */
@@ -75,6 +77,10 @@ bool fl_quic_aead_seal(const fl_quic_keys *k, uint64_t pn, const uint8_t *aad, s
  * a known salt. The crypto functions are for one thread (the packet path). */
 bool fl_quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
                           fl_quic_keys *client, fl_quic_keys *server);
+
+/* RFC 9000 16: a variable-length integer at the cursor (0 and c->bad set
+ * when it runs past the end). */
+uint64_t fl_quic_varint(fl_cursor *c);
 
 /* Long-header packet types as RFC 9000 numbers them; v2 maps onto these. */
 enum { FL_QT_INITIAL = 0, FL_QT_0RTT = 1, FL_QT_HANDSHAKE = 2, FL_QT_RETRY = 3 };

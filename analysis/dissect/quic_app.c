@@ -1,14 +1,12 @@
 /* quic_app.c - requests and responses inside QUIC by packet size and
- * direction (fl_quic_app.h). Every read is bounds-checked against the
- * datagram; nothing is decrypted or buffered. */
+ * direction (fl_quic_app.h). Bytes are read through fl_cursor.h, long
+ * headers with the Initial reader's helpers (fl_quic.h); nothing is
+ * decrypted or buffered. */
 #include "fl_quic_app.h"
 
 #include <string.h>
 
 #include "fl_quic.h"
-
-/* Long-header packet types (RFC 9000 17.2, RFC 9369 3.2). */
-enum { LT_INITIAL, LT_0RTT, LT_HANDSHAKE, LT_RETRY, LT_OTHER };
 
 void fl_quic_app_init(fl_quic_app *a)
 {
@@ -19,32 +17,6 @@ void fl_quic_app_init(fl_quic_app *a)
 static void clear_facts(fl_tlsrec_facts *f)
 {
     memset(f, 0, sizeof *f);
-}
-
-/* RFC 9000 16: a variable-length integer at *off; false past the end. */
-static bool varint(const uint8_t *d, uint32_t len, uint32_t *off, uint64_t *v)
-{
-    if (*off >= len)
-        return false;
-    uint32_t n = 1u << (d[*off] >> 6);
-    if (n > len - *off)
-        return false;
-    uint64_t x = d[*off] & 0x3f;
-    for (uint32_t i = 1; i < n; i++)
-        x = x << 8 | d[*off + i];
-    *off += n;
-    *v = x;
-    return true;
-}
-
-static int long_type(uint32_t version, uint8_t first)
-{
-    unsigned t = (first >> 4) & 3;
-    if (version == FL_QUIC_V2) /* RFC 9369 3.2: Retry 0, Initial 1, 0-RTT 2, Handshake 3 */
-        return t == 0 ? LT_RETRY : (int)t - 1;
-    if (version == FL_QUIC_V1 || (version >> 8) == 0xff0000) /* v1 and its drafts */
-        return (int)t;
-    return LT_OTHER;
 }
 
 static void end_response(fl_quic_app *a, fl_tlsrec_facts *f, uint8_t next_phase)
@@ -116,46 +88,44 @@ void fl_quic_app_feed(fl_quic_app *a, bool from_client, const uint8_t *d, uint32
     clear_facts(f);
     if (!a || !d || !len)
         return;
-    uint32_t off = 0, plain = 0;
+    uint32_t plain = 0;
     bool short_header = false;
-    while (off < len) {
-        const uint8_t *p = d + off;
-        uint32_t rest = len - off;
-        if (!(p[0] & 0x80)) {
+    fl_cursor c = fl_cursor_make(d, len);
+    while (fl_cur_left(&c)) {
+        uint32_t start = c.off;
+        uint8_t first = fl_cur_u8(&c);
+        if (!(first & 0x80)) {
             /* RFC 9000 17.3: a short header runs to the datagram's end.
              * Its fixed bit may be 0 (greased, RFC 9287): not checked. */
-            plain += plaintext(rest, 1u + a->cid_len[from_client ? 0 : 1]);
+            plain += plaintext(len - start, 1u + a->cid_len[from_client ? 0 : 1]);
             short_header = true;
             break;
         }
         /* long header: first byte, version, DCID, SCID (RFC 9000 17.2) */
-        if (rest < 7)
-            break;
-        uint32_t version = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-        if (!version)
-            break; /* Version Negotiation */
-        uint32_t q = 5, dcid = p[q++];
-        if (dcid > FL_QUIC_CID_MAX || dcid + 1 > rest - q)
-            break;
-        q += dcid;
-        uint32_t scid = p[q++];
-        if (scid > FL_QUIC_CID_MAX || scid > rest - q)
-            break;
-        q += scid;
+        uint32_t version = fl_cur_be32(&c);
+        uint8_t dcid = fl_cur_u8(&c);
+        fl_cur_skip(&c, dcid);
+        uint8_t scid = fl_cur_u8(&c);
+        fl_cur_skip(&c, scid);
+        if (c.bad || !version || dcid > FL_QUIC_CID_MAX || scid > FL_QUIC_CID_MAX)
+            break; /* cut, or Version Negotiation */
         /* the peer puts this sender's source ID in its short headers */
-        a->cid_len[from_client ? 1 : 0] = (uint8_t)scid;
-        int type = long_type(version, p[0]);
-        if (type == LT_RETRY || type == LT_OTHER)
-            break; /* a Retry runs to the end; an unknown version says nothing */
-        uint64_t token = 0, length;
-        if (type == LT_INITIAL && (!varint(p, rest, &q, &token) || token > rest - q))
+        a->cid_len[from_client ? 1 : 0] = scid;
+        int type = fl_quic_long_type(version, first);
+        if (fl_quic_version_class(version) != FL_QV_TLS || type == FL_QT_RETRY)
+            break; /* a Retry runs to the end; another version says nothing */
+        if (type == FL_QT_INITIAL) {
+            uint64_t token = fl_quic_varint(&c);
+            if (c.bad || token > fl_cur_left(&c))
+                break;
+            fl_cur_skip(&c, (uint32_t)token);
+        }
+        uint64_t length = fl_quic_varint(&c);
+        if (c.bad || length > fl_cur_left(&c))
             break;
-        q += (uint32_t)token;
-        if (!varint(p, rest, &q, &length) || length > rest - q)
-            break;
-        if (type == LT_0RTT && from_client)
+        if (type == FL_QT_0RTT && from_client)
             plain += plaintext((uint32_t)length, 0);
-        off += q + (uint32_t)length;
+        fl_cur_skip(&c, (uint32_t)length);
     }
     /* A 1-RTT datagram larger than its side's largest so far by more than
      * the slack: a path MTU probe (PING and PADDING), or the server's data

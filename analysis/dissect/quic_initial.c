@@ -117,8 +117,7 @@ uint8_t fl_quic_long_type_bits(uint32_t version, int t)
     return (uint8_t)((version == FL_QUIC_V2 ? (t + 1) & 3 : t & 3) << 4);
 }
 
-/* RFC 9000 16: variable-length integer. */
-static uint64_t cur_varint(fl_cursor *c)
+uint64_t fl_quic_varint(fl_cursor *c)
 {
     uint8_t b = fl_cur_u8(c);
     uint32_t extra = (1u << (b >> 6)) - 1;
@@ -362,27 +361,27 @@ static void ack_frame(fl_cursor *c, uint64_t type)
     /* RFC 9000 19.3: largest, delay, range count, first range, ranges,
      * then three ECN counts for 0x03. Each range eats >= 2 bytes, so a
      * huge count ends with the bytes. */
-    cur_varint(c);
-    cur_varint(c);
-    uint64_t ranges = cur_varint(c);
-    cur_varint(c);
+    fl_quic_varint(c);
+    fl_quic_varint(c);
+    uint64_t ranges = fl_quic_varint(c);
+    fl_quic_varint(c);
     for (uint64_t i = 0; i < ranges && !c->bad; i++) {
-        cur_varint(c);
-        cur_varint(c);
+        fl_quic_varint(c);
+        fl_quic_varint(c);
     }
     if (type == 0x03)
         for (int i = 0; i < 3; i++)
-            cur_varint(c);
+            fl_quic_varint(c);
 }
 
 static void close_frame(fl_quic_conn *q, bool from_client, fl_cursor *c, uint64_t type,
                         fl_quic_facts *f)
 {
     /* RFC 9000 19.19: error code, [frame type for 0x1c], reason phrase. */
-    uint64_t code = cur_varint(c);
+    uint64_t code = fl_quic_varint(c);
     if (type == 0x1c)
-        cur_varint(c);
-    uint64_t rl = cur_varint(c);
+        fl_quic_varint(c);
+    uint64_t rl = fl_quic_varint(c);
     if (c->bad || rl > fl_cur_left(c)) {
         c->bad = true;
         return;
@@ -401,7 +400,7 @@ static void initial_frames(fl_quic_pool *pool, fl_quic_conn *q, bool from_client
 {
     fl_cursor c = fl_cursor_make(pt, n);
     while (!c.bad && fl_cur_left(&c) > 0) {
-        uint64_t type = cur_varint(&c);
+        uint64_t type = fl_quic_varint(&c);
         if (type == 0x00) {
             /* PADDING runs to the end of a client's Initial (1200-byte
              * datagrams): skip the run at once, not a frame per byte. */
@@ -416,7 +415,7 @@ static void initial_frames(fl_quic_pool *pool, fl_quic_conn *q, bool from_client
             ack_frame(&c, type);
         } else if (type == 0x06 || (type == 0x08 && (q->version & 0xffffff00u) == 0x54303500u)) {
             /* CRYPTO (RFC 9000 19.6); Google's T05x number it 0x08 */
-            uint64_t off = cur_varint(&c), len = cur_varint(&c);
+            uint64_t off = fl_quic_varint(&c), len = fl_quic_varint(&c);
             if (c.bad || len > fl_cur_left(&c)) {
                 c.bad = true;
                 break;
@@ -588,13 +587,13 @@ static bool long_packet(fl_quic_pool *pool, fl_quic_conn *q, bool from_client, f
         return false;
     }
     if (type == FL_QT_INITIAL) {
-        uint64_t tl = cur_varint(c);
+        uint64_t tl = fl_quic_varint(c);
         if (tl > fl_cur_left(c))
             c->bad = true;
         else
             fl_cur_skip(c, (uint32_t)tl);
     }
-    uint64_t plen = cur_varint(c);
+    uint64_t plen = fl_quic_varint(c);
     if (c->bad || plen > fl_cur_left(c)) {
         f->decode_error = 1;
         return false;
