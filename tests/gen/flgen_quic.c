@@ -398,22 +398,17 @@ static void quic_short(uint64_t t, uint32_t src, uint32_t dst, uint16_t sp, uint
 /* Plaintext of a full datagram of quic_short: 1200 bytes, the size of
  * the padded Initials (a server sending larger ones loses a response of
  * one larger datagram, taken for a probe: fl_quic_app.h, unit-tested). */
-static size_t full_plain(int p)
-{
-    (void)p;
-    return 1200 - 27;
-}
+#define FULL_PLAIN (1200 - 27)
 
 /* A response of `bytes` plaintext from t: full datagrams, the last short
  * (a remainder of control size is made larger: a response is content). */
 static uint64_t h3_response(uint64_t t, int p, uint32_t cli, uint16_t sp, const uint8_t *cdcid,
                             size_t bytes)
 {
-    size_t full = full_plain(p);
-    if (bytes % full <= 64)
+    if (bytes % FULL_PLAIN <= 64)
         bytes += 65;
-    for (; bytes > full; bytes -= full, t += 100)
-        quic_short(t, paddr[p], cli, 443, sp, cdcid, full);
+    for (; bytes > FULL_PLAIN; bytes -= FULL_PLAIN, t += 100)
+        quic_short(t, paddr[p], cli, 443, sp, cdcid, FULL_PLAIN);
     quic_short(t, paddr[p], cli, 443, sp, cdcid, bytes);
     return t;
 }
